@@ -1,0 +1,166 @@
+import {
+  CreateAccessKeyCommand,
+  DeleteAccessKeyCommand,
+  GetAccessKeyLastUsedCommand,
+  ListAccessKeysCommand,
+  ListMFADevicesCommand,
+  UpdateAccessKeyCommand,
+  type IAMClient,
+} from '@aws-sdk/client-iam';
+import { GetCallerIdentityCommand, GetSessionTokenCommand, type STSClient } from '@aws-sdk/client-sts';
+import type { AccessKeyInfo, CallerIdentity, KeyStatus, StaticCredentials } from '../core/types.js';
+import { AwsError } from '../errors.js';
+import type { ClientFactory, CredentialsInput } from './clients.js';
+import { mapAwsError } from './errors.js';
+
+export interface NewAccessKey {
+  accessKeyId: string;
+  secretAccessKey: string;
+  createDate?: Date;
+}
+
+/** IAM calls made with one set of credentials. Every call names the user: robust for MFA sessions and admins. */
+export interface IamApi {
+  listAccessKeys(userName: string, options?: { lastUsed?: boolean }): Promise<AccessKeyInfo[]>;
+  createAccessKey(userName: string): Promise<NewAccessKey>;
+  updateAccessKey(userName: string, accessKeyId: string, status: 'Active' | 'Inactive'): Promise<void>;
+  deleteAccessKey(userName: string, accessKeyId: string): Promise<void>;
+  listMfaDevices(userName: string): Promise<string[]>;
+}
+
+export interface MfaInput {
+  serialNumber: string;
+  tokenCode: string;
+  durationSeconds?: number;
+}
+
+/** The narrow surface of IAM and STS that aws-rekey uses; SDK errors come out as AwsError. */
+export interface AwsGateway {
+  getCallerIdentity(credentials: CredentialsInput): Promise<CallerIdentity>;
+  getSessionToken(credentials: CredentialsInput, mfa: MfaInput): Promise<StaticCredentials>;
+  iam(credentials: CredentialsInput): IamApi;
+  destroy(): void;
+}
+
+export function createAwsGateway(factory: ClientFactory): AwsGateway {
+  const stsClients = new WeakMap<object, STSClient>();
+  const iamApis = new WeakMap<object, IamApi>();
+  const sts = (credentials: CredentialsInput): STSClient => {
+    let client = stsClients.get(credentials);
+    if (!client) {
+      // One attempt: the caller decides what to retry (verification retries on its own schedule).
+      client = factory.sts(credentials);
+      stsClients.set(credentials, client);
+    }
+    return client;
+  };
+
+  return {
+    async getCallerIdentity(credentials) {
+      try {
+        const out = await sts(credentials).send(new GetCallerIdentityCommand({}));
+        return { arn: out.Arn ?? '', account: out.Account ?? '', userId: out.UserId ?? '' };
+      } catch (error) {
+        throw mapAwsError(error, 'sts:GetCallerIdentity');
+      }
+    },
+    async getSessionToken(credentials, mfa) {
+      try {
+        const out = await sts(credentials).send(
+          new GetSessionTokenCommand({
+            SerialNumber: mfa.serialNumber,
+            TokenCode: mfa.tokenCode,
+            DurationSeconds: mfa.durationSeconds ?? 900,
+          }),
+        );
+        const c = out.Credentials;
+        if (!c?.AccessKeyId || !c.SecretAccessKey) {
+          throw new AwsError('AWS_ERROR', 'sts:GetSessionToken', 'EmptyResponse', 'sts:GetSessionToken returned no credentials.');
+        }
+        return { accessKeyId: c.AccessKeyId, secretAccessKey: c.SecretAccessKey, sessionToken: c.SessionToken };
+      } catch (error) {
+        throw mapAwsError(error, 'sts:GetSessionToken', `MFA device ${mfa.serialNumber}`);
+      }
+    },
+    iam(credentials) {
+      let api = iamApis.get(credentials);
+      if (!api) {
+        api = createIamApi(factory.iam(credentials), factory.iam(credentials, { maxAttempts: 1 }));
+        iamApis.set(credentials, api);
+      }
+      return api;
+    },
+    destroy: () => factory.destroy(),
+  };
+}
+
+/**
+ * `createClient` makes one attempt only: a retried CreateAccessKey whose first response was lost would
+ * create a second key whose secret nobody has. The orchestrator recovers from lost responses itself.
+ */
+function createIamApi(client: IAMClient, createClient: IAMClient): IamApi {
+  return {
+    async listAccessKeys(userName, options = {}) {
+      let keys: AccessKeyInfo[];
+      try {
+        const out = await client.send(new ListAccessKeysCommand({ UserName: userName }));
+        keys = (out.AccessKeyMetadata ?? []).map((meta) => ({
+          accessKeyId: meta.AccessKeyId ?? '',
+          status: (meta.Status ?? 'Active') as KeyStatus,
+          createDate: meta.CreateDate,
+        }));
+      } catch (error) {
+        throw mapAwsError(error, 'iam:ListAccessKeys', `user ${userName}`);
+      }
+      if (!options.lastUsed) return keys;
+      return Promise.all(
+        keys.map(async (key) => {
+          try {
+            const out = await client.send(new GetAccessKeyLastUsedCommand({ AccessKeyId: key.accessKeyId }));
+            const used = out.AccessKeyLastUsed;
+            return {
+              ...key,
+              lastUsed: { date: used?.LastUsedDate, serviceName: used?.ServiceName, region: used?.Region },
+            };
+          } catch (error) {
+            throw mapAwsError(error, 'iam:GetAccessKeyLastUsed', `key of user ${userName}`);
+          }
+        }),
+      );
+    },
+    async createAccessKey(userName) {
+      try {
+        const out = await createClient.send(new CreateAccessKeyCommand({ UserName: userName }));
+        const key = out.AccessKey;
+        if (!key?.AccessKeyId || !key.SecretAccessKey) {
+          throw new AwsError('AWS_ERROR', 'iam:CreateAccessKey', 'EmptyResponse', 'iam:CreateAccessKey returned no key.');
+        }
+        return { accessKeyId: key.AccessKeyId, secretAccessKey: key.SecretAccessKey, createDate: key.CreateDate };
+      } catch (error) {
+        throw mapAwsError(error, 'iam:CreateAccessKey', `user ${userName}`);
+      }
+    },
+    async updateAccessKey(userName, accessKeyId, status) {
+      try {
+        await client.send(new UpdateAccessKeyCommand({ UserName: userName, AccessKeyId: accessKeyId, Status: status }));
+      } catch (error) {
+        throw mapAwsError(error, 'iam:UpdateAccessKey', `user ${userName}`);
+      }
+    },
+    async deleteAccessKey(userName, accessKeyId) {
+      try {
+        await client.send(new DeleteAccessKeyCommand({ UserName: userName, AccessKeyId: accessKeyId }));
+      } catch (error) {
+        throw mapAwsError(error, 'iam:DeleteAccessKey', `user ${userName}`);
+      }
+    },
+    async listMfaDevices(userName) {
+      try {
+        const out = await client.send(new ListMFADevicesCommand({ UserName: userName }));
+        return (out.MFADevices ?? []).map((device) => device.SerialNumber ?? '').filter(Boolean);
+      } catch (error) {
+        throw mapAwsError(error, 'iam:ListMFADevices', `user ${userName}`);
+      }
+    },
+  };
+}

@@ -1,0 +1,67 @@
+import { maskKeyId } from '../../core/mask.js';
+import { ExitCode } from '../../errors.js';
+import { rotateProfile, type RotateOptions, type RotateResult } from '../../rotate.js';
+import { withInterrupts } from '../signals.js';
+import { createHumanReporter, createJsonReporter, createPrompter, type CliStreams } from '../io.js';
+
+export interface RotateFlags {
+  profile?: string;
+  authProfile?: string;
+  yes?: boolean;
+  delete?: boolean;
+  mfa?: boolean;
+  mfaSerial?: string;
+  mfaCode?: string;
+  deleteKey?: string;
+  dryRun?: boolean;
+  json?: boolean;
+  verifyTimeout: number;
+  verifySuccesses: number;
+}
+
+export function rotateOptionsFromFlags(flags: RotateFlags, env: NodeJS.ProcessEnv): RotateOptions {
+  const mfa = flags.mfa || flags.mfaSerial !== undefined || flags.mfaCode !== undefined;
+  return {
+    profile: flags.profile,
+    authProfile: flags.authProfile,
+    yes: flags.yes ?? false,
+    deleteOld: flags.delete ?? false,
+    deleteKeyId: flags.deleteKey?.trim(),
+    dryRun: flags.dryRun ?? false,
+    mfa: mfa ? { serialNumber: flags.mfaSerial, tokenCode: flags.mfaCode } : undefined,
+    verify: { timeoutMs: Math.round(flags.verifyTimeout * 1000), successes: flags.verifySuccesses },
+    env,
+  };
+}
+
+export async function runRotate(flags: RotateFlags, streams: CliStreams): Promise<number> {
+  const json = flags.json ?? false;
+  const reporter = json ? createJsonReporter(streams) : createHumanReporter(streams);
+  const prompter = createPrompter(streams, !json);
+  const result = await withInterrupts(streams.stderr, (signal) =>
+    rotateProfile(rotateOptionsFromFlags(flags, streams.env), { reporter, prompter, signal }),
+  );
+  if (json) {
+    streams.stdout.write(`${JSON.stringify({ ok: true, ...result }, null, 2)}\n`);
+  } else {
+    streams.stderr.write(summarize(result));
+  }
+  return ExitCode.ok;
+}
+
+function summarize(result: RotateResult): string {
+  if (result.status === 'planned') return 'Dry run: nothing was changed.\n';
+  if (result.status === 'recovered') {
+    const outcome = result.recovery?.outcome === 'finished' ? 'finished' : 'undone (the old key is in the file and active)';
+    return `\nThe earlier rotation was ${outcome}. Run aws-rekey again to rotate anew.\n`;
+  }
+  const lines = [
+    '',
+    `Rotated the access key of ${result.user.name} (${result.user.arn}).`,
+    `  new key   ${maskKeyId(result.newKeyId ?? '')}  in ${result.profiles.length > 1 ? 'profiles' : 'profile'} ${result.profiles.join(', ')}`,
+    `  old key   ${maskKeyId(result.oldKeyId)}  ${result.retired === 'delete' ? 'deleted' : 'deactivated (delete it later with --delete, or in the console)'}`,
+  ];
+  if (result.deletedOtherKeyId) lines.push(`  removed   ${maskKeyId(result.deletedOtherKeyId)}  (the other key, to make room)`);
+  if (result.backupPath) lines.push(`  backup    ${result.backupPath} (the file as it was; holds the old key)`);
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,68 @@
+import { styleText } from 'node:util';
+import type { Prompter, Reporter, StepRecord } from '../ports.js';
+
+export interface CliStreams {
+  stdin: NodeJS.ReadStream;
+  stdout: NodeJS.WriteStream;
+  stderr: NodeJS.WriteStream;
+  env: NodeJS.ProcessEnv;
+}
+
+type Style = Parameters<typeof styleText>[0];
+
+export function useColor(stream: NodeJS.WriteStream, env: NodeJS.ProcessEnv): boolean {
+  if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') return false;
+  if (env.FORCE_COLOR !== undefined && env.FORCE_COLOR !== '0') return true;
+  return Boolean(stream.isTTY);
+}
+
+export function painter(enabled: boolean): (style: Style, text: string) => string {
+  return (style, text) => (enabled ? styleText(style, text) : text);
+}
+
+/** Human progress on stderr: one line a step, warnings marked. */
+export function createHumanReporter(streams: CliStreams): Reporter {
+  const paint = painter(useColor(streams.stderr, streams.env));
+  const write = (line: string) => streams.stderr.write(`${line}\n`);
+  const marks: Record<StepRecord['status'], string> = {
+    done: paint('green', '✓'),
+    skipped: paint('dim', '-'),
+    failed: paint('red', '✗'),
+  };
+  return {
+    info: (message) => write(message),
+    warn: (message) => write(`${paint('yellow', 'warning:')} ${message}`),
+    step: (record) => {
+      const took = record.durationMs !== undefined && record.durationMs >= 1000 ? paint('dim', ` (${(record.durationMs / 1000).toFixed(1)} s)`) : '';
+      write(`${marks[record.status]} ${record.step.padEnd(12)} ${record.detail ?? ''}${took}`);
+    },
+  };
+}
+
+/** With --json nothing but the document goes to stdout; warnings still reach stderr. */
+export function createJsonReporter(streams: CliStreams): Reporter {
+  return {
+    info: () => undefined,
+    warn: (message) => streams.stderr.write(`warning: ${message}\n`),
+    step: () => undefined,
+  };
+}
+
+/** Prompts on stderr, only when stdin and stderr are terminals; otherwise nobody is asked anything. */
+export function createPrompter(streams: CliStreams, allowed: boolean): Prompter {
+  const interactive = allowed && Boolean(streams.stdin.isTTY) && Boolean(streams.stderr.isTTY);
+  const context = { input: streams.stdin, output: streams.stderr };
+  return {
+    interactive,
+    async confirm(message) {
+      if (!interactive) return false;
+      const { confirm } = await import('@inquirer/prompts');
+      return confirm({ message, default: false }, context);
+    },
+    async input(message, options = {}) {
+      if (!interactive) return '';
+      const prompts = await import('@inquirer/prompts');
+      return options.secret ? prompts.password({ message, mask: '*' }, context) : prompts.input({ message }, context);
+    },
+  };
+}

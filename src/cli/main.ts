@@ -1,0 +1,135 @@
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { createRequire } from 'node:module';
+import { ExitCode, isRekeyError } from '../errors.js';
+import type { CliStreams } from './io.js';
+import { painter, useColor } from './io.js';
+
+const require = createRequire(import.meta.url);
+const { version } = require('../../package.json') as { version: string };
+
+/** The one place that decides exit codes and prints errors. Commands are imported only when they run. */
+export async function main(argv: string[], streams: CliStreams = defaultStreams()): Promise<void> {
+  let json = argv.includes('--json');
+  try {
+    const program = buildProgram(streams, (value) => (json = value));
+    await program.parseAsync(argv, { from: 'user' });
+    process.exitCode = process.exitCode ?? ExitCode.ok;
+  } catch (error) {
+    process.exitCode = reportError(error, streams, json);
+  }
+}
+
+function defaultStreams(): CliStreams {
+  return { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr, env: process.env };
+}
+
+function buildProgram(streams: CliStreams, setJson: (json: boolean) => void): Command {
+  const program = new Command('aws-rekey')
+    .description('Rotate AWS IAM access keys safely: create, save, verify, then retire the old key.')
+    .version(version, '-V, --version', 'print the version')
+    .helpOption('-h, --help', 'show help')
+    .showSuggestionAfterError()
+    .exitOverride()
+    .configureOutput({
+      writeOut: (text) => streams.stdout.write(text),
+      writeErr: (text) => streams.stderr.write(text),
+      outputError: () => undefined,
+    });
+
+  program
+    .command('rotate', { isDefault: true })
+    .description('rotate the access key of a profile in the shared credentials file (the default command)')
+    .option('--profile <name>', 'profile whose key is rotated (default: $AWS_PROFILE, else "default")')
+    .option('--auth-profile <name>', "make the IAM/STS calls with this profile's credentials (static, role, SSO, credential_process)")
+    .option('-y, --yes', 'do not ask for confirmation')
+    .option('-d, --delete', 'delete the old key instead of deactivating it')
+    .option('--mfa', 'make the IAM calls in an MFA session (sts:GetSessionToken)')
+    .option('--mfa-serial <arn>', 'MFA device ARN (implies --mfa; default: the user\'s first device)')
+    .option('--mfa-code <code>', 'current MFA code (implies --mfa; asked for on a terminal otherwise)')
+    .option('--delete-key <akid>', "allow deleting this other *active* key of the user to make room for the new one")
+    .option('--dry-run', 'show the plan and change nothing')
+    .option('--json', 'print one JSON document on stdout; never prompt (use with --yes to act)')
+    .addOption(new Option('--verify-timeout <seconds>', 'how long to wait for AWS to accept the new key').default(30).argParser(positiveNumber))
+    .addOption(new Option('--verify-successes <n>', 'consecutive successful checks that prove the new key works').default(3).argParser(positiveInteger))
+    .action(async (options) => {
+      setJson(Boolean(options.json));
+      const { runRotate } = await import('./commands/rotate.js');
+      process.exitCode = await runRotate(options, streams);
+    });
+
+  program
+    .command('recover')
+    .description('finish or undo a rotation that was interrupted (crash, Ctrl-C, network failure)')
+    .option('--profile <name>', 'profile whose rotation is recovered (default: $AWS_PROFILE, else "default")')
+    .option('--auth-profile <name>', "make the IAM/STS calls with this profile's credentials")
+    .option('--dry-run', 'show what would be done and change nothing')
+    .option('--json', 'print one JSON document on stdout')
+    .addOption(new Option('--verify-timeout <seconds>', 'how long to wait for AWS to accept the new key').default(30).argParser(positiveNumber))
+    .addOption(new Option('--verify-successes <n>', 'consecutive successful checks that prove the new key works').default(3).argParser(positiveInteger))
+    .action(async (options) => {
+      setJson(Boolean(options.json));
+      const { runRecover } = await import('./commands/recover.js');
+      process.exitCode = await runRecover(options, streams);
+    });
+
+  program
+    .command('keys')
+    .description("list the profile's IAM user's access keys: status, age, last use, and which one the profile holds")
+    .option('--profile <name>', 'profile whose user is listed (default: $AWS_PROFILE, else "default")')
+    .option('--auth-profile <name>', "make the IAM/STS calls with this profile's credentials")
+    .option('--json', 'print one JSON document on stdout')
+    .action(async (options) => {
+      setJson(Boolean(options.json));
+      const { runKeys } = await import('./commands/keys.js');
+      process.exitCode = await runKeys(options, streams);
+    });
+
+  return program;
+}
+
+function positiveNumber(value: string): number {
+  const number = Number(value);
+  if (!Number.isFinite(number) || number <= 0) throw new InvalidArgumentError('expected a number of seconds greater than 0.');
+  return number;
+}
+
+function positiveInteger(value: string): number {
+  const number = Number(value);
+  if (!Number.isInteger(number) || number <= 0) throw new InvalidArgumentError('expected a whole number greater than 0.');
+  return number;
+}
+
+function reportError(error: unknown, streams: CliStreams, json: boolean): number {
+  if (error instanceof CommanderError) {
+    if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') return ExitCode.ok;
+    const message = error.message.replace(/^error: /, '');
+    return printError(streams, json, { code: 'USAGE', message, hint: "Run 'aws-rekey --help' for the commands and options." }, ExitCode.usage);
+  }
+  if (isExitPrompt(error)) {
+    return printError(streams, json, { code: 'INTERRUPTED', message: 'Interrupted at the prompt. Nothing was changed.' }, ExitCode.interrupted);
+  }
+  if (isRekeyError(error)) {
+    return printError(streams, json, { code: error.code, message: error.message, hint: error.hint }, error.exitCode);
+  }
+  const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
+  return printError(
+    streams,
+    json,
+    { code: 'INTERNAL', message: `Unexpected error: ${message}`, hint: 'This is a bug in aws-rekey; please report it with this message.' },
+    ExitCode.failure,
+  );
+}
+
+function isExitPrompt(error: unknown): boolean {
+  return error instanceof Error && error.name === 'ExitPromptError';
+}
+
+function printError(streams: CliStreams, json: boolean, error: { code: string; message: string; hint?: string }, exitCode: number): number {
+  if (json) {
+    streams.stdout.write(`${JSON.stringify({ schemaVersion: 1, ok: false, error: { ...error, exitCode } }, null, 2)}\n`);
+  }
+  const paint = painter(useColor(streams.stderr, streams.env));
+  streams.stderr.write(`${paint('red', 'error:')} ${error.message}\n`);
+  if (error.hint) streams.stderr.write(`${paint('dim', 'hint:')} ${error.hint}\n`);
+  return exitCode;
+}

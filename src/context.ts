@@ -1,0 +1,100 @@
+import { fromIni } from '@aws-sdk/credential-providers';
+import { createClientFactory, type CredentialsInput } from './aws/clients.js';
+import { createAwsGateway, type AwsGateway } from './aws/gateway.js';
+import { resolveConnectionSettings, type ConnectionSettings } from './aws/settings.js';
+import { getConfigProfile, type IniDocument } from './credentials/ini.js';
+import { readCredentialsFile, resolveConfigPath, resolveCredentialsPath } from './credentials/store.js';
+import { ProfileError } from './errors.js';
+import { resolveProfileKey, type ProfileKey } from './profile.js';
+
+export interface ContextOptions {
+  profile?: string;
+  authProfile?: string;
+  env?: NodeJS.ProcessEnv;
+  /** Asked for the code of an MFA device when an --auth-profile role needs one (mfa_serial). */
+  mfaCodeProvider?: (serial: string) => Promise<string>;
+}
+
+/** Everything a command needs to act on one profile: its key, where it lives, and a way to reach AWS. */
+export interface ProfileContext {
+  profile: string;
+  env: NodeJS.ProcessEnv;
+  credentialsPath: string;
+  configPath: string;
+  credentials: IniDocument;
+  credentialsText: string;
+  key: ProfileKey;
+  settings: ConnectionSettings;
+  gateway: AwsGateway;
+  /** Credentials for IAM calls when they differ from the profile's own key (--auth-profile). */
+  authCredentials?: CredentialsInput;
+  /** Things the user should know (e.g. AWS_ACCESS_KEY_ID set in the environment). */
+  warnings: string[];
+}
+
+export function defaultProfileName(env: NodeJS.ProcessEnv): string {
+  return env.AWS_PROFILE?.trim() || env.AWS_DEFAULT_PROFILE?.trim() || 'default';
+}
+
+export async function openProfileContext(options: ContextOptions): Promise<ProfileContext> {
+  const env = options.env ?? process.env;
+  const profile = options.profile ?? defaultProfileName(env);
+  const credentialsPath = resolveCredentialsPath(env);
+  const configPath = resolveConfigPath(env);
+  const [credentialsFile, configFile] = await Promise.all([
+    readCredentialsFile(credentialsPath),
+    readCredentialsFile(configPath),
+  ]);
+  const profileConfig = getConfigProfile(configFile.doc, profile);
+  const key = resolveProfileKey({
+    profile,
+    credentials: credentialsFile.doc,
+    credentialsPath,
+    profileConfig,
+    configPath,
+  });
+  let authConfig: Record<string, string> | undefined;
+  if (options.authProfile !== undefined) {
+    authConfig = getConfigProfile(configFile.doc, options.authProfile);
+    const inCredentials = credentialsFile.doc && getConfigProfile(credentialsFile.doc, options.authProfile, 'credentials');
+    if (!authConfig && !inCredentials) {
+      throw new ProfileError('AUTH_PROFILE_NOT_FOUND', `The auth profile '${options.authProfile}' is in neither ${credentialsPath} nor ${configPath}.`, {
+        hint: 'Name a profile that exists (aws configure list-profiles lists them).',
+      });
+    }
+  }
+  // Region, endpoint and CA bundle come from the profile whose credentials make the calls.
+  const settings = resolveConnectionSettings({ env, profileConfig: authConfig ?? profileConfig });
+  const factory = await createClientFactory(settings);
+  const gateway = createAwsGateway(factory);
+  const authCredentials =
+    options.authProfile === undefined
+      ? undefined
+      : fromIni({
+          profile: options.authProfile,
+          filepath: credentialsPath,
+          configFilepath: configPath,
+          ignoreCache: true,
+          ...(options.mfaCodeProvider ? { mfaCodeProvider: options.mfaCodeProvider } : {}),
+          clientConfig: factory.stsClientConfig(),
+        });
+  const warnings: string[] = [];
+  if (env.AWS_ACCESS_KEY_ID) {
+    warnings.push(
+      'AWS_ACCESS_KEY_ID is set in the environment: other programs use it instead of any profile, and it still holds whatever key it held. Update or unset it after the rotation.',
+    );
+  }
+  return {
+    profile,
+    env,
+    credentialsPath,
+    configPath,
+    credentials: credentialsFile.doc,
+    credentialsText: credentialsFile.text,
+    key,
+    settings,
+    gateway,
+    authCredentials,
+    warnings,
+  };
+}

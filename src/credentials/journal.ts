@@ -1,0 +1,92 @@
+import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { CredentialsFileError } from '../errors.js';
+import type { RetireAction } from '../core/plan.js';
+import { writeSecretFile } from './store.js';
+
+/**
+ * Where a rotation stands, written (and fsynced) before each step that cannot be undone by doing nothing.
+ * `creating`: CreateAccessKey may have run; `created`: the new secret is here, maybe not yet in the file;
+ * `written`: the file holds the new key; `verified`: AWS accepts it, the old key may still be active.
+ */
+export type JournalPhase = 'creating' | 'created' | 'written' | 'verified';
+
+export interface RotationJournal {
+  version: 1;
+  profile: string;
+  profiles: string[];
+  credentialsPath: string;
+  userName: string;
+  userArn: string;
+  oldKeyId: string;
+  /** Kept so that a rollback can put the old key back in the file: it stays valid until the new one works. */
+  oldSecretAccessKey?: string;
+  /** The user's key ids before CreateAccessKey: a key not among them and not ours is an orphan. */
+  keysBefore: string[];
+  retire: RetireAction;
+  phase: JournalPhase;
+  newKey?: { accessKeyId: string; secretAccessKey: string };
+  startedAt: string;
+  updatedAt: string;
+}
+
+/** Journals live beside the credentials file, in a folder only the user can read (they may hold a secret). */
+export function journalDir(credentialsPath: string): string {
+  return join(dirname(credentialsPath), 'aws-rekey');
+}
+
+export function journalPath(credentialsPath: string, profile: string): string {
+  return join(journalDir(credentialsPath), `${encodeURIComponent(profile)}.journal.json`);
+}
+
+export async function writeJournal(journal: RotationJournal): Promise<void> {
+  const path = journalPath(journal.credentialsPath, journal.profile);
+  await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+  await writeSecretFile(path, `${JSON.stringify(journal, null, 2)}\n`);
+}
+
+export async function removeJournal(credentialsPath: string, profile: string): Promise<void> {
+  await rm(journalPath(credentialsPath, profile), { force: true });
+}
+
+/** Every unfinished rotation recorded next to this credentials file. */
+export async function readJournals(credentialsPath: string): Promise<RotationJournal[]> {
+  const dir = journalDir(credentialsPath);
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw error;
+  }
+  const journals: RotationJournal[] = [];
+  for (const name of names.filter((n) => n.endsWith('.journal.json'))) {
+    const path = join(dir, name);
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(await readFile(path, 'utf8'));
+    } catch (error) {
+      throw new CredentialsFileError('JOURNAL_UNREADABLE', `The recovery journal ${path} cannot be read: ${(error as Error).message}.`, {
+        hint: 'It may hold the secret of a new key: keep a copy, check the keys with aws-rekey keys, then remove the file.',
+        cause: error,
+      });
+    }
+    if (isJournal(parsed)) journals.push(parsed);
+  }
+  return journals;
+}
+
+/** The unfinished rotation that concerns any of these profiles or key ids, if there is one. */
+export function findJournal(journals: RotationJournal[], profiles: string[], keyIds: string[]): RotationJournal | undefined {
+  return journals.find(
+    (j) =>
+      j.profiles.some((p) => profiles.includes(p)) ||
+      keyIds.includes(j.oldKeyId) ||
+      (j.newKey !== undefined && keyIds.includes(j.newKey.accessKeyId)),
+  );
+}
+
+function isJournal(value: unknown): value is RotationJournal {
+  const v = value as Partial<RotationJournal> | null;
+  return v !== null && typeof v === 'object' && v.version === 1 && typeof v.profile === 'string' && typeof v.oldKeyId === 'string';
+}

@@ -1,0 +1,378 @@
+import { randomBytes } from 'node:crypto';
+import { constants, type Stats } from 'node:fs';
+import { access, lstat, mkdir, open, readFile, readlink, realpath, rename, stat, unlink } from 'node:fs/promises';
+import { homedir as osHomedir } from 'node:os';
+import { basename, dirname, join, resolve } from 'node:path';
+import { lock } from 'proper-lockfile';
+import { CredentialsFileError } from '../errors.js';
+import { parseIni, type IniDocument } from './ini.js';
+
+export interface CredentialsFile {
+  /** The file exactly as read (BOM included): `serializeIni(doc) === text`. */
+  text: string;
+  doc: IniDocument;
+  exists: boolean;
+  /** Permission bits, when the file exists. */
+  mode?: number;
+}
+
+export interface WriteCredentialsFileOptions {
+  /** Keep the previous content in `<path>.aws-rekey.bak` (0600), replacing an older backup. */
+  backup: boolean;
+}
+
+export interface WriteCredentialsFileResult {
+  backupPath?: string;
+}
+
+export interface FileLockOptions {
+  /** A lock not refreshed for this long belongs to a dead process and is taken over (min 2000). */
+  staleMs?: number;
+}
+
+const SECRET_MODE = 0o600;
+const DIR_MODE = 0o700;
+
+export function resolveCredentialsPath(env: NodeJS.ProcessEnv = process.env, homedir: string = osHomedir()): string {
+  return expandHome(env.AWS_SHARED_CREDENTIALS_FILE || join(homedir, '.aws', 'credentials'), homedir);
+}
+
+export function resolveConfigPath(env: NodeJS.ProcessEnv = process.env, homedir: string = osHomedir()): string {
+  return expandHome(env.AWS_CONFIG_FILE || join(homedir, '.aws', 'config'), homedir);
+}
+
+export function getBackupPath(path: string): string {
+  return `${path}.aws-rekey.bak`;
+}
+
+export function getLockPath(path: string): string {
+  return `${path}.aws-rekey.lock`;
+}
+
+/** Reads and parses the file; a missing file is an empty document (the caller decides whether that is fine). */
+export async function readCredentialsFile(path: string): Promise<CredentialsFile> {
+  let bytes: Buffer;
+  let mode: number;
+  try {
+    const handle = await open(path, 'r');
+    try {
+      mode = (await handle.stat()).mode & 0o777;
+      bytes = await handle.readFile();
+    } finally {
+      await handle.close();
+    }
+  } catch (error) {
+    if (errorCode(error) === 'ENOENT') return { text: '', doc: parseIni('', path), exists: false };
+    throw unreadable(path, error);
+  }
+  let text: string;
+  try {
+    // fatal: a byte that is not UTF-8 would come back as U+FFFD and be written over the original.
+    text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
+  } catch (error) {
+    throw new CredentialsFileError('CREDENTIALS_MALFORMED', `${path} is not valid UTF-8 text.`, {
+      hint: 'Save it as UTF-8 (the AWS CLI and SDKs expect that), then run aws-rekey again.',
+      cause: error,
+    });
+  }
+  return { text, doc: parseIni(text, path), exists: true, mode };
+}
+
+/**
+ * Pre-flight, before any key exists that would need to be written: fails with the reason and the fix if
+ * the file (or, through a symlink, its target) cannot be replaced.
+ */
+export async function checkWritable(path: string): Promise<void> {
+  const target = await resolveTarget(path);
+  const shown = target === resolve(path) ? path : `${path} (a link to ${target})`;
+  const existing = await statOrUndefined(target);
+  if (existing?.isDirectory()) {
+    throw notWritable(`${shown} is a directory, not a file.`, `Remove or rename the directory ${target}, or point AWS_SHARED_CREDENTIALS_FILE at a file.`);
+  }
+  if (existing) {
+    try {
+      await access(target, constants.W_OK);
+    } catch (error) {
+      throw notWritable(`${shown} is not writable: ${reasonOf(error)}.`, `Make it writable: chmod u+w '${target}'.`, error);
+    }
+  }
+
+  await checkDirWritable(dirname(target), `${shown} is replaced atomically`);
+  // The backup and the lock sit next to the path as given, which for a link is not the target's directory.
+  if (resolve(dirname(path)) !== dirname(target)) await checkDirWritable(dirname(path), `the backup and lock of ${path} are written`);
+}
+
+async function checkDirWritable(dir: string, purpose: string): Promise<void> {
+  const ancestor = await nearestExisting(dir);
+  if (!ancestor.stats.isDirectory()) {
+    throw notWritable(`${dir}, where ${purpose}, cannot be created: ${ancestor.path} is not a directory.`, `Move ${ancestor.path} out of the way, or point AWS_SHARED_CREDENTIALS_FILE elsewhere.`);
+  }
+  if (ancestor.path !== resolve(dir)) {
+    try {
+      await access(ancestor.path, constants.W_OK | constants.X_OK);
+    } catch (error) {
+      throw notWritable(`${dir}, where ${purpose}, cannot be created in ${ancestor.path}: ${reasonOf(error)}.`, `Create it yourself: mkdir -m 700 -p '${dir}'.`, error);
+    }
+    return;
+  }
+  // access() is not enough: it does not see a read-only file system, ACLs or an immutable directory.
+  const probe = join(dir, `.aws-rekey-probe-${process.pid}-${randomBytes(4).toString('hex')}`);
+  try {
+    const handle = await open(probe, 'wx', SECRET_MODE);
+    await handle.close();
+    await unlink(probe);
+  } catch (error) {
+    await removeIfExists(probe).catch(() => false);
+    throw notWritable(`Cannot create files in ${dir}, where ${purpose}: ${reasonOf(error)}.`, `Make the directory writable: chmod u+w '${dir}'.`, error);
+  }
+}
+
+/**
+ * Replaces the file atomically: a 0600 temp file in the same directory, fsynced, renamed over the target,
+ * then the directory fsynced. A symlink is written through (its target is replaced, the link stays).
+ */
+export async function writeCredentialsFileAtomic(path: string, text: string, options: WriteCredentialsFileOptions): Promise<WriteCredentialsFileResult> {
+  const target = await resolveTarget(path);
+  await makeParentDir(target);
+  const existing = await statOrUndefined(target);
+  const temp = await writeTemp(target, text, existing);
+  try {
+    let backupPath: string | undefined;
+    if (options.backup && existing) {
+      const previous = await readOptionalBytes(target);
+      if (previous !== undefined) {
+        backupPath = getBackupPath(path);
+        await replaceFile(backupPath, previous, existing);
+      }
+    }
+    await commitTemp(temp, target);
+    return backupPath === undefined ? {} : { backupPath };
+  } finally {
+    await removeIfExists(temp).catch(() => false);
+  }
+}
+
+/** Atomic 0600 write for any file that may hold a secret (the recovery journal, the backup). */
+export async function writeSecretFile(path: string, data: string | Uint8Array): Promise<void> {
+  await replaceFile(path, data);
+}
+
+/** The file's text, or `undefined` when it does not exist. */
+export async function readOptional(path: string): Promise<string | undefined> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (error) {
+    if (errorCode(error) === 'ENOENT') return undefined;
+    throw unreadable(path, error);
+  }
+}
+
+/** Removes a file; `false` when there was none. */
+export async function removeIfExists(path: string): Promise<boolean> {
+  try {
+    await unlink(path);
+    return true;
+  } catch (error) {
+    if (errorCode(error) === 'ENOENT') return false;
+    throw new CredentialsFileError('FILE_REMOVE_FAILED', `Cannot remove ${path}: ${reasonOf(error)}.`, {
+      hint: `Remove it yourself: rm '${path}'.`,
+      cause: error,
+    });
+  }
+}
+
+/**
+ * Runs `fn` holding `<path>.aws-rekey.lock`, so that two aws-rekey runs never edit the file at once. The
+ * file itself need not exist yet. A lock left by a dead process is taken over once it is `staleMs` old.
+ */
+export async function withFileLock<T>(path: string, fn: () => Promise<T>, options: FileLockOptions = {}): Promise<T> {
+  const lockfilePath = getLockPath(path);
+  await makeParentDir(path);
+  let release: () => Promise<void>;
+  try {
+    release = await lock(path, {
+      realpath: false,
+      lockfilePath,
+      stale: options.staleMs ?? 10_000,
+      retries: { retries: 4, minTimeout: 50, maxTimeout: 150 },
+      // The lock could only be lost if this process stalled past `stale`; the work under it is already
+      // done or under way and cannot be undone from a timer, so a lost lock must not crash the process.
+      onCompromised: () => undefined,
+    });
+  } catch (error) {
+    if (errorCode(error) === 'ELOCKED') {
+      throw new CredentialsFileError('CREDENTIALS_LOCKED', `Another aws-rekey run is using ${path} (lock ${lockfilePath}).`, {
+        hint: `Wait for it to finish and try again. If no other run is going, the lock is taken over by itself after ${Math.round((options.staleMs ?? 10_000) / 1000)} s; or remove ${lockfilePath}.`,
+        cause: error,
+      });
+    }
+    throw new CredentialsFileError('CREDENTIALS_LOCK_FAILED', `Cannot lock ${path}: ${reasonOf(error)}.`, {
+      hint: `aws-rekey creates ${lockfilePath} next to the file; make that directory writable.`,
+      cause: error,
+    });
+  }
+  try {
+    return await fn();
+  } finally {
+    // Releasing fails only if the lock was already lost; a leftover lock goes stale by itself.
+    await release().catch(() => undefined);
+  }
+}
+
+function expandHome(path: string, homedir: string): string {
+  if (path === '~') return homedir;
+  if (path.startsWith('~/') || path.startsWith('~\\')) return join(homedir, path.slice(2));
+  return path;
+}
+
+/** Where writes must go: the final target of a symlink chain (even a dangling one), else the path itself. */
+async function resolveTarget(path: string, depth = 0): Promise<string> {
+  try {
+    return await realpath(path);
+  } catch (error) {
+    const code = errorCode(error);
+    if (code === 'ENOTDIR') return resolve(path);
+    if (code !== 'ENOENT') throw unreadable(path, error);
+  }
+  const link = await lstat(path).catch(() => undefined);
+  if (!link?.isSymbolicLink() || depth > 32) return resolve(path);
+  return resolveTarget(resolve(dirname(path), await readlink(path)), depth + 1);
+}
+
+async function makeParentDir(path: string): Promise<void> {
+  try {
+    await mkdir(dirname(path), { recursive: true, mode: DIR_MODE });
+  } catch (error) {
+    throw writeFailed(path, error);
+  }
+}
+
+function tempPathFor(target: string): string {
+  return join(dirname(target), `.${basename(target)}.aws-rekey-${process.pid}-${randomBytes(4).toString('hex')}.tmp`);
+}
+
+async function replaceFile(path: string, data: string | Uint8Array, ownerOf?: Stats): Promise<void> {
+  const target = await resolveTarget(path);
+  await makeParentDir(target);
+  const temp = await writeTemp(target, data, ownerOf ?? (await statOrUndefined(target)));
+  try {
+    await commitTemp(temp, target);
+  } finally {
+    await removeIfExists(temp).catch(() => false);
+  }
+}
+
+/** Writes a new 0600 temp file next to `target` and fsyncs it; removes it again if that fails. */
+async function writeTemp(target: string, data: string | Uint8Array, ownerOf: Stats | undefined): Promise<string> {
+  const temp = tempPathFor(target);
+  try {
+    const handle = await open(temp, 'wx', SECRET_MODE);
+    try {
+      // open's mode goes through the umask; a umask such as 0277 would leave the file unreadable to us.
+      await handle.chmod(SECRET_MODE);
+      // Under sudo, a new root-owned 0600 file would lock its owner out of their own credentials.
+      if (ownerOf && process.getuid?.() === 0 && (ownerOf.uid !== 0 || ownerOf.gid !== 0)) await handle.chown(ownerOf.uid, ownerOf.gid);
+      await handle.writeFile(data);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    return temp;
+  } catch (error) {
+    await removeIfExists(temp).catch(() => false);
+    throw writeFailed(target, error);
+  }
+}
+
+async function commitTemp(temp: string, target: string): Promise<void> {
+  try {
+    await rename(temp, target);
+  } catch (error) {
+    throw writeFailed(target, error);
+  }
+  await syncDir(dirname(target));
+}
+
+/** Makes the rename durable. Some platforms (Windows) cannot open a directory; the rename still happened. */
+async function syncDir(dir: string): Promise<void> {
+  let handle;
+  try {
+    handle = await open(dir, 'r');
+    await handle.sync();
+  } catch (error) {
+    if (!['EISDIR', 'EPERM', 'EINVAL', 'EBADF', 'EACCES'].includes(errorCode(error) ?? '')) {
+      throw new CredentialsFileError('CREDENTIALS_WRITE_FAILED', `The file in ${dir} was replaced, but the directory could not be synced to disk: ${reasonOf(error)}.`, {
+        hint: 'The new content is in place; check the disk (a crash now could lose the change).',
+        cause: error,
+      });
+    }
+  } finally {
+    await handle?.close();
+  }
+}
+
+async function readOptionalBytes(path: string): Promise<Buffer | undefined> {
+  try {
+    return await readFile(path);
+  } catch (error) {
+    if (errorCode(error) === 'ENOENT') return undefined;
+    throw unreadable(path, error);
+  }
+}
+
+async function statOrUndefined(path: string): Promise<Stats | undefined> {
+  try {
+    return await stat(path);
+  } catch (error) {
+    if (errorCode(error) === 'ENOENT') return undefined;
+    if (errorCode(error) === 'ENOTDIR') return undefined;
+    throw unreadable(path, error);
+  }
+}
+
+async function nearestExisting(dir: string): Promise<{ path: string; stats: Stats }> {
+  for (let current = resolve(dir); ; current = dirname(current)) {
+    try {
+      return { path: current, stats: await stat(current) };
+    } catch (error) {
+      const code = errorCode(error);
+      if ((code !== 'ENOENT' && code !== 'ENOTDIR') || dirname(current) === current) throw unreadable(current, error);
+    }
+  }
+}
+
+function errorCode(error: unknown): string | undefined {
+  return (error as NodeJS.ErrnoException | undefined)?.code;
+}
+
+function reasonOf(error: unknown): string {
+  const code = errorCode(error);
+  const reasons: Record<string, string> = {
+    EACCES: 'permission denied',
+    EPERM: 'operation not permitted',
+    EROFS: 'read-only file system',
+    ENOSPC: 'no space left on the device',
+    EISDIR: 'it is a directory',
+    ENOTDIR: 'a parent is not a directory',
+    EEXIST: 'it already exists',
+  };
+  return (code && reasons[code]) ?? (error instanceof Error ? error.message : String(error));
+}
+
+function unreadable(path: string, error: unknown): CredentialsFileError {
+  return new CredentialsFileError('CREDENTIALS_UNREADABLE', `Cannot read ${path}: ${reasonOf(error)}.`, {
+    hint: errorCode(error) === 'EACCES' ? `Make it readable by you: chmod u+r '${path}'.` : `Check that ${path} is a readable file.`,
+    cause: error,
+  });
+}
+
+function notWritable(message: string, hint: string, cause?: unknown): CredentialsFileError {
+  return new CredentialsFileError('CREDENTIALS_NOT_WRITABLE', message, { hint, cause });
+}
+
+function writeFailed(path: string, error: unknown): CredentialsFileError {
+  return new CredentialsFileError('CREDENTIALS_WRITE_FAILED', `Cannot write ${path}: ${reasonOf(error)}.`, {
+    hint: `Nothing was changed in ${path}. Free some space or fix its permissions (the directory must be writable), then try again.`,
+    cause: error,
+  });
+}

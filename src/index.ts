@@ -1,0 +1,32 @@
+export { rotateProfile } from './rotate.js';
+export type { MfaOptions, RotateDeps, RotateOptions, RotateResult } from './rotate.js';
+export { listKeys } from './keys.js';
+export type { ListedKey, ListKeysOptions, ListKeysResult } from './keys.js';
+export { describePlan, planRotation } from './core/plan.js';
+export type { PlanOptions, PlanStep, RetireAction, RotationPlan } from './core/plan.js';
+export type { AccessKeyInfo, CallerIdentity, KeyStatus, StaticCredentials } from './core/types.js';
+export { maskKeyId } from './core/mask.js';
+export { parsePrincipalArn } from './core/arn.js';
+export * from './credentials/ini.js';
+export {
+  checkWritable,
+  readCredentialsFile,
+  resolveConfigPath,
+  resolveCredentialsPath,
+  withFileLock,
+  writeCredentialsFileAtomic,
+} from './credentials/store.js';
+export {
+  AbortedError,
+  AwsError,
+  CredentialsFileError,
+  ExitCode,
+  ProfileError,
+  RekeyError,
+  RotationIncompleteError,
+  UnsafeRotationError,
+  UsageError,
+  isRekeyError,
+} from './errors.js';
+export type { Prompter, Reporter, StepRecord, StepStatus } from './ports.js';
+export type { VerifyOptions } from './verify.js';

@@ -1,0 +1,89 @@
+import { isTemporaryKeyId } from './core/mask.js';
+import type { StaticCredentials } from './core/types.js';
+import { ProfileError } from './errors.js';
+import { findProfilesWithKey, getProfile, listProfiles, type IniDocument } from './credentials/ini.js';
+
+export interface ProfileKey extends StaticCredentials {
+  profile: string;
+  /** Every profile of the credentials file holding the same key id (the profile itself first). */
+  profiles: string[];
+}
+
+export interface ResolveProfileKeyOptions {
+  profile: string;
+  credentials: IniDocument;
+  credentialsPath: string;
+  /** The profile's section of the config file, to explain where its credentials come from instead. */
+  profileConfig?: Record<string, string>;
+  configPath: string;
+}
+
+const SOURCE_SETTINGS: Array<[string, string]> = [
+  ['sso_session', 'AWS IAM Identity Center (SSO)'],
+  ['sso_start_url', 'AWS IAM Identity Center (SSO)'],
+  ['role_arn', 'an assumed role (role_arn)'],
+  ['credential_process', 'an external process (credential_process)'],
+  ['login_session', 'a console login session'],
+  ['web_identity_token_file', 'a web identity token'],
+];
+
+/**
+ * The long-lived key a profile holds in the credentials file, or an error that says why it has none and
+ * what to do. Only keys in the credentials file are rotated: that is the file we can edit safely.
+ */
+export function resolveProfileKey(options: ResolveProfileKeyOptions): ProfileKey {
+  const { profile, credentials, credentialsPath, profileConfig, configPath } = options;
+  const values = getProfile(credentials, profile);
+  if (!values) {
+    if (profileConfig) {
+      if (profileConfig.aws_access_key_id) {
+        throw new ProfileError(
+          'PROFILE_KEY_IN_CONFIG',
+          `Profile '${profile}' keeps its access key in the config file ${configPath}; aws-rekey edits only the credentials file ${credentialsPath}.`,
+          { hint: `Move aws_access_key_id and aws_secret_access_key of '${profile}' into ${credentialsPath} (section [${profile}]), then run aws-rekey again.` },
+        );
+      }
+      throw noStaticKeys(profile, profileConfig, configPath);
+    }
+    const known = listProfiles(credentials);
+    throw new ProfileError('PROFILE_NOT_FOUND', `Profile '${profile}' is not in ${credentialsPath}.`, {
+      hint: known.length
+        ? `Profiles there: ${known.join(', ')}. Pick one with --profile NAME (or AWS_PROFILE).`
+        : `The file has no profiles. Create one with 'aws configure --profile ${profile}'.`,
+    });
+  }
+  const accessKeyId = values.aws_access_key_id?.trim();
+  const secretAccessKey = values.aws_secret_access_key?.trim();
+  if (values.aws_session_token || values.aws_security_token || (accessKeyId && isTemporaryKeyId(accessKeyId))) {
+    throw new ProfileError(
+      'TEMPORARY_CREDENTIALS',
+      `Profile '${profile}' holds temporary credentials (${values.aws_session_token ? 'it has a session token' : 'an ASIA… key'}); they expire on their own and cannot be rotated.`,
+      {
+        hint: 'Rotate the long-lived key (AKIA…) they were made from: name its profile with --profile. To make IAM calls with a session, use --auth-profile.',
+      },
+    );
+  }
+  if (!accessKeyId || !secretAccessKey) {
+    if (!accessKeyId && !secretAccessKey && profileConfig) throw noStaticKeys(profile, profileConfig, configPath);
+    const missing = !accessKeyId ? 'aws_access_key_id' : 'aws_secret_access_key';
+    throw new ProfileError('PROFILE_INCOMPLETE', `Profile '${profile}' in ${credentialsPath} has no ${missing}.`, {
+      hint: `Add both aws_access_key_id and aws_secret_access_key to [${profile}] (aws configure --profile ${profile}).`,
+    });
+  }
+  const holders = findProfilesWithKey(credentials, accessKeyId);
+  const profiles = [profile, ...holders.filter((name) => name !== profile)];
+  return { profile, profiles, accessKeyId, secretAccessKey };
+}
+
+function noStaticKeys(profile: string, profileConfig: Record<string, string>, configPath: string): ProfileError {
+  const source = SOURCE_SETTINGS.find(([key]) => profileConfig[key] !== undefined)?.[1];
+  return new ProfileError(
+    'NO_STATIC_KEYS',
+    `Profile '${profile}' has no long-lived access key to rotate${source ? `: its credentials come from ${source}` : ''} (${configPath}).`,
+    {
+      hint: source
+        ? `Such credentials are rotated by AWS. To rotate another profile's key with these credentials, use --profile OTHER --auth-profile ${profile}.`
+        : `Give it a key with 'aws configure --profile ${profile}', or pick another profile.`,
+    },
+  );
+}

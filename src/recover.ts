@@ -1,0 +1,192 @@
+import type { CredentialsInput } from './aws/clients.js';
+import type { IamApi } from './aws/gateway.js';
+import { maskKeyId } from './core/mask.js';
+import type { AccessKeyInfo, StaticCredentials } from './core/types.js';
+import { findProfilesWithKey } from './credentials/ini.js';
+import { findJournal, readJournals, removeJournal, type RotationJournal } from './credentials/journal.js';
+import { readCredentialsFile, withFileLock } from './credentials/store.js';
+import { openProfileContext, type ProfileContext } from './context.js';
+import { AwsError, RekeyError } from './errors.js';
+import { noPrompter, silentReporter, type Prompter, type Reporter, type StepRecord } from './ports.js';
+import {
+  abortableTiming,
+  deleteOrphans,
+  persistNewKey,
+  retirePhase,
+  rollBack,
+  StepLog,
+  verifyPhase,
+  type RetireCredentials,
+  type StepRuntime,
+} from './steps.js';
+import { DEFAULT_VERIFY_OPTIONS, type Timing, type VerifyOptions } from './verify.js';
+
+export interface RecoverOptions {
+  profile?: string;
+  authProfile?: string;
+  dryRun?: boolean;
+  verify?: Partial<VerifyOptions>;
+  env?: NodeJS.ProcessEnv;
+}
+
+export interface RecoverDeps {
+  prompter?: Prompter;
+  reporter?: Reporter;
+  timing?: Timing;
+  signal?: AbortSignal;
+}
+
+/**
+ * `finished`: the new key is in the file and works, the old one is retired. `rolled-back`: the new key is
+ * gone and the old key is in the file, still active. `clean`: there was nothing to do.
+ */
+export type RecoverOutcome = 'finished' | 'rolled-back' | 'clean';
+
+export interface RecoverResult {
+  schemaVersion: 1;
+  outcome: RecoverOutcome;
+  profile: string;
+  phase?: RotationJournal['phase'];
+  plan: string[];
+  steps: StepRecord[];
+  /** Keys that were created but whose secret never arrived, and were deleted. */
+  deletedOrphans: string[];
+}
+
+const realTiming: Timing = { now: () => Date.now(), sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)) };
+
+/** Finish or undo an interrupted rotation of a profile, from its journal and IAM's state. */
+export async function recoverProfile(options: RecoverOptions = {}, deps: RecoverDeps = {}): Promise<RecoverResult> {
+  const reporter = deps.reporter ?? silentReporter;
+  const timing = abortableTiming(deps.timing ?? realTiming, deps.signal);
+  const rt = { prompter: deps.prompter ?? noPrompter, reporter, timing, steps: new StepLog(reporter, timing), signal: deps.signal };
+  const ctx = await openProfileContext({ profile: options.profile, authProfile: options.authProfile, env: options.env });
+  try {
+    for (const warning of ctx.warnings) reporter.warn(warning);
+    const journals = await readJournals(ctx.credentialsPath);
+    const journal = findJournal(journals, ctx.key.profiles, [ctx.key.accessKeyId]);
+    if (!journal) {
+      reporter.info(`No unfinished rotation of profile ${ctx.profile}: nothing to recover.`);
+      return { schemaVersion: 1, outcome: 'clean', profile: ctx.profile, plan: [], steps: [], deletedOrphans: [] };
+    }
+    return await recoverWithContext(ctx, journal, { verify: { ...DEFAULT_VERIFY_OPTIONS, ...options.verify }, dryRun: options.dryRun ?? false }, rt);
+  } finally {
+    ctx.gateway.destroy();
+  }
+}
+
+export interface RecoverSettings {
+  verify: VerifyOptions;
+  dryRun: boolean;
+  yes?: boolean;
+}
+
+/** What recovery will do, from the journal's phase: a person reads this before it happens. */
+export function describeRecovery(journal: RotationJournal): string[] {
+  const newKey = journal.newKey ? maskKeyId(journal.newKey.accessKeyId) : 'the new key';
+  const old = maskKeyId(journal.oldKeyId);
+  switch (journal.phase) {
+    case 'creating':
+      return [`delete any key of ${journal.userName} created without its secret reaching us`, `keep ${old} active in the file`];
+    case 'created':
+    case 'written':
+      return [
+        `make sure profile${journal.profiles.length > 1 ? 's' : ''} ${journal.profiles.join(', ')} hold ${newKey}`,
+        `check that AWS accepts ${newKey}; if it does not, put ${old} back and delete ${newKey}`,
+        `${journal.retire} the old key ${old}`,
+      ];
+    case 'verified':
+      return [`${journal.retire} the old key ${old} (${newKey} is saved and works)`];
+  }
+}
+
+export async function recoverWithContext(
+  ctx: ProfileContext,
+  journal: RotationJournal,
+  settings: RecoverSettings,
+  rt: StepRuntime & { prompter: Prompter },
+): Promise<RecoverResult> {
+  const plan = describeRecovery(journal);
+  const base = { schemaVersion: 1 as const, profile: journal.profile, phase: journal.phase, plan };
+  rt.reporter.info(`Unfinished rotation of ${journal.userArn} (started ${journal.startedAt}, stopped after '${journal.phase}'). Recovery:`);
+  plan.forEach((line, i) => rt.reporter.info(`  ${i + 1}. ${line}`));
+  if (settings.dryRun) return { ...base, outcome: 'clean', steps: rt.steps.records, deletedOrphans: [] };
+
+  return withFileLock(journal.credentialsPath, async () => {
+    const { iam, credentials } = await pickIamCredentials(ctx, journal);
+    const keys = await rt.steps.run('inspect', () => iam.listAccessKeys(journal.userName), (k) => `${k.length} key(s)`);
+    const has = (id: string | undefined): AccessKeyInfo | undefined => keys.find((k) => k.accessKeyId === id);
+
+    if (journal.phase === 'creating') {
+      const deleted = await rt.steps.run('orphans', () => deleteOrphans(iam, journal.userName, journal.keysBefore), (ids) =>
+        ids.length ? `deleted ${ids.map(maskKeyId).join(', ')} (created, secret never received)` : 'no key was created',
+      );
+      await removeJournal(journal.credentialsPath, journal.profile);
+      return { ...base, outcome: 'rolled-back', steps: rt.steps.records, deletedOrphans: deleted };
+    }
+
+    const newKey = journal.newKey;
+    if (!newKey || !has(newKey.accessKeyId)) {
+      // Someone deleted the new key: the old key is the only one left. Make sure the file holds it.
+      await rollBack(iam, journal, new RekeyError('NEW_KEY_GONE', 'the new key no longer exists in IAM'), rt).catch(rethrowUnlessRolledBack);
+      return { ...base, outcome: 'rolled-back', steps: rt.steps.records, deletedOrphans: [] };
+    }
+
+    if (journal.phase === 'created' || journal.phase === 'written') {
+      const file = await readCredentialsFile(journal.credentialsPath);
+      if (findProfilesWithKey(file.doc, journal.oldKeyId).length > 0) await persistNewKey(journal, rt);
+      try {
+        await verifyPhase(ctx.gateway, journal, settings.verify, rt);
+      } catch (error) {
+        await rollBack(iam, journal, error, rt).catch(rethrowUnlessRolledBack);
+        return { ...base, outcome: 'rolled-back', steps: rt.steps.records, deletedOrphans: [] };
+      }
+    }
+
+    const old = has(journal.oldKeyId);
+    if (!old || (journal.retire === 'deactivate' && old.status === 'Inactive')) {
+      rt.steps.record({ step: 'retire', status: 'skipped', detail: `the old key ${maskKeyId(journal.oldKeyId)} is already ${old ? 'inactive' : 'deleted'}` });
+      await removeJournal(journal.credentialsPath, journal.profile);
+    } else {
+      const newCredentials: StaticCredentials = { accessKeyId: newKey.accessKeyId, secretAccessKey: newKey.secretAccessKey };
+      const candidates: RetireCredentials[] =
+        credentials === undefined
+          ? [
+              { credentials: newCredentials, label: 'the new key', fresh: true },
+              ...(journal.oldSecretAccessKey ? [{ credentials: { accessKeyId: journal.oldKeyId, secretAccessKey: journal.oldSecretAccessKey }, label: 'the old key' }] : []),
+            ]
+          : [{ credentials, label: 'the IAM credentials' }];
+      await retirePhase(ctx.gateway, journal, candidates, rt);
+    }
+    return { ...base, outcome: 'finished', steps: rt.steps.records, deletedOrphans: [] };
+  });
+}
+
+function rethrowUnlessRolledBack(error: unknown): void {
+  if (!(error instanceof RekeyError && error.code === 'ROTATION_ROLLED_BACK')) throw error;
+}
+
+/**
+ * IAM calls during recovery: the --auth-profile's credentials if given, else whichever of the journal's
+ * keys IAM still accepts (the new one first: the old one may already be inactive).
+ */
+async function pickIamCredentials(ctx: ProfileContext, journal: RotationJournal): Promise<{ iam: IamApi; credentials?: CredentialsInput }> {
+  if (ctx.authCredentials) return { iam: ctx.gateway.iam(ctx.authCredentials), credentials: ctx.authCredentials };
+  const candidates: StaticCredentials[] = [];
+  if (journal.newKey) candidates.push({ ...journal.newKey });
+  if (journal.oldSecretAccessKey) candidates.push({ accessKeyId: journal.oldKeyId, secretAccessKey: journal.oldSecretAccessKey });
+  let lastError: unknown;
+  for (const candidate of candidates) {
+    const iam = ctx.gateway.iam(candidate);
+    try {
+      await iam.listAccessKeys(journal.userName);
+      return { iam };
+    } catch (error) {
+      lastError = error;
+      if (!(error instanceof AwsError) || (error.code !== 'INVALID_CREDENTIALS' && error.code !== 'ACCESS_DENIED')) throw error;
+    }
+  }
+  throw new RekeyError('RECOVER_NO_CREDENTIALS', `Neither the new nor the old key of ${journal.userName} is accepted for IAM calls${lastError instanceof Error ? `: ${lastError.message}` : ''}.`, {
+    hint: `Run 'aws-rekey recover --profile ${journal.profile} --auth-profile ADMIN' with credentials allowed to manage ${journal.userName}'s keys.`,
+  });
+}

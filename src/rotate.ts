@@ -1,0 +1,342 @@
+import type { CredentialsInput } from './aws/clients.js';
+import type { IamApi, NewAccessKey } from './aws/gateway.js';
+import { parsePrincipalArn } from './core/arn.js';
+import { maskKeyId } from './core/mask.js';
+import { describePlan, planRotation, type RetireAction, type RotationPlan } from './core/plan.js';
+import type { AccessKeyInfo, CallerIdentity, StaticCredentials } from './core/types.js';
+import { findProfilesWithKey } from './credentials/ini.js';
+import { findJournal, readJournals, removeJournal, writeJournal, type RotationJournal } from './credentials/journal.js';
+import { checkWritable, readCredentialsFile, withFileLock } from './credentials/store.js';
+import { openProfileContext, type ProfileContext } from './context.js';
+import { AbortedError, AwsError, ExitCode, ProfileError, UnsafeRotationError, UsageError } from './errors.js';
+import { noPrompter, silentReporter, type Prompter, type Reporter, type StepRecord } from './ports.js';
+import { recoverWithContext, type RecoverResult } from './recover.js';
+import {
+  abortableTiming,
+  advance,
+  checkpoint,
+  createKeyOnce,
+  InterruptedError,
+  persistNewKey,
+  retirePhase,
+  rollBack,
+  StepLog,
+  verifyPhase,
+  type RetireCredentials,
+  type StepRuntime,
+} from './steps.js';
+import { DEFAULT_VERIFY_OPTIONS, type Timing, type VerifyOptions } from './verify.js';
+
+export interface MfaOptions {
+  /** The MFA device's ARN; found with iam:ListMFADevices when absent. */
+  serialNumber?: string;
+  /** The current code; asked for when absent and a person is there to type it. */
+  tokenCode?: string;
+}
+
+export interface RotateOptions {
+  /** Profile whose key is rotated (default: AWS_PROFILE, else `default`). */
+  profile?: string;
+  /** Make the IAM calls with this profile's credentials (any kind); the key rotated stays --profile's. */
+  authProfile?: string;
+  /** Delete the old key at the end instead of deactivating it. */
+  deleteOld?: boolean;
+  /** Permission to delete this other *active* key of the user to make room. */
+  deleteKeyId?: string;
+  /** Stop after planning. */
+  dryRun?: boolean;
+  /** Do not ask for confirmation. */
+  yes?: boolean;
+  /** Use an MFA session (sts:GetSessionToken) for the IAM calls. */
+  mfa?: MfaOptions;
+  verify?: Partial<VerifyOptions>;
+  env?: NodeJS.ProcessEnv;
+}
+
+export interface RotateDeps {
+  prompter?: Prompter;
+  reporter?: Reporter;
+  timing?: Timing;
+  /** Ctrl-C: the current step finishes, a journal is left for the next run, and an INTERRUPTED error is thrown. */
+  signal?: AbortSignal;
+}
+
+export interface RotateResult {
+  schemaVersion: 1;
+  status: 'rotated' | 'planned' | 'recovered';
+  /** Set when an unfinished earlier rotation was found and finished or undone instead. */
+  recovery?: RecoverResult;
+  profile: string;
+  profiles: string[];
+  user: { arn: string; name: string; account: string };
+  oldKeyId: string;
+  newKeyId?: string;
+  retired?: RetireAction;
+  deletedOtherKeyId?: string;
+  plan: string[];
+  steps: StepRecord[];
+  backupPath?: string;
+  warnings: string[];
+}
+
+export const realTiming: Timing = {
+  now: () => Date.now(),
+  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+};
+
+/**
+ * Rotate the access key of one profile: read → identify → inspect → plan/confirm → pre-flight → create →
+ * persist → verify → retire → finish. The user always has a working key that is written down somewhere.
+ */
+export async function rotateProfile(options: RotateOptions = {}, deps: RotateDeps = {}): Promise<RotateResult> {
+  const prompter = deps.prompter ?? noPrompter;
+  const reporter = deps.reporter ?? silentReporter;
+  const timing = abortableTiming(deps.timing ?? realTiming, deps.signal);
+  const verify = { ...DEFAULT_VERIFY_OPTIONS, ...options.verify };
+  const steps = new StepLog(reporter, timing);
+  const rt: Runtime = { prompter, reporter, timing, steps, signal: deps.signal };
+
+  const ctx = await steps.run('read', () =>
+    openProfileContext({
+      profile: options.profile,
+      authProfile: options.authProfile,
+      env: options.env,
+      mfaCodeProvider: prompter.interactive ? (serial) => prompter.input(`MFA code for ${serial}:`, { secret: true }) : undefined,
+    }),
+  (c) => `profile ${c.profile} (${c.credentialsPath})`);
+  try {
+    for (const warning of ctx.warnings) reporter.warn(warning);
+    const journals = await readJournals(ctx.credentialsPath);
+    const pending = findJournal(journals, ctx.key.profiles, [ctx.key.accessKeyId]);
+    if (pending) {
+      reporter.warn(`An earlier rotation of profile ${pending.profile} did not finish (it stopped after step '${pending.phase}'). Finishing it instead of starting a new one.`);
+      const recovery = await recoverWithContext(ctx, pending, { verify, yes: options.yes ?? false, dryRun: options.dryRun ?? false }, rt);
+      return {
+        schemaVersion: 1,
+        status: options.dryRun ? 'planned' : 'recovered',
+        recovery,
+        profile: ctx.profile,
+        profiles: pending.profiles,
+        user: { arn: pending.userArn, name: pending.userName, account: pending.userArn.split(':')[4] ?? '' },
+        oldKeyId: pending.oldKeyId,
+        ...(recovery.outcome === 'finished' && pending.newKey ? { newKeyId: pending.newKey.accessKeyId, retired: pending.retire } : {}),
+        plan: recovery.plan,
+        steps: steps.records,
+        warnings: ctx.warnings,
+      };
+    }
+    return await rotateWithContext(ctx, options, verify, rt);
+  } finally {
+    ctx.gateway.destroy();
+  }
+}
+
+interface Session {
+  identity: CallerIdentity;
+  userName: string;
+  selfCredentials: StaticCredentials;
+  /** Credentials for IAM calls: the profile's key, an --auth-profile's, or an MFA session of either. */
+  iamCredentials: CredentialsInput;
+  /** True when IAM calls are made with the profile's own key (then the new key can make them next). */
+  selfAuth: boolean;
+}
+
+interface Runtime extends StepRuntime {
+  prompter: Prompter;
+}
+
+async function rotateWithContext(
+  ctx: ProfileContext,
+  options: RotateOptions,
+  verify: VerifyOptions,
+  rt: Runtime,
+): Promise<RotateResult> {
+  const { gateway } = ctx;
+  const session = await rt.steps.run('identify', () => identify(ctx, options, rt), (s) => `${s.identity.arn}`);
+  const iam = gateway.iam(session.iamCredentials);
+  const keys = await rt.steps.run('inspect', () => iam.listAccessKeys(session.userName, { lastUsed: true }), (k) => `${k.length} key(s)`);
+
+  const plan = await decidePlan(keys, ctx, session, options, rt);
+  const planLines = describePlan(plan);
+  const base = {
+    schemaVersion: 1 as const,
+    profile: ctx.profile,
+    profiles: plan.profiles,
+    user: { arn: session.identity.arn, name: session.userName, account: session.identity.account },
+    oldKeyId: plan.currentKeyId,
+    plan: planLines,
+    warnings: ctx.warnings,
+  };
+  rt.reporter.info(`Plan for ${session.identity.arn}:`);
+  planLines.forEach((line, i) => rt.reporter.info(`  ${i + 1}. ${line}`));
+  if (options.dryRun) {
+    return { ...base, status: 'planned', steps: rt.steps.records };
+  }
+  await confirm(options, rt.prompter);
+  checkpoint(rt);
+
+  await rt.steps.run('pre-flight', () => checkWritable(ctx.credentialsPath), () => `${ctx.credentialsPath} is writable`);
+  return withFileLock(ctx.credentialsPath, async () => {
+    // Re-read under the lock: the file may have changed since it was first read.
+    const file = await readCredentialsFile(ctx.credentialsPath);
+    const holders = findProfilesWithKey(file.doc, plan.currentKeyId);
+    if (!plan.profiles.every((p) => holders.includes(p))) {
+      throw new ProfileError('CREDENTIALS_CHANGED', `${ctx.credentialsPath} changed while aws-rekey was running: profile ${ctx.profile} no longer holds ${maskKeyId(plan.currentKeyId)}.`, {
+        hint: 'Nothing was changed. Run aws-rekey again.',
+      });
+    }
+
+    let deletedOtherKeyId: string | undefined;
+    if (plan.otherKey) {
+      const other = plan.otherKey;
+      await rt.steps.run('delete-other', () => iam.deleteAccessKey(session.userName, other.accessKeyId), () => `deleted ${other.status.toLowerCase()} key ${maskKeyId(other.accessKeyId)}`);
+      deletedOtherKeyId = other.accessKeyId;
+    }
+    checkpoint(rt);
+
+    const now = new Date(rt.timing.now()).toISOString();
+    const journal: RotationJournal = {
+      version: 1,
+      profile: ctx.profile,
+      profiles: plan.profiles,
+      credentialsPath: ctx.credentialsPath,
+      userName: session.userName,
+      userArn: session.identity.arn,
+      oldKeyId: plan.currentKeyId,
+      oldSecretAccessKey: ctx.key.secretAccessKey,
+      keysBefore: [plan.currentKeyId],
+      retire: plan.retire,
+      phase: 'creating',
+      startedAt: now,
+      updatedAt: now,
+    };
+    await writeJournal(journal);
+    let newKey: NewAccessKey;
+    try {
+      newKey = await rt.steps.run('create', () => createKeyOnce(iam, session.userName, journal.keysBefore), (k) => `created ${maskKeyId(k.accessKeyId)}`);
+    } catch (error) {
+      await removeJournal(ctx.credentialsPath, ctx.profile);
+      throw error;
+    }
+    await writeJournal(advance(journal, 'created', rt.timing, { accessKeyId: newKey.accessKeyId, secretAccessKey: newKey.secretAccessKey }));
+    const written = await persistNewKey(journal, rt);
+    checkpoint(rt, journal);
+
+    try {
+      await verifyPhase(gateway, journal, verify, rt);
+    } catch (error) {
+      if (error instanceof InterruptedError) checkpoint(rt, journal);
+      await rollBack(iam, journal, error, rt);
+    }
+    checkpoint(rt, journal);
+
+    const newCredentials: StaticCredentials = { accessKeyId: newKey.accessKeyId, secretAccessKey: newKey.secretAccessKey };
+    await retirePhase(gateway, journal, retireCandidates(session, newCredentials), rt);
+    return {
+      ...base,
+      status: 'rotated',
+      newKeyId: newKey.accessKeyId,
+      retired: plan.retire,
+      ...(deletedOtherKeyId ? { deletedOtherKeyId } : {}),
+      steps: rt.steps.records,
+      ...(written.backupPath ? { backupPath: written.backupPath } : {}),
+    };
+  });
+}
+
+/** Retire the old key signed with the new key when the profile signs its own IAM calls: proof that it works for IAM too. */
+function retireCandidates(session: Session, newCredentials: StaticCredentials): RetireCredentials[] {
+  if (!session.selfAuth) return [{ credentials: session.iamCredentials, label: 'the IAM credentials' }];
+  return [
+    { credentials: newCredentials, label: 'the new key', fresh: true },
+    { credentials: session.selfCredentials, label: 'the old key' },
+  ];
+}
+
+async function identify(ctx: ProfileContext, options: RotateOptions, rt: Runtime): Promise<Session> {
+  const selfCredentials: StaticCredentials = { accessKeyId: ctx.key.accessKeyId, secretAccessKey: ctx.key.secretAccessKey };
+  let identity: CallerIdentity;
+  try {
+    identity = await ctx.gateway.getCallerIdentity(selfCredentials);
+  } catch (error) {
+    if (error instanceof AwsError && error.code === 'INVALID_CREDENTIALS') {
+      throw new AwsError('KEY_REJECTED', error.action, error.awsCode, `AWS does not accept the key ${maskKeyId(ctx.key.accessKeyId)} of profile ${ctx.profile}: it is unknown, deleted or inactive.`, {
+        hint: 'Check it with the console or another profile (aws-rekey keys --auth-profile ADMIN). A key in aws-cn or aws-us-gov needs AWS_REGION set to a region there.',
+        cause: error,
+      });
+    }
+    throw error;
+  }
+  const principal = parsePrincipalArn(identity.arn);
+  if (principal?.kind === 'root') {
+    throw new UnsafeRotationError(
+      'ROOT_KEYS',
+      `Profile ${ctx.profile} holds an access key of the root user of account ${identity.account}. aws-rekey does not rotate root keys.`,
+      'AWS advises deleting root access keys: sign in as root, delete the key under Security credentials, and use an IAM user or role instead.',
+    );
+  }
+  if (principal?.kind !== 'user' || !principal.userName) {
+    throw new ProfileError('NOT_AN_IAM_USER', `The key of profile ${ctx.profile} belongs to ${identity.arn}, not to an IAM user.`, {
+      hint: 'Only IAM users have long-lived access keys to rotate.',
+    });
+  }
+  const userName = principal.userName;
+  let iamCredentials: CredentialsInput = ctx.authCredentials ?? selfCredentials;
+  if (options.mfa) {
+    const serialNumber = options.mfa.serialNumber ?? (await findMfaDevice(ctx.gateway.iam(iamCredentials), userName));
+    let tokenCode = options.mfa.tokenCode;
+    if (!tokenCode) {
+      if (!rt.prompter.interactive) {
+        throw new UsageError(`An MFA code for ${serialNumber} is needed and there is no terminal to ask for it.`, 'Pass --mfa-code CODE.');
+      }
+      tokenCode = (await rt.prompter.input(`MFA code for ${serialNumber}:`, { secret: true })).trim();
+    }
+    if (!/^\d{6}$/.test(tokenCode)) {
+      throw new UsageError(`The MFA code must be 6 digits, not '${tokenCode}'.`, 'Type the current code shown by the MFA device.');
+    }
+    iamCredentials = await ctx.gateway.getSessionToken(iamCredentials, { serialNumber, tokenCode });
+  }
+  return { identity, userName, selfCredentials, iamCredentials, selfAuth: !ctx.authCredentials && !options.mfa };
+}
+
+async function findMfaDevice(iam: IamApi, userName: string): Promise<string> {
+  const devices = await iam.listMfaDevices(userName);
+  const first = devices[0];
+  if (!first) {
+    throw new UsageError(`IAM user ${userName} has no MFA device.`, 'Enable one in the IAM console, or pass --mfa-serial ARN.');
+  }
+  return first;
+}
+
+async function decidePlan(keys: AccessKeyInfo[], ctx: ProfileContext, session: Session, options: RotateOptions, rt: Runtime): Promise<RotationPlan> {
+  const planOptions = {
+    userName: session.userName,
+    currentKeyId: ctx.key.accessKeyId,
+    profiles: ctx.key.profiles,
+    deleteOld: options.deleteOld ?? false,
+    allowDeleteKeyId: options.deleteKeyId,
+  };
+  try {
+    return planRotation(keys, planOptions);
+  } catch (error) {
+    // The one way past an active other key without a flag: a person types its id.
+    if (!(error instanceof UnsafeRotationError) || error.code !== 'OTHER_KEY_ACTIVE' || options.yes || !rt.prompter.interactive) throw error;
+    const other = keys.find((k) => k.accessKeyId !== ctx.key.accessKeyId);
+    if (!other) throw error;
+    rt.reporter.warn(error.message);
+    const typed = (await rt.prompter.input(`To delete it, type its key id (${maskKeyId(other.accessKeyId)}); press Enter to stop:`)).trim();
+    if (typed !== other.accessKeyId) throw error;
+    return planRotation(keys, { ...planOptions, allowDeleteKeyId: typed });
+  }
+}
+
+export async function confirm(options: RotateOptions, prompter: Prompter): Promise<void> {
+  if (options.yes) return;
+  if (!prompter.interactive) {
+    throw new AbortedError('Not rotating: confirmation is needed and there is no terminal to ask.', 'Pass --yes to rotate without asking (or --dry-run to only see the plan).', ExitCode.usage);
+  }
+  if (!(await prompter.confirm('Rotate now?'))) {
+    throw new AbortedError('Not rotating: you said no. Nothing was changed.');
+  }
+}
+

@@ -1,0 +1,222 @@
+import type { CredentialsInput } from './aws/clients.js';
+import { isLostResponse } from './aws/errors.js';
+import type { AwsGateway, IamApi, NewAccessKey } from './aws/gateway.js';
+import { maskKeyId } from './core/mask.js';
+import type { RetireAction } from './core/plan.js';
+import type { StaticCredentials } from './core/types.js';
+import { replaceAccessKey, serializeIni } from './credentials/ini.js';
+import { removeJournal, writeJournal, type JournalPhase, type RotationJournal } from './credentials/journal.js';
+import { readCredentialsFile, writeCredentialsFileAtomic } from './credentials/store.js';
+import { ExitCode, RekeyError, RotationIncompleteError } from './errors.js';
+import type { Reporter, StepRecord } from './ports.js';
+import { retryWhilePropagating, verifyNewKey, type Timing, type VerifyOptions } from './verify.js';
+
+/** The steps shared by a rotation and by the recovery of an interrupted one. */
+
+export interface StepRuntime {
+  reporter: Reporter;
+  timing: Timing;
+  steps: StepLog;
+  signal?: AbortSignal;
+}
+
+/** How long calls signed with the new key may keep failing as "unknown key" after verification. */
+export const RETIRE_PROPAGATION_MS = 20_000;
+
+export class InterruptedError extends RekeyError {
+  constructor(message: string, hint?: string) {
+    super('INTERRUPTED', message, { hint, exitCode: ExitCode.interrupted });
+  }
+}
+
+/** Stop between steps when the user pressed Ctrl-C; the journal says where to resume. */
+export function checkpoint(rt: StepRuntime, journal?: RotationJournal): void {
+  if (!rt.signal?.aborted) return;
+  if (!journal) throw new InterruptedError('Interrupted. Nothing was changed.');
+  throw new InterruptedError(
+    `Interrupted after step '${journal.phase}'. The new key is saved; the rotation is recorded in a journal.`,
+    `Run 'aws-rekey recover --profile ${journal.profile}' (or aws-rekey again) to finish it.`,
+  );
+}
+
+export function advance(journal: RotationJournal, phase: JournalPhase, timing: Timing, newKey?: RotationJournal['newKey']): RotationJournal {
+  journal.phase = phase;
+  journal.updatedAt = new Date(timing.now()).toISOString();
+  if (newKey) journal.newKey = newKey;
+  return journal;
+}
+
+/**
+ * CreateAccessKey is made once, never retried blindly: if its response is lost, a key may exist whose
+ * secret we never saw. Find such a key, delete it, and try once more.
+ */
+export async function createKeyOnce(iam: IamApi, userName: string, keysBefore: string[]): Promise<NewAccessKey> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await iam.createAccessKey(userName);
+    } catch (error) {
+      if (!isLostResponse(error) || attempt >= 2) {
+        if (isLostResponse(error)) await deleteOrphans(iam, userName, keysBefore);
+        throw error;
+      }
+      await deleteOrphans(iam, userName, keysBefore);
+    }
+  }
+}
+
+/** Delete keys that appeared after `keysBefore` was taken: they were made for us but their secret was lost. */
+export async function deleteOrphans(iam: IamApi, userName: string, keysBefore: string[], keep: string[] = []): Promise<string[]> {
+  const now = await iam.listAccessKeys(userName);
+  const orphans = now.filter((k) => !keysBefore.includes(k.accessKeyId) && !keep.includes(k.accessKeyId)).map((k) => k.accessKeyId);
+  for (const id of orphans) await iam.deleteAccessKey(userName, id);
+  return orphans;
+}
+
+/** Put the new pair in every profile that held the old key id, atomically, keeping a backup. */
+export async function persistNewKey(journal: RotationJournal, rt: StepRuntime): Promise<{ backupPath?: string; profiles: string[] }> {
+  const newKey = journal.newKey;
+  if (!newKey) throw new RekeyError('JOURNAL_INVALID', 'The journal has no new key to write.');
+  const file = await readCredentialsFile(journal.credentialsPath);
+  const edited = replaceAccessKey(file.doc, journal.oldKeyId, newKey);
+  const written = await rt.steps.run(
+    'write',
+    () => writeCredentialsFileAtomic(journal.credentialsPath, serializeIni(edited.doc), { backup: true }),
+    () => `profile${edited.profiles.length > 1 ? 's' : ''} ${edited.profiles.join(', ')} now hold ${maskKeyId(newKey.accessKeyId)}`,
+  );
+  await writeJournal(advance(journal, 'written', rt.timing));
+  return { ...written, profiles: edited.profiles };
+}
+
+export async function verifyPhase(gateway: AwsGateway, journal: RotationJournal, verify: VerifyOptions, rt: StepRuntime): Promise<void> {
+  const newKey = journal.newKey as StaticCredentials;
+  await rt.steps.run(
+    'verify',
+    () => verifyNewKey(gateway, { accessKeyId: newKey.accessKeyId, secretAccessKey: newKey.secretAccessKey }, journal.userArn, verify, rt.timing),
+    (v) => `AWS accepted ${maskKeyId(newKey.accessKeyId)} ${verify.successes} time(s) in a row (${v.attempts} call(s), ${(v.elapsedMs / 1000).toFixed(1)} s)`,
+  );
+  await writeJournal(advance(journal, 'verified', rt.timing));
+}
+
+/**
+ * The new key never worked: put the old key back in the file (the journal holds its secret), delete the
+ * new key, forget the journal. The user is where they started.
+ */
+export async function rollBack(iam: IamApi, journal: RotationJournal, cause: unknown, rt: StepRuntime): Promise<never> {
+  const why = cause instanceof Error ? cause.message : String(cause);
+  const newKey = journal.newKey;
+  if (newKey && journal.oldSecretAccessKey) {
+    const file = await readCredentialsFile(journal.credentialsPath);
+    const restored = replaceAccessKey(file.doc, newKey.accessKeyId, { accessKeyId: journal.oldKeyId, secretAccessKey: journal.oldSecretAccessKey });
+    if (restored.profiles.length > 0) {
+      await writeCredentialsFileAtomic(journal.credentialsPath, serializeIni(restored.doc), { backup: false });
+      rt.steps.record({ step: 'rollback', status: 'done', detail: `profile${restored.profiles.length > 1 ? 's' : ''} ${restored.profiles.join(', ')} hold ${maskKeyId(journal.oldKeyId)} again` });
+    }
+  }
+  if (newKey) {
+    try {
+      await iam.deleteAccessKey(journal.userName, newKey.accessKeyId);
+    } catch (error) {
+      if (!(error instanceof RekeyError && 'awsCode' in error && (error as { awsCode: string }).awsCode === 'NoSuchEntity')) {
+        throw new RotationIncompleteError(
+          'ROLLBACK_INCOMPLETE',
+          `The new key ${maskKeyId(newKey.accessKeyId)} never worked (${why}); the file holds the old key again, which is still active, but deleting the new key failed: ${(error as Error).message}`,
+          { hint: `Run 'aws-rekey recover --profile ${journal.profile}' to delete it.`, cause: error },
+        );
+      }
+    }
+    rt.steps.record({ step: 'rollback', status: 'done', detail: `deleted the new key ${maskKeyId(newKey.accessKeyId)}` });
+  }
+  await removeJournal(journal.credentialsPath, journal.profile);
+  throw new RekeyError('ROTATION_ROLLED_BACK', `The new key never worked, so the rotation was undone: ${why}`, {
+    hint:
+      cause instanceof RekeyError && cause.hint
+        ? `The old key is still active and in the file. ${cause.hint}`
+        : 'The old key is still active and in the file. Run aws-rekey again later.',
+    cause,
+  });
+}
+
+export interface RetireCredentials {
+  credentials: CredentialsInput;
+  label: string;
+  /** Signed with the brand-new key: InvalidClientTokenId may still come back for a while. */
+  fresh?: boolean;
+}
+
+/** Deactivate or delete the old key, trying each set of credentials in turn. */
+export async function retirePhase(gateway: AwsGateway, journal: RotationJournal, candidates: RetireCredentials[], rt: StepRuntime): Promise<void> {
+  const action: RetireAction = journal.retire;
+  const act = async (iam: IamApi) => {
+    if (action === 'delete') return iam.deleteAccessKey(journal.userName, journal.oldKeyId);
+    return iam.updateAccessKey(journal.userName, journal.oldKeyId, 'Inactive');
+  };
+  let lastError: unknown;
+  for (const [index, candidate] of candidates.entries()) {
+    try {
+      await rt.steps.run(
+        'retire',
+        () => retryWhilePropagating(() => act(gateway.iam(candidate.credentials)), candidate.fresh ? RETIRE_PROPAGATION_MS : 0, rt.timing),
+        () => `${action === 'delete' ? 'deleted' : 'deactivated'} the old key ${maskKeyId(journal.oldKeyId)} (signed with ${candidate.label})`,
+        { quietFailure: index < candidates.length - 1 },
+      );
+      await removeJournal(journal.credentialsPath, journal.profile);
+      return;
+    } catch (error) {
+      lastError = error;
+    }
+  }
+  throw new RotationIncompleteError(
+    'RETIRE_FAILED',
+    `The new key is saved in ${journal.profiles.join(', ')} and works, but the old key ${maskKeyId(journal.oldKeyId)} could not be ${action === 'delete' ? 'deleted' : 'deactivated'}: ${(lastError as Error).message}`,
+    { hint: `The old key is still active. Run 'aws-rekey recover --profile ${journal.profile}' to finish.`, cause: lastError },
+  );
+}
+
+/** Records each step with its duration and passes it on to the reporter. */
+export class StepLog {
+  readonly records: StepRecord[] = [];
+  constructor(
+    private readonly reporter: Reporter,
+    private readonly timing: Timing,
+  ) {}
+
+  async run<T>(step: string, action: () => Promise<T>, describe: (value: T) => string, options: { quietFailure?: boolean } = {}): Promise<T> {
+    const start = this.timing.now();
+    try {
+      const value = await action();
+      this.record({ step, status: 'done', detail: describe(value), durationMs: this.timing.now() - start });
+      return value;
+    } catch (error) {
+      if (!options.quietFailure) {
+        this.record({ step, status: 'failed', detail: error instanceof Error ? error.message : String(error), durationMs: this.timing.now() - start });
+      }
+      throw error;
+    }
+  }
+
+  record(record: StepRecord): void {
+    this.records.push(record);
+    this.reporter.step(record);
+  }
+}
+
+/** A sleep that ends early (rejecting) when the signal fires, so Ctrl-C does not wait out a backoff. */
+export function abortableTiming(timing: Timing, signal?: AbortSignal): Timing {
+  if (!signal) return timing;
+  return {
+    now: timing.now,
+    sleep: (ms) =>
+      new Promise<void>((resolve, reject) => {
+        if (signal.aborted) return reject(new InterruptedError('Interrupted.'));
+        const onAbort = () => {
+          clearTimeout(timer);
+          reject(new InterruptedError('Interrupted.'));
+        };
+        const timer = setTimeout(() => {
+          signal.removeEventListener('abort', onAbort);
+          resolve();
+        }, ms);
+        signal.addEventListener('abort', onAbort, { once: true });
+      }),
+  };
+}

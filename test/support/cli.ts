@@ -1,0 +1,82 @@
+import { spawn } from 'node:child_process';
+import { mkdtemp, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+export const BIN = join(ROOT, 'bin', 'aws-rekey');
+
+export interface CliRun {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** A throwaway HOME with ~/.aws/credentials (and optionally ~/.aws/config). */
+export interface TempHome {
+  home: string;
+  credentialsPath: string;
+  configPath: string;
+  env: NodeJS.ProcessEnv;
+  readCredentials(): Promise<string>;
+  credentialsMode(): Promise<number>;
+  cleanup(): Promise<void>;
+}
+
+/** Only what the CLI needs, so that nothing from the developer's own AWS setup leaks into a test. */
+export function baseEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  return {
+    PATH: process.env.PATH,
+    NO_COLOR: '1',
+    AWS_REGION: 'us-east-1',
+    AWS_EC2_METADATA_DISABLED: 'true',
+    ...extra,
+  };
+}
+
+export async function makeHome(options: { endpoint?: string; credentials?: string; config?: string; env?: NodeJS.ProcessEnv } = {}): Promise<TempHome> {
+  const home = await mkdtemp(join(tmpdir(), 'aws-rekey-test-'));
+  const awsDir = join(home, '.aws');
+  await mkdir(awsDir, { recursive: true, mode: 0o700 });
+  const credentialsPath = join(awsDir, 'credentials');
+  const configPath = join(awsDir, 'config');
+  if (options.credentials !== undefined) await writeFile(credentialsPath, options.credentials, { mode: 0o600 });
+  if (options.config !== undefined) await writeFile(configPath, options.config, { mode: 0o600 });
+  const env = baseEnv({
+    HOME: home,
+    AWS_SHARED_CREDENTIALS_FILE: credentialsPath,
+    AWS_CONFIG_FILE: configPath,
+    ...(options.endpoint ? { AWS_ENDPOINT_URL: options.endpoint } : {}),
+    ...options.env,
+  });
+  return {
+    home,
+    credentialsPath,
+    configPath,
+    env,
+    readCredentials: () => readFile(credentialsPath, 'utf8'),
+    credentialsMode: async () => (await stat(credentialsPath)).mode & 0o777,
+    cleanup: () => rm(home, { recursive: true, force: true }),
+  };
+}
+
+export function runCli(args: string[], env: NodeJS.ProcessEnv, input?: string): Promise<CliRun> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    child.on('error', reject);
+    child.on('close', (code) => resolvePromise({ code: code ?? -1, stdout, stderr }));
+    child.stdin.end(input ?? '');
+  });
+}
+
+/** A credentials file body with one profile per entry. */
+export function credentialsFile(profiles: Record<string, { accessKeyId: string; secretAccessKey: string; extra?: string }>): string {
+  return Object.entries(profiles)
+    .map(([name, p]) => `[${name}]\naws_access_key_id = ${p.accessKeyId}\naws_secret_access_key = ${p.secretAccessKey}\n${p.extra ?? ''}`)
+    .join('\n');
+}

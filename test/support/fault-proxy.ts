@@ -1,0 +1,193 @@
+import http from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+
+/**
+ * A test-only HTTP proxy between aws-rekey and moto that adds what moto never does: errors, throttling,
+ * lost connections, lost responses, stalls, latency, and the propagation delay of new keys.
+ * The CLI reaches it as its endpoint (AWS_ENDPOINT_URL); IAM and STS share it, as they share moto.
+ */
+
+export type Fault =
+  /** Answer with an AWS error without forwarding. */
+  | { kind: 'error'; status: number; code: string; message?: string }
+  /** Close the connection without forwarding: the request never reached AWS. */
+  | { kind: 'drop' }
+  /** Forward the request, then close the connection instead of answering: it happened, but nobody knows. */
+  | { kind: 'drop-response' }
+  /** Never answer (until the proxy stops). */
+  | { kind: 'stall' }
+  /** Answer with this body instead of forwarding. */
+  | { kind: 'respond'; status: number; body: string };
+
+export interface FaultRule {
+  /** The Query API action (`CreateAccessKey`, `GetCallerIdentity`, …); undefined matches every action. */
+  action?: string;
+  fault: Fault;
+  /** Apply to this many matching requests, then stop (default: every one). */
+  times?: number;
+  /** Skip this many matching requests before applying. */
+  after?: number;
+  /** Only for requests signed with this access key id. */
+  accessKeyId?: string;
+}
+
+export interface RequestLogEntry {
+  action: string;
+  accessKeyId: string;
+  status: number | 'dropped' | 'stalled';
+  startedAt: number;
+  endedAt: number;
+}
+
+export interface FaultProxy {
+  endpoint: string;
+  /** Replace the rules. */
+  setRules(rules: FaultRule[]): void;
+  /** Keys younger than this (created through the proxy) get InvalidClientTokenId, as on AWS while they propagate. */
+  setNewKeyDelay(ms: number): void;
+  /** Added before every request is forwarded. */
+  setLatency(ms: number): void;
+  /** Called once per matching request, before forwarding: lets a test act at a precise moment (e.g. SIGKILL). */
+  onRequest(action: string, hook: () => void | Promise<void>): void;
+  log: RequestLogEntry[];
+  stop(): Promise<void>;
+}
+
+const QUERY_NS: Record<string, string> = {
+  GetCallerIdentity: 'https://sts.amazonaws.com/doc/2011-06-15/',
+  GetSessionToken: 'https://sts.amazonaws.com/doc/2011-06-15/',
+  AssumeRole: 'https://sts.amazonaws.com/doc/2011-06-15/',
+};
+
+export function errorBody(action: string, code: string, message: string): string {
+  const ns = QUERY_NS[action] ?? 'https://iam.amazonaws.com/doc/2010-05-08/';
+  return `<ErrorResponse xmlns="${ns}"><Error><Type>Sender</Type><Code>${code}</Code><Message>${message}</Message></Error><RequestId>fault-proxy</RequestId></ErrorResponse>`;
+}
+
+export async function startFaultProxy(target: string): Promise<FaultProxy> {
+  const upstream = new URL(target);
+  let rules: Array<FaultRule & { seen: number; applied: number }> = [];
+  let newKeyDelayMs = 0;
+  let latencyMs = 0;
+  const hooks = new Map<string, Array<() => void | Promise<void>>>();
+  const keyBirth = new Map<string, number>();
+  const log: RequestLogEntry[] = [];
+  const sockets = new Set<Socket>();
+  const stalled = new Set<http.ServerResponse>();
+
+  const server = http.createServer(async (req, res) => {
+    const startedAt = Date.now();
+    const body = await readBody(req);
+    const params = new URLSearchParams(body.toString('utf8'));
+    const action = params.get('Action') ?? 'Unknown';
+    const accessKeyId = /Credential=([^/]+)\//.exec(req.headers.authorization ?? '')?.[1] ?? '';
+    const entry: RequestLogEntry = { action, accessKeyId, status: 0, startedAt, endedAt: 0 };
+    log.push(entry);
+    const finish = (status: RequestLogEntry['status']) => {
+      entry.status = status;
+      entry.endedAt = Date.now();
+    };
+
+    for (const hook of hooks.get(action) ?? []) await hook();
+    if (latencyMs > 0) await new Promise((r) => setTimeout(r, latencyMs));
+
+    const born = keyBirth.get(accessKeyId);
+    if (born !== undefined && Date.now() - born < newKeyDelayMs) {
+      res.writeHead(403, { 'content-type': 'text/xml' }).end(errorBody(action, 'InvalidClientTokenId', 'The security token included in the request is invalid.'));
+      return finish(403);
+    }
+
+    const rule = rules.find((r) => {
+      if (r.action !== undefined && r.action !== action) return false;
+      if (r.accessKeyId !== undefined && r.accessKeyId !== accessKeyId) return false;
+      r.seen += 1;
+      if (r.seen <= (r.after ?? 0)) return false;
+      return r.times === undefined || r.applied < r.times;
+    });
+    if (rule) rule.applied += 1;
+    const fault = rule?.fault;
+
+    if (fault?.kind === 'error') {
+      res.writeHead(fault.status, { 'content-type': 'text/xml' }).end(errorBody(action, fault.code, fault.message ?? `${fault.code} injected by the fault proxy`));
+      return finish(fault.status);
+    }
+    if (fault?.kind === 'respond') {
+      res.writeHead(fault.status, { 'content-type': 'text/xml' }).end(fault.body);
+      return finish(fault.status);
+    }
+    if (fault?.kind === 'drop') {
+      req.socket.destroy();
+      return finish('dropped');
+    }
+    if (fault?.kind === 'stall') {
+      stalled.add(res);
+      return finish('stalled');
+    }
+
+    const answer = await forward(upstream, req, body);
+    if (action === 'CreateAccessKey' && answer.status === 200) {
+      const created = /<AccessKeyId>([^<]+)<\/AccessKeyId>/.exec(answer.body.toString('utf8'))?.[1];
+      if (created) keyBirth.set(created, Date.now());
+    }
+    if (fault?.kind === 'drop-response') {
+      req.socket.destroy();
+      return finish('dropped');
+    }
+    res.writeHead(answer.status, answer.headers).end(answer.body);
+    finish(answer.status);
+  });
+  server.on('connection', (socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    log,
+    setRules: (next) => {
+      rules = next.map((r) => ({ ...r, seen: 0, applied: 0 }));
+    },
+    setNewKeyDelay: (ms) => {
+      newKeyDelayMs = ms;
+    },
+    setLatency: (ms) => {
+      latencyMs = ms;
+    },
+    onRequest: (action, hook) => {
+      hooks.set(action, [...(hooks.get(action) ?? []), hook]);
+    },
+    stop: async () => {
+      for (const res of stalled) res.destroy();
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+function readBody(req: http.IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+function forward(upstream: URL, req: http.IncomingMessage, body: Buffer): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer }> {
+  return new Promise((resolve, reject) => {
+    const headers = { ...req.headers, host: upstream.host, 'content-length': String(body.length) };
+    const out = http.request(
+      { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 502, headers: res.headers, body: Buffer.concat(chunks) }));
+        res.on('error', reject);
+      },
+    );
+    out.on('error', reject);
+    out.end(body);
+  });
+}

@@ -1,0 +1,399 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmod, lstat, mkdir, mkdtemp, readFile, readdir, readlink, rm, stat, symlink, utimes, writeFile, chown } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { serializeIni } from '../../src/credentials/ini.js';
+import {
+  checkWritable,
+  getBackupPath,
+  getLockPath,
+  readCredentialsFile,
+  readOptional,
+  removeIfExists,
+  resolveConfigPath,
+  resolveCredentialsPath,
+  withFileLock,
+  writeCredentialsFileAtomic,
+  writeSecretFile,
+} from '../../src/credentials/store.js';
+
+// As root, permission bits stop nothing: those tests are reported as skipped, and each has a variant
+// that fails for a reason root cannot override (a directory in the way, a file as a parent, chattr +i).
+const isRoot = process.getuid?.() === 0;
+const canChattr = isRoot && probeChattr();
+
+function probeChattr(): boolean {
+  const dir = mkdtempSync(join(tmpdir(), 'aws-rekey-chattr-'));
+  const file = join(dir, 'f');
+  writeFileSync(file, '');
+  const ok = spawnSync('chattr', ['+i', file]).status === 0;
+  if (ok) spawnSync('chattr', ['-i', file]);
+  rmSync(dir, { recursive: true, force: true });
+  return ok;
+}
+
+function chattr(flag: '+i' | '-i', path: string): void {
+  const result = spawnSync('chattr', [flag, path]);
+  if (result.status !== 0) throw new Error(`chattr ${flag} ${path} failed: ${String(result.stderr)}`);
+}
+
+const mode = async (path: string): Promise<number> => (await stat(path)).mode & 0o777;
+const leftovers = async (dir: string): Promise<string[]> => (await readdir(dir)).filter((name) => name.includes('aws-rekey') && !name.endsWith('.bak'));
+
+const CONTENT = '[default]\naws_access_key_id = AKIAOLD0000000000001\naws_secret_access_key = old\n';
+const NEW_CONTENT = '[default]\naws_access_key_id = AKIANEW0000000000002\naws_secret_access_key = new\n';
+
+let dir: string;
+let immutable: string[] = [];
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'aws-rekey-store-'));
+});
+afterEach(async () => {
+  for (const path of immutable) chattr('-i', path);
+  immutable = [];
+  await chmod(dir, 0o700).catch(() => undefined);
+  await rm(dir, { recursive: true, force: true });
+});
+
+function makeImmutable(path: string): void {
+  chattr('+i', path);
+  immutable.push(path);
+}
+
+describe('resolveCredentialsPath / resolveConfigPath', () => {
+  const home = '/home/me';
+  const cases: Array<[string, NodeJS.ProcessEnv, string, string]> = [
+    ['defaults under ~/.aws', {}, '/home/me/.aws/credentials', '/home/me/.aws/config'],
+    ['an empty variable counts as unset', { AWS_SHARED_CREDENTIALS_FILE: '', AWS_CONFIG_FILE: '' }, '/home/me/.aws/credentials', '/home/me/.aws/config'],
+    ['absolute paths as given', { AWS_SHARED_CREDENTIALS_FILE: '/etc/creds', AWS_CONFIG_FILE: '/etc/conf' }, '/etc/creds', '/etc/conf'],
+    ['a leading ~/ is the home directory', { AWS_SHARED_CREDENTIALS_FILE: '~/x/creds', AWS_CONFIG_FILE: '~/x/conf' }, '/home/me/x/creds', '/home/me/x/conf'],
+    ['~ in the middle stays', { AWS_SHARED_CREDENTIALS_FILE: '/a/~/c', AWS_CONFIG_FILE: '~other/conf' }, '/a/~/c', '~other/conf'],
+  ];
+  for (const [name, env, credentials, config] of cases) {
+    it(name, () => {
+      expect(resolveCredentialsPath(env, home)).toBe(credentials);
+      expect(resolveConfigPath(env, home)).toBe(config);
+    });
+  }
+});
+
+describe('readCredentialsFile', () => {
+  it('a missing file is an empty document', async () => {
+    const file = await readCredentialsFile(join(dir, 'nope'));
+    expect(file).toMatchObject({ text: '', exists: false });
+    expect(file.doc.lines).toEqual([]);
+    expect(file.mode).toBeUndefined();
+  });
+
+  it('reads the exact text (BOM, CRLF) and the mode', async () => {
+    const path = join(dir, 'credentials');
+    const text = `\uFEFF${CONTENT.replace(/\n/g, '\r\n')}`;
+    await writeFile(path, text, { mode: 0o640 });
+    await chmod(path, 0o640);
+    const file = await readCredentialsFile(path);
+    expect(file).toMatchObject({ text, exists: true, mode: 0o640 });
+    expect(serializeIni(file.doc)).toBe(text);
+  });
+
+  it('a malformed file names the path and line', async () => {
+    const path = join(dir, 'credentials');
+    await writeFile(path, '[default]\n[broken\n');
+    await expect(readCredentialsFile(path)).rejects.toMatchObject({ code: 'CREDENTIALS_MALFORMED', message: expect.stringContaining(`${path}, line 2`) });
+  });
+
+  it('bytes that are not UTF-8 are refused rather than rewritten', async () => {
+    const path = join(dir, 'credentials');
+    await writeFile(path, Buffer.from([0x5b, 0x61, 0x5d, 0x0a, 0x23, 0xe9, 0x0a]));
+    await expect(readCredentialsFile(path)).rejects.toMatchObject({ code: 'CREDENTIALS_MALFORMED' });
+  });
+
+  it('a directory in place of the file is unreadable', async () => {
+    await expect(readCredentialsFile(dir)).rejects.toMatchObject({ code: 'CREDENTIALS_UNREADABLE', hint: expect.any(String) });
+  });
+
+  it.skipIf(isRoot)('a file without read permission is unreadable', async () => {
+    const path = join(dir, 'credentials');
+    await writeFile(path, CONTENT);
+    await chmod(path, 0o000);
+    await expect(readCredentialsFile(path)).rejects.toMatchObject({ code: 'CREDENTIALS_UNREADABLE', hint: expect.stringContaining('chmod u+r') });
+  });
+});
+
+describe('writeCredentialsFileAtomic', () => {
+  it('replaces a 0644 file with a 0600 one, leaving no temp file', async () => {
+    const path = join(dir, 'credentials');
+    await writeFile(path, CONTENT);
+    await chmod(path, 0o644);
+    const result = await writeCredentialsFileAtomic(path, NEW_CONTENT, { backup: false });
+    expect(result).toEqual({});
+    expect(await readFile(path, 'utf8')).toBe(NEW_CONTENT);
+    expect(await mode(path)).toBe(0o600);
+    expect(await leftovers(dir)).toEqual([]);
+  });
+
+  it('is 0600 whatever the umask', async () => {
+    const path = join(dir, 'credentials');
+    const previous = process.umask(0o277);
+    try {
+      await writeCredentialsFileAtomic(path, NEW_CONTENT, { backup: false });
+    } finally {
+      process.umask(previous);
+    }
+    expect(await mode(path)).toBe(0o600);
+  });
+
+  it('keeps the previous content in a 0600 backup, replacing an older backup', async () => {
+    const path = join(dir, 'credentials');
+    await writeFile(path, CONTENT);
+    await chmod(path, 0o644);
+    await writeFile(getBackupPath(path), 'an older backup');
+    await chmod(getBackupPath(path), 0o644);
+    const result = await writeCredentialsFileAtomic(path, NEW_CONTENT, { backup: true });
+    expect(result).toEqual({ backupPath: `${path}.aws-rekey.bak` });
+    expect(await readFile(getBackupPath(path), 'utf8')).toBe(CONTENT);
+    expect(await mode(getBackupPath(path))).toBe(0o600);
+    expect(await readFile(path, 'utf8')).toBe(NEW_CONTENT);
+    expect(await leftovers(dir)).toEqual([]);
+  });
+
+  it('creates a missing file and its 0700 directory; no backup of nothing', async () => {
+    const path = join(dir, 'home', '.aws', 'credentials');
+    const result = await writeCredentialsFileAtomic(path, NEW_CONTENT, { backup: true });
+    expect(result).toEqual({});
+    expect(await readFile(path, 'utf8')).toBe(NEW_CONTENT);
+    expect(await mode(path)).toBe(0o600);
+    expect(await mode(join(dir, 'home', '.aws'))).toBe(0o700);
+    expect(existsSync(getBackupPath(path))).toBe(false);
+  });
+
+  it('writes through a symlink: the link stays, its target changes, the backup sits next to the link', async () => {
+    await mkdir(join(dir, 'dotfiles'));
+    await mkdir(join(dir, '.aws'));
+    const target = join(dir, 'dotfiles', 'credentials');
+    const link = join(dir, '.aws', 'credentials');
+    await writeFile(target, CONTENT);
+    await chmod(target, 0o644);
+    await symlink('../dotfiles/credentials', link);
+    const result = await writeCredentialsFileAtomic(link, NEW_CONTENT, { backup: true });
+    expect((await lstat(link)).isSymbolicLink()).toBe(true);
+    expect(await readlink(link)).toBe('../dotfiles/credentials');
+    expect(await readFile(target, 'utf8')).toBe(NEW_CONTENT);
+    expect(await mode(target)).toBe(0o600);
+    expect(result.backupPath).toBe(`${link}.aws-rekey.bak`);
+    expect(await readFile(`${link}.aws-rekey.bak`, 'utf8')).toBe(CONTENT);
+    expect(await leftovers(join(dir, 'dotfiles'))).toEqual([]);
+    expect(await leftovers(join(dir, '.aws'))).toEqual([]);
+  });
+
+  it('writes through a dangling symlink by creating its target', async () => {
+    const link = join(dir, 'credentials');
+    await symlink('real-credentials', link);
+    await writeCredentialsFileAtomic(link, NEW_CONTENT, { backup: true });
+    expect((await lstat(link)).isSymbolicLink()).toBe(true);
+    expect(await readFile(join(dir, 'real-credentials'), 'utf8')).toBe(NEW_CONTENT);
+  });
+
+  for (const backup of [false, true]) {
+    it(`a failed write (a directory in the way, backup: ${backup}) leaves no temp file and changes nothing`, async () => {
+      const path = join(dir, 'credentials');
+      await mkdir(path);
+      await writeFile(join(path, 'keep'), 'x');
+      await expect(writeCredentialsFileAtomic(path, NEW_CONTENT, { backup })).rejects.toMatchObject({ code: expect.stringMatching(/^CREDENTIALS_/) });
+      expect(await leftovers(dir)).toEqual([]);
+      expect(await readdir(path)).toEqual(['keep']);
+    });
+  }
+
+  it.runIf(canChattr)('a failed rename over an immutable file (root: chattr +i) leaves no temp file', async () => {
+    const path = join(dir, 'credentials');
+    await writeFile(path, CONTENT);
+    makeImmutable(path);
+    await expect(writeCredentialsFileAtomic(path, NEW_CONTENT, { backup: true })).rejects.toMatchObject({ code: 'CREDENTIALS_WRITE_FAILED' });
+    expect(await leftovers(dir)).toEqual([]);
+    expect(await readFile(path, 'utf8')).toBe(CONTENT);
+  });
+
+  it.skipIf(isRoot)('a directory made read-only after the check: error, no temp file, file unchanged', async () => {
+    const path = join(dir, 'credentials');
+    await writeFile(path, CONTENT);
+    await checkWritable(path);
+    await chmod(dir, 0o500);
+    await expect(writeCredentialsFileAtomic(path, NEW_CONTENT, { backup: true })).rejects.toMatchObject({ code: 'CREDENTIALS_WRITE_FAILED' });
+    await chmod(dir, 0o700);
+    expect(await leftovers(dir)).toEqual([]);
+    expect(await readFile(path, 'utf8')).toBe(CONTENT);
+  });
+
+  it.runIf(isRoot)('run as root on a user-owned file, the new file keeps its owner', async () => {
+    const path = join(dir, 'credentials');
+    await writeFile(path, CONTENT);
+    await chown(path, 4321, 4321);
+    await writeCredentialsFileAtomic(path, NEW_CONTENT, { backup: true });
+    expect(await stat(path)).toMatchObject({ uid: 4321, gid: 4321 });
+    expect(await stat(getBackupPath(path))).toMatchObject({ uid: 4321, gid: 4321 });
+  });
+});
+
+describe('checkWritable', () => {
+  it('passes for a writable file and leaves nothing behind', async () => {
+    const path = join(dir, 'credentials');
+    await writeFile(path, CONTENT);
+    await checkWritable(path);
+    expect(await readdir(dir)).toEqual(['credentials']);
+  });
+
+  it('passes for a file that does not exist yet, in a directory that does not exist yet, creating nothing', async () => {
+    await checkWritable(join(dir, 'home', '.aws', 'credentials'));
+    expect(await readdir(dir)).toEqual([]);
+  });
+
+  it('passes through a symlink to a writable file', async () => {
+    await mkdir(join(dir, 'real'));
+    await writeFile(join(dir, 'real', 'credentials'), CONTENT);
+    await symlink(join(dir, 'real', 'credentials'), join(dir, 'credentials'));
+    await checkWritable(join(dir, 'credentials'));
+  });
+
+  const refused: Array<[string, (path: string) => Promise<void>, RegExp]> = [
+    ['the path is a directory', (path) => mkdir(path), /is a directory/],
+    ['a parent is a regular file', async () => writeFile(join(dir, 'aws'), 'not a dir'), /is not a directory/],
+    [
+      'a symlink points at a directory',
+      async (path) => {
+        await mkdir(join(dir, 'somewhere'));
+        await symlink(join(dir, 'somewhere'), path);
+      },
+      /a link to .*somewhere.* is a directory/,
+    ],
+  ];
+  for (const [name, setup, message] of refused) {
+    it(`refuses when ${name}`, async () => {
+      const path = name.startsWith('a parent') ? join(dir, 'aws', 'credentials') : join(dir, 'credentials');
+      await setup(path);
+      await expect(checkWritable(path)).rejects.toMatchObject({ code: 'CREDENTIALS_NOT_WRITABLE', message: expect.stringMatching(message), hint: expect.any(String) });
+    });
+  }
+
+  it.runIf(existsSync('/proc/self/status'))('refuses a directory where no one can create files (procfs, even for root)', async () => {
+    await expect(checkWritable('/proc/self/aws-credentials')).rejects.toMatchObject({ code: 'CREDENTIALS_NOT_WRITABLE', hint: expect.stringContaining('chmod u+w') });
+  });
+
+  it.runIf(canChattr)('refuses an immutable file (root: chattr +i)', async () => {
+    const path = join(dir, 'credentials');
+    await writeFile(path, CONTENT);
+    makeImmutable(path);
+    await expect(checkWritable(path)).rejects.toMatchObject({ code: 'CREDENTIALS_NOT_WRITABLE', hint: expect.stringContaining(`chmod u+w '${path}'`) });
+  });
+
+  it.runIf(canChattr)('refuses an immutable directory (root: chattr +i)', async () => {
+    const sub = join(dir, 'aws');
+    await mkdir(sub);
+    await writeFile(join(sub, 'credentials'), CONTENT);
+    makeImmutable(sub);
+    await expect(checkWritable(join(sub, 'credentials'))).rejects.toMatchObject({ code: 'CREDENTIALS_NOT_WRITABLE', message: expect.stringContaining(sub) });
+  });
+
+  it.skipIf(isRoot)('refuses a read-only file', async () => {
+    const path = join(dir, 'credentials');
+    await writeFile(path, CONTENT);
+    await chmod(path, 0o400);
+    await expect(checkWritable(path)).rejects.toMatchObject({ code: 'CREDENTIALS_NOT_WRITABLE', hint: expect.stringContaining('chmod u+w') });
+  });
+
+  it.skipIf(isRoot)('refuses a read-only directory', async () => {
+    const path = join(dir, 'credentials');
+    await writeFile(path, CONTENT);
+    await chmod(dir, 0o500);
+    await expect(checkWritable(path)).rejects.toMatchObject({ code: 'CREDENTIALS_NOT_WRITABLE', hint: expect.stringContaining('chmod u+w') });
+  });
+});
+
+describe('withFileLock', () => {
+  it('runs the function, returns its result and removes the lock', async () => {
+    const path = join(dir, 'credentials');
+    const result = await withFileLock(path, async () => {
+      expect(existsSync(getLockPath(path))).toBe(true);
+      return 42;
+    });
+    expect(result).toBe(42);
+    expect(existsSync(getLockPath(path))).toBe(false);
+  });
+
+  it('works before the file or its directory exist', async () => {
+    const path = join(dir, 'new', '.aws', 'credentials');
+    await withFileLock(path, async () => undefined);
+    expect(await readdir(join(dir, 'new', '.aws'))).toEqual([]);
+  });
+
+  it('releases the lock when the function throws', async () => {
+    const path = join(dir, 'credentials');
+    await expect(withFileLock(path, async () => Promise.reject(new Error('boom')))).rejects.toThrow('boom');
+    expect(existsSync(getLockPath(path))).toBe(false);
+  });
+
+  it('a second run while the first holds the lock: CREDENTIALS_LOCKED, quickly', async () => {
+    const path = join(dir, 'credentials');
+    let release!: () => void;
+    const holding = new Promise<void>((resolve) => (release = resolve));
+    let started!: () => void;
+    const hasLock = new Promise<void>((resolve) => (started = resolve));
+    const first = withFileLock(path, async () => {
+      started();
+      await holding;
+      return 'first';
+    });
+    await hasLock;
+    const before = Date.now();
+    await expect(withFileLock(path, async () => 'second')).rejects.toMatchObject({
+      code: 'CREDENTIALS_LOCKED',
+      message: expect.stringContaining('Another aws-rekey run'),
+      hint: expect.any(String),
+    });
+    expect(Date.now() - before).toBeLessThan(2000);
+    release();
+    expect(await first).toBe('first');
+    expect(await withFileLock(path, async () => 'third')).toBe('third');
+  });
+
+  it('a fresh lock left by another process is respected', async () => {
+    const path = join(dir, 'credentials');
+    await mkdir(getLockPath(path));
+    await expect(withFileLock(path, async () => 'x')).rejects.toMatchObject({ code: 'CREDENTIALS_LOCKED' });
+    expect(existsSync(getLockPath(path))).toBe(true);
+  });
+
+  it('a stale lock of a dead process is taken over', async () => {
+    const path = join(dir, 'credentials');
+    await mkdir(getLockPath(path));
+    const old = new Date(Date.now() - 60_000);
+    await utimes(getLockPath(path), old, old);
+    expect(await withFileLock(path, async () => 'taken over', { staleMs: 5_000 })).toBe('taken over');
+    expect(existsSync(getLockPath(path))).toBe(false);
+  });
+});
+
+describe('writeSecretFile / readOptional / removeIfExists', () => {
+  it('writes 0600 atomically over a 0644 file and reads it back', async () => {
+    const path = join(dir, 'journal', 'p.journal.json');
+    await mkdir(join(dir, 'journal'));
+    await writeFile(path, 'old');
+    await chmod(path, 0o644);
+    await writeSecretFile(path, '{"secret":true}\n');
+    expect(await readOptional(path)).toBe('{"secret":true}\n');
+    expect(await mode(path)).toBe(0o600);
+    expect(await leftovers(join(dir, 'journal'))).toEqual([]);
+  });
+
+  it('readOptional: undefined for a missing file', async () => {
+    expect(await readOptional(join(dir, 'missing'))).toBeUndefined();
+  });
+
+  it('removeIfExists: true when removed, false when there was nothing', async () => {
+    const path = join(dir, 'f');
+    await writeFile(path, 'x');
+    expect(await removeIfExists(path)).toBe(true);
+    expect(await removeIfExists(path)).toBe(false);
+  });
+});

@@ -1,0 +1,91 @@
+import { describe, expect, it } from 'vitest';
+import type { AwsGateway } from '../../src/aws/gateway.js';
+import { AwsError } from '../../src/errors.js';
+import { retryWhilePropagating, verifyNewKey, type Timing, type VerifyOptions } from '../../src/verify.js';
+
+const ARN = 'arn:aws:iam::123456789012:user/alice';
+const options: VerifyOptions = { timeoutMs: 10_000, successes: 3, successIntervalMs: 1_000, initialDelayMs: 1_000, maxDelayMs: 4_000 };
+
+/** A clock that only moves when the code under test sleeps. */
+function fakeTiming(): Timing & { slept: number[] } {
+  let now = 0;
+  const slept: number[] = [];
+  return { slept, now: () => now, sleep: async (ms) => { slept.push(ms); now += ms; } };
+}
+
+const invalid = () => new AwsError('INVALID_CREDENTIALS', 'sts:GetCallerIdentity', 'InvalidClientTokenId', 'The security token included in the request is invalid.');
+
+/** A gateway whose GetCallerIdentity answers from a script: 'ok', 'invalid', 'denied' or another ARN. */
+function scriptedGateway(script: string[]): AwsGateway & { calls: number } {
+  const gateway = {
+    calls: 0,
+    async getCallerIdentity() {
+      const answer = script[Math.min(gateway.calls, script.length - 1)] ?? 'ok';
+      gateway.calls += 1;
+      if (answer === 'invalid') throw invalid();
+      if (answer === 'denied') throw new AwsError('ACCESS_DENIED', 'sts:GetCallerIdentity', 'AccessDenied', 'denied');
+      return { arn: answer === 'ok' ? ARN : answer, account: '123456789012', userId: 'AIDA' };
+    },
+  };
+  return gateway as unknown as AwsGateway & { calls: number };
+}
+
+describe('verifyNewKey', () => {
+  it.each([
+    { name: 'accepted at once', script: ['ok'], calls: 3, slept: [1000, 1000] },
+    { name: 'rejected twice while propagating, then accepted', script: ['invalid', 'invalid', 'ok'], calls: 5, slept: [1000, 1500, 1000, 1000] },
+    { name: 'one success then a rejection starts the count again', script: ['ok', 'invalid', 'ok'], calls: 5, slept: [1000, 1000, 1000, 1000] },
+  ])('$name', async ({ script, calls, slept }) => {
+    const gateway = scriptedGateway(script);
+    const timing = fakeTiming();
+    const result = await verifyNewKey(gateway, { accessKeyId: 'AKIA', secretAccessKey: 's' }, ARN, options, timing);
+    expect(gateway.calls).toBe(calls);
+    expect(result.attempts).toBe(calls);
+    expect(timing.slept).toEqual(slept);
+  });
+
+  it('gives up at the timeout when the key is never accepted', async () => {
+    const gateway = scriptedGateway(['invalid']);
+    const timing = fakeTiming();
+    await expect(verifyNewKey(gateway, { accessKeyId: 'AKIA', secretAccessKey: 's' }, ARN, options, timing)).rejects.toMatchObject({ code: 'VERIFY_TIMEOUT' });
+    expect(timing.now()).toBeLessThanOrEqual(options.timeoutMs);
+    expect(timing.slept.every((ms) => ms <= options.maxDelayMs)).toBe(true);
+  });
+
+  it('fails at once when the key signs in as someone else', async () => {
+    const gateway = scriptedGateway(['arn:aws:iam::123456789012:user/mallory']);
+    await expect(verifyNewKey(gateway, { accessKeyId: 'AKIA', secretAccessKey: 's' }, ARN, options, fakeTiming())).rejects.toMatchObject({ code: 'VERIFY_WRONG_IDENTITY' });
+    expect(gateway.calls).toBe(1);
+  });
+
+  it('does not retry an error that is not propagation', async () => {
+    const gateway = scriptedGateway(['denied']);
+    await expect(verifyNewKey(gateway, { accessKeyId: 'AKIA', secretAccessKey: 's' }, ARN, options, fakeTiming())).rejects.toMatchObject({ code: 'ACCESS_DENIED' });
+    expect(gateway.calls).toBe(1);
+  });
+
+  it('needs only one success when asked for one', async () => {
+    const gateway = scriptedGateway(['ok']);
+    await verifyNewKey(gateway, { accessKeyId: 'AKIA', secretAccessKey: 's' }, ARN, { ...options, successes: 1 }, fakeTiming());
+    expect(gateway.calls).toBe(1);
+  });
+});
+
+describe('retryWhilePropagating', () => {
+  it('retries InvalidClientTokenId until the call works', async () => {
+    let calls = 0;
+    const value = await retryWhilePropagating(async () => {
+      calls += 1;
+      if (calls < 3) throw invalid();
+      return 'done';
+    }, 10_000, fakeTiming());
+    expect(value).toBe('done');
+    expect(calls).toBe(3);
+  });
+
+  it('stops retrying after the time allowed', async () => {
+    const timing = fakeTiming();
+    await expect(retryWhilePropagating(async () => { throw invalid(); }, 3_000, timing)).rejects.toMatchObject({ awsCode: 'InvalidClientTokenId' });
+    expect(timing.now()).toBeLessThanOrEqual(3_000);
+  });
+});
