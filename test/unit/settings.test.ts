@@ -3,7 +3,13 @@ import { endpointFor } from '../../src/aws/clients.js';
 import { resolveConnectionSettings } from '../../src/aws/settings.js';
 
 describe('resolveConnectionSettings', () => {
-  it.each([
+  interface Case {
+    name: string;
+    env: Record<string, string>;
+    config: Record<string, string>;
+    expected: Record<string, string | undefined>;
+  }
+  it.each<Case>([
     { name: 'defaults', env: {}, config: {}, expected: { region: 'us-east-1', iamEndpoint: undefined, stsEndpoint: undefined } },
     { name: 'AWS_REGION wins over AWS_DEFAULT_REGION and the config', env: { AWS_REGION: 'eu-west-1', AWS_DEFAULT_REGION: 'eu-west-2' }, config: { region: 'eu-west-3' }, expected: { region: 'eu-west-1' } },
     { name: 'AWS_DEFAULT_REGION', env: { AWS_DEFAULT_REGION: 'eu-west-2' }, config: { region: 'eu-west-3' }, expected: { region: 'eu-west-2' } },
