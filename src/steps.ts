@@ -92,7 +92,7 @@ export async function verifyPhase(gateway: AwsGateway, journal: RotationJournal,
   await rt.steps.run(
     'verify',
     () => verifyNewKey(gateway, { accessKeyId: newKey.accessKeyId, secretAccessKey: newKey.secretAccessKey }, journal.userArn, verify, rt.timing),
-    (v) => `AWS accepted ${maskKeyId(newKey.accessKeyId)} ${verify.successes} time(s) in a row (${v.attempts} call(s), ${(v.elapsedMs / 1000).toFixed(1)} s)`,
+    (v) => `AWS accepted ${maskKeyId(newKey.accessKeyId)} ${verify.successes} time(s) in a row (${v.attempts} call(s))`,
   );
   await writeJournal(advance(journal, 'verified', rt.timing));
 }
