@@ -1,5 +1,7 @@
 export { rotateProfile } from './rotate.js';
 export type { MfaOptions, RotateDeps, RotateOptions, RotateResult } from './rotate.js';
+export { recoverProfile } from './recover.js';
+export type { RecoverOptions, RecoverOutcome, RecoverResult } from './recover.js';
 export { listKeys } from './keys.js';
 export type { ListedKey, ListKeysOptions, ListKeysResult } from './keys.js';
 export { describePlan, planRotation } from './core/plan.js';
