@@ -16,7 +16,8 @@ export type CredentialsInput = AwsCredentialIdentity | AwsCredentialIdentityProv
 /** Builds IAM and STS clients that share one connection setup (proxy, CA bundle, timeouts). */
 export interface ClientFactory {
   readonly settings: ConnectionSettings;
-  iam(credentials: CredentialsInput, options?: { maxAttempts?: number }): IAMClient;
+  /** `retryMode: 'adaptive'` adds client-side rate limiting on throttling: for bulk reads (the audit). */
+  iam(credentials: CredentialsInput, options?: { maxAttempts?: number; retryMode?: 'standard' | 'adaptive' }): IAMClient;
   sts(credentials: CredentialsInput, options?: { maxAttempts?: number }): STSClient;
   /** Client settings for STS clients the SDK makes itself (e.g. to assume an --auth-profile's role). */
   stsClientConfig(): { region: string; endpoint?: string; requestHandler: NodeHttpHandler };
@@ -27,17 +28,17 @@ export async function createClientFactory(settings: ConnectionSettings): Promise
   const ca = settings.caBundle === undefined ? undefined : await readCaBundle(settings.caBundle);
   const iamHandler = createHandler(settings, endpointFor('iam', settings), ca);
   const stsHandler = createHandler(settings, endpointFor('sts', settings), ca);
-  const common = (credentials: CredentialsInput, maxAttempts: number | undefined) => ({
+  const common = (credentials: CredentialsInput, maxAttempts: number | undefined, retryMode: 'standard' | 'adaptive' = 'standard') => ({
     region: settings.region,
     credentials,
     maxAttempts: maxAttempts ?? settings.maxAttempts,
-    retryMode: 'standard' as const,
+    retryMode,
   });
   return {
     settings,
     iam: (credentials, options = {}) =>
       new IAMClient({
-        ...common(credentials, options.maxAttempts),
+        ...common(credentials, options.maxAttempts, options.retryMode),
         requestHandler: iamHandler,
         ...(settings.iamEndpoint ? { endpoint: settings.iamEndpoint } : {}),
       }),

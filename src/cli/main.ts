@@ -84,6 +84,37 @@ function buildProgram(streams: CliStreams, setJson: (json: boolean) => void): Co
       process.exitCode = await runKeys(options, streams);
     });
 
+  program
+    .command('audit')
+    .description("every IAM user's access keys against the CIS rules: age, last use, two active keys, root keys")
+    .option('--profile <name>', 'call IAM with the credentials of this profile, of any kind (default: $AWS_PROFILE, else the default chain)')
+    .option('--auth-profile <name>', 'same as --profile (wins over it)')
+    .addOption(new Option('--source <source>', 'credential report, per-user calls, or the report when allowed and fresh').choices(['auto', 'report', 'api']).default('auto'))
+    .option('--user <name>', 'audit only this user (repeatable)', (value: string, previous: string[] = []) => [...previous, value])
+    .option('--path-prefix <path>', 'audit only users whose path starts with this, e.g. /engineering/')
+    .option('--max-age <days>', 'an active key older than this is a finding (default 90)')
+    .option('--max-unused <days>', 'an active key unused for this long is a finding (default 45; never used counts from creation)')
+    .option('--only-findings', 'list only the keys with findings')
+    .option('--json', 'print one JSON document on stdout')
+    .addOption(new Option('--csv', 'print CSV on stdout, one row per key').conflicts('json'))
+    .option('--fail', 'exit with code 4 when there are findings (for CI)')
+    .action(async (options) => {
+      setJson(Boolean(options.json));
+      const { runAudit } = await import('./commands/audit.js');
+      process.exitCode = await runAudit(options, streams);
+    });
+
+  program
+    .command('policy')
+    .description('print the least-privilege IAM policy that aws-rekey needs (JSON)')
+    .option('--mfa', 'require MFA (aws:MultiFactorAuthPresent) for the actions that change keys')
+    .option('--admin', "rotate any user's keys and audit the account, not only your own keys")
+    .addOption(new Option('--partition <name>', 'ARN partition').choices(['aws', 'aws-cn', 'aws-us-gov']).default('aws'))
+    .action(async (options) => {
+      const { runPolicy } = await import('./commands/policy.js');
+      process.exitCode = await runPolicy(options, streams);
+    });
+
   return program;
 }
 

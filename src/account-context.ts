@@ -1,0 +1,74 @@
+import { fromIni, fromNodeProviderChain } from '@aws-sdk/credential-providers';
+import { createClientFactory, type ClientFactory, type CredentialsInput } from './aws/clients.js';
+import { resolveConnectionSettings } from './aws/settings.js';
+import { getConfigProfile, listProfiles } from './credentials/ini.js';
+import { readCredentialsFile, resolveConfigPath, resolveCredentialsPath } from './credentials/store.js';
+import { ProfileError } from './errors.js';
+
+export interface AccountContextOptions {
+  /** The profile whose credentials make the calls; any kind (static keys, role_arn, SSO, credential_process). */
+  profile?: string;
+  /** Same as `profile`, and wins over it: for symmetry with the commands that rotate a profile's key. */
+  authProfile?: string;
+  env?: NodeJS.ProcessEnv;
+  /** Asked for the code of an MFA device when a role profile needs one (mfa_serial). */
+  mfaCodeProvider?: (serial: string) => Promise<string>;
+  /** Client retries when neither AWS_MAX_ATTEMPTS nor max_attempts says otherwise. */
+  defaultMaxAttempts?: number;
+}
+
+/** A way to call IAM as someone, for commands that read the account and edit no profile (audit). */
+export interface AccountContext {
+  /** Where the credentials come from, for messages: `profile work`, `environment`, `default chain`. */
+  credentialSource: string;
+  credentials: CredentialsInput;
+  factory: ClientFactory;
+  destroy(): void;
+}
+
+/**
+ * Unlike openProfileContext, the profile needs no long-lived key of its own: its credentials, of any
+ * kind, are simply used. Resolved as the AWS CLI does: a named profile (flag, AWS_PROFILE), else
+ * AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, else the SDK's default chain (default profile, SSO,
+ * container and instance roles).
+ */
+export async function openAccountContext(options: AccountContextOptions = {}): Promise<AccountContext> {
+  const env = options.env ?? process.env;
+  const name = options.authProfile ?? options.profile ?? (env.AWS_PROFILE?.trim() || env.AWS_DEFAULT_PROFILE?.trim() || undefined);
+  const credentialsPath = resolveCredentialsPath(env);
+  const configPath = resolveConfigPath(env);
+  const [credentialsFile, configFile] = await Promise.all([readCredentialsFile(credentialsPath), readCredentialsFile(configPath)]);
+  const profileConfig = getConfigProfile(configFile.doc, name ?? 'default');
+  if (name !== undefined && !profileConfig && !getConfigProfile(credentialsFile.doc, name, 'credentials')) {
+    const known = [...new Set([...listProfiles(credentialsFile.doc), ...listProfiles(configFile.doc, 'config')])];
+    throw new ProfileError('PROFILE_NOT_FOUND', `The profile '${name}' is in neither ${credentialsPath} nor ${configPath}.`, {
+      hint: known.length ? `Profiles there: ${known.join(', ')}.` : "Create one with 'aws configure --profile NAME'.",
+    });
+  }
+  const settings = resolveConnectionSettings({ env, profileConfig });
+  const maxAttemptsSet = Boolean(env.AWS_MAX_ATTEMPTS?.trim() || profileConfig?.max_attempts?.trim());
+  if (!maxAttemptsSet && options.defaultMaxAttempts !== undefined) settings.maxAttempts = options.defaultMaxAttempts;
+  const factory = await createClientFactory(settings);
+  const common = {
+    filepath: credentialsPath,
+    configFilepath: configPath,
+    ignoreCache: true,
+    clientConfig: factory.stsClientConfig(),
+    ...(options.mfaCodeProvider ? { mfaCodeProvider: options.mfaCodeProvider } : {}),
+  };
+  let credentials: CredentialsInput;
+  let credentialSource: string;
+  const envKey = env.AWS_ACCESS_KEY_ID?.trim();
+  const envSecret = env.AWS_SECRET_ACCESS_KEY?.trim();
+  if (name !== undefined) {
+    credentials = fromIni({ ...common, profile: name });
+    credentialSource = `profile ${name}`;
+  } else if (envKey && envSecret) {
+    credentials = { accessKeyId: envKey, secretAccessKey: envSecret, ...(env.AWS_SESSION_TOKEN ? { sessionToken: env.AWS_SESSION_TOKEN } : {}) };
+    credentialSource = 'AWS_ACCESS_KEY_ID (environment)';
+  } else {
+    credentials = fromNodeProviderChain(common);
+    credentialSource = 'the default credential chain';
+  }
+  return { credentialSource, credentials, factory, destroy: () => factory.destroy() };
+}

@@ -1,0 +1,132 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { ALL_POLICY_ACTIONS, AUDIT_ACTIONS, KEY_WRITE_ACTIONS, buildPolicy, type PolicyDocument } from '../../src/core/policy.js';
+
+const SRC = resolve(dirname(fileURLToPath(import.meta.url)), '../../src');
+
+function sourceFiles(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) return sourceFiles(path);
+    return entry.name.endsWith('.ts') && !entry.name.endsWith('.d.ts') ? [path] : [];
+  });
+}
+
+/** The commands a file imports from an AWS SDK client package, e.g. `ListUsersCommand` from client-iam. */
+function commandsImported(file: string, pkg: string): string[] {
+  const text = readFileSync(file, 'utf8');
+  const out: string[] = [];
+  for (const match of text.matchAll(/import\s*(?:type\s*)?\{([^}]*)\}\s*from\s*'([^']+)'/g)) {
+    if (match[2] !== pkg) continue;
+    for (const name of (match[1] ?? '').split(',')) {
+      const trimmed = name.trim();
+      if (/^[A-Z]\w*Command$/.test(trimmed) && text.includes(`new ${trimmed}(`)) out.push(trimmed.replace(/Command$/, ''));
+    }
+  }
+  return out;
+}
+
+function actionsUsed(files: string[], pkg: string, prefix: string): string[] {
+  return [...new Set(files.flatMap((file) => commandsImported(file, pkg)))].map((name) => `${prefix}:${name}`).sort();
+}
+
+function policyActions(policy: PolicyDocument): string[] {
+  return [...new Set(policy.Statement.flatMap((s) => s.Action))].sort();
+}
+
+const ALL_FILES = sourceFiles(SRC);
+
+describe('the policy matches the IAM calls the code makes', () => {
+  it('finds the calls it checks (the scan works)', () => {
+    const used = actionsUsed(ALL_FILES, '@aws-sdk/client-iam', 'iam');
+    expect(used).toEqual(expect.arrayContaining(['iam:CreateAccessKey', 'iam:ListUsers', 'iam:GetCredentialReport']));
+  });
+
+  it('--admin allows every IAM action any code path sends, and nothing else', () => {
+    const used = actionsUsed(ALL_FILES, '@aws-sdk/client-iam', 'iam');
+    expect(policyActions(buildPolicy({ admin: true }))).toEqual(used);
+    expect([...ALL_POLICY_ACTIONS].sort()).toEqual(used);
+  });
+
+  it('self-rotation allows every IAM action of the rotation gateway, and no account-wide action', () => {
+    const gatewayFiles = ALL_FILES.filter((file) => relative(SRC, file) === join('aws', 'gateway.ts'));
+    expect(gatewayFiles).toHaveLength(1);
+    const used = actionsUsed(gatewayFiles, '@aws-sdk/client-iam', 'iam');
+    expect(used.length).toBeGreaterThan(3);
+    const allowed = policyActions(buildPolicy());
+    expect(allowed).toEqual(expect.arrayContaining(used));
+    for (const action of AUDIT_ACTIONS) expect(allowed).not.toContain(action);
+  });
+
+  it('the code calls no STS action that needs a permission (only GetCallerIdentity and GetSessionToken)', () => {
+    const used = actionsUsed(ALL_FILES, '@aws-sdk/client-sts', 'sts');
+    expect(used).toContain('sts:GetCallerIdentity');
+    for (const action of used) expect(['sts:GetCallerIdentity', 'sts:GetSessionToken']).toContain(action);
+  });
+});
+
+describe('buildPolicy', () => {
+  it('self-rotation: own user only, with and without a path', () => {
+    const policy = buildPolicy();
+    expect(policy.Version).toBe('2012-10-17');
+    for (const statement of policy.Statement) {
+      expect(statement.Resource).toEqual(['arn:aws:iam::*:user/${aws:username}', 'arn:aws:iam::*:user/*/${aws:username}']);
+      expect(statement.Condition).toBeUndefined();
+      expect(statement.Effect).toBe('Allow');
+    }
+    expect(policy.Statement.map((s) => s.Sid)).toEqual(['ReadKeysOfOwnUser', 'RotateKeysOfOwnUser']);
+  });
+
+  it('--mfa: the changes, and only the changes, need an MFA session', () => {
+    const policy = buildPolicy({ mfa: true });
+    const conditioned = policy.Statement.filter((s) => s.Condition);
+    expect(conditioned.flatMap((s) => s.Action).sort()).toEqual([...KEY_WRITE_ACTIONS].sort());
+    expect(conditioned[0]?.Condition).toEqual({ Bool: { 'aws:MultiFactorAuthPresent': 'true' } });
+  });
+
+  it('--admin: any user, plus the audit on *', () => {
+    const policy = buildPolicy({ admin: true, mfa: true });
+    const keyStatements = policy.Statement.filter((s) => s.Sid !== 'AuditAccount');
+    for (const statement of keyStatements) expect(statement.Resource).toBe('arn:aws:iam::*:user/*');
+    const audit = policy.Statement.find((s) => s.Sid === 'AuditAccount');
+    expect(audit).toMatchObject({ Resource: '*', Action: [...AUDIT_ACTIONS] });
+    expect(audit?.Condition).toBeUndefined();
+  });
+
+  it('other partitions', () => {
+    expect(buildPolicy({ partition: 'aws-cn', admin: true }).Statement[0]?.Resource).toBe('arn:aws-cn:iam::*:user/*');
+  });
+});
+
+describe('the policy command loads no AWS SDK', () => {
+  /** Relative imports (static ones; dynamic ones too where asked), followed from `entry`. */
+  function importGraph(entry: string, followDynamic: (file: string) => boolean): { files: Set<string>; packages: Set<string> } {
+    const files = new Set<string>();
+    const packages = new Set<string>();
+    const visit = (file: string) => {
+      if (files.has(file)) return;
+      files.add(file);
+      const text = readFileSync(file, 'utf8');
+      const specifiers = [...text.matchAll(/^\s*(?:import|export)\s[^;]*?from\s*'([^']+)'/gm)].map((m) => m[1] ?? '');
+      if (followDynamic(file)) specifiers.push(...[...text.matchAll(/import\(\s*'([^']+)'\s*\)/g)].map((m) => m[1] ?? ''));
+      for (const spec of specifiers) {
+        if (spec.startsWith('.')) visit(resolve(dirname(file), spec.replace(/\.js$/, '.ts')));
+        else packages.add(spec);
+      }
+    };
+    visit(entry);
+    return { files, packages };
+  }
+
+  it('neither main.ts nor commands/policy.ts imports @aws-sdk or @smithy, directly or not', () => {
+    const main = importGraph(join(SRC, 'cli', 'main.ts'), () => false);
+    const policy = importGraph(join(SRC, 'cli', 'commands', 'policy.ts'), () => true);
+    const packages = [...main.packages, ...policy.packages];
+    expect(packages.filter((p) => p.startsWith('@aws-sdk') || p.startsWith('@smithy'))).toEqual([]);
+    // The same walk does see the SDK behind the audit command: it would notice.
+    const audit = importGraph(join(SRC, 'cli', 'commands', 'audit.ts'), () => true);
+    expect([...audit.packages]).toContain('@aws-sdk/client-iam');
+  });
+});
