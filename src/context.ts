@@ -1,10 +1,12 @@
 import { fromIni } from '@aws-sdk/credential-providers';
+import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@aws-sdk/types';
 import { createClientFactory, type CredentialsInput } from './aws/clients.js';
 import { createAwsGateway, type AwsGateway } from './aws/gateway.js';
 import { resolveConnectionSettings, type ConnectionSettings } from './aws/settings.js';
 import { getConfigProfile, type IniDocument } from './credentials/ini.js';
 import { readCredentialsFile, resolveConfigPath, resolveCredentialsPath } from './credentials/store.js';
-import { ProfileError } from './errors.js';
+import { mapAwsError } from './aws/errors.js';
+import { AwsError, ExitCode, ProfileError, RekeyError } from './errors.js';
 import { resolveProfileKey, type ProfileKey } from './profile.js';
 
 export interface ContextOptions {
@@ -30,6 +32,54 @@ export interface ProfileContext {
   authCredentials?: CredentialsInput;
   /** Things the user should know (e.g. AWS_ACCESS_KEY_ID set in the environment). */
   warnings: string[];
+}
+
+/**
+ * One set of credentials for every client made with them. Each SDK client caches credentials on its own, so
+ * without this a role would be assumed once per client, and an MFA code (valid once) asked for each time.
+ */
+export function shareCredentials(provider: AwsCredentialIdentityProvider): AwsCredentialIdentityProvider {
+  let current: Promise<AwsCredentialIdentity> | undefined;
+  return async () => {
+    const held = current && (await current.catch(() => undefined));
+    if (held && !expiresWithin(held, 60_000)) return held;
+    const next = provider();
+    current = next;
+    next.catch(() => {
+      if (current === next) current = undefined;
+    });
+    return next;
+  };
+}
+
+/**
+ * A failure to get the --auth-profile's credentials, told as such: otherwise it surfaces as a failure of the
+ * IAM call that needed them ("iam:ListAccessKeys failed: CredentialsProviderError …"), without a hint.
+ */
+function explainAuthFailures(profile: string, config: Record<string, string> | undefined, provider: AwsCredentialIdentityProvider): AwsCredentialIdentityProvider {
+  return async () => {
+    try {
+      return await provider();
+    } catch (error) {
+      if (error instanceof RekeyError) throw error;
+      if (error instanceof Error && error.name === 'CredentialsProviderError') {
+        const needsMfa = /multi-factor|mfa/i.test(error.message);
+        throw new AwsError('AUTH_PROFILE_UNUSABLE', 'credentials', error.name, `Cannot get credentials from the auth profile '${profile}': ${error.message}`, {
+          hint: needsMfa
+            ? `Its role needs an MFA code (mfa_serial): run aws-rekey in a terminal to be asked for it.`
+            : `Check it with 'aws sts get-caller-identity --profile ${profile}' (for SSO, run 'aws sso login --profile ${profile}' first).`,
+          cause: error,
+          exitCode: ExitCode.usage,
+        });
+      }
+      const action = config?.role_arn ? 'sts:AssumeRole' : config?.sso_session || config?.sso_start_url ? 'sso:GetRoleCredentials' : undefined;
+      throw action ? mapAwsError(error, action, `auth profile ${profile}`) : error;
+    }
+  };
+}
+
+function expiresWithin(credentials: AwsCredentialIdentity, ms: number): boolean {
+  return credentials.expiration !== undefined && credentials.expiration.getTime() - Date.now() < ms;
 }
 
 export function defaultProfileName(env: NodeJS.ProcessEnv): string {
@@ -70,14 +120,20 @@ export async function openProfileContext(options: ContextOptions): Promise<Profi
   const authCredentials =
     options.authProfile === undefined
       ? undefined
-      : fromIni({
-          profile: options.authProfile,
-          filepath: credentialsPath,
-          configFilepath: configPath,
-          ignoreCache: true,
-          ...(options.mfaCodeProvider ? { mfaCodeProvider: options.mfaCodeProvider } : {}),
-          clientConfig: factory.stsClientConfig(),
-        });
+      : shareCredentials(
+          explainAuthFailures(
+            options.authProfile,
+            authConfig,
+            fromIni({
+              profile: options.authProfile,
+              filepath: credentialsPath,
+              configFilepath: configPath,
+              ignoreCache: true,
+              ...(options.mfaCodeProvider ? { mfaCodeProvider: options.mfaCodeProvider } : {}),
+              clientConfig: factory.stsClientConfig(),
+            }),
+          ),
+        );
   const warnings: string[] = [];
   if (env.AWS_ACCESS_KEY_ID) {
     warnings.push(

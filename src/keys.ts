@@ -39,7 +39,10 @@ export async function listKeys(options: ListKeysOptions = {}): Promise<ListKeysR
     const principal = parsePrincipalArn(identity.arn);
     if (principal?.kind !== 'user' || !principal.userName) {
       throw new ProfileError('NOT_AN_IAM_USER', `The key of profile ${ctx.profile} belongs to ${identity.arn}, not to an IAM user.`, {
-        hint: principal?.kind === 'root' ? 'Root keys should be deleted, not rotated: see the IAM console, Security credentials.' : undefined,
+        hint:
+          principal?.kind === 'root'
+            ? 'Root keys should be deleted, not rotated: see the IAM console, Security credentials.'
+            : 'Only IAM users have long-lived access keys: name a profile that holds an IAM user\'s key.',
       });
     }
     const keys = await ctx.gateway.iam(ctx.authCredentials ?? self).listAccessKeys(principal.userName, { lastUsed: true });

@@ -154,7 +154,7 @@ async function rotateWithContext(
   const { gateway } = ctx;
   const session = await rt.steps.run('identify', () => identify(ctx, options, rt), (s) => `${s.identity.arn}`);
   const iam = gateway.iam(session.iamCredentials);
-  const keys = await rt.steps.run('inspect', () => iam.listAccessKeys(session.userName, { lastUsed: true }), (k) => `${k.length} key(s)`);
+  const keys = await rt.steps.run('inspect', () => inspectKeys(iam, ctx, session), (k) => `${k.length} key(s)`);
 
   const plan = await decidePlan(keys, ctx, session, options, rt);
   const planLines = describePlan(plan);
@@ -297,6 +297,24 @@ async function identify(ctx: ProfileContext, options: RotateOptions, rt: Runtime
     iamCredentials = await ctx.gateway.getSessionToken(iamCredentials, { serialNumber, tokenCode });
   }
   return { identity, userName, selfCredentials, iamCredentials, selfAuth: !ctx.authCredentials && !options.mfa };
+}
+
+async function inspectKeys(iam: IamApi, ctx: ProfileContext, session: Session): Promise<AccessKeyInfo[]> {
+  try {
+    return await iam.listAccessKeys(session.userName, { lastUsed: true });
+  } catch (error) {
+    // AWS rejects an unknown key in GetCallerIdentity; IAM-compatible endpoints such as moto name a placeholder user instead.
+    if (error instanceof AwsError && error.code === 'NO_SUCH_ENTITY' && error.action === 'iam:ListAccessKeys') {
+      throw new AwsError(
+        'KEY_UNKNOWN',
+        error.action,
+        error.awsCode,
+        `The key ${maskKeyId(ctx.key.accessKeyId)} of profile ${ctx.profile} is unknown to IAM: STS names ${session.identity.arn} as its owner, but IAM has no user ${session.userName}.`,
+        { hint: `Put a working key of your IAM user in the profile (aws configure --profile ${ctx.profile}), then run aws-rekey again.`, cause: error },
+      );
+    }
+    throw error;
+  }
 }
 
 async function findMfaDevice(iam: IamApi, userName: string): Promise<string> {

@@ -75,7 +75,11 @@ export async function deleteOrphans(iam: IamApi, userName: string, keysBefore: s
 /** Put the new pair in every profile that held the old key id, atomically, keeping a backup. */
 export async function persistNewKey(journal: RotationJournal, rt: StepRuntime): Promise<{ backupPath?: string; profiles: string[] }> {
   const newKey = journal.newKey;
-  if (!newKey) throw new RekeyError('JOURNAL_INVALID', 'The journal has no new key to write.');
+  if (!newKey) {
+    throw new RekeyError('JOURNAL_INVALID', `The recovery journal of profile ${journal.profile} has no new key to write.`, {
+      hint: `Check the user's keys with 'aws-rekey keys --profile ${journal.profile}', then remove the journal (in the aws-rekey folder next to ${journal.credentialsPath}).`,
+    });
+  }
   const file = await readCredentialsFile(journal.credentialsPath);
   const edited = replaceAccessKey(file.doc, journal.oldKeyId, newKey);
   const written = await rt.steps.run(

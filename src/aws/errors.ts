@@ -129,7 +129,10 @@ export function mapAwsError(error: unknown, action: string, subject?: string): A
   }
   const status = (error as SdkLikeError | undefined)?.$metadata?.httpStatusCode;
   return new AwsError('AWS_ERROR', action, awsCode, `${action} failed${about}: ${awsCode}${status ? ` (HTTP ${status})` : ''}: ${detail}`, {
-    hint: status && status >= 500 ? 'AWS had a problem; run aws-rekey again in a moment.' : undefined,
+    hint:
+      status && status >= 500
+        ? 'AWS had a problem; run aws-rekey again in a moment.'
+        : `AWS's own words above say what it refused in ${action}; fix that, then run aws-rekey again.`,
     cause: error,
     exitCode: ExitCode.failure,
   });

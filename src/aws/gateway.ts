@@ -75,7 +75,9 @@ export function createAwsGateway(factory: ClientFactory): AwsGateway {
         );
         const c = out.Credentials;
         if (!c?.AccessKeyId || !c.SecretAccessKey) {
-          throw new AwsError('AWS_ERROR', 'sts:GetSessionToken', 'EmptyResponse', 'sts:GetSessionToken returned no credentials.');
+          throw new AwsError('AWS_ERROR', 'sts:GetSessionToken', 'EmptyResponse', 'sts:GetSessionToken returned no credentials.', {
+            hint: 'Nothing was changed. Run aws-rekey again; check the endpoint (AWS_ENDPOINT_URL_STS) if it keeps happening.',
+          });
         }
         return { accessKeyId: c.AccessKeyId, secretAccessKey: c.SecretAccessKey, sessionToken: c.SessionToken };
       } catch (error) {
@@ -133,7 +135,9 @@ function createIamApi(client: IAMClient, createClient: IAMClient): IamApi {
         const out = await createClient.send(new CreateAccessKeyCommand({ UserName: userName }));
         const key = out.AccessKey;
         if (!key?.AccessKeyId || !key.SecretAccessKey) {
-          throw new AwsError('AWS_ERROR', 'iam:CreateAccessKey', 'EmptyResponse', 'iam:CreateAccessKey returned no key.');
+          throw new AwsError('AWS_ERROR', 'iam:CreateAccessKey', 'EmptyResponse', 'iam:CreateAccessKey returned no key.', {
+            hint: "Check the user's keys with aws-rekey keys (delete a key whose secret you never got), then run aws-rekey again.",
+          });
         }
         return { accessKeyId: key.AccessKeyId, secretAccessKey: key.SecretAccessKey, createDate: key.CreateDate };
       } catch (error) {

@@ -61,7 +61,11 @@ function checkEndpointUrl(name: string, value: string): void {
     );
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-    throw new UsageError(`The ${name} '${value}' must start with https:// or http://.`, undefined, 'BAD_ENDPOINT');
+    throw new UsageError(
+      `The ${name} '${value}' must start with https:// or http://.`,
+      'Set AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_IAM / AWS_ENDPOINT_URL_STS (or endpoint_url in the config file) to an https:// URL, or unset it.',
+      'BAD_ENDPOINT',
+    );
   }
 }
 
@@ -75,7 +79,7 @@ function positiveInt(value: string | undefined, name: string): number | undefine
   if (text === undefined) return undefined;
   const number = Number(text);
   if (!Number.isInteger(number) || number <= 0) {
-    throw new UsageError(`${name} must be a positive whole number, not '${text}'.`);
+    throw new UsageError(`${name} must be a positive whole number, not '${text}'.`, `Set ${name} to a number such as 3, or unset it.`);
   }
   return number;
 }

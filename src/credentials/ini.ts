@@ -1,5 +1,5 @@
 import type { StaticCredentials } from '../core/types.js';
-import { CredentialsFileError } from '../errors.js';
+import { CredentialsFileError, ExitCode } from '../errors.js';
 
 /*
  * Lossless reading and editing of the AWS shared credentials and config files. Pure: text in, text out.
@@ -294,7 +294,8 @@ function* splitLines(text: string): Generator<[string, LineEnding]> {
 }
 
 function malformed(source: string, index: number, problem: string, hint: string): CredentialsFileError {
-  return new CredentialsFileError('CREDENTIALS_MALFORMED', `${source}, line ${index + 1}: ${problem}.`, { hint });
+  // Exit 2, like a missing profile: the user's file must be fixed before anything can be tried.
+  return new CredentialsFileError('CREDENTIALS_MALFORMED', `${source}, line ${index + 1}: ${problem}.`, { hint, exitCode: ExitCode.usage });
 }
 
 function quote(text: string): string {

@@ -1,4 +1,4 @@
-import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, rmdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { CredentialsFileError } from '../errors.js';
 import type { RetireAction } from '../core/plan.js';
@@ -47,6 +47,8 @@ export async function writeJournal(journal: RotationJournal): Promise<void> {
 
 export async function removeJournal(credentialsPath: string, profile: string): Promise<void> {
   await rm(journalPath(credentialsPath, profile), { force: true });
+  // Leave ~/.aws as it was: the folder goes too once no rotation is pending (another profile's journal keeps it).
+  await rmdir(journalDir(credentialsPath)).catch(() => undefined);
 }
 
 /** Every unfinished rotation recorded next to this credentials file. */

@@ -4,7 +4,7 @@ import { access, lstat, mkdir, open, readFile, readlink, realpath, rename, stat,
 import { homedir as osHomedir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { lock } from 'proper-lockfile';
-import { CredentialsFileError } from '../errors.js';
+import { CredentialsFileError, ExitCode } from '../errors.js';
 import { parseIni, type IniDocument } from './ini.js';
 
 export interface CredentialsFile {
@@ -73,6 +73,7 @@ export async function readCredentialsFile(path: string): Promise<CredentialsFile
     throw new CredentialsFileError('CREDENTIALS_MALFORMED', `${path} is not valid UTF-8 text.`, {
       hint: 'Save it as UTF-8 (the AWS CLI and SDKs expect that), then run aws-rekey again.',
       cause: error,
+      exitCode: ExitCode.usage,
     });
   }
   return { text, doc: parseIni(text, path), exists: true, mode };

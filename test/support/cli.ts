@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, type SpawnOptions } from 'node:child_process';
 import { mkdtemp, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -61,9 +61,12 @@ export async function makeHome(options: { endpoint?: string; credentials?: strin
   };
 }
 
-export function runCli(args: string[], env: NodeJS.ProcessEnv, input?: string): Promise<CliRun> {
+/** Extra spawn options, e.g. `{ uid: 65534, gid: 65534 }` to run the CLI as nobody (tests run as root). */
+export type RunCliOptions = Pick<SpawnOptions, 'uid' | 'gid' | 'cwd'>;
+
+export function runCli(args: string[], env: NodeJS.ProcessEnv, input?: string, options: RunCliOptions = {}): Promise<CliRun> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, ...args], { ...options, env, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));

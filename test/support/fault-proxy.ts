@@ -34,6 +34,8 @@ export interface FaultRule {
 export interface RequestLogEntry {
   action: string;
   accessKeyId: string;
+  /** The request's Query API parameters (Action, UserName, SerialNumber, …). */
+  params: Record<string, string>;
   status: number | 'dropped' | 'stalled';
   startedAt: number;
   endedAt: number;
@@ -81,7 +83,7 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
     const params = new URLSearchParams(body.toString('utf8'));
     const action = params.get('Action') ?? 'Unknown';
     const accessKeyId = /Credential=([^/]+)\//.exec(req.headers.authorization ?? '')?.[1] ?? '';
-    const entry: RequestLogEntry = { action, accessKeyId, status: 0, startedAt, endedAt: 0 };
+    const entry: RequestLogEntry = { action, accessKeyId, params: Object.fromEntries(params), status: 0, startedAt, endedAt: 0 };
     log.push(entry);
     const finish = (status: RequestLogEntry['status']) => {
       entry.status = status;

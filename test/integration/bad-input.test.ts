@@ -1,0 +1,355 @@
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { chmod, chown, readdir, readFile, lstat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
+import { credentialsFile, makeHome, runCli, type CliRun, type RunCliOptions, type TempHome } from '../support/cli.js';
+import { startFaultProxy, type FaultProxy, type FaultRule } from '../support/fault-proxy.js';
+import { createUserWithKey, listKeys, setKeyStatus, uniqueName, type KeyInfo, type SeededUser } from '../support/iam.js';
+
+/*
+ * Every bad input ends in a clear error (the message names the problem, a `hint:` says the fix), the right
+ * exit code (2: usage or profile problem, 1: AWS or operation failure), and no change at all: the ~/.aws
+ * folder is byte-identical (no backup, journal or lock left), IAM holds the same keys, and no call that
+ * changes IAM was made.
+ */
+
+const endpoint = inject('motoEndpoint');
+const FAST = ['--verify-successes', '1'];
+const NOBODY = 65534;
+const MUTATING = new Set(['CreateAccessKey', 'UpdateAccessKey', 'DeleteAccessKey']);
+
+let proxy: FaultProxy;
+const homes: TempHome[] = [];
+const immutable: string[] = [];
+
+beforeAll(async () => {
+  proxy = await startFaultProxy(endpoint);
+});
+afterAll(async () => {
+  await proxy.stop();
+});
+beforeEach(() => {
+  proxy.setRules([]);
+  proxy.log.splice(0);
+});
+afterEach(async () => {
+  for (const path of immutable.splice(0)) execFileSync('chattr', ['-i', path]);
+  await Promise.all(homes.splice(0).map((h) => h.cleanup()));
+});
+
+interface Scene {
+  user: SeededUser;
+  home: TempHome;
+  /** Every file and folder under ~/.aws with its content, before the run. */
+  before: Map<string, string>;
+  keysBefore: KeyInfo[];
+}
+
+/** A user with one key in profile `work` (plus an unrelated profile); the CLI reaches moto through the fault proxy. */
+async function scene(options: { user?: SeededUser; credentials?: (user: SeededUser) => string; config?: string; env?: NodeJS.ProcessEnv } = {}): Promise<Scene> {
+  const user = options.user ?? (await createUserWithKey(endpoint, uniqueName('bad')));
+  const body =
+    options.credentials?.(user) ??
+    credentialsFile({
+      work: { accessKeyId: user.accessKeyId, secretAccessKey: user.secretAccessKey },
+      personal: { accessKeyId: fakeKeyId('AKIA'), secretAccessKey: 'personal-secret-not-used-here' },
+    });
+  const home = await makeHome({ endpoint: proxy.endpoint, credentials: body, ...(options.config ? { config: options.config } : {}), env: options.env });
+  homes.push(home);
+  return { user, home, before: await snapshot(join(home.home, '.aws')), keysBefore: await listKeys(endpoint, user.userName) };
+}
+
+function fakeKeyId(prefix: 'AKIA' | 'ASIA'): string {
+  return `${prefix}${randomBytes(8).toString('hex').toUpperCase()}`;
+}
+
+async function snapshot(dir: string): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  for (const name of (await readdir(dir)).sort()) {
+    const path = join(dir, name);
+    const info = await lstat(path);
+    if (info.isDirectory()) {
+      out.set(path, `dir ${(info.mode & 0o777).toString(8)}`);
+      for (const [p, v] of await snapshot(path)) out.set(p, v);
+    } else {
+      out.set(path, `file ${(info.mode & 0o777).toString(8)} ${(await readFile(path)).toString('base64')}`);
+    }
+  }
+  return out;
+}
+
+async function rekey(s: Scene, args: string[], env: NodeJS.ProcessEnv = {}, options?: RunCliOptions): Promise<CliRun> {
+  return runCli([...args, '--yes', '--json', ...FAST], { ...s.home.env, ...env }, undefined, options);
+}
+
+interface ExpectedError {
+  exit: 1 | 2;
+  code: string;
+  /** Every one of these appears in the `error:` line. */
+  message: Array<string | RegExp>;
+  hint: RegExp;
+}
+
+function expectError(run: CliRun, expected: ExpectedError): void {
+  const context = `exit ${run.code}\nstdout: ${run.stdout}\nstderr: ${run.stderr}`;
+  expect(run.code, context).toBe(expected.exit);
+  const doc = JSON.parse(run.stdout) as { ok: boolean; error: { code: string; message: string; hint?: string; exitCode: number } };
+  expect(doc, context).toMatchObject({ ok: false, error: { code: expected.code, exitCode: expected.exit } });
+  const errorLine = /^error: (.*)$/m.exec(run.stderr)?.[1] ?? '';
+  const hintLine = /^hint: (.*)$/m.exec(run.stderr)?.[1] ?? '';
+  for (const part of expected.message) {
+    if (typeof part === 'string') expect(errorLine, context).toContain(part);
+    else expect(errorLine, context).toMatch(part);
+  }
+  expect(hintLine, context).toMatch(expected.hint);
+  expect(doc.error.hint).toBe(hintLine);
+  // No stack traces, no "Unexpected error".
+  expect(run.stderr).not.toMatch(/\n\s+at /);
+}
+
+async function expectNothingChanged(s: Scene): Promise<void> {
+  expect(await snapshot(join(s.home.home, '.aws'))).toEqual(s.before);
+  expect(await listKeys(endpoint, s.user.userName)).toEqual(s.keysBefore);
+  expect(proxy.log.filter((entry) => MUTATING.has(entry.action))).toEqual([]);
+}
+
+const ROOT_IDENTITY = `<GetCallerIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">
+  <GetCallerIdentityResult>
+    <Arn>arn:aws:iam::123456789012:root</Arn>
+    <UserId>123456789012</UserId>
+    <Account>123456789012</Account>
+  </GetCallerIdentityResult>
+  <ResponseMetadata><RequestId>fault-proxy-root</RequestId></ResponseMetadata>
+</GetCallerIdentityResponse>`;
+
+describe('bad input: the profile', () => {
+  it('a missing profile: exit 2, the message names it and the hint lists the profiles there', async () => {
+    const s = await scene();
+    const run = await rekey(s, ['--profile', 'nope']);
+    expectError(run, { exit: 2, code: 'PROFILE_NOT_FOUND', message: ["'nope'", s.home.credentialsPath], hint: /Profiles there: work, personal\./ });
+    await expectNothingChanged(s);
+    expect(proxy.log).toEqual([]);
+  });
+
+  it('a profile with a session token: temporary credentials are refused', async () => {
+    const s = await scene({
+      credentials: (user) =>
+        credentialsFile({ work: { accessKeyId: user.accessKeyId, secretAccessKey: user.secretAccessKey, extra: 'aws_session_token = FwoGZXIvYXdzEXAMPLE\n' } }),
+    });
+    const run = await rekey(s, ['--profile', 'work']);
+    expectError(run, { exit: 2, code: 'TEMPORARY_CREDENTIALS', message: ["'work'", 'temporary credentials', 'session token'], hint: /long-lived key/ });
+    await expectNothingChanged(s);
+    expect(proxy.log).toEqual([]);
+  });
+
+  it('a profile with an ASIA… key id: temporary credentials are refused', async () => {
+    const s = await scene({
+      credentials: (user) =>
+        credentialsFile({
+          work: { accessKeyId: user.accessKeyId, secretAccessKey: user.secretAccessKey },
+          session: { accessKeyId: fakeKeyId('ASIA'), secretAccessKey: 'session-secret' },
+        }),
+    });
+    const run = await rekey(s, ['--profile', 'session']);
+    expectError(run, { exit: 2, code: 'TEMPORARY_CREDENTIALS', message: ["'session'", 'ASIA'], hint: /long-lived key \(AKIA…\)/ });
+    await expectNothingChanged(s);
+    expect(proxy.log).toEqual([]);
+  });
+
+  it('a profile with no static keys (SSO in ~/.aws/config): says where its credentials come from', async () => {
+    const config = [
+      '[profile sso-dev]',
+      'sso_start_url = https://example.awsapps.com/start',
+      'sso_region = us-east-1',
+      'sso_account_id = 123456789012',
+      'sso_role_name = Developer',
+      '',
+    ].join('\n');
+    const s = await scene({ config });
+    const run = await rekey(s, ['--profile', 'sso-dev']);
+    expectError(run, { exit: 2, code: 'NO_STATIC_KEYS', message: ["'sso-dev'", 'no long-lived access key', 'SSO', s.home.configPath], hint: /--auth-profile sso-dev/ });
+    await expectNothingChanged(s);
+    expect(proxy.log).toEqual([]);
+  });
+
+  it('a malformed credentials file: the error names the file and the line', async () => {
+    const s = await scene({
+      credentials: (user) =>
+        ['[work]', `aws_access_key_id = ${user.accessKeyId}`, `aws_secret_access_key = ${user.secretAccessKey}`, '', '[other]', 'region: eu-west-1', ''].join('\n'),
+    });
+    const run = await rekey(s, ['--profile', 'work']);
+    expectError(run, { exit: 2, code: 'CREDENTIALS_MALFORMED', message: [`${s.home.credentialsPath}, line 6`], hint: /key = value/ });
+    await expectNothingChanged(s);
+    expect(proxy.log).toEqual([]);
+  });
+});
+
+describe('bad input: the key, as IAM sees it', () => {
+  it('a key unknown to IAM (moto names a placeholder user/moto for it): refused, nothing changed', async () => {
+    const s = await scene({
+      credentials: (user) =>
+        credentialsFile({
+          work: { accessKeyId: user.accessKeyId, secretAccessKey: user.secretAccessKey },
+          stale: { accessKeyId: fakeKeyId('AKIA'), secretAccessKey: 'a-key-iam-never-issued' },
+        }),
+    });
+    const run = await rekey(s, ['--profile', 'stale']);
+    expectError(run, { exit: 1, code: 'KEY_UNKNOWN', message: ["profile stale", 'unknown to IAM'], hint: /Put a working key/ });
+    await expectNothingChanged(s);
+  });
+
+  it('a key AWS rejects (InvalidClientTokenId, as AWS answers for an unknown or deleted key): refused, nothing changed', async () => {
+    const s = await scene();
+    proxy.setRules([{ action: 'GetCallerIdentity', fault: { kind: 'error', status: 403, code: 'InvalidClientTokenId', message: 'The security token included in the request is invalid.' } }]);
+    const run = await rekey(s, ['--profile', 'work']);
+    expectError(run, { exit: 1, code: 'KEY_REJECTED', message: ['profile work', 'unknown, deleted or inactive'], hint: /aws-rekey keys --auth-profile/ });
+    await expectNothingChanged(s);
+    expect(proxy.log.map((e) => e.action)).toEqual(['GetCallerIdentity']);
+  });
+
+  it('an inactive key: found through iam:ListAccessKeys (moto itself accepts inactive keys), refused', async () => {
+    const user = await createUserWithKey(endpoint, uniqueName('inactive'));
+    await setKeyStatus(endpoint, user.userName, user.accessKeyId, 'Inactive');
+    const s = await scene({ user });
+    expect(s.keysBefore.map((k) => k.status)).toEqual(['Inactive']);
+    const run = await rekey(s, ['--profile', 'work']);
+    expectError(run, { exit: 1, code: 'KEY_INACTIVE', message: ['profile work', 'inactive in IAM'], hint: /Reactivate it/ });
+    await expectNothingChanged(s);
+    expect(proxy.log.map((e) => e.action)).toContain('ListAccessKeys');
+  });
+
+  it("the root user's keys: refused (GetCallerIdentity answered with a root ARN by the fault proxy)", async () => {
+    const s = await scene();
+    proxy.setRules([{ action: 'GetCallerIdentity', fault: { kind: 'respond', status: 200, body: ROOT_IDENTITY } }]);
+    const run = await rekey(s, ['--profile', 'work']);
+    expectError(run, { exit: 1, code: 'ROOT_KEYS', message: ['root user', '123456789012', 'does not rotate root keys'], hint: /delete the key/ });
+    await expectNothingChanged(s);
+    expect(proxy.log.map((e) => e.action)).toEqual(['GetCallerIdentity']);
+  });
+});
+
+describe('bad input: IAM refuses', () => {
+  const denied = (action: string, userName: string): FaultRule => ({
+    action,
+    fault: {
+      kind: 'error',
+      status: 403,
+      code: 'AccessDenied',
+      message: `User: arn:aws:iam::123456789012:user/${userName} is not authorized to perform: iam:${action} on resource: user ${userName}`,
+    },
+  });
+
+  it('AccessDenied on iam:CreateAccessKey: the message names the missing permission', async () => {
+    const s = await scene();
+    proxy.setRules([denied('CreateAccessKey', s.user.userName)]);
+    const run = await rekey(s, ['--profile', 'work']);
+    expectError(run, { exit: 1, code: 'ACCESS_DENIED', message: ['iam:CreateAccessKey', s.user.userName], hint: /Allow iam:CreateAccessKey/ });
+    // The request was made (and refused): nothing else changed.
+    expect(proxy.log.filter((e) => e.action === 'CreateAccessKey').map((e) => e.status)).toEqual([403]);
+    proxy.log.splice(0);
+    await expectNothingChanged(s);
+  });
+
+  it('AccessDenied on iam:ListAccessKeys: the message names the missing permission', async () => {
+    const s = await scene();
+    proxy.setRules([denied('ListAccessKeys', s.user.userName)]);
+    const run = await rekey(s, ['--profile', 'work']);
+    expectError(run, { exit: 1, code: 'ACCESS_DENIED', message: ['iam:ListAccessKeys', s.user.userName], hint: /Allow iam:ListAccessKeys/ });
+    await expectNothingChanged(s);
+  });
+
+  it('LimitExceeded on iam:CreateAccessKey: says a limit was reached and how to make room', async () => {
+    const s = await scene();
+    proxy.setRules([{ action: 'CreateAccessKey', fault: { kind: 'error', status: 409, code: 'LimitExceeded', message: 'Cannot exceed quota for AccessKeysPerUser: 2' } }]);
+    const run = await rekey(s, ['--profile', 'work']);
+    expectError(run, { exit: 1, code: 'LIMIT_EXCEEDED', message: ['iam:CreateAccessKey', 'limit', 'AccessKeysPerUser'], hint: /two access keys/ });
+    proxy.log.splice(0);
+    await expectNothingChanged(s);
+  });
+});
+
+describe('bad input: the connection', () => {
+  it('no network (endpoint on a closed port): a network error naming the endpoint setting', async () => {
+    const s = await scene();
+    const started = Date.now();
+    const run = await rekey(s, ['--profile', 'work'], { AWS_ENDPOINT_URL: 'http://127.0.0.1:1' });
+    expectError(run, { exit: 1, code: 'NETWORK', message: ['Could not reach AWS', 'sts:GetCallerIdentity', 'ECONNREFUSED'], hint: /AWS_ENDPOINT_URL/ });
+    expect(Date.now() - started).toBeLessThan(20_000);
+    await expectNothingChanged(s);
+  });
+
+  it.each([
+    ['not a URL', 'iam endpoint, please', /is not a URL/],
+    ['not http(s)', 'ftp://127.0.0.1:21/', /must start with https:\/\/ or http:\/\//],
+  ])('a bad endpoint (%s): a usage error naming the value', async (_label, value, message) => {
+    const s = await scene();
+    const run = await rekey(s, ['--profile', 'work'], { AWS_ENDPOINT_URL: value });
+    expectError(run, { exit: 2, code: 'BAD_ENDPOINT', message: [`'${value}'`, message], hint: /AWS_ENDPOINT_URL/ });
+    await expectNothingChanged(s);
+    expect(proxy.log).toEqual([]);
+  });
+
+  it('a CA bundle that does not exist: a usage error naming the file', async () => {
+    const s = await scene();
+    const missing = join(s.home.home, 'no-such-ca.pem');
+    const run = await rekey(s, ['--profile', 'work'], { AWS_CA_BUNDLE: missing });
+    expectError(run, { exit: 2, code: 'CA_BUNDLE_UNREADABLE', message: [missing], hint: /AWS_CA_BUNDLE/ });
+    await expectNothingChanged(s);
+    expect(proxy.log).toEqual([]);
+  });
+
+  it('a CA bundle that is not a certificate: a usage error naming the file', async () => {
+    const s = await scene();
+    const notCert = join(s.home.home, 'ca.pem');
+    await writeFile(notCert, '-----BEGIN PRIVATE KEY-----\nMIIEvQ==\n-----END PRIVATE KEY-----\n');
+    const run = await rekey(s, ['--profile', 'work'], { AWS_CA_BUNDLE: notCert });
+    expectError(run, { exit: 2, code: 'CA_BUNDLE_INVALID', message: [notCert, 'no PEM certificate'], hint: /BEGIN CERTIFICATE/ });
+    await expectNothingChanged(s);
+    expect(proxy.log).toEqual([]);
+  });
+});
+
+describe('bad input: a credentials file that cannot be written, found before any key is created', () => {
+  it('read-only for its owner (run as nobody, the file 0400)', async () => {
+    const s = await scene();
+    await chmod(s.home.credentialsPath, 0o400);
+    await chownTree(s.home.home, NOBODY, NOBODY);
+    s.before = await snapshot(join(s.home.home, '.aws'));
+    const run = await rekey(s, ['--profile', 'work'], {}, { uid: NOBODY, gid: NOBODY });
+    expectError(run, { exit: 1, code: 'CREDENTIALS_NOT_WRITABLE', message: [s.home.credentialsPath, 'not writable', 'permission denied'], hint: /chmod u\+w/ });
+    await expectNothingChanged(s);
+    // It got as far as planning (so the check is the pre-flight), and no further.
+    expect(proxy.log.map((e) => e.action)).toContain('ListAccessKeys');
+    expect(await listKeys(endpoint, s.user.userName)).toEqual([expect.objectContaining({ accessKeyId: s.user.accessKeyId, status: 'Active' })]);
+  });
+
+  it('a folder nobody may create files in, not even root (chattr +i ~/.aws)', async () => {
+    const s = await scene();
+    const awsDir = join(s.home.home, '.aws');
+    execFileSync('chattr', ['+i', awsDir]);
+    immutable.push(awsDir);
+    const run = await rekey(s, ['--profile', 'work']);
+    expectError(run, { exit: 1, code: 'CREDENTIALS_NOT_WRITABLE', message: [`Cannot create files in ${awsDir}`, 'operation not permitted'], hint: /writable/ });
+    await expectNothingChanged(s);
+    expect(proxy.log.map((e) => e.action)).toContain('ListAccessKeys');
+    expect(await listKeys(endpoint, s.user.userName)).toEqual([expect.objectContaining({ accessKeyId: s.user.accessKeyId, status: 'Active' })]);
+  });
+
+  it('an immutable credentials file (chattr +i): refused before anything is created', async () => {
+    const s = await scene();
+    execFileSync('chattr', ['+i', s.home.credentialsPath]);
+    immutable.push(s.home.credentialsPath);
+    const run = await rekey(s, ['--profile', 'work']);
+    expectError(run, { exit: 1, code: 'CREDENTIALS_NOT_WRITABLE', message: [s.home.credentialsPath, 'not writable'], hint: /./ });
+    await expectNothingChanged(s);
+    expect(await listKeys(endpoint, s.user.userName)).toHaveLength(1);
+  });
+});
+
+async function chownTree(path: string, uid: number, gid: number): Promise<void> {
+  await chown(path, uid, gid);
+  const info = await lstat(path);
+  if (!info.isDirectory()) return;
+  for (const name of await readdir(path)) await chownTree(join(path, name), uid, gid);
+}
