@@ -19,6 +19,7 @@ import {
   type RetireCredentials,
   type StepRuntime,
 } from './steps.js';
+import { recordStagedCreate } from './staged-record.js';
 import { DEFAULT_VERIFY_OPTIONS, type Timing, type VerifyOptions } from './verify.js';
 
 export interface RecoverOptions {
@@ -93,9 +94,10 @@ export function describeRecovery(journal: RotationJournal): string[] {
       return [
         `make sure profile${journal.profiles.length > 1 ? 's' : ''} ${journal.profiles.join(', ')} hold ${newKey}`,
         `check that AWS accepts ${newKey}; if it does not, put ${old} back and delete ${newKey}`,
-        `${journal.retire} the old key ${old}`,
+        journal.keepOld ? `keep the old key ${old} active (staged rotation: record it)` : `${journal.retire} the old key ${old}`,
       ];
     case 'verified':
+      if (journal.keepOld) return [`keep the old key ${old} active and record the staged rotation (${newKey} is saved and works)`];
       return [`${journal.retire} the old key ${old} (${newKey} is saved and works)`];
   }
 }
@@ -143,6 +145,10 @@ export async function recoverWithContext(
       }
     }
 
+    if (journal.keepOld) {
+      await recordStagedCreate(journal, has(newKey.accessKeyId)?.createDate, rt);
+      return { ...base, outcome: 'finished', steps: rt.steps.records, deletedOrphans: [] };
+    }
     const old = has(journal.oldKeyId);
     if (!old || (journal.retire === 'deactivate' && old.status === 'Inactive')) {
       rt.steps.record({ step: 'retire', status: 'skipped', detail: `the old key ${maskKeyId(journal.oldKeyId)} is already ${old ? 'inactive' : 'deleted'}` });

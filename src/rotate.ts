@@ -11,6 +11,8 @@ import { openProfileContext, type ProfileContext } from './context.js';
 import { AbortedError, AwsError, ExitCode, ProfileError, UnsafeRotationError, UsageError } from './errors.js';
 import { noPrompter, silentReporter, type Prompter, type Reporter, type StepRecord } from './ports.js';
 import { recoverWithContext, type RecoverResult } from './recover.js';
+import { describeStagedCreatePlan } from './core/staged.js';
+import { recordStagedCreate } from './staged-record.js';
 import {
   abortableTiming,
   advance,
@@ -51,6 +53,8 @@ export interface RotateOptions {
   mfa?: MfaOptions;
   verify?: Partial<VerifyOptions>;
   env?: NodeJS.ProcessEnv;
+  /** Staged rotation (`--stage create`): stop once the new key is saved and works; keep the old key active and record it. */
+  keepOld?: boolean;
 }
 
 export interface RotateDeps {
@@ -59,11 +63,15 @@ export interface RotateDeps {
   timing?: Timing;
   /** Ctrl-C: the current step finishes, a journal is left for the next run, and an INTERRUPTED error is thrown. */
   signal?: AbortSignal;
+  /** Takes the credentials file's lock (default withFileLock); `rotate --all` holds it once for every rotation. */
+  fileLock?: <T>(path: string, fn: () => Promise<T>) => Promise<T>;
+  /** Serializes edits of the credentials file between rotations running in one process. */
+  serializeFileEdit?: <T>(edit: () => Promise<T>) => Promise<T>;
 }
 
 export interface RotateResult {
   schemaVersion: 1;
-  status: 'rotated' | 'planned' | 'recovered';
+  status: 'rotated' | 'planned' | 'recovered' | 'staged';
   /** Set when an unfinished earlier rotation was found and finished or undone instead. */
   recovery?: RecoverResult;
   profile: string;
@@ -94,7 +102,7 @@ export async function rotateProfile(options: RotateOptions = {}, deps: RotateDep
   const timing = abortableTiming(deps.timing ?? realTiming, deps.signal);
   const verify = { ...DEFAULT_VERIFY_OPTIONS, ...options.verify };
   const steps = new StepLog(reporter, timing);
-  const rt: Runtime = { prompter, reporter, timing, steps, signal: deps.signal };
+  const rt: Runtime = { prompter, reporter, timing, steps, signal: deps.signal, fileLock: deps.fileLock ?? withFileLock, serializeFileEdit: deps.serializeFileEdit };
 
   const ctx = await steps.run('read', () =>
     openProfileContext({
@@ -143,6 +151,7 @@ interface Session {
 
 interface Runtime extends StepRuntime {
   prompter: Prompter;
+  fileLock: <T>(path: string, fn: () => Promise<T>) => Promise<T>;
 }
 
 async function rotateWithContext(
@@ -157,7 +166,7 @@ async function rotateWithContext(
   const keys = await rt.steps.run('inspect', () => inspectKeys(iam, ctx, session), (k) => `${k.length} key(s)`);
 
   const plan = await decidePlan(keys, ctx, session, options, rt);
-  const planLines = describePlan(plan);
+  const planLines = options.keepOld ? describeStagedCreatePlan(plan) : describePlan(plan);
   const base = {
     schemaVersion: 1 as const,
     profile: ctx.profile,
@@ -176,7 +185,7 @@ async function rotateWithContext(
   checkpoint(rt);
 
   await rt.steps.run('pre-flight', () => checkWritable(ctx.credentialsPath), () => `${ctx.credentialsPath} is writable`);
-  return withFileLock(ctx.credentialsPath, async () => {
+  return rt.fileLock(ctx.credentialsPath, async () => {
     // Re-read under the lock: the file may have changed since it was first read.
     const file = await readCredentialsFile(ctx.credentialsPath);
     const holders = findProfilesWithKey(file.doc, plan.currentKeyId);
@@ -206,6 +215,7 @@ async function rotateWithContext(
       oldSecretAccessKey: ctx.key.secretAccessKey,
       keysBefore: [plan.currentKeyId],
       retire: plan.retire,
+      ...(options.keepOld ? { keepOld: true } : {}),
       phase: 'creating',
       startedAt: now,
       updatedAt: now,
@@ -230,6 +240,17 @@ async function rotateWithContext(
     }
     checkpoint(rt, journal);
 
+    if (options.keepOld) {
+      await recordStagedCreate(journal, newKey.createDate, rt);
+      return {
+        ...base,
+        status: 'staged',
+        newKeyId: newKey.accessKeyId,
+        ...(deletedOtherKeyId ? { deletedOtherKeyId } : {}),
+        steps: rt.steps.records,
+        ...(written.backupPath ? { backupPath: written.backupPath } : {}),
+      };
+    }
     const newCredentials: StaticCredentials = { accessKeyId: newKey.accessKeyId, secretAccessKey: newKey.secretAccessKey };
     await retirePhase(gateway, journal, retireCandidates(session, newCredentials), rt);
     return {

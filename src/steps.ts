@@ -18,6 +18,12 @@ export interface StepRuntime {
   timing: Timing;
   steps: StepLog;
   signal?: AbortSignal;
+  /** Runs each read-modify-write of the credentials file; rotations sharing a file in one process pass a mutex. */
+  serializeFileEdit?: <T>(edit: () => Promise<T>) => Promise<T>;
+}
+
+function serialized<T>(rt: StepRuntime, edit: () => Promise<T>): Promise<T> {
+  return rt.serializeFileEdit ? rt.serializeFileEdit(edit) : edit();
 }
 
 /** How long calls signed with the new key may keep failing as "unknown key" after verification. */
@@ -80,13 +86,16 @@ export async function persistNewKey(journal: RotationJournal, rt: StepRuntime): 
       hint: `Check the user's keys with 'aws-rekey keys --profile ${journal.profile}', then remove the journal (in the aws-rekey folder next to ${journal.credentialsPath}).`,
     });
   }
-  const file = await readCredentialsFile(journal.credentialsPath);
-  const edited = replaceAccessKey(file.doc, journal.oldKeyId, newKey);
-  const written = await rt.steps.run(
-    'write',
-    () => writeCredentialsFileAtomic(journal.credentialsPath, serializeIni(edited.doc), { backup: true }),
-    () => `profile${edited.profiles.length > 1 ? 's' : ''} ${edited.profiles.join(', ')} now hold ${maskKeyId(newKey.accessKeyId)}`,
-  );
+  const { edited, written } = await serialized(rt, async () => {
+    const file = await readCredentialsFile(journal.credentialsPath);
+    const edited = replaceAccessKey(file.doc, journal.oldKeyId, newKey);
+    const written = await rt.steps.run(
+      'write',
+      () => writeCredentialsFileAtomic(journal.credentialsPath, serializeIni(edited.doc), { backup: true }),
+      () => `profile${edited.profiles.length > 1 ? 's' : ''} ${edited.profiles.join(', ')} now hold ${maskKeyId(newKey.accessKeyId)}`,
+    );
+    return { edited, written };
+  });
   await writeJournal(advance(journal, 'written', rt.timing));
   return { ...written, profiles: edited.profiles };
 }
@@ -108,11 +117,15 @@ export async function verifyPhase(gateway: AwsGateway, journal: RotationJournal,
 export async function rollBack(iam: IamApi, journal: RotationJournal, cause: unknown, rt: StepRuntime): Promise<never> {
   const why = cause instanceof Error ? cause.message : String(cause);
   const newKey = journal.newKey;
-  if (newKey && journal.oldSecretAccessKey) {
-    const file = await readCredentialsFile(journal.credentialsPath);
-    const restored = replaceAccessKey(file.doc, newKey.accessKeyId, { accessKeyId: journal.oldKeyId, secretAccessKey: journal.oldSecretAccessKey });
+  const oldSecretAccessKey = journal.oldSecretAccessKey;
+  if (newKey && oldSecretAccessKey) {
+    const restored = await serialized(rt, async () => {
+      const file = await readCredentialsFile(journal.credentialsPath);
+      const restored = replaceAccessKey(file.doc, newKey.accessKeyId, { accessKeyId: journal.oldKeyId, secretAccessKey: oldSecretAccessKey });
+      if (restored.profiles.length > 0) await writeCredentialsFileAtomic(journal.credentialsPath, serializeIni(restored.doc), { backup: false });
+      return restored;
+    });
     if (restored.profiles.length > 0) {
-      await writeCredentialsFileAtomic(journal.credentialsPath, serializeIni(restored.doc), { backup: false });
       rt.steps.record({ step: 'rollback', status: 'done', detail: `profile${restored.profiles.length > 1 ? 's' : ''} ${restored.profiles.join(', ')} hold ${maskKeyId(journal.oldKeyId)} again` });
     }
   }

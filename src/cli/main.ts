@@ -38,9 +38,17 @@ function buildProgram(streams: CliStreams, setJson: (json: boolean) => void): Co
 
   program
     .command('rotate', { isDefault: true })
-    .description('rotate the access key of a profile in the shared credentials file (the default command)')
-    .option('--profile <name>', 'profile whose key is rotated (default: $AWS_PROFILE, else "default")')
+    .description('rotate the access key of a profile in the shared credentials file (the default command); with --user, another IAM user\'s key')
+    .option('--profile <name>', 'profile whose key is rotated (default: $AWS_PROFILE, else "default"); repeat it to rotate several; with --user, the admin\'s profile', collectProfiles)
+    .option('--all', 'rotate every profile of the credentials file that holds a long-lived key (profiles sharing a key: once)')
     .option('--auth-profile <name>', "make the IAM/STS calls with this profile's credentials (static, role, SSO, credential_process)")
+    .option('--user <name>', "admin: rotate this IAM user's key with your own credentials (needs --out, --to-profile or --print-secret)")
+    .option('--key <akid>', 'with --user: the key to rotate, when the user has two')
+    .option('--out <file>', 'with --user: write the new key to this new file, mode 0600 (credentials format; JSON if it ends in .json)')
+    .option('--to-profile <name>', 'with --user: write the new key to this profile of your credentials file')
+    .option('--print-secret', 'with --user: print the new key on stdout (the only copy)')
+    .option('--force', 'overwrite an existing --out file or --to-profile key; with --stage retire, retire a key that is still used')
+    .addOption(new Option('--stage <stage>', 'staged rotation for keys used by applications: create (new key, old stays active), retire (deactivate the old key if unused since), delete (delete the inactive old key)').choices(['create', 'retire', 'delete']))
     .option('-y, --yes', 'do not ask for confirmation')
     .option('-d, --delete', 'delete the old key instead of deactivating it')
     .option('--mfa', 'make the IAM calls in an MFA session (sts:GetSessionToken)')
@@ -55,6 +63,34 @@ function buildProgram(streams: CliStreams, setJson: (json: boolean) => void): Co
       setJson(Boolean(options.json));
       const { runRotate } = await import('./commands/rotate.js');
       process.exitCode = await runRotate(options, streams);
+    });
+
+  program
+    .command('status')
+    .description('list the staged rotations (and interrupted ones) recorded next to the credentials file, and what to run next')
+    .option('--json', 'print one JSON document on stdout')
+    .action(async (options) => {
+      setJson(Boolean(options.json));
+      const { runStatus } = await import('./commands/status.js');
+      process.exitCode = await runStatus(options, streams);
+    });
+
+  program
+    .command('rollback')
+    .description("undo a staged rotation: reactivate the old key; with --delete-new, also delete the new key and put the old one back")
+    .option('--profile <name>', 'the profile of the staged rotation; with --user, the admin\'s profile (default: $AWS_PROFILE, else "default")')
+    .option('--auth-profile <name>', "make the IAM/STS calls with this profile's credentials")
+    .option('--user <name>', "the IAM user of a staged rotation started with --user")
+    .option('--delete-new', 'also delete the new key and take it out of where it went (a profile gets the old key back)')
+    .option('-y, --yes', 'do not ask for confirmation')
+    .option('--dry-run', 'show what would be done and change nothing')
+    .option('--json', 'print one JSON document on stdout')
+    .addOption(new Option('--verify-timeout <seconds>', 'how long to wait for AWS to accept the old key again').default(30).argParser(positiveNumber))
+    .addOption(new Option('--verify-successes <n>', 'consecutive successful checks that prove the old key works').default(3).argParser(positiveInteger))
+    .action(async (options) => {
+      setJson(Boolean(options.json));
+      const { runRollback } = await import('./commands/rollback.js');
+      process.exitCode = await runRollback(options, streams);
     });
 
   program
@@ -116,6 +152,10 @@ function buildProgram(streams: CliStreams, setJson: (json: boolean) => void): Co
     });
 
   return program;
+}
+
+function collectProfiles(value: string, previous: string | string[] | undefined): string | string[] {
+  return previous === undefined ? value : [...(Array.isArray(previous) ? previous : [previous]), value];
 }
 
 function positiveNumber(value: string): number {

@@ -1,12 +1,22 @@
 import { maskKeyId } from '../../core/mask.js';
 import { ExitCode } from '../../errors.js';
 import { rotateProfile, type RotateOptions, type RotateResult } from '../../rotate.js';
+import type { Stage } from '../../core/staged.js';
 import { withInterrupts } from '../signals.js';
 import { createHumanReporter, createJsonReporter, createPrompter, type CliStreams } from '../io.js';
 
 export interface RotateFlags {
-  profile?: string;
+  /** Repeated --profile gives an array (several profiles, src/cli/commands/rotate-modes.ts). */
+  profile?: string | string[];
   authProfile?: string;
+  all?: boolean;
+  user?: string;
+  key?: string;
+  out?: string;
+  toProfile?: string;
+  printSecret?: boolean;
+  force?: boolean;
+  stage?: Stage;
   yes?: boolean;
   delete?: boolean;
   mfa?: boolean;
@@ -22,7 +32,7 @@ export interface RotateFlags {
 export function rotateOptionsFromFlags(flags: RotateFlags, env: NodeJS.ProcessEnv): RotateOptions {
   const mfa = flags.mfa || flags.mfaSerial !== undefined || flags.mfaCode !== undefined;
   return {
-    profile: flags.profile,
+    profile: Array.isArray(flags.profile) ? flags.profile[0] : flags.profile,
     authProfile: flags.authProfile,
     yes: flags.yes ?? false,
     deleteOld: flags.delete ?? false,
@@ -35,6 +45,9 @@ export function rotateOptionsFromFlags(flags: RotateFlags, env: NodeJS.ProcessEn
 }
 
 export async function runRotate(flags: RotateFlags, streams: CliStreams): Promise<number> {
+  const { routeRotate } = await import('./rotate-modes.js');
+  const routed = await routeRotate(flags, streams, () => rotateOptionsFromFlags(flags, streams.env));
+  if (routed !== undefined) return routed;
   const json = flags.json ?? false;
   const reporter = json ? createJsonReporter(streams) : createHumanReporter(streams);
   const prompter = createPrompter(streams, !json);

@@ -1,0 +1,55 @@
+import { ExitCode } from '../../errors.js';
+import { UsageError } from '../../errors.js';
+import { rollbackStaged, type StageResult } from '../../staged.js';
+import { createHumanReporter, createJsonReporter, createPrompter, type CliStreams } from '../io.js';
+import { withInterrupts } from '../signals.js';
+
+export interface RollbackFlags {
+  profile?: string;
+  authProfile?: string;
+  user?: string;
+  deleteNew?: boolean;
+  yes?: boolean;
+  dryRun?: boolean;
+  json?: boolean;
+  verifyTimeout: number;
+  verifySuccesses: number;
+}
+
+export async function runRollback(flags: RollbackFlags, streams: CliStreams): Promise<number> {
+  if (flags.user !== undefined && flags.profile !== undefined && flags.authProfile !== undefined) {
+    throw new UsageError('With --user, --profile and --auth-profile both name the admin credentials: give one of them.');
+  }
+  const json = flags.json ?? false;
+  const reporter = json ? createJsonReporter(streams) : createHumanReporter(streams);
+  const prompter = createPrompter(streams, !json);
+  const target =
+    flags.user !== undefined
+      ? { userName: flags.user.trim(), adminProfile: flags.profile ?? flags.authProfile }
+      : { profile: flags.profile, authProfile: flags.authProfile };
+  const result = await withInterrupts(streams.stderr, (signal) =>
+    rollbackStaged(
+      {
+        ...target,
+        deleteNew: flags.deleteNew ?? false,
+        yes: flags.yes,
+        dryRun: flags.dryRun,
+        verify: { timeoutMs: Math.round(flags.verifyTimeout * 1000), successes: flags.verifySuccesses },
+        env: streams.env,
+      },
+      { reporter, prompter, signal },
+    ),
+  );
+  if (json) streams.stdout.write(`${JSON.stringify({ ok: true, ...result }, null, 2)}\n`);
+  else streams.stderr.write(summarize(result));
+  return ExitCode.ok;
+}
+
+function summarize(result: StageResult): string {
+  if (result.status === 'planned') return 'Dry run: nothing was changed.\n';
+  if (result.status === 'unchanged') return '';
+  const r = result.before;
+  const who = r.mode === 'user' ? `--user ${r.userName}` : `--profile ${r.profile}`;
+  if (!result.rotation) return `\nRolled back: the old key is active again, the new key is deleted, and the staged rotation is forgotten.\n`;
+  return `\nRolled back: the old key is active again; the new key stays. The rotation is at stage 'created' again: retire the old key later with 'aws-rekey rotate ${who} --stage retire', or add --delete-new to drop the new key.\n`;
+}

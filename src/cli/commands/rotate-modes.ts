@@ -1,0 +1,239 @@
+import Table from 'cli-table3';
+import { renderKeyFile } from '../../core/admin.js';
+import { maskKeyId } from '../../core/mask.js';
+import { resolveRotateMode, type RotateMode } from '../../core/rotate-mode.js';
+import type { Stage } from '../../core/staged.js';
+import { ExitCode } from '../../errors.js';
+import type { Reporter } from '../../ports.js';
+import type { RotateResult } from '../../rotate.js';
+import { rotateMany, type RotateManyResult } from '../../rotate-many.js';
+import { rotateUser, type RotateUserResult } from '../../rotate-user.js';
+import { createStageForProfile, deleteStage, refuseIfProfileStaged, retireStage, type StageResult } from '../../staged.js';
+import { createHumanReporter, createJsonReporter, createPrompter, painter, useColor, type CliStreams } from '../io.js';
+import { withInterrupts } from '../signals.js';
+
+/** The rotate flags this file reads (the rest are the ones of a plain rotation). */
+export interface RotateModeCliFlags {
+  profile?: string | string[];
+  authProfile?: string;
+  all?: boolean;
+  user?: string;
+  key?: string;
+  out?: string;
+  toProfile?: string;
+  printSecret?: boolean;
+  force?: boolean;
+  stage?: Stage;
+  yes?: boolean;
+  delete?: boolean;
+  deleteKey?: string;
+  mfa?: boolean;
+  mfaSerial?: string;
+  mfaCode?: string;
+  dryRun?: boolean;
+  json?: boolean;
+  verifyTimeout: number;
+  verifySuccesses: number;
+}
+
+export function profilesOf(flags: Pick<RotateModeCliFlags, 'profile'>): string[] {
+  if (flags.profile === undefined) return [];
+  return Array.isArray(flags.profile) ? flags.profile : [flags.profile];
+}
+
+/**
+ * `rotate` beyond one profile's plain rotation: --user, --stage, several profiles, --all. Returns the exit
+ * code, or undefined for a plain rotation (which src/cli/commands/rotate.ts runs as before).
+ */
+export async function routeRotate(flags: RotateModeCliFlags, streams: CliStreams, plainOptions: () => Parameters<typeof createStageForProfile>[0]): Promise<number | undefined> {
+  const mode = resolveRotateMode({
+    profiles: profilesOf(flags),
+    authProfile: flags.authProfile,
+    all: flags.all,
+    user: flags.user,
+    key: flags.key,
+    out: flags.out,
+    toProfile: flags.toProfile,
+    printSecret: flags.printSecret,
+    force: flags.force,
+    stage: flags.stage,
+    deleteOld: flags.delete,
+    deleteKey: flags.deleteKey,
+    mfa: Boolean(flags.mfa || flags.mfaSerial !== undefined || flags.mfaCode !== undefined),
+  });
+  const json = flags.json ?? false;
+  const reporter = json ? createJsonReporter(streams) : createHumanReporter(streams);
+  const prompter = createPrompter(streams, !json);
+  const verify = { timeoutMs: Math.round(flags.verifyTimeout * 1000), successes: flags.verifySuccesses };
+
+  if (mode.kind === 'profile') {
+    if (mode.stage === undefined) {
+      await refuseIfProfileStaged(mode.profile, streams.env);
+      return undefined;
+    }
+    if (mode.stage === 'create') {
+      const result = await withInterrupts(streams.stderr, (signal) => createStageForProfile(plainOptions(), { reporter, prompter, signal }));
+      write(streams, json, result, () => summarizeStagedCreate(result));
+      return ExitCode.ok;
+    }
+    const stageOptions = { profile: mode.profile, authProfile: flags.authProfile, force: flags.force, dryRun: flags.dryRun, yes: flags.yes, env: streams.env };
+    const run = mode.stage === 'retire' ? retireStage : deleteStage;
+    const result = await withInterrupts(streams.stderr, (signal) => run(stageOptions, { reporter, prompter, signal }));
+    write(streams, json, result, () => summarizeStage(result));
+    return ExitCode.ok;
+  }
+
+  if (mode.kind === 'user') return runUser(mode, flags, streams, reporter, prompter, verify);
+
+  const result = await withInterrupts(streams.stderr, (signal) =>
+    rotateMany(
+      { profiles: mode.profiles, authProfile: flags.authProfile, deleteOld: flags.delete, dryRun: flags.dryRun, yes: flags.yes, verify, env: streams.env },
+      { reporter, prompter, signal },
+    ),
+  );
+  if (json) streams.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+  else streams.stderr.write(renderManySummary(result, useColor(streams.stderr, streams.env), flags.dryRun ?? false));
+  return result.exitCode;
+}
+
+async function runUser(
+  mode: Extract<RotateMode, { kind: 'user' }>,
+  flags: RotateModeCliFlags,
+  streams: CliStreams,
+  reporter: Reporter,
+  prompter: ReturnType<typeof createPrompter>,
+  verify: { timeoutMs: number; successes: number },
+): Promise<number> {
+  const json = flags.json ?? false;
+  if (mode.stage === 'retire' || mode.stage === 'delete') {
+    const run = mode.stage === 'retire' ? retireStage : deleteStage;
+    const options = { userName: mode.userName, adminProfile: mode.adminProfile, force: flags.force, dryRun: flags.dryRun, yes: flags.yes, env: streams.env };
+    const result = await withInterrupts(streams.stderr, (signal) => run(options, { reporter, prompter, signal }));
+    write(streams, json, result, () => summarizeStage(result));
+    return ExitCode.ok;
+  }
+  const destination = mode.destination;
+  if (!destination) throw new Error('a destination is required');
+  const result = await withInterrupts(streams.stderr, (signal) =>
+    rotateUser(
+      {
+        userName: mode.userName,
+        adminProfile: mode.adminProfile,
+        keyId: mode.keyId,
+        destination,
+        force: flags.force,
+        deleteOld: flags.delete,
+        deleteKeyId: flags.deleteKey?.trim(),
+        keepOld: mode.stage === 'create',
+        dryRun: flags.dryRun,
+        yes: flags.yes,
+        verify,
+        env: streams.env,
+      },
+      { reporter, prompter, signal },
+    ),
+  );
+  if (json) {
+    streams.stdout.write(`${JSON.stringify({ ok: true, ...result }, null, 2)}\n`);
+    return ExitCode.ok;
+  }
+  // The secret goes to stdout and nowhere else; everything a person reads goes to stderr.
+  if (result.newKey) streams.stdout.write(renderKeyFile('ini', result.user.name, result.newKey, result.user.name));
+  streams.stderr.write(summarizeUser(result));
+  return ExitCode.ok;
+}
+
+function write<T extends object>(streams: CliStreams, json: boolean, result: T, human: () => string): void {
+  if (json) streams.stdout.write(`${JSON.stringify({ ok: true, ...result }, null, 2)}\n`);
+  else streams.stderr.write(human());
+}
+
+function summarizeStagedCreate(result: RotateResult): string {
+  if (result.status === 'planned') return 'Dry run: nothing was changed.\n';
+  if (result.status === 'recovered') return '\nAn earlier interrupted rotation was finished or undone instead. Run the command again to start the staged rotation.\n';
+  const lines = [
+    '',
+    `Staged rotation of ${result.user.name} (${result.user.arn}): stage 'created'.`,
+    `  new key   ${maskKeyId(result.newKeyId ?? '')}  in ${result.profiles.length > 1 ? 'profiles' : 'profile'} ${result.profiles.join(', ')}`,
+    `  old key   ${maskKeyId(result.oldKeyId)}  still active`,
+    `Next: give the new key to everything that uses the old one, then run 'aws-rekey rotate --profile ${result.profile} --stage retire'.`,
+  ];
+  if (result.backupPath) lines.push(`  backup    ${result.backupPath} (the file as it was; holds the old key)`);
+  return `${lines.join('\n')}\n`;
+}
+
+function summarizeStage(result: StageResult): string {
+  if (result.status === 'planned') return 'Dry run: nothing was changed.\n';
+  const r = result.rotation ?? result.before;
+  const who = r.mode === 'user' ? `user ${r.userName}` : `profile ${r.profile}`;
+  if (!result.rotation) return `\nThe staged rotation of ${who} is over${result.action === 'rollback' ? ': the old key is back' : ''}.\n`;
+  return `\nStaged rotation of ${who}: stage '${result.rotation.stage}'. Next: ${result.rotation.next}.\n`;
+}
+
+function summarizeUser(result: RotateUserResult): string {
+  if (result.status === 'planned') return 'Dry run: nothing was changed.\n';
+  if (result.status === 'recovered') {
+    return result.outcome === 'finished'
+      ? `\nThe earlier rotation of ${result.user.name} was finished${result.newKey ? ' (the new key is printed above)' : ''}. Run aws-rekey again to rotate anew.\n`
+      : `\nThe earlier rotation of ${result.user.name} was undone: the old key is active, no new key is left behind.\n`;
+  }
+  const where = result.destination ? describeWhere(result) : '';
+  const lines = [
+    '',
+    `${result.status === 'staged' ? 'Staged rotation of' : 'Rotated the access key of'} ${result.user.name} (${result.user.arn}) as profile ${result.adminProfile}.`,
+    `  new key   ${maskKeyId(result.newKeyId ?? '')}  ${where}`,
+    result.status === 'staged'
+      ? `  old key   ${maskKeyId(result.oldKeyId)}  still active. Next: roll the new key out, then 'aws-rekey rotate --user ${result.user.name} --stage retire'.`
+      : `  old key   ${maskKeyId(result.oldKeyId)}  ${result.retired === 'delete' ? 'deleted' : 'deactivated'}`,
+  ];
+  if (result.deletedOtherKeyId) lines.push(`  removed   ${maskKeyId(result.deletedOtherKeyId)}  (the other key, to make room)`);
+  if (result.backupPath) lines.push(`  backup    ${result.backupPath}`);
+  return `${lines.join('\n')}\n`;
+}
+
+function describeWhere(result: RotateUserResult): string {
+  const d = result.destination!;
+  if (d.kind === 'file') return `written to ${d.path} (0600)`;
+  if (d.kind === 'profiles') return `in profile${d.profiles.length > 1 ? 's' : ''} ${d.profiles.join(', ')} of ${d.credentialsPath}`;
+  return 'printed on stdout';
+}
+
+export function renderManySummary(result: RotateManyResult, color: boolean, dryRun: boolean): string {
+  const paint = painter(color);
+  const table = new Table({
+    head: ['profiles', 'user', 'old key', 'new key', 'result', 'detail'],
+    style: { head: color ? ['bold'] : [], border: color ? ['grey'] : [] },
+    wordWrap: true,
+    colWidths: [null, null, null, null, null, 60],
+  });
+  for (const entry of result.results) {
+    const extra = entry.updatedProfiles?.filter((p) => !entry.profiles.includes(p)) ?? [];
+    const outcome =
+      entry.status === 'failed' || entry.status === 'skipped'
+        ? paint('red', entry.status)
+        : entry.status === 'planned'
+          ? paint('yellow', entry.status)
+          : paint('green', entry.status);
+    const detail = entry.error
+      ? `${entry.error.code}: ${entry.error.message}`
+      : entry.status === 'rotated'
+        ? `old key ${entry.retired === 'delete' ? 'deleted' : 'deactivated'}${extra.length ? `; also updated ${extra.join(', ')}` : ''}`
+        : entry.status === 'planned'
+          ? `${entry.plan?.length ?? 0} steps (plan above)`
+          : '';
+    table.push([
+      entry.profiles.join(', '),
+      entry.user?.name ?? '-',
+      entry.oldKeyId ? maskKeyId(entry.oldKeyId) : '-',
+      entry.newKeyId ? maskKeyId(entry.newKeyId) : '-',
+      outcome,
+      detail,
+    ]);
+  }
+  const failed = result.results.filter((r) => r.status === 'failed' || r.status === 'skipped').length;
+  const done = result.results.filter((r) => r.status === 'rotated' || r.status === 'recovered').length;
+  const headline = dryRun
+    ? `Dry run: nothing was changed. ${result.results.length - failed} rotation(s) planned, ${failed} refused.`
+    : `${done} of ${result.results.length} rotation(s) done${failed ? `, ${failed} failed` : ''}.`;
+  return `\n${table.toString()}\n${headline}\n`;
+}

@@ -1,0 +1,45 @@
+import Table from 'cli-table3';
+import { maskKeyId } from '../../core/mask.js';
+import { ExitCode } from '../../errors.js';
+import { rotationStatus, type StatusEntry, type StatusResult } from '../../staged.js';
+import { painter, useColor, type CliStreams } from '../io.js';
+
+export interface StatusFlags {
+  json?: boolean;
+}
+
+export async function runStatus(flags: StatusFlags, streams: CliStreams): Promise<number> {
+  const result = await rotationStatus({ env: streams.env });
+  if (flags.json) streams.stdout.write(`${JSON.stringify({ ok: true, ...result }, null, 2)}\n`);
+  // The listing is this command's result, so it goes to stdout, like `keys`.
+  else streams.stdout.write(renderStatus(result, useColor(streams.stdout, streams.env)));
+  return ExitCode.ok;
+}
+
+export function renderStatus(result: StatusResult, color: boolean): string {
+  if (result.rotations.length === 0) return `No staged or unfinished rotation is recorded next to ${result.credentialsPath}.\n`;
+  const paint = painter(color);
+  const table = new Table({
+    head: ['rotation', 'user', 'stage', 'old key', 'new key', 'since', 'next'],
+    style: { head: color ? ['bold'] : [], border: color ? ['grey'] : [] },
+    wordWrap: true,
+    colWidths: [null, null, null, null, null, null, 48],
+  });
+  for (const r of result.rotations) {
+    table.push([
+      r.mode === 'user' ? `--user ${r.userName}` : `--profile ${r.profile ?? '?'}`,
+      r.userName,
+      stageLabel(r, paint),
+      maskKeyId(r.oldKeyId),
+      r.newKeyId ? maskKeyId(r.newKeyId) : '-',
+      (r.stage === 'retired' ? r.retiredAt : r.recordedAt)?.slice(0, 16).replace('T', ' ') ?? '-',
+      r.next,
+    ]);
+  }
+  return `${table.toString()}\n`;
+}
+
+function stageLabel(r: StatusEntry, paint: ReturnType<typeof painter>): string {
+  if (r.stage === 'interrupted') return paint('red', `interrupted (${r.phase ?? '?'})`);
+  return r.stage === 'created' ? paint('yellow', 'created') : paint('cyan', 'retired');
+}

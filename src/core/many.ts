@@ -1,0 +1,76 @@
+import { ExitCode } from '../errors.js';
+import { getProfile, listProfiles, type IniDocument } from '../credentials/ini.js';
+import { isTemporaryKeyId } from './mask.js';
+
+/** Decisions of `rotate --profile a --profile b` and `rotate --all`. Pure. */
+
+export interface ProfileGroup {
+  /** The key the profiles hold; undefined when the profile has none (its rotation then fails with the reason). */
+  accessKeyId?: string;
+  /** The named profiles holding this key, in the order given. The rotation updates every holder in the file. */
+  profiles: string[];
+}
+
+/** The profiles of the credentials file that hold a long-lived key (not a session). */
+export function staticKeyProfiles(doc: IniDocument): string[] {
+  return listProfiles(doc).filter((name) => {
+    const values = getProfile(doc, name) ?? {};
+    const id = values.aws_access_key_id?.trim();
+    return Boolean(id && values.aws_secret_access_key?.trim() && !values.aws_session_token && !values.aws_security_token && !isTemporaryKeyId(id));
+  });
+}
+
+/** One group per key: profiles sharing a key are rotated once. */
+export function groupProfilesByKey(doc: IniDocument, names: readonly string[]): ProfileGroup[] {
+  const groups: ProfileGroup[] = [];
+  const byKey = new Map<string, ProfileGroup>();
+  for (const name of names) {
+    const id = getProfile(doc, name)?.aws_access_key_id?.trim();
+    if (!id) {
+      groups.push({ profiles: [name] });
+      continue;
+    }
+    const group = byKey.get(id);
+    if (group) {
+      if (!group.profiles.includes(name)) group.profiles.push(name);
+      continue;
+    }
+    const created = { accessKeyId: id, profiles: [name] };
+    byKey.set(id, created);
+    groups.push(created);
+  }
+  return groups;
+}
+
+/**
+ * Items in chains: items of the same user run one after the other (a user has two key slots, and two
+ * rotations of one user would fight over them); different users run side by side. Items without a known
+ * user run alone.
+ */
+export function chainByUser<T>(items: readonly T[], userOf: (item: T) => string | undefined): T[][] {
+  const chains: T[][] = [];
+  const byUser = new Map<string, T[]>();
+  for (const item of items) {
+    const user = userOf(item);
+    if (user === undefined) {
+      chains.push([item]);
+      continue;
+    }
+    const chain = byUser.get(user);
+    if (chain) chain.push(item);
+    else {
+      const created = [item];
+      byUser.set(user, created);
+      chains.push(created);
+    }
+  }
+  return chains;
+}
+
+/** 0 when every rotation succeeded; else the worst: interrupted (130), incomplete (3), failed (1). */
+export function worstExitCode(codes: readonly number[]): number {
+  if (codes.every((code) => code === ExitCode.ok)) return ExitCode.ok;
+  if (codes.includes(ExitCode.interrupted)) return ExitCode.interrupted;
+  if (codes.includes(ExitCode.incomplete)) return ExitCode.incomplete;
+  return ExitCode.failure;
+}

@@ -1,0 +1,95 @@
+import { UsageError } from '../errors.js';
+import { resolveDestination, type DestinationSpec } from './admin.js';
+import type { Stage } from './staged.js';
+
+/** What `aws-rekey rotate` was asked to do, decided from its flags alone (pure). */
+export type RotateMode =
+  /** A profile's own key; `stage` for a staged rotation. */
+  | { kind: 'profile'; profile?: string; stage?: Stage }
+  /** Another IAM user's key, with the admin's credentials (`adminProfile`, else the default profile). */
+  | { kind: 'user'; userName: string; adminProfile?: string; keyId?: string; stage?: Stage; destination?: DestinationSpec }
+  /** Several profiles (`--profile` repeated) or every profile with a static key (`--all`). */
+  | { kind: 'many'; profiles: string[] | 'all' };
+
+export interface RotateModeFlags {
+  profiles: string[];
+  authProfile?: string;
+  all?: boolean;
+  user?: string;
+  key?: string;
+  out?: string;
+  toProfile?: string;
+  printSecret?: boolean;
+  force?: boolean;
+  stage?: Stage;
+  deleteOld?: boolean;
+  deleteKey?: string;
+  mfa?: boolean;
+}
+
+export function resolveRotateMode(flags: RotateModeFlags): RotateMode {
+  const destinationGiven = flags.out !== undefined || flags.toProfile !== undefined || flags.printSecret === true;
+  const stage = flags.stage;
+  const finishing = stage === 'retire' || stage === 'delete';
+  if (finishing && (flags.deleteOld || flags.deleteKey !== undefined)) {
+    throw new UsageError(`--stage ${stage} does not take -d/--delete or --delete-key.`, '--stage retire deactivates the old key; --stage delete deletes it once it is inactive.');
+  }
+  if (stage === 'create' && flags.deleteOld) {
+    throw new UsageError('--stage create keeps the old key active, so -d/--delete does not apply.', 'Delete it later with --stage retire, then --stage delete.');
+  }
+  if (flags.force && !destinationGiven && stage !== 'retire') {
+    throw new UsageError('--force applies only to --out and --to-profile (overwrite) and to --stage retire (old key still in use).');
+  }
+
+  if (flags.user !== undefined) {
+    const userName = flags.user.trim();
+    if (!/^[\w+=,.@-]{1,64}$/.test(userName)) {
+      throw new UsageError(`'${flags.user}' is not an IAM user name.`, 'Give the name only (letters, digits and +=,.@_-), not the ARN or its path.');
+    }
+    if (flags.all || flags.profiles.length > 1) throw new UsageError('--user rotates one user\'s key; it does not combine with --all or several --profile.');
+    if (flags.profiles.length === 1 && flags.authProfile !== undefined) {
+      throw new UsageError('With --user, --profile and --auth-profile both name the admin credentials: give one of them.');
+    }
+    if (flags.mfa) {
+      throw new UsageError('--mfa is not supported with --user.', 'Use an --auth-profile whose config has mfa_serial (with role_arn): the code is asked for when it is needed.');
+    }
+    const adminProfile = flags.profiles[0] ?? flags.authProfile;
+    if (finishing) {
+      if (destinationGiven || flags.key !== undefined) {
+        throw new UsageError(`--stage ${stage} works on the recorded rotation: --out, --to-profile, --print-secret and --key do not apply.`, "See the recorded rotations with 'aws-rekey status'.");
+      }
+      return { kind: 'user', userName, ...(adminProfile ? { adminProfile } : {}), stage };
+    }
+    const keyId = flags.key?.trim();
+    if (keyId !== undefined && !/^[A-Z0-9]{16,128}$/.test(keyId)) throw new UsageError(`--key '${flags.key}' is not an access key id (AKIA…).`);
+    return {
+      kind: 'user',
+      userName,
+      ...(adminProfile ? { adminProfile } : {}),
+      ...(keyId ? { keyId } : {}),
+      ...(stage ? { stage } : {}),
+      destination: resolveDestination(flags),
+    };
+  }
+
+  if (destinationGiven) {
+    throw new UsageError('--out, --to-profile and --print-secret go with --user NAME.', 'A profile\'s own key is written back to the profiles that held it.');
+  }
+  if (flags.key !== undefined) throw new UsageError('--key goes with --user NAME: a profile\'s own key is the one it holds.');
+
+  if (flags.all || flags.profiles.length > 1) {
+    if (flags.all && flags.profiles.length > 0) throw new UsageError('Give either --all or --profile, not both.');
+    if (stage) throw new UsageError('--stage works on one profile or one user at a time.', 'Run it once per profile.');
+    if (flags.deleteKey !== undefined) throw new UsageError('--delete-key names a key of one user; it does not combine with --all or several --profile.', 'Rotate that profile on its own.');
+    if (flags.mfa) throw new UsageError('--mfa asks for one code of one device; it does not combine with --all or several --profile.', 'Rotate those profiles one at a time, or use an --auth-profile.');
+    return { kind: 'many', profiles: flags.all ? 'all' : dedupe(flags.profiles) };
+  }
+  if (finishing && flags.mfa) {
+    throw new UsageError(`--mfa is not supported with --stage ${stage}.`, 'Use an --auth-profile whose config has mfa_serial (with role_arn).');
+  }
+  return { kind: 'profile', ...(flags.profiles[0] ? { profile: flags.profiles[0] } : {}), ...(stage ? { stage } : {}) };
+}
+
+function dedupe(names: string[]): string[] {
+  return [...new Set(names)];
+}

@@ -1,0 +1,137 @@
+import { readdir, readFile, rm, rmdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { CredentialsFileError } from '../errors.js';
+import { journalDir } from './journal.js';
+import { writeSecretFile } from './store.js';
+
+/**
+ * Where a new key was delivered. `profiles`: profiles of a local credentials file (self-rotation, or
+ * `--to-profile`); `file`: a file of its own (`--out`); `stdout`: printed once (`--print-secret`).
+ */
+export type Destination =
+  | { kind: 'profiles'; credentialsPath: string; profiles: string[] }
+  | { kind: 'file'; path: string; format: 'ini' | 'json'; section: string }
+  | { kind: 'stdout' };
+
+/** `created`: both keys active, the new one works; `retired`: the old key is inactive. */
+export type StagedStage = 'created' | 'retired';
+
+/**
+ * A staged rotation between `--stage create` and `--stage delete` (or `rollback`). Kept as
+ * `<credentials dir>/aws-rekey/<id>.staged.json`, 0600 in a 0700 folder, beside the recovery journals.
+ */
+export interface StagedRotation {
+  version: 1;
+  /** `profile-NAME` for a profile's own key, `user-NAME` for `--user NAME`. */
+  id: string;
+  mode: 'profile' | 'user';
+  /** The profile whose key is rotated (mode `profile`). */
+  profile?: string;
+  userName: string;
+  userArn: string;
+  oldKeyId: string;
+  /**
+   * The old key's secret, kept only when the new key replaced it in local profiles: `rollback --delete-new`
+   * puts the old pair back there. The old key is still valid (that is the point of a staged rotation), so
+   * this file is as sensitive as the credentials file. Dropped when the old key is deleted.
+   */
+  oldSecretAccessKey?: string;
+  newKeyId: string;
+  /** The new key's CreateDate (IAM's clock): a later use of the old key means something still uses it. */
+  newKeyCreatedAt: string;
+  destination: Destination;
+  stage: StagedStage;
+  recordedAt: string;
+  retiredAt?: string;
+  updatedAt: string;
+}
+
+const SUFFIX = '.staged.json';
+
+export function stagedId(mode: StagedRotation['mode'], name: string): string {
+  return `${mode}-${name}`;
+}
+
+export function stagedPath(credentialsPath: string, id: string): string {
+  return join(journalDir(credentialsPath), `${encodeURIComponent(id)}${SUFFIX}`);
+}
+
+export async function writeStaged(credentialsPath: string, record: StagedRotation): Promise<void> {
+  await writeSecretFile(stagedPath(credentialsPath, record.id), `${JSON.stringify(record, null, 2)}\n`);
+}
+
+export async function removeStaged(credentialsPath: string, id: string): Promise<void> {
+  await rm(stagedPath(credentialsPath, id), { force: true });
+  await rmdir(journalDir(credentialsPath)).catch(() => undefined);
+}
+
+export async function readStaged(credentialsPath: string, id: string): Promise<StagedRotation | undefined> {
+  return parseStaged(stagedPath(credentialsPath, id));
+}
+
+/** Every staged rotation recorded beside this credentials file, oldest first. */
+export async function listStaged(credentialsPath: string): Promise<StagedRotation[]> {
+  const dir = journalDir(credentialsPath);
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw error;
+  }
+  const records: StagedRotation[] = [];
+  for (const name of names.filter((n) => n.endsWith(SUFFIX)).sort()) {
+    const record = await parseStaged(join(dir, name));
+    if (record) records.push(record);
+  }
+  return records.sort((a, b) => a.recordedAt.localeCompare(b.recordedAt));
+}
+
+/** The staged rotation of this profile: recorded for it, or for a profile sharing its key. */
+export function findStagedForProfile(records: StagedRotation[], profile: string, keyIds: string[] = []): StagedRotation | undefined {
+  return (
+    records.find((r) => r.mode === 'profile' && r.profile === profile) ??
+    records.find((r) => r.mode === 'profile' && (keyIds.includes(r.newKeyId) || keyIds.includes(r.oldKeyId)))
+  );
+}
+
+async function parseStaged(path: string): Promise<StagedRotation | undefined> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw unreadable(path, error);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    throw unreadable(path, error);
+  }
+  if (!isStaged(parsed)) throw unreadable(path, new Error('it is not a staged rotation record'));
+  return parsed;
+}
+
+function unreadable(path: string, error: unknown): CredentialsFileError {
+  return new CredentialsFileError('STAGED_UNREADABLE', `The staged rotation record ${path} cannot be read: ${(error as Error).message}.`, {
+    hint: 'It may hold the old key\'s secret: keep a copy, check the keys with aws-rekey keys, then remove the file.',
+    cause: error,
+  });
+}
+
+function isStaged(value: unknown): value is StagedRotation {
+  const v = value as Partial<StagedRotation> | null;
+  return (
+    v !== null &&
+    typeof v === 'object' &&
+    v.version === 1 &&
+    typeof v.id === 'string' &&
+    (v.mode === 'profile' || v.mode === 'user') &&
+    typeof v.userName === 'string' &&
+    typeof v.oldKeyId === 'string' &&
+    typeof v.newKeyId === 'string' &&
+    (v.stage === 'created' || v.stage === 'retired') &&
+    typeof v.destination === 'object'
+  );
+}

@@ -1,0 +1,95 @@
+import { readdir, readFile, rm, rmdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { RetireAction } from '../core/plan.js';
+import { CredentialsFileError } from '../errors.js';
+import { journalDir, type JournalPhase } from './journal.js';
+import type { Destination } from './staged-store.js';
+import { writeSecretFile } from './store.js';
+
+/**
+ * The recovery journal of `rotate --user NAME`: the same phases as a profile's journal, but the new key
+ * goes to a destination chosen by the admin. Kept apart (`user-NAME.user-journal.json`) so that the
+ * profile recovery never mistakes it for one of its own.
+ */
+export interface UserJournal {
+  version: 1;
+  kind: 'user';
+  userName: string;
+  userArn: string;
+  credentialsPath: string;
+  oldKeyId: string;
+  /** Only when the old key sat in the --to-profile profile: a rollback puts it back there. */
+  oldSecretAccessKey?: string;
+  keysBefore: string[];
+  retire: RetireAction;
+  /** `--stage create`: stop once the new key works and record the staged rotation. */
+  keepOld?: boolean;
+  destination: Destination;
+  /** --force was given: the destination may be overwritten. */
+  force: boolean;
+  phase: JournalPhase;
+  newKey?: { accessKeyId: string; secretAccessKey: string; createDate?: string };
+  startedAt: string;
+  updatedAt: string;
+}
+
+const SUFFIX = '.user-journal.json';
+
+export function userJournalPath(credentialsPath: string, userName: string): string {
+  return join(journalDir(credentialsPath), `${encodeURIComponent(`user-${userName}`)}${SUFFIX}`);
+}
+
+export async function writeUserJournal(journal: UserJournal): Promise<void> {
+  await writeSecretFile(userJournalPath(journal.credentialsPath, journal.userName), `${JSON.stringify(journal, null, 2)}\n`);
+}
+
+export async function removeUserJournal(credentialsPath: string, userName: string): Promise<void> {
+  await rm(userJournalPath(credentialsPath, userName), { force: true });
+  await rmdir(journalDir(credentialsPath)).catch(() => undefined);
+}
+
+export async function readUserJournal(credentialsPath: string, userName: string): Promise<UserJournal | undefined> {
+  const path = userJournalPath(credentialsPath, userName);
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw unreadable(path, error);
+  }
+  let parsed: Partial<UserJournal> | null;
+  try {
+    parsed = JSON.parse(text) as Partial<UserJournal> | null;
+  } catch (error) {
+    throw unreadable(path, error);
+  }
+  if (!parsed || parsed.version !== 1 || parsed.kind !== 'user' || typeof parsed.oldKeyId !== 'string' || typeof parsed.destination !== 'object') {
+    throw unreadable(path, new Error('it is not an aws-rekey journal'));
+  }
+  return parsed as UserJournal;
+}
+
+/** Every unfinished `--user` rotation recorded beside this credentials file. */
+export async function listUserJournals(credentialsPath: string): Promise<UserJournal[]> {
+  let names: string[];
+  try {
+    names = await readdir(journalDir(credentialsPath));
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw error;
+  }
+  const journals: UserJournal[] = [];
+  for (const name of names.filter((n) => n.endsWith(SUFFIX)).sort()) {
+    const userName = decodeURIComponent(name.slice(0, -SUFFIX.length)).replace(/^user-/, '');
+    const journal = await readUserJournal(credentialsPath, userName);
+    if (journal) journals.push(journal);
+  }
+  return journals;
+}
+
+function unreadable(path: string, error: unknown): CredentialsFileError {
+  return new CredentialsFileError('JOURNAL_UNREADABLE', `The recovery journal ${path} cannot be read: ${(error as Error).message}.`, {
+    hint: 'It may hold the secret of a new key: keep a copy, check the keys with aws-rekey keys, then remove the file.',
+    cause: error,
+  });
+}

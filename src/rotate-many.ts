@@ -1,0 +1,184 @@
+import { confirmAction } from './confirm.js';
+import { chainByUser, groupProfilesByKey, staticKeyProfiles, worstExitCode, type ProfileGroup } from './core/many.js';
+import { maskKeyId } from './core/mask.js';
+import type { RetireAction } from './core/plan.js';
+import { findStagedForProfile, listStaged } from './credentials/staged-store.js';
+import { readCredentialsFile, resolveCredentialsPath, withFileLock } from './credentials/store.js';
+import { ExitCode, isRekeyError, UsageError } from './errors.js';
+import { createMutex, mapBounded } from './mutex.js';
+import { noPrompter, silentReporter, type Prompter, type Reporter } from './ports.js';
+import { rotateProfile, type RotateResult } from './rotate.js';
+import type { Timing, VerifyOptions } from './verify.js';
+
+export interface RotateManyOptions {
+  /** Profile names, or every profile of the credentials file that holds a long-lived key. */
+  profiles: string[] | 'all';
+  /** Make every rotation's IAM calls with this profile's credentials. */
+  authProfile?: string;
+  deleteOld?: boolean;
+  dryRun?: boolean;
+  yes?: boolean;
+  verify?: Partial<VerifyOptions>;
+  env?: NodeJS.ProcessEnv;
+  /** Rotations of different users at once (default 4). */
+  concurrency?: number;
+}
+
+export interface RotateManyDeps {
+  prompter?: Prompter;
+  reporter?: Reporter;
+  timing?: Timing;
+  signal?: AbortSignal;
+}
+
+export interface ManyEntry {
+  /** The profiles named (or found by --all) that hold this key. */
+  profiles: string[];
+  /** `planned`: --dry-run; `recovered`: an earlier interrupted rotation was finished or undone instead. */
+  status: 'rotated' | 'recovered' | 'planned' | 'failed' | 'skipped';
+  user?: { arn: string; name: string; account: string };
+  oldKeyId?: string;
+  newKeyId?: string;
+  retired?: RetireAction;
+  /** Every profile of the file that got the new key (named or not). */
+  updatedProfiles?: string[];
+  plan?: string[];
+  error?: { code: string; message: string; hint?: string };
+  exitCode: number;
+}
+
+export interface RotateManyResult {
+  schemaVersion: 1;
+  ok: boolean;
+  /** 0 when every rotation succeeded, else the worst: 130 interrupted, 3 incomplete, 1 failed. */
+  exitCode: number;
+  credentialsPath: string;
+  results: ManyEntry[];
+}
+
+/**
+ * Rotate several profiles in one run: profiles sharing a key are rotated once; the plans are made first
+ * (side by side) and confirmed once; then different users rotate side by side, the rotations of one user
+ * one after the other. They all write the same credentials file: this process holds its lock for the
+ * whole run, and each edit re-reads the file under an in-process mutex. One failure stops nothing else.
+ */
+export async function rotateMany(options: RotateManyOptions, deps: RotateManyDeps = {}): Promise<RotateManyResult> {
+  const env = options.env ?? process.env;
+  const reporter = deps.reporter ?? silentReporter;
+  const credentialsPath = resolveCredentialsPath(env);
+  const concurrency = options.concurrency ?? 4;
+  const file = await readCredentialsFile(credentialsPath);
+  const names = options.profiles === 'all' ? staticKeyProfiles(file.doc) : options.profiles;
+  if (names.length === 0) {
+    throw new UsageError(`${credentialsPath} has no profile with a long-lived access key.`, 'Nothing to rotate. Profiles with a session token or SSO are renewed by AWS.', 'NO_STATIC_PROFILES');
+  }
+  const groups = groupProfilesByKey(file.doc, names);
+  const staged = await listStaged(credentialsPath);
+  const warned = new Set<string>();
+  const quiet = (group: ProfileGroup, withInfo: boolean) => prefixed(reporter, group.profiles.join(','), warned, withInfo);
+  const common = { authProfile: options.authProfile, deleteOld: options.deleteOld ?? false, verify: options.verify, env };
+
+  // 1. Plans, side by side. No prompt: a refusal is reported, not negotiated.
+  const planned = await mapBounded(groups, concurrency, async (group): Promise<{ group: ProfileGroup; entry: ManyEntry; recovery: boolean }> => {
+    const inStaged = group.profiles.map((p) => findStagedForProfile(staged, p, group.accessKeyId ? [group.accessKeyId] : [])).find(Boolean);
+    if (inStaged) {
+      return {
+        group,
+        recovery: false,
+        entry: failed(group, new UsageError(`A staged rotation of profile ${inStaged.profile} is under way (stage '${inStaged.stage}').`, `Finish it with 'aws-rekey rotate --profile ${inStaged.profile} --stage retire|delete', or roll it back.`, 'STAGED_IN_PROGRESS')),
+      };
+    }
+    try {
+      const result = await rotateProfile({ ...common, profile: group.profiles[0], dryRun: true }, { reporter: quiet(group, true), prompter: noPrompter, signal: deps.signal });
+      return { group, recovery: result.recovery !== undefined, entry: fromResult(group, result, 'planned') };
+    } catch (error) {
+      return { group, recovery: false, entry: failed(group, error) };
+    }
+  });
+
+  const runnable = planned.filter((p) => p.entry.status === 'planned');
+  if (options.dryRun || runnable.length === 0) return finish(credentialsPath, planned.map((p) => p.entry));
+
+  reporter.info(`${runnable.length} rotation${runnable.length > 1 ? 's' : ''} to run${planned.length > runnable.length ? ` (${planned.length - runnable.length} refused, see above)` : ''}:`);
+  for (const p of runnable) reporter.info(`  ${p.group.profiles.join(', ')}  ${p.entry.user?.arn ?? ''}  ${p.entry.oldKeyId ? maskKeyId(p.entry.oldKeyId) : ''}${p.recovery ? '  (finish an interrupted rotation)' : ''}`);
+  await confirmAction(options.yes, deps.prompter ?? noPrompter, `Rotate ${runnable.length === 1 ? 'it' : `these ${runnable.length}`} now?`, 'rotating');
+
+  const results = new Map<ProfileGroup, ManyEntry>(planned.map((p) => [p.group, p.entry]));
+  const run = async (group: ProfileGroup, runDeps: Parameters<typeof rotateProfile>[1]) => {
+    if (deps.signal?.aborted) {
+      results.set(group, { ...results.get(group)!, status: 'skipped', error: { code: 'INTERRUPTED', message: 'Interrupted before this rotation started.' }, exitCode: ExitCode.interrupted });
+      return;
+    }
+    try {
+      const result = await rotateProfile({ ...common, profile: group.profiles[0], yes: true }, { ...runDeps, reporter: quiet(group, false), prompter: noPrompter, signal: deps.signal, timing: deps.timing });
+      results.set(group, fromResult(group, result, result.status === 'recovered' ? 'recovered' : 'rotated'));
+    } catch (error) {
+      results.set(group, failed(group, error));
+    }
+  };
+
+  // 2. Interrupted rotations first, one by one, each taking the lock itself (recovery does).
+  for (const p of runnable.filter((r) => r.recovery)) await run(p.group, {});
+
+  // 3. The rest: users side by side, under one lock for the whole file.
+  const fresh = runnable.filter((r) => !r.recovery);
+  if (fresh.length > 0) {
+    const serializeFileEdit = createMutex();
+    const fileLock = <T>(path: string, fn: () => Promise<T>): Promise<T> => (path === credentialsPath ? fn() : withFileLock(path, fn));
+    await withFileLock(credentialsPath, async () => {
+      const chains = chainByUser(fresh, (p) => p.entry.user?.arn);
+      await mapBounded(chains, concurrency, async (chain) => {
+        for (const p of chain) await run(p.group, { fileLock, serializeFileEdit });
+      });
+    });
+  }
+  return finish(credentialsPath, groups.map((g) => results.get(g)!));
+}
+
+function finish(credentialsPath: string, results: ManyEntry[]): RotateManyResult {
+  const exitCode = worstExitCode(results.map((r) => r.exitCode));
+  return { schemaVersion: 1, ok: exitCode === ExitCode.ok, exitCode, credentialsPath, results };
+}
+
+function fromResult(group: ProfileGroup, result: RotateResult, status: ManyEntry['status']): ManyEntry {
+  return {
+    profiles: group.profiles,
+    status,
+    user: result.user,
+    oldKeyId: result.oldKeyId,
+    ...(result.newKeyId ? { newKeyId: result.newKeyId } : {}),
+    ...(result.retired ? { retired: result.retired } : {}),
+    updatedProfiles: result.profiles,
+    plan: result.plan,
+    exitCode: ExitCode.ok,
+  };
+}
+
+function failed(group: ProfileGroup, error: unknown): ManyEntry {
+  if (isRekeyError(error)) {
+    return {
+      profiles: group.profiles,
+      status: 'failed',
+      ...(group.accessKeyId ? { oldKeyId: group.accessKeyId } : {}),
+      error: { code: error.code, message: error.message, ...(error.hint ? { hint: error.hint } : {}) },
+      exitCode: error.exitCode,
+    };
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  return { profiles: group.profiles, status: 'failed', error: { code: 'INTERNAL', message }, exitCode: ExitCode.failure };
+}
+
+/** Lines of side-by-side rotations, told apart by their profile; a warning shared by all is shown once. */
+function prefixed(reporter: Reporter, label: string, warned: Set<string>, withInfo: boolean): Reporter {
+  return {
+    info: (message) => {
+      if (withInfo) reporter.info(`[${label}] ${message}`);
+    },
+    warn: (message) => {
+      if (warned.has(message)) return;
+      warned.add(message);
+      reporter.warn(`[${label}] ${message}`);
+    },
+    step: (record) => reporter.step({ ...record, step: `[${label}] ${record.step}` }),
+  };
+}

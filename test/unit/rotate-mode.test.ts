@@ -1,0 +1,53 @@
+import { describe, expect, it } from 'vitest';
+import { resolveRotateMode, type RotateModeFlags } from '../../src/core/rotate-mode.js';
+
+const flags = (over: Partial<RotateModeFlags>): RotateModeFlags => ({ profiles: [], ...over });
+
+describe('resolveRotateMode', () => {
+  const cases: Array<{ name: string; flags: Partial<RotateModeFlags>; mode?: Record<string, unknown>; error?: RegExp }> = [
+    { name: 'nothing: the default profile', flags: {}, mode: { kind: 'profile' } },
+    { name: 'one --profile', flags: { profiles: ['work'] }, mode: { kind: 'profile', profile: 'work' } },
+    { name: 'one --profile, staged', flags: { profiles: ['work'], stage: 'retire' }, mode: { kind: 'profile', profile: 'work', stage: 'retire' } },
+    { name: 'two --profile: many', flags: { profiles: ['a', 'b'] }, mode: { kind: 'many', profiles: ['a', 'b'] } },
+    { name: 'the same --profile twice: deduplicated', flags: { profiles: ['a', 'b', 'a'] }, mode: { kind: 'many', profiles: ['a', 'b'] } },
+    { name: '--all', flags: { all: true }, mode: { kind: 'many', profiles: 'all' } },
+    { name: '--all with --profile', flags: { all: true, profiles: ['a'] }, error: /either --all or --profile/ },
+    { name: 'many with --stage', flags: { profiles: ['a', 'b'], stage: 'create' }, error: /one profile or one user/ },
+    { name: 'many with --delete-key', flags: { all: true, deleteKey: 'AKIAXXXXXXXXXXXXXXXX' }, error: /--delete-key/ },
+    { name: 'many with --mfa', flags: { all: true, mfa: true }, error: /--mfa/ },
+    { name: '--user with --out', flags: { user: 'bob', out: 'bob.json' }, mode: { kind: 'user', userName: 'bob', destination: { kind: 'file', format: 'json' } } },
+    { name: '--user: --profile names the admin', flags: { user: 'bob', profiles: ['admin'], printSecret: true }, mode: { kind: 'user', adminProfile: 'admin' } },
+    { name: '--user: --auth-profile names the admin', flags: { user: 'bob', authProfile: 'admin', printSecret: true }, mode: { kind: 'user', adminProfile: 'admin' } },
+    { name: '--user with both --profile and --auth-profile', flags: { user: 'bob', profiles: ['a'], authProfile: 'b', printSecret: true }, error: /give one of them/ },
+    { name: '--user without a destination', flags: { user: 'bob' }, error: /where the new key goes/ },
+    { name: '--user with --key', flags: { user: 'bob', key: 'AKIAAAAAAAAAAAAAAAA1', printSecret: true }, mode: { kind: 'user', keyId: 'AKIAAAAAAAAAAAAAAAA1' } },
+    { name: '--user with a malformed --key', flags: { user: 'bob', key: 'nope', printSecret: true }, error: /not an access key id/ },
+    { name: '--user with an ARN', flags: { user: 'arn:aws:iam::1:user/bob', printSecret: true }, error: /not an IAM user name/ },
+    { name: '--user with --all', flags: { user: 'bob', all: true, printSecret: true }, error: /does not combine/ },
+    { name: '--user with --mfa', flags: { user: 'bob', mfa: true, printSecret: true }, error: /--mfa is not supported with --user/ },
+    { name: '--user --stage create needs a destination', flags: { user: 'bob', stage: 'create' }, error: /where the new key goes/ },
+    { name: '--user --stage retire needs none', flags: { user: 'bob', stage: 'retire' }, mode: { kind: 'user', stage: 'retire' } },
+    { name: '--user --stage retire refuses a destination', flags: { user: 'bob', stage: 'retire', out: 'x' }, error: /recorded rotation/ },
+    { name: '--out without --user', flags: { out: 'x' }, error: /go with --user/ },
+    { name: '--print-secret without --user', flags: { printSecret: true }, error: /go with --user/ },
+    { name: '--key without --user', flags: { key: 'AKIAAAAAAAAAAAAAAAA1' }, error: /--key goes with --user/ },
+    { name: '--stage create with -d', flags: { stage: 'create', deleteOld: true }, error: /keeps the old key active/ },
+    { name: '--stage delete with -d', flags: { stage: 'delete', deleteOld: true }, error: /does not take/ },
+    { name: '--force alone', flags: { force: true }, error: /--force applies only/ },
+    { name: '--force with --stage retire', flags: { force: true, stage: 'retire' }, mode: { kind: 'profile', stage: 'retire' } },
+    { name: '--force with --out', flags: { force: true, user: 'bob', out: 'x' }, mode: { kind: 'user' } },
+  ];
+  for (const c of cases) {
+    it(c.name, () => {
+      if (c.error) {
+        expect(() => resolveRotateMode(flags(c.flags))).toThrowError(c.error);
+        return;
+      }
+      expect(resolveRotateMode(flags(c.flags))).toMatchObject(c.mode ?? {});
+    });
+  }
+
+  it('usage errors exit 2', () => {
+    expect(() => resolveRotateMode(flags({ out: 'x' }))).toThrowError(expect.objectContaining({ exitCode: 2 }));
+  });
+});
