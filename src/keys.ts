@@ -1,6 +1,8 @@
 import { parsePrincipalArn } from './core/arn.js';
 import type { AccessKeyInfo, StaticCredentials } from './core/types.js';
 import { findProfilesWithKey } from './credentials/ini.js';
+import { findJournal, readJournals } from './credentials/journal.js';
+import { describeRecovery } from './recover.js';
 import { openProfileContext } from './context.js';
 import { ProfileError } from './errors.js';
 
@@ -47,6 +49,14 @@ export async function listKeys(options: ListKeysOptions = {}): Promise<ListKeysR
     }
     const keys = await ctx.gateway.iam(ctx.authCredentials ?? self).listAccessKeys(principal.userName, { lastUsed: true });
     const now = (options.now ?? new Date()).getTime();
+    // Keys listed mid-rotation can mislead (two active keys, one not yet in the file): say what will fix it.
+    const pending = findJournal(await readJournals(ctx.credentialsPath), ctx.key.profiles, [ctx.key.accessKeyId]);
+    const warnings = pending
+      ? [
+          ...ctx.warnings,
+          `A rotation of profile ${pending.profile} did not finish (it stopped after step '${pending.phase}'). 'aws-rekey recover --profile ${pending.profile}' (or aws-rekey) finishes or undoes it: ${describeRecovery(pending).join('; ')}.`,
+        ]
+      : ctx.warnings;
     return {
       schemaVersion: 1,
       profile: ctx.profile,
@@ -57,7 +67,7 @@ export async function listKeys(options: ListKeysOptions = {}): Promise<ListKeysR
         profiles: findProfilesWithKey(ctx.credentials, key.accessKeyId),
         current: key.accessKeyId === ctx.key.accessKeyId,
       })),
-      warnings: ctx.warnings,
+      warnings,
     };
   } finally {
     ctx.gateway.destroy();

@@ -115,6 +115,13 @@ export async function recoverWithContext(
   if (settings.dryRun) return { ...base, outcome: 'clean', steps: rt.steps.records, deletedOrphans: [] };
 
   return withFileLock(journal.credentialsPath, async () => {
+    // Read again under the lock: a run that held it may have finished or moved the rotation on meanwhile.
+    const current = (await readJournals(journal.credentialsPath)).find((j) => j.profile === journal.profile);
+    if (!current) {
+      rt.reporter.info('Another aws-rekey run has finished it meanwhile: nothing left to do.');
+      return { ...base, outcome: 'clean', steps: rt.steps.records, deletedOrphans: [] };
+    }
+    Object.assign(journal, current);
     const { iam, credentials } = await pickIamCredentials(ctx, journal);
     const keys = await rt.steps.run('inspect', () => iam.listAccessKeys(journal.userName), (k) => `${k.length} key(s)`);
     const has = (id: string | undefined): AccessKeyInfo | undefined => keys.find((k) => k.accessKeyId === id);

@@ -8,20 +8,19 @@ import { findProfilesWithKey } from './credentials/ini.js';
 import { findJournal, readJournals, removeJournal, writeJournal, type RotationJournal } from './credentials/journal.js';
 import { checkWritable, readCredentialsFile, withFileLock } from './credentials/store.js';
 import { openProfileContext, type ProfileContext } from './context.js';
-import { AbortedError, AwsError, ExitCode, ProfileError, UnsafeRotationError, UsageError } from './errors.js';
+import { AbortedError, AwsError, ExitCode, ProfileError, RekeyError, UnsafeRotationError, UsageError } from './errors.js';
 import { noPrompter, silentReporter, type Prompter, type Reporter, type StepRecord } from './ports.js';
 import { recoverWithContext, type RecoverResult } from './recover.js';
 import { describeStagedCreatePlan } from './core/staged.js';
 import { recordStagedCreate } from './staged-record.js';
 import {
   abortableTiming,
-  advance,
   checkpoint,
   createKeyOnce,
   InterruptedError,
-  persistNewKey,
   retirePhase,
   rollBack,
+  saveNewKey,
   StepLog,
   verifyPhase,
   type RetireCredentials,
@@ -194,6 +193,13 @@ async function rotateWithContext(
         hint: 'Nothing was changed. Run aws-rekey again.',
       });
     }
+    // A run that crashed since this one looked may have left a journal: never write over it.
+    const pendingNow = findJournal(await readJournals(ctx.credentialsPath), ctx.key.profiles, [ctx.key.accessKeyId]);
+    if (pendingNow) {
+      throw new RekeyError('ROTATION_PENDING', `Another aws-rekey run left an unfinished rotation of profile ${pendingNow.profile} while this one was starting.`, {
+        hint: 'Nothing was changed. Run aws-rekey again: it finishes or undoes that rotation first.',
+      });
+    }
 
     let deletedOtherKeyId: string | undefined;
     if (plan.otherKey) {
@@ -223,13 +229,13 @@ async function rotateWithContext(
     await writeJournal(journal);
     let newKey: NewAccessKey;
     try {
-      newKey = await rt.steps.run('create', () => createKeyOnce(iam, session.userName, journal.keysBefore), (k) => `created ${maskKeyId(k.accessKeyId)}`);
+      newKey = await rt.steps.run('create', () => createKeyOnce(iam, session.userName, journal.keysBefore, rt), (k) => `created ${maskKeyId(k.accessKeyId)}`);
     } catch (error) {
-      await removeJournal(ctx.credentialsPath, ctx.profile);
+      // A key may exist whose secret never arrived: the journal stays, so that recovery finds and deletes it.
+      if (!(error instanceof RekeyError && error.code === 'CREATE_UNCERTAIN')) await removeJournal(ctx.credentialsPath, ctx.profile);
       throw error;
     }
-    await writeJournal(advance(journal, 'created', rt.timing, { accessKeyId: newKey.accessKeyId, secretAccessKey: newKey.secretAccessKey }));
-    const written = await persistNewKey(journal, rt);
+    const written = await saveNewKey(iam, journal, newKey, rt);
     checkpoint(rt, journal);
 
     try {

@@ -1,5 +1,5 @@
 import type { CredentialsInput } from './aws/clients.js';
-import { isLostResponse } from './aws/errors.js';
+import { isLostResponse, isServerFault, isThrottlingError } from './aws/errors.js';
 import type { AwsGateway, IamApi, NewAccessKey } from './aws/gateway.js';
 import { maskKeyId } from './core/mask.js';
 import type { RetireAction } from './core/plan.js';
@@ -7,7 +7,7 @@ import type { StaticCredentials } from './core/types.js';
 import { replaceAccessKey, serializeIni } from './credentials/ini.js';
 import { removeJournal, writeJournal, type JournalPhase, type RotationJournal } from './credentials/journal.js';
 import { readCredentialsFile, writeCredentialsFileAtomic } from './credentials/store.js';
-import { ExitCode, RekeyError, RotationIncompleteError } from './errors.js';
+import { AwsError, ExitCode, RekeyError, RotationIncompleteError } from './errors.js';
 import type { Reporter, StepRecord } from './ports.js';
 import { retryWhilePropagating, verifyNewKey, type Timing, type VerifyOptions } from './verify.js';
 
@@ -52,20 +52,52 @@ export function advance(journal: RotationJournal, phase: JournalPhase, timing: T
   return journal;
 }
 
+/** How often CreateAccessKey is tried while IAM throttles it: a throttled call created nothing. */
+export const CREATE_THROTTLE_ATTEMPTS = 3;
+
 /**
- * CreateAccessKey is made once, never retried blindly: if its response is lost, a key may exist whose
- * secret we never saw. Find such a key, delete it, and try once more.
+ * CreateAccessKey is never retried blindly (the SDK makes one attempt): a retry after a lost answer would
+ * make a second key while the first, whose secret nobody has, stays. A throttled call created nothing and is
+ * tried again after a pause. After a lost answer or a 5xx, the keys are listed and any key that appeared is
+ * deleted, then the call is tried once more; if that fails too, stop with nothing left behind. If the
+ * listing itself fails, a CREATE_UNCERTAIN error says so, and the caller keeps the journal for `recover`.
  */
-export async function createKeyOnce(iam: IamApi, userName: string, keysBefore: string[]): Promise<NewAccessKey> {
-  for (let attempt = 1; ; attempt += 1) {
+export async function createKeyOnce(iam: IamApi, userName: string, keysBefore: string[], rt?: Pick<StepRuntime, 'timing' | 'steps'>): Promise<NewAccessKey> {
+  let throttled = 0;
+  let uncertain = 0;
+  const deleted: string[] = [];
+  for (;;) {
     try {
       return await iam.createAccessKey(userName);
     } catch (error) {
-      if (!isLostResponse(error) || attempt >= 2) {
-        if (isLostResponse(error)) await deleteOrphans(iam, userName, keysBefore);
-        throw error;
+      if (isThrottlingError(error) && throttled < CREATE_THROTTLE_ATTEMPTS - 1 && rt) {
+        throttled += 1;
+        await rt.timing.sleep(Math.round(500 * 2 ** (throttled - 1) * (0.5 + Math.random() / 2)));
+        continue;
       }
-      await deleteOrphans(iam, userName, keysBefore);
+      if (!isLostResponse(error) && !isServerFault(error)) throw error;
+      let orphans: string[];
+      try {
+        orphans = await deleteOrphans(iam, userName, keysBefore);
+      } catch (cleanupError) {
+        throw new RotationIncompleteError(
+          'CREATE_UNCERTAIN',
+          `iam:CreateAccessKey got no usable answer (${(error as Error).message}), and the check for a key it may have created failed too: ${(cleanupError as Error).message}`,
+          { hint: `A key of ${userName} may exist whose secret never arrived. Run 'aws-rekey recover' (or aws-rekey again) to find and delete it.`, cause: error },
+        );
+      }
+      if (orphans.length > 0) {
+        deleted.push(...orphans);
+        rt?.steps.record({ step: 'orphans', status: 'done', detail: `deleted ${orphans.map(maskKeyId).join(', ')}: created, but its secret never arrived` });
+      }
+      uncertain += 1;
+      if (uncertain >= 2) {
+        const left = deleted.length > 0 ? `the key(s) it created (${deleted.map(maskKeyId).join(', ')}) were deleted again` : 'no key was left behind';
+        throw new RekeyError('CREATE_FAILED', `iam:CreateAccessKey failed twice (${(error as Error).message}); ${left}. Nothing was changed.`, {
+          hint: 'The old key is still active and in the file. Run aws-rekey again in a moment.',
+          cause: error,
+        });
+      }
     }
   }
 }
@@ -74,8 +106,39 @@ export async function createKeyOnce(iam: IamApi, userName: string, keysBefore: s
 export async function deleteOrphans(iam: IamApi, userName: string, keysBefore: string[], keep: string[] = []): Promise<string[]> {
   const now = await iam.listAccessKeys(userName);
   const orphans = now.filter((k) => !keysBefore.includes(k.accessKeyId) && !keep.includes(k.accessKeyId)).map((k) => k.accessKeyId);
-  for (const id of orphans) await iam.deleteAccessKey(userName, id);
+  for (const id of orphans) await deleteKeyIfPresent(iam, userName, id);
   return orphans;
+}
+
+/** DeleteAccessKey, where "no such key" means done: a retried call whose first answer was lost finds it gone. */
+export async function deleteKeyIfPresent(iam: IamApi, userName: string, accessKeyId: string): Promise<void> {
+  try {
+    await iam.deleteAccessKey(userName, accessKeyId);
+  } catch (error) {
+    if (!isNoSuchEntity(error)) throw error;
+  }
+}
+
+function isNoSuchEntity(error: unknown): boolean {
+  return error instanceof AwsError && (error.awsCode === 'NoSuchEntity' || error.awsCode === 'NoSuchEntityException');
+}
+
+/**
+ * Keep the new secret: first in the journal, then in the credentials file. If either cannot be written,
+ * the new key is deleted again at once (a key whose secret is kept nowhere must not exist) and the file
+ * keeps the old key: the user is where they started.
+ */
+export async function saveNewKey(iam: IamApi, journal: RotationJournal, newKey: NewAccessKey, rt: StepRuntime): Promise<{ backupPath?: string; profiles: string[] }> {
+  try {
+    await writeJournal(advance(journal, 'created', rt.timing, { accessKeyId: newKey.accessKeyId, secretAccessKey: newKey.secretAccessKey }));
+  } catch (error) {
+    return rollBack(iam, journal, error, rt, 'The new key could not be saved in the recovery journal, so it was deleted again');
+  }
+  try {
+    return await persistNewKey(journal, rt);
+  } catch (error) {
+    return rollBack(iam, journal, error, rt, `The new key could not be saved to ${journal.credentialsPath}, so it was deleted again`);
+  }
 }
 
 /** Put the new pair in every profile that held the old key id, atomically, keeping a backup. */
@@ -114,37 +177,54 @@ export async function verifyPhase(gateway: AwsGateway, journal: RotationJournal,
  * The new key never worked: put the old key back in the file (the journal holds its secret), delete the
  * new key, forget the journal. The user is where they started.
  */
-export async function rollBack(iam: IamApi, journal: RotationJournal, cause: unknown, rt: StepRuntime): Promise<never> {
+export async function rollBack(
+  iam: IamApi,
+  journal: RotationJournal,
+  cause: unknown,
+  rt: StepRuntime,
+  summary = 'The new key never worked, so the rotation was undone',
+): Promise<never> {
   const why = cause instanceof Error ? cause.message : String(cause);
   const newKey = journal.newKey;
   const oldSecretAccessKey = journal.oldSecretAccessKey;
   if (newKey && oldSecretAccessKey) {
-    const restored = await serialized(rt, async () => {
-      const file = await readCredentialsFile(journal.credentialsPath);
-      const restored = replaceAccessKey(file.doc, newKey.accessKeyId, { accessKeyId: journal.oldKeyId, secretAccessKey: oldSecretAccessKey });
-      if (restored.profiles.length > 0) await writeCredentialsFileAtomic(journal.credentialsPath, serializeIni(restored.doc), { backup: false });
-      return restored;
-    });
+    let restored: ReturnType<typeof replaceAccessKey>;
+    try {
+      restored = await serialized(rt, async () => {
+        const file = await readCredentialsFile(journal.credentialsPath);
+        const restored = replaceAccessKey(file.doc, newKey.accessKeyId, { accessKeyId: journal.oldKeyId, secretAccessKey: oldSecretAccessKey });
+        if (restored.profiles.length > 0) await writeCredentialsFileAtomic(journal.credentialsPath, serializeIni(restored.doc), { backup: false });
+        return restored;
+      });
+    } catch (error) {
+      // The file may still hold the new key: it must stay valid, so it is not deleted. The journal stays.
+      throw new RotationIncompleteError(
+        'ROLLBACK_INCOMPLETE',
+        `${summary} (${why}), but putting the old key back in ${journal.credentialsPath} failed: ${(error as Error).message}`,
+        { hint: `Both keys are still active and the journal keeps both secrets. Fix the file, then run 'aws-rekey recover --profile ${journal.profile}'.`, cause: error },
+      );
+    }
     if (restored.profiles.length > 0) {
       rt.steps.record({ step: 'rollback', status: 'done', detail: `profile${restored.profiles.length > 1 ? 's' : ''} ${restored.profiles.join(', ')} hold ${maskKeyId(journal.oldKeyId)} again` });
     }
   }
   if (newKey) {
     try {
-      await iam.deleteAccessKey(journal.userName, newKey.accessKeyId);
+      await deleteKeyIfPresent(iam, journal.userName, newKey.accessKeyId);
     } catch (error) {
-      if (!(error instanceof RekeyError && 'awsCode' in error && (error as { awsCode: string }).awsCode === 'NoSuchEntity')) {
-        throw new RotationIncompleteError(
-          'ROLLBACK_INCOMPLETE',
-          `The new key ${maskKeyId(newKey.accessKeyId)} never worked (${why}); the file holds the old key again, which is still active, but deleting the new key failed: ${(error as Error).message}`,
-          { hint: `Run 'aws-rekey recover --profile ${journal.profile}' to delete it.`, cause: error },
-        );
-      }
+      throw new RotationIncompleteError(
+        'ROLLBACK_INCOMPLETE',
+        `${summary} (${why}): the file holds the old key, which is still active, but deleting the new key ${maskKeyId(newKey.accessKeyId)} failed: ${(error as Error).message}`,
+        { hint: `Run 'aws-rekey recover --profile ${journal.profile}' to delete it.`, cause: error },
+      );
     }
     rt.steps.record({ step: 'rollback', status: 'done', detail: `deleted the new key ${maskKeyId(newKey.accessKeyId)}` });
   }
-  await removeJournal(journal.credentialsPath, journal.profile);
-  throw new RekeyError('ROTATION_ROLLED_BACK', `The new key never worked, so the rotation was undone: ${why}`, {
+  // A journal that cannot be removed now describes a finished rollback: the next run sees the new key gone and clears it.
+  await removeJournal(journal.credentialsPath, journal.profile).catch((error: unknown) => {
+    rt.reporter.warn(`The recovery journal could not be removed (${(error as Error).message}); the next run clears it.`);
+  });
+  throw new RekeyError('ROTATION_ROLLED_BACK', `${summary}: ${why}`, {
     hint:
       cause instanceof RekeyError && cause.hint
         ? `The old key is still active and in the file. ${cause.hint}`
@@ -164,7 +244,8 @@ export interface RetireCredentials {
 export async function retirePhase(gateway: AwsGateway, journal: RotationJournal, candidates: RetireCredentials[], rt: StepRuntime): Promise<void> {
   const action: RetireAction = journal.retire;
   const act = async (iam: IamApi) => {
-    if (action === 'delete') return iam.deleteAccessKey(journal.userName, journal.oldKeyId);
+    // "No such key" after a retried call whose answer was lost: the key is already deleted, which is done.
+    if (action === 'delete') return deleteKeyIfPresent(iam, journal.userName, journal.oldKeyId);
     return iam.updateAccessKey(journal.userName, journal.oldKeyId, 'Inactive');
   };
   let lastError: unknown;
@@ -176,11 +257,13 @@ export async function retirePhase(gateway: AwsGateway, journal: RotationJournal,
         () => `${action === 'delete' ? 'deleted' : 'deactivated'} the old key ${maskKeyId(journal.oldKeyId)} (signed with ${candidate.label})`,
         { quietFailure: index < candidates.length - 1 },
       );
-      await removeJournal(journal.credentialsPath, journal.profile);
-      return;
     } catch (error) {
+      if (error instanceof InterruptedError) checkpoint(rt, journal);
       lastError = error;
+      continue;
     }
+    await removeJournal(journal.credentialsPath, journal.profile);
+    return;
   }
   throw new RotationIncompleteError(
     'RETIRE_FAILED',

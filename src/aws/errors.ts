@@ -70,6 +70,21 @@ export function isTransientError(error: unknown): boolean {
   return isNetworkError(error) || TRANSIENT_CODES.has(errorCodeOf(error));
 }
 
+const THROTTLING_CODES = new Set(['Throttling', 'ThrottlingException', 'TooManyRequestsException', 'RequestLimitExceeded']);
+
+/** AWS refused the call for its rate: nothing was done, and the same call may be made again later. */
+export function isThrottlingError(error: unknown): boolean {
+  return THROTTLING_CODES.has(errorCodeOf(error));
+}
+
+/** A 5xx from AWS: the call may or may not have been carried out. */
+export function isServerFault(error: unknown): boolean {
+  const cause = error instanceof AwsError ? error.cause : error;
+  const status = (cause as SdkLikeError | undefined)?.$metadata?.httpStatusCode;
+  if (status !== undefined) return status >= 500;
+  return TRANSIENT_CODES.has(errorCodeOf(error)) && !isThrottlingError(error);
+}
+
 /**
  * Turn an SDK exception into an AwsError whose message names the action and whose hint says what to do.
  * `subject` names what the call was about (a user, a key), for the message.

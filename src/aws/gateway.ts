@@ -48,7 +48,7 @@ export function createAwsGateway(factory: ClientFactory): AwsGateway {
   const sts = (credentials: CredentialsInput): STSClient => {
     let client = stsClients.get(credentials);
     if (!client) {
-      // One attempt: the caller decides what to retry (verification retries on its own schedule).
+      // The SDK's retries (throttling, 5xx, network) apply; verification adds its own schedule for an unknown new key.
       client = factory.sts(credentials);
       stsClients.set(credentials, client);
     }

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { constants, type Stats } from 'node:fs';
-import { access, lstat, mkdir, open, readFile, readlink, realpath, rename, stat, unlink } from 'node:fs/promises';
-import { homedir as osHomedir } from 'node:os';
+import fs, { constants, type Stats } from 'node:fs';
+import { access, lstat, mkdir, open, readFile, readlink, realpath, rename, rmdir, stat, unlink, writeFile } from 'node:fs/promises';
+import { homedir as osHomedir, hostname as osHostname } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { lock } from 'proper-lockfile';
 import { CredentialsFileError, ExitCode } from '../errors.js';
@@ -189,20 +189,29 @@ export async function removeIfExists(path: string): Promise<boolean> {
 export async function withFileLock<T>(path: string, fn: () => Promise<T>, options: FileLockOptions = {}): Promise<T> {
   const lockfilePath = getLockPath(path);
   await makeParentDir(path);
-  let release: () => Promise<void>;
-  try {
-    release = await lock(path, {
+  const acquire = () =>
+    lock(path, {
       realpath: false,
       lockfilePath,
       stale: options.staleMs ?? 10_000,
       retries: { retries: 4, minTimeout: 50, maxTimeout: 150 },
+      fs: lockFs,
       // The lock could only be lost if this process stalled past `stale`; the work under it is already
       // done or under way and cannot be undone from a timer, so a lost lock must not crash the process.
       onCompromised: () => undefined,
     });
+  let release: () => Promise<void>;
+  try {
+    release = await acquire().catch(async (error: unknown) => {
+      // A run killed with the lock held (SIGKILL, a crash, a power cut) is recognised at once, not after `staleMs`.
+      if (errorCode(error) !== 'ELOCKED' || !(await takeOverDeadOwnersLock(lockfilePath))) throw error;
+      return acquire();
+    });
   } catch (error) {
     if (errorCode(error) === 'ELOCKED') {
-      throw new CredentialsFileError('CREDENTIALS_LOCKED', `Another aws-rekey run is using ${path} (lock ${lockfilePath}).`, {
+      const owner = await readLockOwner(lockfilePath);
+      const who = owner ? ` (process ${owner.pid} on ${owner.hostname}, since ${owner.acquiredAt})` : '';
+      throw new CredentialsFileError('CREDENTIALS_LOCKED', `Another aws-rekey run is using ${path}${who} (lock ${lockfilePath}).`, {
         hint: `Wait for it to finish and try again. If no other run is going, the lock is taken over by itself after ${Math.round((options.staleMs ?? 10_000) / 1000)} s; or remove ${lockfilePath}.`,
         cause: error,
       });
@@ -212,11 +221,79 @@ export async function withFileLock<T>(path: string, fn: () => Promise<T>, option
       cause: error,
     });
   }
+  // Without the note the lock still works; only a crash would then be recognised by the lock's age alone.
+  await writeLockOwner(lockfilePath).catch(() => undefined);
   try {
     return await fn();
   } finally {
     // Releasing fails only if the lock was already lost; a leftover lock goes stale by itself.
     await release().catch(() => undefined);
+  }
+}
+
+/** Who holds a lock: a note inside the lock folder, so that a lock left by a dead process is taken over at once. */
+interface LockOwner {
+  pid: number;
+  hostname: string;
+  acquiredAt: string;
+}
+
+const LOCK_OWNER_FILE = 'owner.json';
+
+/**
+ * proper-lockfile removes its lock folder with rmdir: the owner note inside goes too, but only when the folder
+ * can go (ENOTEMPTY). If it cannot (an unwritable directory), the note stays and still names the process.
+ */
+const lockFs = {
+  ...fs,
+  rmdir: (path: string, callback: (error: NodeJS.ErrnoException | null) => void) => {
+    fs.rmdir(path, (error) => {
+      if (error?.code !== 'ENOTEMPTY' && error?.code !== 'EEXIST') return callback(error);
+      fs.unlink(join(path, LOCK_OWNER_FILE), () => fs.rmdir(path, callback));
+    });
+  },
+  rmdirSync: (path: string) => {
+    try {
+      fs.rmdirSync(path);
+    } catch (error) {
+      if (errorCode(error) !== 'ENOTEMPTY' && errorCode(error) !== 'EEXIST') throw error;
+      fs.rmSync(join(path, LOCK_OWNER_FILE), { force: true });
+      fs.rmdirSync(path);
+    }
+  },
+};
+
+async function writeLockOwner(lockfilePath: string): Promise<void> {
+  const owner: LockOwner = { pid: process.pid, hostname: osHostname(), acquiredAt: new Date().toISOString() };
+  await writeFile(join(lockfilePath, LOCK_OWNER_FILE), `${JSON.stringify(owner)}\n`, { mode: SECRET_MODE });
+}
+
+async function readLockOwner(lockfilePath: string): Promise<LockOwner | undefined> {
+  try {
+    const owner = JSON.parse(await readFile(join(lockfilePath, LOCK_OWNER_FILE), 'utf8')) as Partial<LockOwner>;
+    if (typeof owner.pid !== 'number' || typeof owner.hostname !== 'string') return undefined;
+    return { pid: owner.pid, hostname: owner.hostname, acquiredAt: String(owner.acquiredAt ?? '?') };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Remove the lock when its note names a process of this machine that no longer exists; true if it did. */
+async function takeOverDeadOwnersLock(lockfilePath: string): Promise<boolean> {
+  const owner = await readLockOwner(lockfilePath);
+  if (!owner || owner.hostname !== osHostname() || owner.pid === process.pid || isProcessAlive(owner.pid)) return false;
+  await unlink(join(lockfilePath, LOCK_OWNER_FILE)).catch(() => undefined);
+  await rmdir(lockfilePath).catch(() => undefined);
+  return true;
+}
+
+function isProcessAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: it exists, but belongs to another user.
+    return errorCode(error) === 'EPERM';
   }
 }
 

@@ -16,6 +16,8 @@ export type Fault =
   | { kind: 'drop-response' }
   /** Never answer (until the proxy stops). */
   | { kind: 'stall' }
+  /** Forward the request, then never answer (until the proxy stops): it happened, and the caller hangs. */
+  | { kind: 'stall-response' }
   /** Answer with this body instead of forwarding. */
   | { kind: 'respond'; status: number; body: string };
 
@@ -29,6 +31,8 @@ export interface FaultRule {
   after?: number;
   /** Only for requests signed with this access key id. */
   accessKeyId?: string;
+  /** true: only requests signed with a key created through this proxy (a new key); false: only the others. */
+  newKey?: boolean;
 }
 
 export interface RequestLogEntry {
@@ -51,6 +55,8 @@ export interface FaultProxy {
   setLatency(ms: number): void;
   /** Called once per matching request, before forwarding: lets a test act at a precise moment (e.g. SIGKILL). */
   onRequest(action: string, hook: () => void | Promise<void>): void;
+  /** Called once per matching request after its answer was sent in full (not for dropped or stalled ones). */
+  onResponse(action: string, hook: (status: number) => void | Promise<void>): void;
   log: RequestLogEntry[];
   stop(): Promise<void>;
 }
@@ -63,7 +69,8 @@ const QUERY_NS: Record<string, string> = {
 
 export function errorBody(action: string, code: string, message: string): string {
   const ns = QUERY_NS[action] ?? 'https://iam.amazonaws.com/doc/2010-05-08/';
-  return `<ErrorResponse xmlns="${ns}"><Error><Type>Sender</Type><Code>${code}</Code><Message>${message}</Message></Error><RequestId>fault-proxy</RequestId></ErrorResponse>`;
+  const escape = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+  return `<ErrorResponse xmlns="${ns}"><Error><Type>Sender</Type><Code>${escape(code)}</Code><Message>${escape(message)}</Message></Error><RequestId>fault-proxy</RequestId></ErrorResponse>`;
 }
 
 export async function startFaultProxy(target: string): Promise<FaultProxy> {
@@ -72,12 +79,13 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
   let newKeyDelayMs = 0;
   let latencyMs = 0;
   const hooks = new Map<string, Array<() => void | Promise<void>>>();
+  const responseHooks = new Map<string, Array<(status: number) => void | Promise<void>>>();
   const keyBirth = new Map<string, number>();
   const log: RequestLogEntry[] = [];
   const sockets = new Set<Socket>();
   const stalled = new Set<http.ServerResponse>();
 
-  const server = http.createServer(async (req, res) => {
+  const handle = async (req: http.IncomingMessage, res: http.ServerResponse) => {
     const startedAt = Date.now();
     const body = await readBody(req);
     const params = new URLSearchParams(body.toString('utf8'));
@@ -102,6 +110,7 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
     const rule = rules.find((r) => {
       if (r.action !== undefined && r.action !== action) return false;
       if (r.accessKeyId !== undefined && r.accessKeyId !== accessKeyId) return false;
+      if (r.newKey !== undefined && r.newKey !== keyBirth.has(accessKeyId)) return false;
       r.seen += 1;
       if (r.seen <= (r.after ?? 0)) return false;
       return r.times === undefined || r.applied < r.times;
@@ -135,8 +144,24 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
       req.socket.destroy();
       return finish('dropped');
     }
-    res.writeHead(answer.status, answer.headers).end(answer.body);
+    if (fault?.kind === 'stall-response') {
+      stalled.add(res);
+      return finish('stalled');
+    }
+    const headers = { ...answer.headers, 'content-length': String(answer.body.length) };
+    delete headers['transfer-encoding'];
+    res.writeHead(answer.status, headers);
+    await new Promise<void>((resolve) => res.end(answer.body, resolve));
     finish(answer.status);
+    for (const hook of responseHooks.get(action) ?? []) await hook(answer.status);
+  };
+
+  const server = http.createServer((req, res) => {
+    // A failure of the proxy itself (moto unreachable, a hook that throws) must not crash the test run.
+    handle(req, res).catch((error: unknown) => {
+      if (res.headersSent) res.destroy();
+      else res.writeHead(502, { 'content-type': 'text/plain' }).end(`fault proxy: ${error instanceof Error ? error.message : String(error)}`);
+    });
   });
   server.on('connection', (socket) => {
     sockets.add(socket);
@@ -160,6 +185,9 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
     onRequest: (action, hook) => {
       hooks.set(action, [...(hooks.get(action) ?? []), hook]);
     },
+    onResponse: (action, hook) => {
+      responseHooks.set(action, [...(responseHooks.get(action) ?? []), hook]);
+    },
     stop: async () => {
       for (const res of stalled) res.destroy();
       for (const socket of sockets) socket.destroy();
@@ -180,6 +208,7 @@ function readBody(req: http.IncomingMessage): Promise<Buffer> {
 function forward(upstream: URL, req: http.IncomingMessage, body: Buffer): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer }> {
   return new Promise((resolve, reject) => {
     const headers = { ...req.headers, host: upstream.host, 'content-length': String(body.length) };
+    delete headers['transfer-encoding'];
     const out = http.request(
       { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers },
       (res) => {

@@ -1,0 +1,425 @@
+import { mkdir, stat, utimes } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, inject, it, type TestContext } from 'vitest';
+import { makeHome, type TempHome } from '../support/cli.js';
+import { startFaultProxy, type Fault, type FaultProxy, type FaultRule, type RequestLogEntry } from '../support/fault-proxy.js';
+import { createUserWithKey, listKeys, uniqueName, type SeededUser } from '../support/iam.js';
+import { assertInvariants, readLocalState, setImmutable, startCli, waitFor, type CliExit, type RotationSubject, type StartedCli } from '../support/invariants.js';
+
+/**
+ * Crash safety, proven by injecting faults between aws-rekey and a real IAM (moto): for each step of the
+ * rotation and each kind of fault, a faulted run, then a clean follow-up run, then the four invariants
+ * (docs/invariants.md) checked from IAM's state, the credentials file and the journal.
+ */
+
+const endpoint = inject('motoEndpoint');
+const FAST = ['--verify-successes', '1', '--verify-timeout', '2'];
+
+interface Scenario {
+  user: SeededUser;
+  home: TempHome;
+  proxy: FaultProxy;
+  awsDir: string;
+  subject: RotationSubject;
+}
+
+/** The tests run concurrently: each cleans up after itself through its own context. */
+async function setupScenario(ctx: TestContext, options: { retire?: 'deactivate' | 'delete' } = {}): Promise<Scenario> {
+  const proxy = await startFaultProxy(endpoint);
+  ctx.onTestFinished(() => proxy.stop());
+  const user = await createUserWithKey(endpoint, uniqueName('fault'));
+  // Two profiles hold the key; a third, unrelated one and the comments must survive everything.
+  const originalText = [
+    '# managed by hand',
+    '[work]',
+    `aws_access_key_id = ${user.accessKeyId}`,
+    `aws_secret_access_key = ${user.secretAccessKey}`,
+    'region = eu-west-1',
+    '',
+    '[alias]',
+    `aws_access_key_id=${user.accessKeyId}`,
+    `aws_secret_access_key=${user.secretAccessKey}`,
+    '',
+    '[unrelated]',
+    'aws_access_key_id = AKIAUNRELATED0000000',
+    'aws_secret_access_key = unrelated-secret',
+    '',
+  ].join('\n');
+  const home = await makeHome({ endpoint: proxy.endpoint, credentials: originalText });
+  const awsDir = join(home.home, '.aws');
+  ctx.onTestFinished(async () => {
+    // An immutable directory cannot be removed: undo a write fault before cleaning up.
+    await setImmutable(join(awsDir, 'aws-rekey'), false).catch(() => undefined);
+    await setImmutable(awsDir, false).catch(() => undefined);
+    await home.cleanup();
+  });
+  return {
+    user,
+    home,
+    proxy,
+    awsDir,
+    subject: {
+      target: endpoint,
+      userName: user.userName,
+      credentialsPath: home.credentialsPath,
+      profiles: ['work', 'alias'],
+      old: { accessKeyId: user.accessKeyId, secretAccessKey: user.secretAccessKey },
+      originalText,
+      retire: options.retire ?? 'deactivate',
+      log: proxy.log,
+    },
+  };
+}
+
+function rotateArgs(s: Scenario, extra: string[] = []): string[] {
+  return ['--profile', 'work', '--yes', ...FAST, ...(s.subject.retire === 'delete' ? ['--delete'] : []), ...extra];
+}
+
+async function rotate(s: Scenario, extra: string[] = []): Promise<CliExit> {
+  return startCli(rotateArgs(s, extra), s.home.env).done;
+}
+
+/** Secrets go to their destination only: never to the terminal. */
+async function expectNoSecrets(s: Scenario, run: CliExit): Promise<void> {
+  const output = run.stdout + run.stderr;
+  expect(output).not.toContain(s.user.secretAccessKey);
+  for (const pair of (await readLocalState(s.home.credentialsPath)).profiles.values()) {
+    if (pair.secretAccessKey) expect(output).not.toContain(pair.secretAccessKey);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// The fault matrix: step × fault.
+
+interface StepSpec {
+  /** The requests of this step. `newKey`: signed with the key created by the run (verification). */
+  match: Pick<FaultRule, 'action' | 'newKey'>;
+  retire?: 'delete';
+}
+
+const STEPS: Record<string, StepSpec> = {
+  'identify (GetCallerIdentity)': { match: { action: 'GetCallerIdentity', newKey: false } },
+  'inspect (ListAccessKeys)': { match: { action: 'ListAccessKeys' } },
+  'inspect (GetAccessKeyLastUsed)': { match: { action: 'GetAccessKeyLastUsed' } },
+  'create (CreateAccessKey)': { match: { action: 'CreateAccessKey' } },
+  'verify (GetCallerIdentity, new key)': { match: { action: 'GetCallerIdentity', newKey: true } },
+  'retire (UpdateAccessKey)': { match: { action: 'UpdateAccessKey' } },
+  'retire --delete (DeleteAccessKey)': { match: { action: 'DeleteAccessKey' }, retire: 'delete' },
+};
+
+type FaultName = 'error 500' | 'throttling' | 'lost response' | 'stall + SIGKILL';
+
+const FAULTS: Record<FaultName, Fault> = {
+  'error 500': { kind: 'error', status: 500, code: 'InternalFailure', message: 'We encountered an internal error. Please try again.' },
+  throttling: { kind: 'error', status: 400, code: 'Throttling', message: 'Rate exceeded' },
+  // Forwarded, then the connection is closed: the call happened, but its answer never arrives.
+  'lost response': { kind: 'drop-response' },
+  // Forwarded, then held: the CLI is killed while waiting for an answer to a call that happened.
+  'stall + SIGKILL': { kind: 'stall-response' },
+};
+
+/** Exit code of the faulted run: 1 failed with nothing changed (or rolled back), 3 incomplete (journal left), 'killed'. */
+const EXPECTED_EXIT: Record<string, Record<FaultName, number | 'killed'>> = {
+  'identify (GetCallerIdentity)': { 'error 500': 1, throttling: 1, 'lost response': 1, 'stall + SIGKILL': 'killed' },
+  'inspect (ListAccessKeys)': { 'error 500': 1, throttling: 1, 'lost response': 1, 'stall + SIGKILL': 'killed' },
+  'inspect (GetAccessKeyLastUsed)': { 'error 500': 1, throttling: 1, 'lost response': 1, 'stall + SIGKILL': 'killed' },
+  'create (CreateAccessKey)': { 'error 500': 1, throttling: 1, 'lost response': 1, 'stall + SIGKILL': 'killed' },
+  'verify (GetCallerIdentity, new key)': { 'error 500': 1, throttling: 1, 'lost response': 1, 'stall + SIGKILL': 'killed' },
+  'retire (UpdateAccessKey)': { 'error 500': 3, throttling: 3, 'lost response': 3, 'stall + SIGKILL': 'killed' },
+  'retire --delete (DeleteAccessKey)': { 'error 500': 3, throttling: 3, 'lost response': 3, 'stall + SIGKILL': 'killed' },
+};
+
+const MATRIX = Object.entries(STEPS).flatMap(([step, spec]) =>
+  (Object.keys(FAULTS) as FaultName[]).map((fault) => ({ step, fault, spec, exit: EXPECTED_EXIT[step]?.[fault] ?? 0 })),
+);
+
+function isStepRequest(s: Scenario, spec: StepSpec, entry: RequestLogEntry): boolean {
+  if (entry.action !== spec.match.action) return false;
+  if (spec.match.newKey === undefined) return true;
+  return (entry.accessKeyId !== s.user.accessKeyId) === spec.match.newKey;
+}
+
+describe(`fault matrix: ${Object.keys(STEPS).length} steps × ${Object.keys(FAULTS).length} faults = ${MATRIX.length} cases`, () => {
+  it.concurrent.for(MATRIX)('$step × $fault', async ({ step, fault, spec, exit }, ctx) => {
+    const s = await setupScenario(ctx, { retire: spec.retire ?? 'deactivate' });
+    s.proxy.setRules([{ ...spec.match, fault: FAULTS[fault] }]);
+    const cli = startCli(rotateArgs(s), s.home.env);
+    if (fault === 'stall + SIGKILL') {
+      await waitFor(() => s.proxy.log.some((e) => isStepRequest(s, spec, e) && e.status === 'stalled'), `a stalled ${step} request`);
+      cli.child.kill('SIGKILL');
+    }
+    const run = await cli.done;
+    const faulted = s.proxy.log.filter((e) => isStepRequest(s, spec, e));
+    expect(faulted.length, `the fault was hit: ${step}`).toBeGreaterThan(0);
+    if (exit === 'killed') {
+      expect(run.signal).toBe('SIGKILL');
+    } else {
+      expect(run.code, run.stderr).toBe(exit);
+      expect(run.stderr).toMatch(/error:/);
+      await expectNoSecrets(s, run);
+    }
+    if (fault !== 'stall + SIGKILL' && step !== 'verify (GetCallerIdentity, new key)') {
+      // Retries are bounded: the SDK's (3 attempts) for most calls, aws-rekey's own for CreateAccessKey.
+      expect(faulted.length, `requests for ${step}`).toBeLessThanOrEqual(step === 'create (CreateAccessKey)' ? 3 : 6);
+    }
+    await assertInvariants(s.subject, 'after-fault');
+
+    s.proxy.setRules([]);
+    const journalLeft = (await readLocalState(s.home.credentialsPath)).journals.length > 0;
+    if (fault === 'stall + SIGKILL') {
+      const recovered = await startCli(['recover', '--profile', 'work', '--json', ...FAST], s.home.env).done;
+      expect(recovered.code, recovered.stderr).toBe(0);
+      const doc = JSON.parse(recovered.stdout) as { ok: boolean; outcome: string };
+      expect(doc.ok).toBe(true);
+      expect(doc.outcome).toEqual(journalLeft ? expect.stringMatching(/^(finished|rolled-back)$/) : 'clean');
+    } else {
+      const again = await rotate(s);
+      expect(again.code, again.stderr).toBe(0);
+      if (journalLeft) expect(again.stderr).toMatch(/did not finish/);
+      await expectNoSecrets(s, again);
+    }
+    await assertInvariants(s.subject, 'final');
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------------
+// The file write step: the local side fails instead of AWS.
+
+const WRITE_CASES = [
+  { name: 'the credentials directory becomes unwritable after CreateAccessKey', journalToo: false, kill: false },
+  { name: 'the credentials and journal directories become unwritable after CreateAccessKey', journalToo: true, kill: false },
+  { name: 'SIGKILL as soon as CreateAccessKey has answered', journalToo: false, kill: true },
+];
+
+describe(`fault matrix: write step × ${WRITE_CASES.length} faults`, () => {
+  it.concurrent.for(WRITE_CASES)('write × $name', async ({ journalToo, kill }, ctx) => {
+    const s = await setupScenario(ctx);
+    // Hooks stay on the proxy: the faulted run clears `running` so the follow-up run goes unharmed.
+    const running: { cli?: StartedCli } = {};
+    if (kill) {
+      s.proxy.onResponse('CreateAccessKey', () => {
+        running.cli?.child.kill('SIGKILL');
+      });
+    } else {
+      // Immutable, because chmod does not stop root. The journal folder already exists (phase 'creating').
+      let armed = true;
+      s.proxy.onRequest('CreateAccessKey', async () => {
+        if (!armed) return;
+        armed = false;
+        await setImmutable(s.awsDir, true);
+        if (journalToo) await setImmutable(join(s.awsDir, 'aws-rekey'), true);
+      });
+    }
+    running.cli = startCli(rotateArgs(s), s.home.env);
+    const run = await running.cli.done;
+    delete running.cli;
+    try {
+      if (kill) {
+        expect(run.signal).toBe('SIGKILL');
+      } else {
+        expect(run.code, run.stderr).toBe(1);
+        expect(run.stderr).toMatch(/could not be saved|was undone/);
+        expect(run.stderr).toMatch(/deleted/);
+        await expectNoSecrets(s, run);
+        // The new key was deleted again at once: the user is where they started.
+        expect((await listKeys(endpoint, s.user.userName)).map((k) => k.accessKeyId)).toEqual([s.user.accessKeyId]);
+      }
+      await assertInvariants(s.subject, 'after-fault');
+    } finally {
+      await setImmutable(join(s.awsDir, 'aws-rekey'), false);
+      await setImmutable(s.awsDir, false);
+    }
+    const again = await rotate(s);
+    expect(again.code, again.stderr).toBe(0);
+    await assertInvariants(s.subject, 'final');
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------------
+// Transient faults: retried (by the SDK, or by aws-rekey for CreateAccessKey), bounded, and the run succeeds.
+
+const TRANSIENT = [
+  { name: 'throttling ×2 on ListAccessKeys (SDK retry)', rule: { action: 'ListAccessKeys', times: 2, fault: FAULTS.throttling }, action: 'ListAccessKeys', requests: 3 },
+  { name: 'error 500 ×2 on identify (SDK retry)', rule: { action: 'GetCallerIdentity', newKey: false, times: 2, fault: FAULTS['error 500'] }, action: 'GetCallerIdentity', requests: 4 },
+  { name: 'lost response ×1 on UpdateAccessKey (SDK retry, idempotent)', rule: { action: 'UpdateAccessKey', times: 1, fault: FAULTS['lost response'] }, action: 'UpdateAccessKey', requests: 2 },
+  { name: 'throttling ×1 on CreateAccessKey (aws-rekey retries: nothing was created)', rule: { action: 'CreateAccessKey', times: 1, fault: FAULTS.throttling }, action: 'CreateAccessKey', requests: 2 },
+  { name: 'error 500 ×1 on CreateAccessKey (aws-rekey looks for an orphan, retries once)', rule: { action: 'CreateAccessKey', times: 1, fault: FAULTS['error 500'] }, action: 'CreateAccessKey', requests: 2 },
+  { name: 'lost response ×1 on CreateAccessKey (the orphan is deleted, retried once)', rule: { action: 'CreateAccessKey', times: 1, fault: FAULTS['lost response'] }, action: 'CreateAccessKey', requests: 2 },
+  {
+    name: 'lost response ×1 on DeleteAccessKey with --delete (the retry finds the key gone: done)',
+    rule: { action: 'DeleteAccessKey', times: 1, fault: FAULTS['lost response'] },
+    action: 'DeleteAccessKey',
+    requests: 2,
+    retire: 'delete' as const,
+  },
+] satisfies Array<{ name: string; rule: FaultRule; action: string; requests: number; retire?: 'delete' }>;
+
+describe('transient faults are retried, bounded, and the rotation succeeds', () => {
+  it.concurrent.for(TRANSIENT)('$name', async ({ rule, action, requests, ...rest }, ctx) => {
+    const s = await setupScenario(ctx, { retire: 'retire' in rest ? rest.retire : 'deactivate' });
+    s.proxy.setRules([rule]);
+    const run = await rotate(s);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr).toContain('Rotated the access key');
+    // identify makes one GetCallerIdentity, verify one more (--verify-successes 1).
+    expect(s.proxy.log.filter((e) => e.action === action)).toHaveLength(requests);
+    const final = await assertInvariants(s.subject, 'final');
+    expect(final.outcome).toBe('rotated');
+    if (rule.action === 'CreateAccessKey' && rule.fault.kind === 'drop-response') {
+      // The first key was created, its secret lost: it was found and deleted before the second try.
+      const deletes = s.proxy.log.filter((e) => e.action === 'DeleteAccessKey');
+      expect(deletes).toHaveLength(1);
+      expect(deletes[0]?.params.AccessKeyId).not.toBe(final.fileKey.accessKeyId);
+      expect(run.stderr).toMatch(/orphan|secret never/);
+    }
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------------
+
+describe('two faults at once', () => {
+  it.concurrent('CreateAccessKey loses its answer and the look for the orphan fails too: the journal is kept, recover deletes the orphan', async (ctx) => {
+    const s = await setupScenario(ctx);
+    s.proxy.setRules([
+      { action: 'CreateAccessKey', fault: FAULTS['lost response'] },
+      // The first ListAccessKeys (inspect) passes; the ones that look for an orphan fail.
+      { action: 'ListAccessKeys', after: 1, fault: FAULTS['error 500'] },
+    ]);
+    const run = await rotate(s);
+    expect(run.code, run.stderr).toBe(3);
+    expect(run.stderr).toMatch(/may have created/);
+    expect(run.stderr).toMatch(/aws-rekey recover/);
+    const after = await assertInvariants(s.subject, 'after-fault');
+    // The orphan exists, and the journal says a key may have been created.
+    expect(after.keys).toHaveLength(2);
+    expect(after.local.journals.map((j) => j.phase)).toEqual(['creating']);
+
+    s.proxy.setRules([]);
+    const recovered = await startCli(['recover', '--profile', 'work', '--json', ...FAST], s.home.env).done;
+    expect(recovered.code, recovered.stderr).toBe(0);
+    const doc = JSON.parse(recovered.stdout) as { outcome: string; deletedOrphans: string[] };
+    expect(doc.outcome).toBe('rolled-back');
+    expect(doc.deletedOrphans).toHaveLength(1);
+    expect(doc.deletedOrphans[0]).not.toBe(s.user.accessKeyId);
+    expect((await assertInvariants(s.subject, 'final')).outcome).toBe('restored');
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------------
+
+describe('propagation, signals, concurrency, locks', () => {
+  it.concurrent('a new key that propagates slower than --verify-timeout is rolled back: file restored, new key deleted, old key active', async (ctx) => {
+    const s = await setupScenario(ctx);
+    s.proxy.setNewKeyDelay(120_000);
+    const run = await rotate(s);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/undone/);
+    expect(run.stderr).toMatch(/did not accept the new key/);
+    expect(run.stderr).toMatch(/old key is still active/);
+    expect(await s.home.readCredentials()).toBe(s.subject.originalText);
+    const keys = await listKeys(endpoint, s.user.userName);
+    expect(keys.map((k) => [k.accessKeyId, k.status])).toEqual([[s.user.accessKeyId, 'Active']]);
+    const verifies = s.proxy.log.filter((e) => e.action === 'GetCallerIdentity' && e.accessKeyId !== s.user.accessKeyId);
+    expect(verifies.length).toBeGreaterThan(1);
+    expect(verifies.every((e) => e.status === 403)).toBe(true);
+    const final = await assertInvariants(s.subject, 'final');
+    expect(final.outcome).toBe('restored');
+  });
+
+  it.concurrent('a propagation delay shorter than --verify-timeout is waited out', async (ctx) => {
+    const s = await setupScenario(ctx);
+    s.proxy.setNewKeyDelay(1_500);
+    const run = await rotate(s, ['--verify-timeout', '10']);
+    expect(run.code, run.stderr).toBe(0);
+    const verifies = s.proxy.log.filter((e) => e.action === 'GetCallerIdentity' && e.accessKeyId !== s.user.accessKeyId);
+    expect(verifies.some((e) => e.status === 403)).toBe(true);
+    expect(verifies.at(-1)?.status).toBe(200);
+    expect((await assertInvariants(s.subject, 'final')).outcome).toBe('rotated');
+  });
+
+  it.concurrent.for(['SIGINT', 'SIGTERM'] as const)('%s during verify: exit 130, journal left, the next run finishes', async (signal, ctx) => {
+    const s = await setupScenario(ctx);
+    s.proxy.setNewKeyDelay(120_000);
+    const cli = startCli(rotateArgs(s, ['--verify-timeout', '60']), s.home.env);
+    await waitFor(() => s.proxy.log.some((e) => e.action === 'GetCallerIdentity' && e.accessKeyId !== s.user.accessKeyId && e.status === 403), 'a rejected verification');
+    cli.child.kill(signal);
+    const run = await cli.done;
+    expect(run.code, run.stderr).toBe(130);
+    expect(run.ms).toBeLessThan(15_000);
+    expect(run.stderr).toContain(`${signal}: stopping after the current step`);
+    expect(run.stderr).toMatch(/aws-rekey recover --profile work/);
+    const after = await assertInvariants(s.subject, 'after-fault');
+    expect(after.local.journals.map((j) => j.phase)).toEqual(['written']);
+    expect(after.fileKey.accessKeyId).not.toBe(s.user.accessKeyId);
+    expect(after.keys.find((k) => k.accessKeyId === s.user.accessKeyId)?.status).toBe('Active');
+    // Any run on the profile tells about the unfinished rotation, even one that only lists keys.
+    s.proxy.setNewKeyDelay(0);
+    const listed = await startCli(['keys', '--profile', 'work', '--json'], s.home.env).done;
+    expect(listed.code, listed.stderr).toBe(0);
+    expect(listed.stderr).toMatch(/did not finish.*aws-rekey recover --profile work/);
+
+    const again = await rotate(s);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stderr).toMatch(/did not finish/);
+    expect(again.stderr).toMatch(/finished/);
+    expect((await assertInvariants(s.subject, 'final')).outcome).toBe('rotated');
+  });
+
+  it.concurrent('two concurrent runs on the same file: one rotates, the other refuses cleanly', async (ctx) => {
+    const s = await setupScenario(ctx);
+    // Slow calls, so that both runs are inside the rotation at once.
+    s.proxy.setLatency(300);
+    const [a, b] = await Promise.all([rotate(s), rotate(s)]);
+    const runs = [a, b].sort((x, y) => (x.code ?? 0) - (y.code ?? 0));
+    expect(runs.map((r) => r.code)).toEqual([0, 1]);
+    expect(runs[1]?.stderr).toMatch(/Another aws-rekey run is using/);
+    expect(s.proxy.log.filter((e) => e.action === 'CreateAccessKey')).toHaveLength(1);
+    expect((await assertInvariants(s.subject, 'final')).outcome).toBe('rotated');
+  });
+
+  it.concurrent('the lock of a run killed while holding it is taken over at once, not after it goes stale', async (ctx) => {
+    const s = await setupScenario(ctx);
+    s.proxy.setRules([{ action: 'CreateAccessKey', fault: { kind: 'stall' } }]);
+    const cli = startCli(rotateArgs(s), s.home.env);
+    await waitFor(() => s.proxy.log.some((e) => e.action === 'CreateAccessKey' && e.status === 'stalled'), 'a stalled CreateAccessKey');
+    cli.child.kill('SIGKILL');
+    expect((await cli.done).signal).toBe('SIGKILL');
+    const lock = `${s.home.credentialsPath}.aws-rekey.lock`;
+    expect((await stat(lock)).isDirectory()).toBe(true);
+
+    s.proxy.setRules([]);
+    const again = await rotate(s);
+    expect(again.code, again.stderr).toBe(0);
+    // The lock goes stale only after 10 s without a refresh: this run did not wait for that.
+    expect(again.ms).toBeLessThan(5_000);
+    expect(again.stderr).toMatch(/did not finish/);
+    await expect(stat(lock)).rejects.toThrow(/ENOENT/);
+    expect((await assertInvariants(s.subject, 'final')).outcome).toBe('restored');
+    const third = await rotate(s);
+    expect(third.code, third.stderr).toBe(0);
+    expect((await assertInvariants(s.subject, 'final')).outcome).toBe('rotated');
+  });
+
+  it.concurrent('a lock nobody has refreshed for a long time is taken over', async (ctx) => {
+    const s = await setupScenario(ctx);
+    const lock = `${s.home.credentialsPath}.aws-rekey.lock`;
+    await mkdir(lock);
+    const old = new Date(Date.now() - 5 * 60_000);
+    await utimes(lock, old, old);
+    const run = await rotate(s);
+    expect(run.code, run.stderr).toBe(0);
+    expect((await assertInvariants(s.subject, 'final')).outcome).toBe('rotated');
+  });
+
+  it.concurrent('a fresh lock is respected: refused, nothing changed', async (ctx) => {
+    const s = await setupScenario(ctx);
+    const lock = `${s.home.credentialsPath}.aws-rekey.lock`;
+    await mkdir(lock);
+    const run = await rotate(s);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/Another aws-rekey run is using/);
+    expect(s.proxy.log.filter((e) => e.action === 'CreateAccessKey')).toHaveLength(0);
+    expect(await s.home.readCredentials()).toBe(s.subject.originalText);
+    expect((await listKeys(endpoint, s.user.userName)).map((k) => k.accessKeyId)).toEqual([s.user.accessKeyId]);
+  });
+});
