@@ -29,13 +29,15 @@ export interface PolicyDocument {
 
 /** Read the keys of a user (every rotation starts here). */
 export const KEY_READ_ACTIONS = ['iam:GetAccessKeyLastUsed', 'iam:ListAccessKeys', 'iam:ListMFADevices'] as const;
+/** Rotation of another user (rotate --user): the user's ARN, which the new key must prove. */
+export const ADMIN_READ_ACTIONS = ['iam:GetUser'] as const;
 /** Change the keys of a user. */
 export const KEY_WRITE_ACTIONS = ['iam:CreateAccessKey', 'iam:DeleteAccessKey', 'iam:UpdateAccessKey'] as const;
 /** The account-wide audit (`aws-rekey audit`): these take no resource but `*`. */
 export const AUDIT_ACTIONS = ['iam:GenerateCredentialReport', 'iam:GetAccountSummary', 'iam:GetCredentialReport', 'iam:ListUsers'] as const;
 
 /** Every IAM action the policy can grant, for the test that compares them with the code. */
-export const ALL_POLICY_ACTIONS: readonly string[] = [...KEY_READ_ACTIONS, ...KEY_WRITE_ACTIONS, ...AUDIT_ACTIONS];
+export const ALL_POLICY_ACTIONS: readonly string[] = [...KEY_READ_ACTIONS, ...ADMIN_READ_ACTIONS, ...KEY_WRITE_ACTIONS, ...AUDIT_ACTIONS];
 
 export function buildPolicy(options: PolicyOptions = {}): PolicyDocument {
   const partition = options.partition ?? 'aws';
@@ -46,7 +48,12 @@ export function buildPolicy(options: PolicyOptions = {}): PolicyDocument {
   const resource = users.length === 1 ? (users[0] as string) : users;
   const who = options.admin ? 'AnyUsers' : 'OwnUser';
   const statements: PolicyStatement[] = [
-    { Sid: `ReadKeysOf${who}`, Effect: 'Allow', Action: [...KEY_READ_ACTIONS], Resource: resource },
+    {
+      Sid: `ReadKeysOf${who}`,
+      Effect: 'Allow',
+      Action: options.admin ? [...KEY_READ_ACTIONS, ...ADMIN_READ_ACTIONS].sort() : [...KEY_READ_ACTIONS],
+      Resource: resource,
+    },
     {
       Sid: `RotateKeysOf${who}`,
       Effect: 'Allow',

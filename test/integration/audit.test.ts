@@ -366,7 +366,8 @@ describe('aws-rekey audit: narrowing, exit codes, formats', () => {
 
       const human = await audit([], envFor(proxy.endpoint, { AWS_REKEY_NOW: '2025-01-01T00:00:00Z' }));
       expect(human.stdout).toContain('<root_account>: The root user has 1 access key (1 active): delete it.');
-      expect(human.stdout).toMatch(/│ carol +│ key 1 +│ Active +│ 2024-01-01 +│ 366 d +│ 2024-06-01 12:00 +│ dynamodb +│ ap-south-1 +│ old, unused +│/);
+      expect(human.stdout).toMatch(/^USER +KEY +STATUS +CREATED +AGE +LAST USED +SERVICE +REGION +FINDINGS$/m);
+      expect(human.stdout).toMatch(/^carol +key 1 +Active +2024-01-01 +366 d +2024-06-01 12:00 +dynamodb +ap-south-1 +old, unused$/m);
     } finally {
       await proxy.stop();
     }

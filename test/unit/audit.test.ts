@@ -4,7 +4,7 @@ import type { AuditIamApi, IamUser } from '../../src/aws/audit-api.js';
 import { AwsError } from '../../src/errors.js';
 import { auditKeys, userPathOfArn, wholeDaysBetween, type AuditInventory, type AuditKeyRecord, type FindingKind } from '../../src/core/audit.js';
 import { CredentialReportFormatError, csvField, parseCredentialReport, parseCsv } from '../../src/core/credential-report.js';
-import { CSV_COLUMNS, renderAuditCsv, summaryLine } from '../../src/cli/commands/audit.js';
+import { CSV_COLUMNS, renderAuditCsv, renderAuditTable, summaryLine } from '../../src/cli/commands/audit.js';
 
 const NOW = new Date('2025-06-01T12:00:00Z');
 const daysAgo = (days: number, hours = 0) => new Date(NOW.getTime() - days * 86_400_000 - hours * 3_600_000);
@@ -490,5 +490,30 @@ describe('renderAuditCsv', () => {
     ]);
     expect(rows.filter((r) => r[0] === 'bob').map((r) => r[11])).toEqual(['two-active', 'two-active']);
     expect(rows.at(-1)).toEqual(['<root_account>', '', '', '', '', '', '', '', '', '', '', 'root-key']);
+  });
+});
+
+describe('renderAuditTable', () => {
+  it('aligned columns, masked key ids, findings per key, the root line and the summary', async () => {
+    const result = await audit(fakeIam({ users: USERS, rootKeys: true }), { source: 'api' });
+    const text = renderAuditTable(result, result.keys, false);
+    const lines = text.split('\n');
+    expect(lines[0]).toMatch(/^USER +KEY +STATUS +CREATED +AGE +LAST USED +SERVICE +REGION +FINDINGS$/);
+    expect(lines).toContain(`alice  AKIA…0001  Active    ${daysAgo(200).toISOString().slice(0, 10)}  200 d  ${daysAgo(1).toISOString().slice(0, 16).replace('T', ' ')}  iam      us-east-1  old`);
+    expect(text).not.toContain('AKIAALICE00000000001');
+    const columns = lines.slice(0, 6).map((line) => line.search(/STATUS|Active|Inactive/));
+    expect(new Set(columns)).toEqual(new Set([18]));
+    expect(text).toContain('<root_account>: The root user has access keys: delete them.');
+    expect(lines.at(-2)).toBe('5 keys, 5 users, 4 findings; source: per-user calls');
+    expect(renderAuditTable(result, [], false)).toMatch(/^No key has a finding\./);
+  });
+
+  it('stays fast for a large account (12,000 keys)', () => {
+    const keys = Array.from({ length: 12_000 }, (_, i) => key({ userName: `user-${i}`, accessKeyId: `AKIA${String(i).padStart(16, '0')}` }));
+    const report = auditKeys(inventory(keys), NOW);
+    const started = Date.now();
+    const text = renderAuditTable({ ...report, schemaVersion: 1, sourceReason: '', fallback: false, scope: {}, warnings: [] }, report.keys, true);
+    expect(text.split('\n')).toHaveLength(12_000 + 2 + 1);
+    expect(Date.now() - started).toBeLessThan(10_000);
   });
 });

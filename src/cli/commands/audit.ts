@@ -1,9 +1,9 @@
-import Table from 'cli-table3';
 import { auditAccount, type AuditProgress, type AuditResult, type AuditSourceOption } from '../../audit.js';
 import { ROOT_USER_NAME, type AuditedKey, type FindingKind } from '../../core/audit.js';
 import { csvField } from '../../core/credential-report.js';
 import { maskKeyId } from '../../core/mask.js';
 import { ExitCode, UsageError } from '../../errors.js';
+import { stripVTControlCharacters } from 'node:util';
 import { createPrompter, painter, useColor, type CliStreams } from '../io.js';
 
 export interface AuditFlags {
@@ -108,13 +108,10 @@ function keyLabel(key: AuditedKey): string {
 
 export function renderAuditTable(result: AuditResult, keys: AuditedKey[], color: boolean): string {
   const paint = painter(color);
-  const table = new Table({
-    head: ['user', 'key', 'status', 'created', 'age', 'last used', 'service', 'region', 'findings'],
-    style: { head: color ? ['bold'] : [], border: color ? ['grey'] : [] },
-  });
+  const rows: string[][] = [];
   for (const key of keys) {
     const flagged = (kind: FindingKind, text: string) => (key.findings.includes(kind) ? paint('red', text) : text);
-    table.push([
+    rows.push([
       key.findings.length ? paint('bold', key.userName) : key.userName,
       keyLabel(key),
       key.active ? paint('green', 'Active') : paint('yellow', 'Inactive'),
@@ -127,7 +124,10 @@ export function renderAuditTable(result: AuditResult, keys: AuditedKey[], color:
     ]);
   }
   const lines: string[] = [];
-  if (keys.length > 0) lines.push(table.toString());
+  if (keys.length > 0) {
+    const head = ['USER', 'KEY', 'STATUS', 'CREATED', 'AGE', 'LAST USED', 'SERVICE', 'REGION', 'FINDINGS'];
+    lines.push(renderColumns(head.map((h) => paint('bold', h)), rows));
+  }
   else lines.push(result.keys.length > 0 ? 'No key has a finding.' : 'No access keys.');
   if (result.findings.length > 0) {
     const counts = new Map<FindingKind, number>();
@@ -140,6 +140,25 @@ export function renderAuditTable(result: AuditResult, keys: AuditedKey[], color:
   const summary = summaryLine(result);
   lines.push(result.findings.length > 0 ? paint('bold', summary) : summary);
   return `${lines.join('\n')}\n`;
+}
+
+/**
+ * Aligned columns without borders, in linear time: cli-table3 (used by `keys`) needs over a minute for
+ * the 12,000 rows of a large account.
+ */
+function renderColumns(head: string[], rows: string[][]): string {
+  const width = (text: string) => (text.includes('\u001b') ? stripVTControlCharacters(text).length : text.length);
+  const all = [head, ...rows];
+  const sizes = all.map((cells) => cells.map(width));
+  const widths = head.map((_, i) => sizes.reduce((max, row) => Math.max(max, row[i] ?? 0), 0));
+  return all
+    .map((cells, r) =>
+      cells
+        .map((cell, i) => (i === cells.length - 1 ? cell : cell + ' '.repeat((widths[i] ?? 0) - (sizes[r]?.[i] ?? 0))))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }
 
 export const CSV_COLUMNS = [
