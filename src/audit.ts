@@ -138,12 +138,17 @@ export async function auditAccount(options: AuditOptions = {}, deps: AuditDeps =
     const report = auditKeys(inventory, now, thresholds);
     return {
       schemaVersion: 1,
-      ...report,
+      source: report.source,
       sourceReason,
       fallback,
       ...(reportGeneratedAt ? { reportGeneratedAt } : {}),
       ...(credentialSource ? { credentialSource } : {}),
+      now: report.now,
+      thresholds: report.thresholds,
       scope,
+      summary: report.summary,
+      findings: report.findings,
+      keys: report.keys,
       warnings,
     };
   }

@@ -106,12 +106,13 @@ export function auditKeys(inventory: AuditInventory, now: Date, thresholds: Audi
   }
 
   for (const record of records) {
-    const audited: AuditedKey = { ...record, findings: [] };
-    if (record.createDate) {
-      audited.ageDays = wholeDaysBetween(record.createDate, now);
-    }
     const since = record.lastUsedDate ?? record.createDate;
-    if (since) audited.unusedDays = wholeDaysBetween(since, now);
+    const audited: AuditedKey = {
+      ...record,
+      ...(record.createDate ? { ageDays: wholeDaysBetween(record.createDate, now) } : {}),
+      ...(since ? { unusedDays: wholeDaysBetween(since, now) } : {}),
+      findings: [],
+    };
 
     if (record.root) {
       audited.findings.push('root-key');

@@ -46,7 +46,7 @@ export function buildPolicy(options: PolicyOptions = {}): PolicyDocument {
     ? [`arn:${partition}:iam::*:user/*`]
     : [`arn:${partition}:iam::*:user/\${aws:username}`, `arn:${partition}:iam::*:user/*/\${aws:username}`];
   const resource = users.length === 1 ? (users[0] as string) : users;
-  const who = options.admin ? 'AnyUsers' : 'OwnUser';
+  const who = options.admin ? 'AnyUser' : 'OwnUser';
   const statements: PolicyStatement[] = [
     {
       Sid: `ReadKeysOf${who}`,
