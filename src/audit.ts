@@ -283,7 +283,7 @@ async function collectFromApi(c: Collector): Promise<AuditInventory> {
   const { api, users, options } = c;
   const progress = c.deps.onProgress;
   let targets: Array<Pick<IamUser, 'userName'> & Partial<IamUser>>;
-  if (users) {
+  if (users && !options.pathPrefix) {
     targets = users.map((userName) => ({ userName }));
   } else {
     targets = [];
@@ -294,6 +294,14 @@ async function collectFromApi(c: Collector): Promise<AuditInventory> {
       marker = page.marker;
       progress?.({ phase: 'users', done: targets.length });
     } while (marker);
+    if (users) {
+      // Both --user and --path-prefix: the named users, who must be under the path.
+      const wanted = new Set(users);
+      targets = targets.filter((user) => wanted.has(user.userName));
+      const found = new Set(targets.map((user) => user.userName));
+      const absent = users.filter((name) => !found.has(name));
+      if (absent.length > 0) throw noSuchUsers(absent.sort(), `under the path ${options.pathPrefix}`);
+    }
   }
 
   const missing: string[] = [];

@@ -290,6 +290,36 @@ describe('aws-rekey audit: narrowing, exit codes, formats', () => {
     expect(missing.stderr).toContain('No IAM user named nobody-at-all in the account.');
   });
 
+  it('per-user calls ride out throttling and 5xx answers (SDK retries), with the same result', async () => {
+    const proxy = await startFaultProxy(endpoint);
+    try {
+      const clean = await auditJson(['--source', 'api', '--path-prefix', SMALL_PATH]);
+      proxy.setRules([
+        { action: 'ListAccessKeys', fault: { kind: 'error', status: 400, code: 'Throttling', message: 'Rate exceeded' }, times: 8 },
+        { action: 'GetAccessKeyLastUsed', fault: { kind: 'error', status: 503, code: 'ServiceUnavailable' }, times: 4 },
+      ]);
+      const run = await auditJson(['--source', 'api', '--path-prefix', SMALL_PATH], envFor(proxy.endpoint));
+      expect(keyFacts(run.doc)).toEqual(keyFacts(clean.doc));
+      expect(run.doc.summary).toEqual(clean.doc.summary);
+      const statuses = (action: string) => proxy.log.filter((e) => e.action === action).map((e) => e.status);
+      expect(statuses('ListAccessKeys').filter((status) => status === 400)).toHaveLength(8);
+      expect(statuses('ListAccessKeys').filter((status) => status === 200)).toHaveLength(SMALL);
+      expect(statuses('GetAccessKeyLastUsed').filter((status) => status === 503)).toHaveLength(4);
+    } finally {
+      await proxy.stop();
+    }
+  });
+
+  it('--user with --path-prefix: only named users under the path', async () => {
+    const inside = seeded[3] as Seeded;
+    const outside = seeded[SMALL + 3] as Seeded;
+    const run = await auditJson(['--user', inside.userName, '--path-prefix', SMALL_PATH]);
+    expect(run.doc.keys.map((k) => k.userName)).toEqual([inside.userName]);
+    const refused = await audit(['--user', outside.userName, '--path-prefix', SMALL_PATH]);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain(`No IAM user named ${outside.userName} under the path ${SMALL_PATH}.`);
+  });
+
   it('--fail exits 4 when there are findings, 0 when there are none', async () => {
     const twoActive = seeded[20] as Seeded;
     const single = seeded[1] as Seeded;

@@ -4,7 +4,7 @@ import type { AuditIamApi, IamUser } from '../../src/aws/audit-api.js';
 import { AwsError } from '../../src/errors.js';
 import { auditKeys, userPathOfArn, wholeDaysBetween, type AuditInventory, type AuditKeyRecord, type FindingKind } from '../../src/core/audit.js';
 import { CredentialReportFormatError, csvField, parseCredentialReport, parseCsv } from '../../src/core/credential-report.js';
-import { CSV_COLUMNS, renderAuditCsv, renderAuditTable, summaryLine } from '../../src/cli/commands/audit.js';
+import { CSV_COLUMNS, createProgress, renderAuditCsv, renderAuditTable, summaryLine } from '../../src/cli/commands/audit.js';
 
 const NOW = new Date('2025-06-01T12:00:00Z');
 const daysAgo = (days: number, hours = 0) => new Date(NOW.getTime() - days * 86_400_000 - hours * 3_600_000);
@@ -412,6 +412,17 @@ describe('auditAccount: choosing and using a source', () => {
     });
   });
 
+  it('--user with --path-prefix: the named users, who must be under the path, on both sources', async () => {
+    const viaApi = await audit(fakeIam({ users: USERS }), { users: ['bob'], pathPrefix: '/eng/' });
+    const viaReport = await audit(fakeIam({ users: USERS, report: FULL_REPORT, generatedAt: NOW }), { users: ['bob'], pathPrefix: '/eng/', source: 'report' });
+    expect(viaApi.keys.map((k) => k.userName)).toEqual(['bob', 'bob']);
+    expect(viaReport.keys.map((k) => k.userName)).toEqual(['bob', 'bob']);
+    await expect(audit(fakeIam({ users: USERS }), { users: ['bob', 'alice'], pathPrefix: '/eng/' })).rejects.toThrow('No IAM user named alice under the path /eng/.');
+    await expect(
+      audit(fakeIam({ users: USERS, report: FULL_REPORT, generatedAt: NOW }), { users: ['alice'], pathPrefix: '/eng/', source: 'report' }),
+    ).rejects.toMatchObject({ code: 'NO_SUCH_USER' });
+  });
+
   it('--path-prefix narrows both sources alike and skips the root check', async () => {
     const viaReport = fakeIam({ users: USERS, report: FULL_REPORT, generatedAt: NOW, rootKeys: true });
     const viaApi = fakeIam({ users: USERS, rootKeys: true });
@@ -515,5 +526,39 @@ describe('renderAuditTable', () => {
     const text = renderAuditTable({ ...report, schemaVersion: 1, sourceReason: '', fallback: false, scope: {}, warnings: [] }, report.keys, true);
     expect(text.split('\n')).toHaveLength(12_000 + 2 + 1);
     expect(Date.now() - started).toBeLessThan(10_000);
+  });
+});
+
+describe('createProgress', () => {
+  const stream = (isTTY: boolean) => {
+    const writes: string[] = [];
+    return { writes, isTTY, write: (text: string) => (writes.push(text), true) } as unknown as { writes: string[]; isTTY: boolean; write: NodeJS.WriteStream['write'] };
+  };
+
+  it('draws nothing when stderr is not a terminal', () => {
+    const err = stream(false);
+    let t = 0;
+    const progress = createProgress(err, () => t);
+    t = 5_000;
+    progress.update({ phase: 'keys', done: 3, total: 10 });
+    progress.done();
+    expect(err.writes).toEqual([]);
+  });
+
+  it('on a terminal: nothing for short runs, then one line redrawn at most ten times a second, cleared at the end', () => {
+    const err = stream(true);
+    let t = 0;
+    const progress = createProgress(err, () => t);
+    t = 100;
+    progress.update({ phase: 'users', done: 1000 });
+    expect(err.writes).toEqual([]);
+    t = 500;
+    progress.update({ phase: 'keys', done: 10, total: 1000 });
+    t = 550;
+    progress.update({ phase: 'keys', done: 20, total: 1000 });
+    t = 700;
+    progress.update({ phase: 'keys', done: 30, total: 1000 });
+    progress.done();
+    expect(err.writes).toEqual(['\r\u001b[2Kreading keys… 10/1000 users', '\r\u001b[2Kreading keys… 30/1000 users', '\r\u001b[2K']);
   });
 });

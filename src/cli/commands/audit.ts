@@ -21,7 +21,7 @@ export interface AuditFlags {
 }
 
 export async function runAudit(flags: AuditFlags, streams: CliStreams): Promise<number> {
-  const progress = createProgress(streams);
+  const progress = createProgress(streams.stderr);
   const prompter = createPrompter(streams, !flags.json && !flags.csv);
   let result: AuditResult;
   try {
@@ -207,14 +207,17 @@ function formatMinute(date: Date): string {
 }
 
 /** A one-line counter on stderr, redrawn at most ten times a second; only on a terminal, only for runs longer than a moment. */
-function createProgress(streams: CliStreams): { update: (progress: AuditProgress) => void; done: () => void } {
-  if (!streams.stderr.isTTY) return { update: () => undefined, done: () => undefined };
-  const started = Date.now();
+export function createProgress(
+  stderr: Pick<NodeJS.WriteStream, 'isTTY' | 'write'>,
+  clock: () => number = Date.now,
+): { update: (progress: AuditProgress) => void; done: () => void } {
+  if (!stderr.isTTY) return { update: () => undefined, done: () => undefined };
+  const started = clock();
   let last = 0;
   let drawn = false;
   return {
     update(progress) {
-      const now = Date.now();
+      const now = clock();
       if (now - started < 400 || now - last < 100) return;
       last = now;
       const text =
@@ -223,11 +226,11 @@ function createProgress(streams: CliStreams): { update: (progress: AuditProgress
           : progress.phase === 'users'
             ? `listing users… ${progress.done}`
             : `reading keys… ${progress.done}/${progress.total ?? '?'} users`;
-      streams.stderr.write(`\r\x1b[2K${text}`);
+      stderr.write(`\r\x1b[2K${text}`);
       drawn = true;
     },
     done() {
-      if (drawn) streams.stderr.write('\r\x1b[2K');
+      if (drawn) stderr.write('\r\x1b[2K');
     },
   };
 }
