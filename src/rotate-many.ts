@@ -35,7 +35,8 @@ export interface ManyEntry {
   /** The profiles named (or found by --all) that hold this key. */
   profiles: string[];
   /** `planned`: --dry-run; `recovered`: an earlier interrupted rotation was finished or undone instead. */
-  status: 'rotated' | 'recovered' | 'planned' | 'failed' | 'skipped';
+  /** `incomplete`: the new key is saved and works, the old key is still active (exit code 3). */
+  status: 'rotated' | 'recovered' | 'planned' | 'failed' | 'incomplete' | 'skipped';
   user?: { arn: string; name: string; account: string };
   oldKeyId?: string;
   newKeyId?: string;
@@ -158,7 +159,7 @@ function failed(group: ProfileGroup, error: unknown): ManyEntry {
   if (isRekeyError(error)) {
     return {
       profiles: group.profiles,
-      status: 'failed',
+      status: error.exitCode === ExitCode.incomplete ? 'incomplete' : 'failed',
       ...(group.accessKeyId ? { oldKeyId: group.accessKeyId } : {}),
       error: { code: error.code, message: error.message, ...(error.hint ? { hint: error.hint } : {}) },
       exitCode: error.exitCode,

@@ -156,9 +156,9 @@ function summarizeStagedCreate(result: RotateResult): string {
     `Staged rotation of ${result.user.name} (${result.user.arn}): stage 'created'.`,
     `  new key   ${maskKeyId(result.newKeyId ?? '')}  in ${result.profiles.length > 1 ? 'profiles' : 'profile'} ${result.profiles.join(', ')}`,
     `  old key   ${maskKeyId(result.oldKeyId)}  still active`,
-    `Next: give the new key to everything that uses the old one, then run 'aws-rekey rotate --profile ${result.profile} --stage retire'.`,
   ];
   if (result.backupPath) lines.push(`  backup    ${result.backupPath} (the file as it was; holds the old key)`);
+  lines.push(`Next: give the new key to everything that uses the old one, then run 'aws-rekey rotate --profile ${result.profile} --stage retire'.`);
   return `${lines.join('\n')}\n`;
 }
 
@@ -211,7 +211,7 @@ export function renderManySummary(result: RotateManyResult, color: boolean, dryR
     const outcome =
       entry.status === 'failed' || entry.status === 'skipped'
         ? paint('red', entry.status)
-        : entry.status === 'planned'
+        : entry.status === 'planned' || entry.status === 'incomplete'
           ? paint('yellow', entry.status)
           : paint('green', entry.status);
     const detail = entry.error
@@ -230,7 +230,7 @@ export function renderManySummary(result: RotateManyResult, color: boolean, dryR
       detail,
     ]);
   }
-  const failed = result.results.filter((r) => r.status === 'failed' || r.status === 'skipped').length;
+  const failed = result.results.filter((r) => r.status === 'failed' || r.status === 'skipped' || r.status === 'incomplete').length;
   const done = result.results.filter((r) => r.status === 'rotated' || r.status === 'recovered').length;
   const headline = dryRun
     ? `Dry run: nothing was changed. ${result.results.length - failed} rotation(s) planned, ${failed} refused.`
