@@ -365,14 +365,25 @@ describe('propagation, signals, concurrency, locks', () => {
     expect((await assertInvariants(s.subject, 'final')).outcome).toBe('rotated');
   });
 
-  it.concurrent('two concurrent runs on the same file: one rotates, the other refuses cleanly', async (ctx) => {
+  it.concurrent('two runs on the same file: while one is inside the rotation, the other refuses cleanly; the first finishes', async (ctx) => {
     const s = await setupScenario(ctx);
-    // Slow calls, so that both runs are inside the rotation at once.
-    s.proxy.setLatency(300);
-    const [a, b] = await Promise.all([rotate(s), rotate(s)]);
-    const runs = [a, b].sort((x, y) => (x.code ?? 0) - (y.code ?? 0));
-    expect(runs.map((r) => r.code)).toEqual([0, 1]);
-    expect(runs[1]?.stderr).toMatch(/Another aws-rekey run is using/);
+    // Hold the first run inside the rotation (at CreateAccessKey, under the lock) until the second is done.
+    let secondDone!: () => void;
+    const second = new Promise<void>((resolve) => (secondDone = resolve));
+    let armed = true;
+    s.proxy.onRequest('CreateAccessKey', async () => {
+      if (!armed) return;
+      armed = false;
+      await second;
+    });
+    const first = startCli(rotateArgs(s), s.home.env);
+    await waitFor(() => s.proxy.log.some((e) => e.action === 'CreateAccessKey'), 'the first run to reach CreateAccessKey');
+    const other = await rotate(s);
+    secondDone();
+    const done = await first.done;
+    expect(done.code, done.stderr).toBe(0);
+    expect(other.code, other.stderr).toBe(1);
+    expect(other.stderr).toMatch(/Another aws-rekey run is using .*\(process \d+ on /);
     expect(s.proxy.log.filter((e) => e.action === 'CreateAccessKey')).toHaveLength(1);
     expect((await assertInvariants(s.subject, 'final')).outcome).toBe('rotated');
   });
