@@ -215,13 +215,25 @@ async function rotateWithAdmin(ctx: AdminContext, options: RotateUserOptions, ve
     await writeUserJournal(journal);
     let newKey: NewAccessKey;
     try {
-      newKey = await rt.steps.run('create', () => createKeyOnce(iam, userName, journal.keysBefore), (k) => `created ${maskKeyId(k.accessKeyId)}`);
+      newKey = await rt.steps.run('create', () => createKeyOnce(iam, userName, journal.keysBefore, rt), (k) => `created ${maskKeyId(k.accessKeyId)}`);
     } catch (error) {
+      if (error instanceof RekeyError && error.code === 'CREATE_UNCERTAIN') {
+        // A key may exist whose secret never arrived: the journal stays, so that the next run finds and deletes it.
+        throw new RotationIncompleteError('CREATE_UNCERTAIN', error.message, {
+          hint: `A key of ${userName} may exist whose secret never arrived. Run 'aws-rekey rotate --user ${userName}' again: it finds and deletes it first.`,
+          cause: error,
+        });
+      }
       await removeUserJournal(ctx.credentialsPath, userName);
       throw error;
     }
     journal.newKey = { accessKeyId: newKey.accessKeyId, secretAccessKey: newKey.secretAccessKey, ...(newKey.createDate ? { createDate: newKey.createDate.toISOString() } : {}) };
-    await advance(journal, 'created', rt);
+    try {
+      await advance(journal, 'created', rt);
+    } catch (error) {
+      // The secret is kept nowhere: a key nobody can use must not stay.
+      return rollBackUser(iam, journal, error, undefined, rt);
+    }
     const finished = await finishRotation(ctx, journal, iam, verify, rt);
     return {
       ...base,

@@ -116,10 +116,12 @@ export async function createStageForProfile(options: RotateOptions, deps: Rotate
 
 /** A plain rotation of a profile in the middle of a staged one would fight over the same two key slots. */
 export async function refuseIfProfileStaged(profile: string | undefined, env: NodeJS.ProcessEnv): Promise<void> {
-  const records = await listStaged(resolveCredentialsPath(env));
+  const credentialsPath = resolveCredentialsPath(env);
+  const records = await listStaged(credentialsPath);
   if (records.length === 0) return;
   const name = profile ?? defaultProfileName(env);
-  const existing = findStagedForProfile(records, name);
+  const keyId = getProfile((await readCredentialsFile(credentialsPath)).doc, name)?.aws_access_key_id?.trim();
+  const existing = findStagedForProfile(records, name, keyId ? [keyId] : []);
   if (existing) throw stagedInProgress(existing);
 }
 
@@ -144,7 +146,11 @@ interface StagedTarget {
   destroy(): void;
 }
 
-async function openStagedTarget(options: StagedTargetOptions, prompter: Prompter): Promise<StagedTarget> {
+/**
+ * `rollback` also works when the profile holds the old key again (a rollback that stopped half-way);
+ * retire and delete need the profile on the new key, or they would retire the key it holds.
+ */
+async function openStagedTarget(options: StagedTargetOptions, prompter: Prompter, forRollback = false): Promise<StagedTarget> {
   const env = options.env ?? process.env;
   const mfaCodeProvider = prompter.interactive ? (serial: string) => prompter.input(`MFA code for ${serial}:`, { secret: true }) : undefined;
   if (options.userName !== undefined) {
@@ -170,7 +176,8 @@ async function openStagedTarget(options: StagedTargetOptions, prompter: Prompter
     const record = findStagedForProfile(await listStaged(ctx.credentialsPath), ctx.profile, [ctx.key.accessKeyId]);
     if (!record) throw noRecord(`profile ${ctx.profile}`, `--profile ${ctx.profile}`);
     const self: StaticCredentials = { accessKeyId: ctx.key.accessKeyId, secretAccessKey: ctx.key.secretAccessKey };
-    if (!ctx.authCredentials && ctx.key.accessKeyId !== record.newKeyId) {
+    const onOldKey = forRollback && ctx.key.accessKeyId === record.oldKeyId;
+    if (ctx.key.accessKeyId !== record.newKeyId && !onOldKey) {
       throw new ProfileError(
         'PROFILE_NOT_ON_NEW_KEY',
         `Profile ${ctx.profile} holds ${maskKeyId(ctx.key.accessKeyId)}, not the new key ${maskKeyId(record.newKeyId)} of its staged rotation.`,
@@ -178,7 +185,7 @@ async function openStagedTarget(options: StagedTargetOptions, prompter: Prompter
           hint:
             ctx.key.accessKeyId === record.oldKeyId
               ? `The old key is back in the profile. Undo the staged rotation with 'aws-rekey rollback --profile ${ctx.profile} --delete-new', or put the new key back.`
-              : `Put the new key back in the profile, or make the IAM calls with --auth-profile ADMIN.`,
+              : `Put the new key back in the profile ('aws-rekey status' shows its id), then run this again.`,
         },
       );
     }
@@ -189,7 +196,7 @@ async function openStagedTarget(options: StagedTargetOptions, prompter: Prompter
       iam: ctx.gateway.iam(iamCredentials),
       gateway: ctx.gateway,
       iamCredentials,
-      selfSigned: !ctx.authCredentials,
+      selfSigned: !ctx.authCredentials && !onOldKey,
       warnings: ctx.warnings,
       destroy: () => ctx.gateway.destroy(),
     };
@@ -311,7 +318,7 @@ export async function deleteStage(options: StageOptions, deps: StageDeps = {}): 
 export async function rollbackStaged(options: RollbackOptions, deps: StageDeps = {}): Promise<StageResult> {
   const rt = runtime(deps);
   const verify = { ...DEFAULT_VERIFY_OPTIONS, ...options.verify };
-  const target = await rt.steps.run('read', () => openStagedTarget(options, rt.prompter), (t) => `staged rotation of ${describeTarget(t.record)} (stage '${t.record.stage}')`);
+  const target = await rt.steps.run('read', () => openStagedTarget(options, rt.prompter, true), (t) => `staged rotation of ${describeTarget(t.record)} (stage '${t.record.stage}')`);
   try {
     const { record, iam } = target;
     const before = summarize(record);

@@ -1,5 +1,5 @@
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
-import { readFile, readdir, stat } from 'node:fs/promises';
+import { readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { credentialsFile, makeHome, runCli, type TempHome } from '../support/cli.js';
@@ -126,6 +126,24 @@ describe('staged rotation of a profile (moto)', () => {
     expect((await runCli(['rotate', '--profile', 'app', '-y', ...FAST], home.env)).code).toBe(0);
   });
 
+  it('with the old key back in the profile, retire is refused and rollback --delete-new still finishes', async () => {
+    const { user, home, body } = await setupProfile();
+    expect((await runCli(['rotate', '--profile', 'app', '--stage', 'create', '-y', ...FAST], home.env)).code).toBe(0);
+    const fresh = profileKey(await home.readCredentials());
+    // As a rollback that stopped after putting the old pair back would leave it.
+    await writeFile(home.credentialsPath, body);
+    const retire = await runCli(['rotate', '--profile', 'app', '--stage', 'retire', '-y'], home.env);
+    expect(retire.code).toBe(2);
+    expect(retire.stderr).toMatch(/holds AKIA….*, not the new key/);
+    expect(await keyStatus(user.userName, user.accessKeyId)).toBe('Active');
+
+    const undo = await runCli(['rollback', '--profile', 'app', '--delete-new', '-y', ...FAST], home.env);
+    expect(undo.code).toBe(0);
+    expect(await keyStatus(user.userName, fresh)).toBeUndefined();
+    expect(await home.readCredentials()).toBe(body);
+    expect((await statusOf(home)).rotations).toEqual([]);
+  });
+
   it('retire, delete and rollback without a recorded rotation: a usage error', async () => {
     const { home } = await setupProfile();
     for (const args of [
@@ -216,6 +234,20 @@ describe('staged rotation of another user (--user, moto)', () => {
     const ok = await runCli(['rotate', '--user', target.userName, '--profile', 'admin', '--stage', 'retire', '-y'], home.env);
     expect(ok.code).toBe(0);
     expect(await keyStatus(target.userName, target.accessKeyId)).toBe('Inactive');
+  });
+
+  it('--to-profile holding the old key: rollback --delete-new puts the old pair back in it', async () => {
+    const { target, home } = await setupUser();
+    const before = `${await home.readCredentials()}\n${credentialsFile({ svc: target })}`;
+    await writeFile(home.credentialsPath, before);
+    expect((await runCli(['rotate', '--user', target.userName, '--profile', 'admin', '--stage', 'create', '--to-profile', 'svc', '-y', ...FAST], home.env)).code).toBe(0);
+    const fresh = /\[svc\]\naws_access_key_id = (\S+)/.exec(await home.readCredentials())?.[1];
+    expect(fresh).not.toBe(target.accessKeyId);
+    expect(await keyStatus(target.userName, target.accessKeyId)).toBe('Active');
+    const run = await runCli(['rollback', '--user', target.userName, '--auth-profile', 'admin', '--delete-new', '-y', ...FAST], home.env);
+    expect(run.code).toBe(0);
+    expect(await home.readCredentials()).toBe(before);
+    expect((await listKeys(endpoint, target.userName)).map((k) => k.accessKeyId)).toEqual([target.accessKeyId]);
   });
 
   it('rollback --delete-new removes the --out file and the new key, and reactivates the old key', async () => {
