@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import type { IamApi, NewAccessKey } from './aws/gateway.js';
 import { getUserArn } from './aws/users.js';
 import { openAdminContext, type AdminContext } from './admin-context.js';
@@ -418,6 +419,9 @@ async function resumeUserRotation(ctx: AdminContext, journal: UserJournal, optio
     plan,
     warnings: ctx.warnings,
   };
+  if (journal.phase !== 'creating' && !sameDestination(journal.destination, options.destination)) {
+    rt.reporter.warn(`The new key goes to ${describeRecorded(journal.destination)}, where the unfinished rotation was delivering it; not to ${describeDestination(options.destination)}.`);
+  }
   rt.reporter.info(`Unfinished rotation of ${journal.userArn} (started ${journal.startedAt}, stopped after '${journal.phase}'). Recovery:`);
   plan.forEach((line, i) => rt.reporter.info(`  ${i + 1}. ${line}`));
   if (options.dryRun) return { ...base, status: 'planned', steps: rt.steps.records };
@@ -456,6 +460,12 @@ async function resumeUserRotation(ctx: AdminContext, journal: UserJournal, optio
       throw error;
     }
   });
+}
+
+function sameDestination(recorded: Destination, asked: DestinationSpec): boolean {
+  if (recorded.kind === 'stdout' || asked.kind === 'stdout') return recorded.kind === asked.kind;
+  if (recorded.kind === 'file') return asked.kind === 'file' && resolve(asked.path) === recorded.path;
+  return asked.kind === 'profile' && recorded.profiles[0] === asked.profile;
 }
 
 function hasKey(keys: readonly AccessKeyInfo[], id: string): boolean {
