@@ -160,9 +160,10 @@ async function rotateWithContext(
   rt: Runtime,
 ): Promise<RotateResult> {
   const { gateway } = ctx;
+  const early = ctx.authCredentials || options.mfa ? undefined : inspectOwnKeys(gateway.iam(selfCredentialsOf(ctx)), ctx.key.accessKeyId);
   const session = await rt.steps.run('identify', () => identify(ctx, options, rt), (s) => `${s.identity.arn}`);
   const iam = gateway.iam(session.iamCredentials);
-  const keys = await rt.steps.run('inspect', () => inspectKeys(iam, ctx, session), (k) => `${k.length} key(s)`);
+  const keys = await rt.steps.run('inspect', () => inspectKeys(iam, ctx, session, early), (k) => `${k.length} key(s)`);
 
   const plan = await decidePlan(keys, ctx, session, options, rt);
   const planLines = options.keepOld ? describeStagedCreatePlan(plan) : describePlan(plan);
@@ -326,7 +327,49 @@ async function identify(ctx: ProfileContext, options: RotateOptions, rt: Runtime
   return { identity, userName, selfCredentials, iamCredentials, selfAuth: !ctx.authCredentials && !options.mfa };
 }
 
-async function inspectKeys(iam: IamApi, ctx: ProfileContext, session: Session): Promise<AccessKeyInfo[]> {
+function selfCredentialsOf(ctx: ProfileContext): StaticCredentials {
+  return { accessKeyId: ctx.key.accessKeyId, secretAccessKey: ctx.key.secretAccessKey };
+}
+
+type OwnKeys = Array<AccessKeyInfo & { userName: string }>;
+
+/**
+ * A key that signs its own IAM calls can list its user's keys (and look up its own last use) before STS has
+ * named the user: started with the identify step, this saves a round trip. Settled, never rejected: the
+ * answer is used only once identify has succeeded.
+ */
+function inspectOwnKeys(iam: IamApi, currentKeyId: string): Promise<{ keys: OwnKeys } | { error: unknown }> {
+  const currentUse = iam.getAccessKeyLastUsed(currentKeyId, 'the profile key');
+  currentUse.catch(() => undefined);
+  return iam
+    .listOwnAccessKeys()
+    .then((keys) =>
+      Promise.all(
+        keys.map(async (key) => ({
+          ...key,
+          lastUsed: await (key.accessKeyId === currentKeyId ? currentUse : iam.getAccessKeyLastUsed(key.accessKeyId, `key of user ${key.userName}`)),
+        })),
+      ),
+    )
+    .then(
+      (keys) => ({ keys }),
+      (error: unknown) => ({ error }),
+    );
+}
+
+async function inspectKeys(
+  iam: IamApi,
+  ctx: ProfileContext,
+  session: Session,
+  early?: Promise<{ keys: OwnKeys } | { error: unknown }>,
+): Promise<AccessKeyInfo[]> {
+  const own = await early;
+  if (own && 'error' in own && !(own.error instanceof AwsError && own.error.code === 'NO_SUCH_ENTITY')) throw own.error;
+  // Only a listing that is surely this user's is used; otherwise (IAM-compatible endpoints that name a
+  // placeholder user for an unknown key) the keys are listed again by name.
+  if (own && 'keys' in own && own.keys.every((k) => k.userName === session.userName) && own.keys.some((k) => k.accessKeyId === ctx.key.accessKeyId)) {
+    return own.keys.map(({ userName: _owner, ...key }) => key);
+  }
   try {
     return await iam.listAccessKeys(session.userName, { lastUsed: true });
   } catch (error) {

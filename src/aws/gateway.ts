@@ -5,10 +5,11 @@ import {
   ListAccessKeysCommand,
   ListMFADevicesCommand,
   UpdateAccessKeyCommand,
+  type AccessKeyMetadata,
   type IAMClient,
 } from '@aws-sdk/client-iam';
 import { GetCallerIdentityCommand, GetSessionTokenCommand, type STSClient } from '@aws-sdk/client-sts';
-import type { AccessKeyInfo, CallerIdentity, KeyStatus, StaticCredentials } from '../core/types.js';
+import type { AccessKeyInfo, CallerIdentity, KeyLastUsed, StaticCredentials, KeyStatus } from '../core/types.js';
 import { AwsError } from '../errors.js';
 import type { ClientFactory, CredentialsInput } from './clients.js';
 import { mapAwsError } from './errors.js';
@@ -22,6 +23,9 @@ export interface NewAccessKey {
 /** IAM calls made with one set of credentials. Every call names the user: robust for MFA sessions and admins. */
 export interface IamApi {
   listAccessKeys(userName: string, options?: { lastUsed?: boolean }): Promise<AccessKeyInfo[]>;
+  /** The keys of the user who signs the call (ListAccessKeys without UserName), each with its owner's name. */
+  listOwnAccessKeys(): Promise<Array<AccessKeyInfo & { userName: string }>>;
+  getAccessKeyLastUsed(accessKeyId: string, subject: string): Promise<KeyLastUsed>;
   createAccessKey(userName: string): Promise<NewAccessKey>;
   updateAccessKey(userName: string, accessKeyId: string, status: 'Active' | 'Inactive'): Promise<void>;
   deleteAccessKey(userName: string, accessKeyId: string): Promise<void>;
@@ -100,36 +104,40 @@ export function createAwsGateway(factory: ClientFactory): AwsGateway {
  * `createClient` makes one attempt only: a retried CreateAccessKey whose first response was lost would
  * create a second key whose secret nobody has. The orchestrator recovers from lost responses itself.
  */
+function toKeyInfo(meta: AccessKeyMetadata): AccessKeyInfo {
+  return { accessKeyId: meta.AccessKeyId ?? '', status: (meta.Status ?? 'Active') as KeyStatus, createDate: meta.CreateDate };
+}
+
 function createIamApi(client: IAMClient, createClient: IAMClient): IamApi {
+  const getAccessKeyLastUsed = async (accessKeyId: string, subject: string): Promise<KeyLastUsed> => {
+    try {
+      const used = (await client.send(new GetAccessKeyLastUsedCommand({ AccessKeyId: accessKeyId }))).AccessKeyLastUsed;
+      return { date: used?.LastUsedDate, serviceName: used?.ServiceName, region: used?.Region };
+    } catch (error) {
+      throw mapAwsError(error, 'iam:GetAccessKeyLastUsed', subject);
+    }
+  };
   return {
     async listAccessKeys(userName, options = {}) {
       let keys: AccessKeyInfo[];
       try {
         const out = await client.send(new ListAccessKeysCommand({ UserName: userName }));
-        keys = (out.AccessKeyMetadata ?? []).map((meta) => ({
-          accessKeyId: meta.AccessKeyId ?? '',
-          status: (meta.Status ?? 'Active') as KeyStatus,
-          createDate: meta.CreateDate,
-        }));
+        keys = (out.AccessKeyMetadata ?? []).map(toKeyInfo);
       } catch (error) {
         throw mapAwsError(error, 'iam:ListAccessKeys', `user ${userName}`);
       }
       if (!options.lastUsed) return keys;
-      return Promise.all(
-        keys.map(async (key) => {
-          try {
-            const out = await client.send(new GetAccessKeyLastUsedCommand({ AccessKeyId: key.accessKeyId }));
-            const used = out.AccessKeyLastUsed;
-            return {
-              ...key,
-              lastUsed: { date: used?.LastUsedDate, serviceName: used?.ServiceName, region: used?.Region },
-            };
-          } catch (error) {
-            throw mapAwsError(error, 'iam:GetAccessKeyLastUsed', `key of user ${userName}`);
-          }
-        }),
-      );
+      return Promise.all(keys.map(async (key) => ({ ...key, lastUsed: await getAccessKeyLastUsed(key.accessKeyId, `key of user ${userName}`) })));
     },
+    async listOwnAccessKeys() {
+      try {
+        const out = await client.send(new ListAccessKeysCommand({}));
+        return (out.AccessKeyMetadata ?? []).map((meta) => ({ ...toKeyInfo(meta), userName: meta.UserName ?? '' }));
+      } catch (error) {
+        throw mapAwsError(error, 'iam:ListAccessKeys', 'the signing user');
+      }
+    },
+    getAccessKeyLastUsed,
     async createAccessKey(userName) {
       try {
         const out = await createClient.send(new CreateAccessKeyCommand({ UserName: userName }));
