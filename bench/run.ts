@@ -5,7 +5,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startFaultProxy, type FaultProxy } from '../test/support/fault-proxy.js';
 import { BIN, credentialsFile, makeHome } from '../test/support/cli.js';
-import { createUserWithKey, listKeys, uniqueName } from '../test/support/iam.js';
+import { CreateAccessKeyCommand, CreateUserCommand } from '@aws-sdk/client-iam';
+import { createUserWithKey, iamClient, listKeys, uniqueName } from '../test/support/iam.js';
 import { provisionMoto, pythonEnv, startMoto, type MotoHandle } from '../test/support/moto.js';
 import { countByAction, criticalPath, formatStats, markdownTable, measure, stats, type CriticalPath, type Stats } from './lib.js';
 
@@ -196,6 +197,115 @@ async function awsCliComparison(moto: MotoHandle, plainRotation: RotationFigures
   );
 }
 
+/** Creates users u00000… (one key each) until the account has `total`, 32 requests in flight. */
+async function seedUsers(endpoint: string, from: number, total: number): Promise<void> {
+  const iam = iamClient(endpoint);
+  let next = from;
+  await Promise.all(
+    Array.from({ length: 32 }, async () => {
+      while (next < total) {
+        const userName = `u${String(next++).padStart(5, '0')}`;
+        await iam.send(new CreateUserCommand({ UserName: userName }));
+        await iam.send(new CreateAccessKeyCommand({ UserName: userName }));
+      }
+    }),
+  );
+  iam.destroy();
+}
+
+interface AuditFigures {
+  users: number;
+  source: string;
+  wallMs: Stats;
+  requests: Record<string, number>;
+  requestTotal: number;
+  keys: number;
+}
+
+async function auditRun(proxy: FaultProxy, users: number, source: 'report' | 'api', runs: number): Promise<AuditFigures> {
+  const home = await makeHome({ endpoint: proxy.endpoint, credentials: credentialsFile({ admin: { accessKeyId: 'AKIAIOSFODNN7EXAMPLE', secretAccessKey: 'testing' } }) });
+  try {
+    const walls: number[] = [];
+    let requests: Record<string, number> = {};
+    let keys = 0;
+    for (let i = 0; i < runs; i++) {
+      proxy.log.length = 0;
+      const run = await measure(NODE, [BIN, 'audit', '--profile', 'admin', '--source', source, '--json'], home.env);
+      if (run.code !== 0) throw new Error(`audit --source ${source} failed (exit ${run.code}):\n${run.stderr}`);
+      const doc = JSON.parse(run.stdout) as { summary: { keys: number; users: number }; source: string };
+      if (doc.summary.users < users) throw new Error(`audit saw ${doc.summary.users} users, expected ${users}`);
+      keys = doc.summary.keys;
+      walls.push(run.wallMs);
+      requests = countByAction(proxy.log);
+    }
+    return { users, source, wallMs: stats(walls), requests, requestTotal: Object.values(requests).reduce((a, b) => a + b, 0), keys };
+  } finally {
+    await home.cleanup();
+  }
+}
+
+async function awsCliAudit(endpoint: string, sample: number): Promise<{ perUserMs: Stats; reportMs: Stats }> {
+  const runtime = await provisionMoto();
+  const home = await makeHome({ credentials: credentialsFile({ admin: { accessKeyId: 'AKIAIOSFODNN7EXAMPLE', secretAccessKey: 'testing' } }) });
+  try {
+    const env = pythonEnv(runtime, { ...home.env, AWS: runtime.awsCommand.join(' '), PROFILE: 'admin', ENDPOINT: endpoint, AWS_PAGER: '', SAMPLE: String(sample) });
+    const perUser: number[] = [];
+    const report: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      const a = await measure('bash', [join(HERE, 'aws-cli-audit.sh'), 'per-user'], env);
+      if (a.code !== 0) throw new Error(`aws-cli-audit.sh per-user failed:\n${a.stderr}`);
+      perUser.push(a.wallMs / sample);
+      const b = await measure('bash', [join(HERE, 'aws-cli-audit.sh'), 'report'], env);
+      if (b.code !== 0) throw new Error(`aws-cli-audit.sh report failed:\n${b.stderr}`);
+      report.push(b.wallMs);
+    }
+    return { perUserMs: stats(perUser), reportMs: stats(report) };
+  } finally {
+    await home.cleanup();
+  }
+}
+
+async function auditSections(): Promise<void> {
+  const sizes = (process.env.BENCH_AUDIT_USERS ?? '1000,10000').split(',').map(Number);
+  const moto = await startMoto({ mode: 'server' });
+  const proxy = await startFaultProxy(moto.endpoint);
+  const rows: string[][] = [];
+  const figures: AuditFigures[] = [];
+  let seeded = 0;
+  let cli: { perUserMs: Stats; reportMs: Stats } | undefined;
+  try {
+    for (const size of sizes) {
+      const seedStart = Date.now();
+      await seedUsers(moto.endpoint, seeded, size);
+      seeded = size;
+      process.stderr.write(`bench: seeded ${size} users in ${((Date.now() - seedStart) / 1000).toFixed(0)} s\n`);
+      const runs = size > 2000 ? 1 : 3;
+      for (const source of ['report', 'api'] as const) {
+        const f = await auditRun(proxy, size, source, source === 'api' ? 1 : runs);
+        figures.push(f);
+        const perUser = (f.requestTotal / size).toFixed(2);
+        rows.push([String(size), source === 'report' ? 'credential report' : 'per-user calls', formatStats(f.wallMs, 'ms'), `${f.wallMs.runs}`, `${f.requestTotal} (${perUser}/user)`, Object.entries(f.requests).map(([a, n]) => `${a} ${n}`).join(', ')]);
+      }
+      cli ??= await awsCliAudit(moto.endpoint, 20);
+    }
+  } finally {
+    await proxy.stop();
+    await moto.stop();
+  }
+  results.audit = figures;
+  results.awsCliAudit = cli;
+  section(
+    'Audit of a whole account',
+    [
+      markdownTable(['users', 'source', 'wall time', 'runs', 'requests', 'by action'], rows),
+      '',
+      cli
+        ? `For comparison, bench/aws-cli-audit.sh (Debian awscli v2): per user (\`aws iam list-access-keys\` and one \`get-access-key-last-used\`), ${formatStats(cli.perUserMs, 'ms')} per user, measured on 20 users — for 1,000 users about ${((cli.perUserMs.median * 1000) / 60000).toFixed(0)} min; the credential report (generate, get) ${formatStats(cli.reportMs, 'ms')}.`
+        : '',
+    ].join('\n'),
+  );
+}
+
 async function main(): Promise<void> {
   const only = new Set(process.argv.slice(2));
   const wants = (name: string) => only.size === 0 || only.has(name);
@@ -210,6 +320,7 @@ async function main(): Promise<void> {
     await proxy.stop();
     await moto.stop();
   }
+  if (wants('audit')) await auditSections();
   const markdown = `# aws-rekey benchmark\n\n${new Date().toISOString().slice(0, 10)}, Node ${process.version}, ${RUNS} runs per figure unless stated; median (min–max).\n\n${report.join('\n')}`;
   process.stdout.write(markdown);
   await mkdir(HERE, { recursive: true });
