@@ -1,4 +1,4 @@
-import { mkdir, readdir, readFile, rm, rmdir } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, rmdir, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { CredentialsFileError } from '../errors.js';
 import type { RetireAction } from '../core/plan.js';
@@ -43,8 +43,18 @@ export function journalPath(credentialsPath: string, profile: string): string {
 
 export async function writeJournal(journal: RotationJournal): Promise<void> {
   const path = journalPath(journal.credentialsPath, journal.profile);
-  await mkdir(dirname(path), { recursive: true, mode: 0o700 });
-  await writeSecretFile(path, `${JSON.stringify(journal, null, 2)}\n`);
+  const text = `${JSON.stringify(journal, null, 2)}\n`;
+  // Rotations side by side (rotate --all): one that just finished removes the folder when it is empty for an
+  // instant, possibly between this mkdir and the write. Then make it again.
+  for (let attempt = 1; ; attempt += 1) {
+    await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+    try {
+      await writeSecretFile(path, text);
+      return;
+    } catch (error) {
+      if (attempt >= 3 || (await stat(dirname(path)).then(() => true, () => false))) throw error;
+    }
+  }
 }
 
 export async function removeJournal(credentialsPath: string, profile: string): Promise<void> {
@@ -70,6 +80,8 @@ export async function readJournals(credentialsPath: string): Promise<RotationJou
     try {
       parsed = JSON.parse(await readFile(path, 'utf8'));
     } catch (error) {
+      // Removed since the listing: that rotation has just finished (rotations can run side by side).
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') continue;
       throw new CredentialsFileError('JOURNAL_UNREADABLE', `The recovery journal ${path} cannot be read: ${(error as Error).message}.`, {
         hint: 'It may hold the secret of a new key: keep a copy, check the keys with aws-rekey keys, then remove the file.',
         cause: error,

@@ -2,13 +2,20 @@ import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { mkdir, readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, inject, it } from 'vitest';
-import { makeHome, runCli, type TempHome } from '../support/cli.js';
+import { makeHome, runCli, type CliRun, type TempHome } from '../support/cli.js';
 import { startFaultProxy, type FaultProxy } from '../support/fault-proxy.js';
 import { createAccessKey, createUserWithKey, listKeys, setKeyStatus, stsClient, uniqueName, type SeededUser } from '../support/iam.js';
 import { startCli } from '../support/spawn.js';
 
 const endpoint = inject('motoEndpoint');
 const FAST = ['--verify-successes', '1'];
+
+/** Runs the CLI and expects success, showing its stderr when it fails. */
+async function succeed(args: string[], env: NodeJS.ProcessEnv): Promise<CliRun> {
+  const run = await runCli(args, env);
+  expect(run.code, run.stderr).toBe(0);
+  return run;
+}
 const homes: TempHome[] = [];
 const proxies: FaultProxy[] = [];
 afterEach(async () => {
@@ -46,7 +53,7 @@ describe('rotate --user (admin) against moto', () => {
     const out = join(home.home, 'bob.credentials');
     const run = await runCli(['rotate', '--user', target.userName, '--profile', 'admin', '--out', out, '--yes', ...FAST], home.env);
     expect(run.stderr).toContain('Rotated the access key');
-    expect(run.code).toBe(0);
+    expect(run.code, run.stderr).toBe(0);
     const text = await readFile(out, 'utf8');
     const match = /^\[(.+)\]\naws_access_key_id = (\S+)\naws_secret_access_key = (\S+)\n$/.exec(text);
     expect(match?.[1]).toBe(target.userName);
@@ -64,21 +71,21 @@ describe('rotate --user (admin) against moto', () => {
   it('--out FILE.json: the credential_process shape; an existing file is refused before any key is created, --force replaces it', async () => {
     const { target, home } = await setup();
     const out = join(home.home, 'bob.json');
-    expect((await runCli(['rotate', '--user', target.userName, '--profile', 'admin', '--out', out, '-y', ...FAST], home.env)).code).toBe(0);
+    await succeed(['rotate', '--user', target.userName, '--profile', 'admin', '--out', out, '-y', ...FAST], home.env);
     const first = JSON.parse(await readFile(out, 'utf8')) as { Version: number; AccessKeyId: string; SecretAccessKey: string };
     expect(first.Version).toBe(1);
     expect(await whoIs({ accessKeyId: first.AccessKeyId, secretAccessKey: first.SecretAccessKey })).toBe(target.arn);
 
     const keysBefore = await listKeys(endpoint, target.userName);
     const refused = await runCli(['rotate', '--user', target.userName, '--profile', 'admin', '--out', out, '-y', ...FAST], home.env);
-    expect(refused.code).toBe(2);
+    expect(refused.code, refused.stderr).toBe(2);
     expect(refused.stderr).toMatch(/already exists.*does not overwrite/);
     expect(refused.stderr).toContain('--force');
     expect(await listKeys(endpoint, target.userName)).toEqual(keysBefore);
     expect(JSON.parse(await readFile(out, 'utf8'))).toEqual(first);
 
     const forced = await runCli(['rotate', '--user', target.userName, '--profile', 'admin', '--out', out, '--force', '-y', ...FAST], home.env);
-    expect(forced.code).toBe(0);
+    expect(forced.code, forced.stderr).toBe(0);
     const second = JSON.parse(await readFile(out, 'utf8')) as { AccessKeyId: string; SecretAccessKey: string };
     expect(second.AccessKeyId).not.toBe(first.AccessKeyId);
     expect(await whoIs({ accessKeyId: second.AccessKeyId, secretAccessKey: second.SecretAccessKey })).toBe(target.arn);
@@ -103,7 +110,7 @@ describe('rotate --user (admin) against moto', () => {
     const { target, home } = await setup();
     const before = await home.readCredentials();
     const run = await runCli(['rotate', '--user', target.userName, '--profile', 'admin', '--to-profile', 'bob', '-y', ...FAST], home.env);
-    expect(run.code).toBe(0);
+    expect(run.code, run.stderr).toBe(0);
     const after = await home.readCredentials();
     expect(after.startsWith(before)).toBe(true);
     const match = /\[bob\]\naws_access_key_id = (\S+)\naws_secret_access_key = (\S+)\n$/.exec(after);
@@ -118,7 +125,7 @@ describe('rotate --user (admin) against moto', () => {
     const holder = `[bob]\naws_access_key_id = ${target.accessKeyId}\naws_secret_access_key = ${target.secretAccessKey}\nregion = eu-west-1\n[bob-too]\naws_access_key_id = ${target.accessKeyId}\naws_secret_access_key = ${target.secretAccessKey}\n`;
     await writeFile(home.credentialsPath, (await home.readCredentials()) + holder);
     const run = await runCli(['rotate', '--user', target.userName, '--profile', 'admin', '--to-profile', 'bob', '-y', ...FAST], home.env);
-    expect(run.code).toBe(0);
+    expect(run.code, run.stderr).toBe(0);
     const after = await home.readCredentials();
     const fresh = (await listKeys(endpoint, target.userName)).find((k) => k.accessKeyId !== target.accessKeyId)?.accessKeyId ?? '?';
     expect(after.match(new RegExp(fresh, 'g'))).toHaveLength(2);
@@ -127,12 +134,12 @@ describe('rotate --user (admin) against moto', () => {
 
     const other = await createUserWithKey(endpoint, uniqueName('carol'));
     const refused = await runCli(['rotate', '--user', other.userName, '--profile', 'admin', '--to-profile', 'bob', '-y', ...FAST], home.env);
-    expect(refused.code).toBe(2);
+    expect(refused.code, refused.stderr).toBe(2);
     expect(refused.stderr).toMatch(/already holds another key/);
     expect(await home.readCredentials()).toBe(after);
     expect(await listKeys(endpoint, other.userName)).toHaveLength(1);
     const forced = await runCli(['rotate', '--user', other.userName, '--profile', 'admin', '--to-profile', 'bob', '--force', '-y', ...FAST], home.env);
-    expect(forced.code).toBe(0);
+    expect(forced.code, forced.stderr).toBe(0);
     const carolKey = (await listKeys(endpoint, other.userName)).find((k) => k.accessKeyId !== other.accessKeyId)?.accessKeyId ?? '?';
     const final = await home.readCredentials();
     expect(/\[bob\]\naws_access_key_id = (\S+)/.exec(final)?.[1]).toBe(carolKey);
@@ -143,14 +150,14 @@ describe('rotate --user (admin) against moto', () => {
   it('--print-secret: the pair on stdout only, once; --json puts it in the document', async () => {
     const { target, home } = await setup();
     const run = await runCli(['rotate', '--user', target.userName, '--profile', 'admin', '--print-secret', '-y', ...FAST], home.env);
-    expect(run.code).toBe(0);
+    expect(run.code, run.stderr).toBe(0);
     const match = new RegExp(`^\\[${target.userName}\\]\\naws_access_key_id = (\\S+)\\naws_secret_access_key = (\\S+)\\n$`).exec(run.stdout);
     expect(match).not.toBeNull();
     expect(run.stderr).not.toContain(match?.[2] ?? '?');
     expect(await whoIs({ accessKeyId: match?.[1] ?? '', secretAccessKey: match?.[2] ?? '' })).toBe(target.arn);
 
     const json = await runCli(['rotate', '--user', target.userName, '--profile', 'admin', '--print-secret', '--json', '-y', ...FAST], home.env);
-    expect(json.code).toBe(0);
+    expect(json.code, json.stderr).toBe(0);
     const doc = JSON.parse(json.stdout) as { status: string; newKey: { accessKeyId: string; secretAccessKey: string }; oldKeyId: string };
     expect(doc.status).toBe('rotated');
     expect(doc.oldKeyId).toBe(match?.[1]);
@@ -160,7 +167,7 @@ describe('rotate --user (admin) against moto', () => {
   it('without a destination: a usage error naming the choices, and nothing happens', async () => {
     const { target, home } = await setup();
     const run = await runCli(['rotate', '--user', target.userName, '--profile', 'admin', '-y'], home.env);
-    expect(run.code).toBe(2);
+    expect(run.code, run.stderr).toBe(2);
     expect(run.stderr).toMatch(/--out FILE.*--to-profile NAME.*--print-secret/);
     expect(await listKeys(endpoint, target.userName)).toHaveLength(1);
   });
@@ -169,13 +176,13 @@ describe('rotate --user (admin) against moto', () => {
     const { target, home } = await setup();
     const second = await createAccessKey(endpoint, target.userName);
     const ambiguous = await runCli(['rotate', '--user', target.userName, '--profile', 'admin', '--print-secret', '-y', ...FAST], home.env);
-    expect(ambiguous.code).toBe(2);
+    expect(ambiguous.code, ambiguous.stderr).toBe(2);
     expect(ambiguous.stderr).toContain(target.accessKeyId);
     expect(ambiguous.stderr).toContain(second.accessKeyId);
     expect(ambiguous.stderr).toContain('--key');
 
     const refused = await runCli(['rotate', '--user', target.userName, '--profile', 'admin', '--key', second.accessKeyId, '--print-secret', '-y', ...FAST], home.env);
-    expect(refused.code).toBe(1);
+    expect(refused.code, refused.stderr).toBe(1);
     expect(refused.stderr).toContain(`--delete-key ${target.accessKeyId}`);
     expect((await listKeys(endpoint, target.userName)).map((k) => k.status)).toEqual(['Active', 'Active']);
 
@@ -183,7 +190,7 @@ describe('rotate --user (admin) against moto', () => {
       ['rotate', '--user', target.userName, '--profile', 'admin', '--key', second.accessKeyId, '--delete-key', target.accessKeyId, '--print-secret', '-y', ...FAST],
       home.env,
     );
-    expect(allowed.code).toBe(0);
+    expect(allowed.code, allowed.stderr).toBe(0);
     const keys = await listKeys(endpoint, target.userName);
     expect(keys.map((k) => k.accessKeyId)).not.toContain(target.accessKeyId);
     expect(keys.find((k) => k.accessKeyId === second.accessKeyId)?.status).toBe('Inactive');
@@ -194,7 +201,7 @@ describe('rotate --user (admin) against moto', () => {
     const spare = await createAccessKey(endpoint, target.userName);
     await setKeyStatus(endpoint, target.userName, spare.accessKeyId, 'Inactive');
     const run = await runCli(['rotate', '--user', target.userName, '--profile', 'admin', '--print-secret', '-d', '-y', ...FAST], home.env);
-    expect(run.code).toBe(0);
+    expect(run.code, run.stderr).toBe(0);
     const keys = await listKeys(endpoint, target.userName);
     expect(keys).toHaveLength(1);
     expect(keys[0]?.accessKeyId).not.toBe(target.accessKeyId);
@@ -206,7 +213,7 @@ describe('rotate --user (admin) against moto', () => {
     const { target, home } = await setup();
     const out = join(home.home, 'x.json');
     const run = await runCli(['rotate', '--user', target.userName, '--auth-profile', 'admin', '--out', out, '--dry-run'], home.env);
-    expect(run.code).toBe(0);
+    expect(run.code, run.stderr).toBe(0);
     expect(run.stderr).toMatch(/write it to the new file .*x\.json/);
     expect(run.stderr).toContain('Dry run');
     await expect(stat(out)).rejects.toThrow();
@@ -216,10 +223,10 @@ describe('rotate --user (admin) against moto', () => {
   it('refuses to rotate the admin\'s own key with --user, and an unknown user', async () => {
     const { admin, home } = await setup();
     const own = await runCli(['rotate', '--user', admin.userName, '--profile', 'admin', '--print-secret', '-y'], home.env);
-    expect(own.code).toBe(2);
+    expect(own.code, own.stderr).toBe(2);
     expect(own.stderr).toContain('aws-rekey rotate --profile admin');
     const unknown = await runCli(['rotate', '--user', uniqueName('nobody'), '--profile', 'admin', '--print-secret', '-y'], home.env);
-    expect(unknown.code).toBe(1);
+    expect(unknown.code, unknown.stderr).toBe(1);
     expect(unknown.stderr).toMatch(/no IAM user/);
     expect(await listKeys(endpoint, admin.userName)).toHaveLength(1);
   });
@@ -231,7 +238,7 @@ describe('rotate --user (admin) against moto', () => {
     const { target, home } = await setup({ endpoint: proxy.endpoint });
     const out = join(home.home, 'bob.json');
     const run = await runCli(['rotate', '--user', target.userName, '--profile', 'admin', '--out', out, '-y', '--verify-timeout', '1', ...FAST], home.env);
-    expect(run.code).toBe(1);
+    expect(run.code, run.stderr).toBe(1);
     expect(run.stderr).toMatch(/was undone/);
     await expect(stat(out)).rejects.toThrow();
     const keys = await listKeys(endpoint, target.userName);
@@ -258,7 +265,7 @@ describe('rotate --user (admin) against moto', () => {
 
     const again = await runCli(args, home.env);
     expect(again.stderr).toMatch(/did not finish/);
-    expect(again.code).toBe(0);
+    expect(again.code, again.stderr).toBe(0);
     expect((await listKeys(endpoint, target.userName)).map((k) => k.accessKeyId)).toEqual([target.accessKeyId]);
     await expect(stat(out)).rejects.toThrow();
     // Now a rotation goes through.
@@ -295,7 +302,7 @@ describe('rotate --user (admin) against moto', () => {
       { mode: 0o600 },
     );
     const run = await runCli(['rotate', '--user', target.userName, '--profile', 'admin', '--out', out, '-y', ...FAST], home.env);
-    expect(run.code).toBe(0);
+    expect(run.code, run.stderr).toBe(0);
     expect(run.stderr).toContain('finished');
     expect(await readFile(out, 'utf8')).toBe(`[${target.userName}]\naws_access_key_id = ${fresh.accessKeyId}\naws_secret_access_key = ${fresh.secretAccessKey}\n`);
     const keys = await listKeys(endpoint, target.userName);

@@ -2,13 +2,20 @@ import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, inject, it } from 'vitest';
-import { credentialsFile, makeHome, runCli, type TempHome } from '../support/cli.js';
+import { credentialsFile, makeHome, runCli, type CliRun, type TempHome } from '../support/cli.js';
 import { startFaultProxy, type FaultProxy } from '../support/fault-proxy.js';
 import { createUserWithKey, listKeys, stsClient, uniqueName } from '../support/iam.js';
 import { startCli } from '../support/spawn.js';
 
 const endpoint = inject('motoEndpoint');
 const FAST = ['--verify-successes', '1'];
+
+/** Runs the CLI and expects success, showing its stderr when it fails. */
+async function succeed(args: string[], env: NodeJS.ProcessEnv): Promise<CliRun> {
+  const run = await runCli(args, env);
+  expect(run.code, run.stderr).toBe(0);
+  return run;
+}
 const homes: TempHome[] = [];
 const proxies: FaultProxy[] = [];
 afterEach(async () => {
@@ -37,7 +44,7 @@ describe('staged rotation of a profile (moto)', () => {
   it('create → retire → delete: the old key stays active, then inactive, then gone; status follows', async () => {
     const { user, home } = await setupProfile();
     const created = await runCli(['rotate', '--profile', 'app', '--stage', 'create', '-y', ...FAST], home.env);
-    expect(created.code).toBe(0);
+    expect(created.code, created.stderr).toBe(0);
     expect(created.stderr).toContain('--stage retire');
     const after = await home.readCredentials();
     const fresh = profileKey(after);
@@ -61,21 +68,21 @@ describe('staged rotation of a profile (moto)', () => {
 
     // A plain rotation now would fight over the key slots.
     const plain = await runCli(['rotate', '--profile', 'app', '-y', ...FAST], home.env);
-    expect(plain.code).toBe(2);
+    expect(plain.code, plain.stderr).toBe(2);
     expect(plain.stderr).toMatch(/staged rotation of profile app is under way/);
 
     const early = await runCli(['rotate', '--profile', 'app', '--stage', 'delete', '-y'], home.env);
-    expect(early.code).toBe(1);
+    expect(early.code, early.stderr).toBe(1);
     expect(early.stderr).toMatch(/still active/);
     expect(await keyStatus(user.userName, user.accessKeyId)).toBe('Active');
 
     const retired = await runCli(['rotate', '--profile', 'app', '--stage', 'retire', '-y'], home.env);
-    expect(retired.code).toBe(0);
+    expect(retired.code, retired.stderr).toBe(0);
     expect(await keyStatus(user.userName, user.accessKeyId)).toBe('Inactive');
     expect((await statusOf(home)).rotations).toMatchObject([{ stage: 'retired' }]);
 
     const deleted = await runCli(['rotate', '--profile', 'app', '--stage', 'delete', '-y'], home.env);
-    expect(deleted.code).toBe(0);
+    expect(deleted.code, deleted.stderr).toBe(0);
     expect((await listKeys(endpoint, user.userName)).map((k) => k.accessKeyId)).toEqual([fresh]);
     expect((await statusOf(home)).rotations).toEqual([]);
     await expect(stat(recordPath)).rejects.toThrow();
@@ -84,61 +91,61 @@ describe('staged rotation of a profile (moto)', () => {
 
   it('retire refuses while the old key is still used after the new key was created, saying when and where; --force retires it', async () => {
     const { user, home } = await setupProfile();
-    expect((await runCli(['rotate', '--profile', 'app', '--stage', 'create', '-y', ...FAST], home.env)).code).toBe(0);
+    await succeed(['rotate', '--profile', 'app', '--stage', 'create', '-y', ...FAST], home.env);
     // Something still signs with the old key, a little later than the new key's creation.
     await sleep(1_100);
     await stsClient(endpoint, user).send(new GetCallerIdentityCommand({}));
 
     const dry = await runCli(['rotate', '--profile', 'app', '--stage', 'retire', '--dry-run'], home.env);
-    expect(dry.code).toBe(1);
+    expect(dry.code, dry.stderr).toBe(1);
     const refused = await runCli(['rotate', '--profile', 'app', '--stage', 'retire', '-y'], home.env);
-    expect(refused.code).toBe(1);
+    expect(refused.code, refused.stderr).toBe(1);
     expect(refused.stderr).toMatch(/was used at \d{4}-\d\d-\d\dT[\d:.]+Z by sts in us-east-1, after the new key/);
     expect(refused.stderr).toContain('--force');
     expect(await keyStatus(user.userName, user.accessKeyId)).toBe('Active');
     expect((await statusOf(home)).rotations).toMatchObject([{ stage: 'created' }]);
 
     const forced = await runCli(['rotate', '--profile', 'app', '--stage', 'retire', '--force', '-y'], home.env);
-    expect(forced.code).toBe(0);
+    expect(forced.code, forced.stderr).toBe(0);
     expect(forced.stderr).toMatch(/deactivating it anyway/);
     expect(await keyStatus(user.userName, user.accessKeyId)).toBe('Inactive');
   });
 
   it('rollback after retire reactivates the old key (back to stage created); rollback --delete-new restores the file byte for byte', async () => {
     const { user, home, body } = await setupProfile();
-    expect((await runCli(['rotate', '--profile', 'app', '--stage', 'create', '-y', ...FAST], home.env)).code).toBe(0);
+    await succeed(['rotate', '--profile', 'app', '--stage', 'create', '-y', ...FAST], home.env);
     const fresh = profileKey(await home.readCredentials());
-    expect((await runCli(['rotate', '--profile', 'app', '--stage', 'retire', '-y'], home.env)).code).toBe(0);
+    await succeed(['rotate', '--profile', 'app', '--stage', 'retire', '-y'], home.env);
 
     const back = await runCli(['rollback', '--profile', 'app', '-y', ...FAST], home.env);
-    expect(back.code).toBe(0);
+    expect(back.code, back.stderr).toBe(0);
     expect(await keyStatus(user.userName, user.accessKeyId)).toBe('Active');
     expect(await keyStatus(user.userName, fresh)).toBe('Active');
     expect(profileKey(await home.readCredentials())).toBe(fresh);
     expect((await statusOf(home)).rotations).toMatchObject([{ stage: 'created' }]);
 
     const undo = await runCli(['rollback', '--profile', 'app', '--delete-new', '-y', ...FAST], home.env);
-    expect(undo.code).toBe(0);
+    expect(undo.code, undo.stderr).toBe(0);
     expect(await home.readCredentials()).toBe(body);
     expect((await listKeys(endpoint, user.userName)).map((k) => [k.accessKeyId, k.status])).toEqual([[user.accessKeyId, 'Active']]);
     expect((await statusOf(home)).rotations).toEqual([]);
     // And the profile works as before: a fresh rotation goes through.
-    expect((await runCli(['rotate', '--profile', 'app', '-y', ...FAST], home.env)).code).toBe(0);
+    await succeed(['rotate', '--profile', 'app', '-y', ...FAST], home.env);
   });
 
   it('with the old key back in the profile, retire is refused and rollback --delete-new still finishes', async () => {
     const { user, home, body } = await setupProfile();
-    expect((await runCli(['rotate', '--profile', 'app', '--stage', 'create', '-y', ...FAST], home.env)).code).toBe(0);
+    await succeed(['rotate', '--profile', 'app', '--stage', 'create', '-y', ...FAST], home.env);
     const fresh = profileKey(await home.readCredentials());
     // As a rollback that stopped after putting the old pair back would leave it.
     await writeFile(home.credentialsPath, body);
     const retire = await runCli(['rotate', '--profile', 'app', '--stage', 'retire', '-y'], home.env);
-    expect(retire.code).toBe(2);
+    expect(retire.code, retire.stderr).toBe(2);
     expect(retire.stderr).toMatch(/holds AKIA….*, not the new key/);
     expect(await keyStatus(user.userName, user.accessKeyId)).toBe('Active');
 
     const undo = await runCli(['rollback', '--profile', 'app', '--delete-new', '-y', ...FAST], home.env);
-    expect(undo.code).toBe(0);
+    expect(undo.code, undo.stderr).toBe(0);
     expect(await keyStatus(user.userName, fresh)).toBeUndefined();
     expect(await home.readCredentials()).toBe(body);
     expect((await statusOf(home)).rotations).toEqual([]);
@@ -152,7 +159,7 @@ describe('staged rotation of a profile (moto)', () => {
       ['rollback', '--profile', 'app', '-y'],
     ]) {
       const run = await runCli(args, home.env);
-      expect(run.code).toBe(2);
+      expect(run.code, run.stderr).toBe(2);
       expect(run.stderr).toMatch(/No staged rotation is recorded for profile app/);
     }
   });
@@ -160,7 +167,7 @@ describe('staged rotation of a profile (moto)', () => {
   it('--stage create without --yes and without a terminal changes nothing', async () => {
     const { user, home, body } = await setupProfile();
     const run = await runCli(['rotate', '--profile', 'app', '--stage', 'create'], home.env);
-    expect(run.code).toBe(2);
+    expect(run.code, run.stderr).toBe(2);
     expect(await home.readCredentials()).toBe(body);
     expect(await listKeys(endpoint, user.userName)).toHaveLength(1);
   });
@@ -180,7 +187,7 @@ describe('staged rotation of a profile (moto)', () => {
     expect((await statusOf(home)).rotations).toMatchObject([{ stage: 'interrupted', phase: 'written' }]);
 
     const recovered = await runCli(['recover', '--profile', 'app', ...FAST], home.env);
-    expect(recovered.code).toBe(0);
+    expect(recovered.code, recovered.stderr).toBe(0);
     const fresh = profileKey(await home.readCredentials());
     expect(fresh).not.toBe(user.accessKeyId);
     expect(await keyStatus(user.userName, user.accessKeyId)).toBe('Active');
@@ -202,17 +209,17 @@ describe('staged rotation of another user (--user, moto)', () => {
     const { target, home } = await setupUser();
     const out = join(home.home, 'svc.json');
     const created = await runCli(['rotate', '--user', target.userName, '--profile', 'admin', '--stage', 'create', '--out', out, '-y', ...FAST], home.env);
-    expect(created.code).toBe(0);
+    expect(created.code, created.stderr).toBe(0);
     const fresh = (JSON.parse(await readFile(out, 'utf8')) as { AccessKeyId: string }).AccessKeyId;
     expect(await keyStatus(target.userName, target.accessKeyId)).toBe('Active');
     expect((await statusOf(home)).rotations).toMatchObject([{ id: `user-${target.userName}`, mode: 'user', stage: 'created', newKeyId: fresh }]);
     const again = await runCli(['rotate', '--user', target.userName, '--profile', 'admin', '--print-secret', '-y', ...FAST], home.env);
-    expect(again.code).toBe(2);
+    expect(again.code, again.stderr).toBe(2);
     expect(again.stderr).toMatch(/staged rotation of user .* is under way/);
 
-    expect((await runCli(['rotate', '--user', target.userName, '--profile', 'admin', '--stage', 'retire', '-y'], home.env)).code).toBe(0);
+    await succeed(['rotate', '--user', target.userName, '--profile', 'admin', '--stage', 'retire', '-y'], home.env);
     expect(await keyStatus(target.userName, target.accessKeyId)).toBe('Inactive');
-    expect((await runCli(['rotate', '--user', target.userName, '--profile', 'admin', '--stage', 'delete', '-y'], home.env)).code).toBe(0);
+    await succeed(['rotate', '--user', target.userName, '--profile', 'admin', '--stage', 'delete', '-y'], home.env);
     expect((await listKeys(endpoint, target.userName)).map((k) => k.accessKeyId)).toEqual([fresh]);
     expect((await statusOf(home)).rotations).toEqual([]);
   });
@@ -221,10 +228,10 @@ describe('staged rotation of another user (--user, moto)', () => {
     const proxy = await startFaultProxy(endpoint);
     proxies.push(proxy);
     const { target, home } = await setupUser({ endpoint: proxy.endpoint });
-    expect((await runCli(['rotate', '--user', target.userName, '--profile', 'admin', '--stage', 'create', '--print-secret', '-y', ...FAST], home.env)).code).toBe(0);
+    await succeed(['rotate', '--user', target.userName, '--profile', 'admin', '--stage', 'create', '--print-secret', '-y', ...FAST], home.env);
     proxy.setRules([{ action: 'GetAccessKeyLastUsed', fault: { kind: 'respond', status: 200, body: lastUsedBody('2099-01-02T03:04:05Z', 's3', 'ap-southeast-2') } }]);
     const refused = await runCli(['rotate', '--user', target.userName, '--profile', 'admin', '--stage', 'retire', '-y', '--json'], home.env);
-    expect(refused.code).toBe(1);
+    expect(refused.code, refused.stderr).toBe(1);
     const doc = JSON.parse(refused.stdout) as { ok: boolean; error: { code: string; message: string } };
     expect(doc).toMatchObject({ ok: false, error: { code: 'OLD_KEY_IN_USE' } });
     expect(doc.error.message).toContain('at 2099-01-02T03:04:05.000Z by s3 in ap-southeast-2');
@@ -232,7 +239,7 @@ describe('staged rotation of another user (--user, moto)', () => {
 
     proxy.setRules([{ action: 'GetAccessKeyLastUsed', fault: { kind: 'respond', status: 200, body: lastUsedBody('2001-01-01T00:00:00Z', 's3', 'ap-southeast-2') } }]);
     const ok = await runCli(['rotate', '--user', target.userName, '--profile', 'admin', '--stage', 'retire', '-y'], home.env);
-    expect(ok.code).toBe(0);
+    expect(ok.code, ok.stderr).toBe(0);
     expect(await keyStatus(target.userName, target.accessKeyId)).toBe('Inactive');
   });
 
@@ -240,12 +247,12 @@ describe('staged rotation of another user (--user, moto)', () => {
     const { target, home } = await setupUser();
     const before = `${await home.readCredentials()}\n${credentialsFile({ svc: target })}`;
     await writeFile(home.credentialsPath, before);
-    expect((await runCli(['rotate', '--user', target.userName, '--profile', 'admin', '--stage', 'create', '--to-profile', 'svc', '-y', ...FAST], home.env)).code).toBe(0);
+    await succeed(['rotate', '--user', target.userName, '--profile', 'admin', '--stage', 'create', '--to-profile', 'svc', '-y', ...FAST], home.env);
     const fresh = /\[svc\]\naws_access_key_id = (\S+)/.exec(await home.readCredentials())?.[1];
     expect(fresh).not.toBe(target.accessKeyId);
     expect(await keyStatus(target.userName, target.accessKeyId)).toBe('Active');
     const run = await runCli(['rollback', '--user', target.userName, '--auth-profile', 'admin', '--delete-new', '-y', ...FAST], home.env);
-    expect(run.code).toBe(0);
+    expect(run.code, run.stderr).toBe(0);
     expect(await home.readCredentials()).toBe(before);
     expect((await listKeys(endpoint, target.userName)).map((k) => k.accessKeyId)).toEqual([target.accessKeyId]);
   });
@@ -253,15 +260,15 @@ describe('staged rotation of another user (--user, moto)', () => {
   it('rollback --delete-new removes the --out file and the new key, and reactivates the old key', async () => {
     const { target, home } = await setupUser();
     const out = join(home.home, 'svc.credentials');
-    expect((await runCli(['rotate', '--user', target.userName, '--profile', 'admin', '--stage', 'create', '--out', out, '-y', ...FAST], home.env)).code).toBe(0);
-    expect((await runCli(['rotate', '--user', target.userName, '--profile', 'admin', '--stage', 'retire', '-y'], home.env)).code).toBe(0);
+    await succeed(['rotate', '--user', target.userName, '--profile', 'admin', '--stage', 'create', '--out', out, '-y', ...FAST], home.env);
+    await succeed(['rotate', '--user', target.userName, '--profile', 'admin', '--stage', 'retire', '-y'], home.env);
     const dry = await runCli(['rollback', '--user', target.userName, '--profile', 'admin', '--delete-new', '--dry-run'], home.env);
-    expect(dry.code).toBe(0);
+    expect(dry.code, dry.stderr).toBe(0);
     expect(dry.stderr).toMatch(/reactivate the old key/);
     expect(await keyStatus(target.userName, target.accessKeyId)).toBe('Inactive');
 
     const run = await runCli(['rollback', '--user', target.userName, '--profile', 'admin', '--delete-new', '-y', ...FAST], home.env);
-    expect(run.code).toBe(0);
+    expect(run.code, run.stderr).toBe(0);
     await expect(stat(out)).rejects.toThrow();
     expect((await listKeys(endpoint, target.userName)).map((k) => [k.accessKeyId, k.status])).toEqual([[target.accessKeyId, 'Active']]);
     expect((await statusOf(home)).rotations).toEqual([]);
