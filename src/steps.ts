@@ -155,7 +155,7 @@ export async function persistNewKey(journal: RotationJournal, rt: StepRuntime): 
     const written = await rt.steps.run(
       'write',
       () => writeCredentialsFileAtomic(journal.credentialsPath, serializeIni(edited.doc), { backup: true }),
-      () => `profile${edited.profiles.length > 1 ? 's' : ''} ${edited.profiles.join(', ')} now hold ${maskKeyId(newKey.accessKeyId)}`,
+      () => `profile${edited.profiles.length > 1 ? 's' : ''} ${edited.profiles.join(', ')} now hold${edited.profiles.length > 1 ? '' : 's'} ${maskKeyId(newKey.accessKeyId)}`,
     );
     return { edited, written };
   });
