@@ -1,6 +1,8 @@
 import { fromIni, fromNodeProviderChain } from '@aws-sdk/credential-providers';
 import { createClientFactory, type ClientFactory, type CredentialsInput } from './aws/clients.js';
+import { createAwsGateway, type AwsGateway } from './aws/gateway.js';
 import { resolveConnectionSettings } from './aws/settings.js';
+import { defaultProfileName, envProfileName } from './context.js';
 import { getConfigProfile, listProfiles } from './credentials/ini.js';
 import { readCredentialsFile, resolveConfigPath, resolveCredentialsPath } from './credentials/store.js';
 import { ProfileError } from './errors.js';
@@ -26,23 +28,91 @@ export interface AccountContext {
   destroy(): void;
 }
 
+export interface AdminContextOptions {
+  /** The admin's profile: any kind (static keys, role_arn, SSO, credential_process). Default: AWS_PROFILE, else `default`. */
+  profile?: string;
+  env?: NodeJS.ProcessEnv;
+  mfaCodeProvider?: (serial: string) => Promise<string>;
+}
+
+/** The admin's way to call IAM and STS, and the local files where journals and records live. */
+export interface AdminContext {
+  adminProfile: string;
+  env: NodeJS.ProcessEnv;
+  credentialsPath: string;
+  configPath: string;
+  credentials: CredentialsInput;
+  factory: ClientFactory;
+  gateway: AwsGateway;
+  warnings: string[];
+}
+
 /**
- * Unlike openProfileContext, the profile needs no long-lived key of its own: its credentials, of any
- * kind, are simply used. Resolved as the AWS CLI does: a named profile (flag, AWS_PROFILE), else
+ * Resolved as the AWS CLI does: a named profile (flag, AWS_PROFILE), else
  * AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, else the SDK's default chain (default profile, SSO,
  * container and instance roles).
  */
 export async function openAccountContext(options: AccountContextOptions = {}): Promise<AccountContext> {
   const env = options.env ?? process.env;
-  const name = options.authProfile ?? options.profile ?? (env.AWS_PROFILE?.trim() || env.AWS_DEFAULT_PROFILE?.trim() || undefined);
+  const { credentialSource, credentials, factory } = await openCaller({
+    profile: options.authProfile ?? options.profile ?? envProfileName(env),
+    env,
+    mfaCodeProvider: options.mfaCodeProvider,
+    defaultMaxAttempts: options.defaultMaxAttempts,
+    label: 'profile',
+    howToName: '',
+  });
+  return { credentialSource, credentials, factory, destroy: () => factory.destroy() };
+}
+
+/** Always a named profile: the admin's, by default the `default` one (never the environment's keys). */
+export async function openAdminContext(options: AdminContextOptions): Promise<AdminContext> {
+  const env = options.env ?? process.env;
+  const adminProfile = options.profile ?? defaultProfileName(env);
+  const { credentialsPath, configPath, credentials, factory } = await openCaller({
+    profile: adminProfile,
+    env,
+    mfaCodeProvider: options.mfaCodeProvider,
+    label: 'admin profile',
+    howToName: " Name the admin's with --profile (or --auth-profile).",
+  });
+  return { adminProfile, env, credentialsPath, configPath, credentials, factory, gateway: createAwsGateway(factory), warnings: [] };
+}
+
+interface CallerOptions {
+  /** Undefined: the environment's keys, else the SDK's default chain. */
+  profile: string | undefined;
+  env: NodeJS.ProcessEnv;
+  mfaCodeProvider?: (serial: string) => Promise<string>;
+  defaultMaxAttempts?: number;
+  /** How the messages name the profile (`profile`, `admin profile`). */
+  label: string;
+  /** Added to the hint that lists the profiles there. */
+  howToName: string;
+}
+
+interface Caller {
+  credentialsPath: string;
+  configPath: string;
+  credentialSource: string;
+  credentials: CredentialsInput;
+  factory: ClientFactory;
+}
+
+/**
+ * Unlike openProfileContext, the profile needs no long-lived key of its own: its credentials, of any kind,
+ * are simply used.
+ */
+async function openCaller(options: CallerOptions): Promise<Caller> {
+  const { profile: name, env } = options;
   const credentialsPath = resolveCredentialsPath(env);
   const configPath = resolveConfigPath(env);
   const [credentialsFile, configFile] = await Promise.all([readCredentialsFile(credentialsPath), readCredentialsFile(configPath)]);
   const profileConfig = getConfigProfile(configFile.doc, name ?? 'default');
   if (name !== undefined && !profileConfig && !getConfigProfile(credentialsFile.doc, name, 'credentials')) {
     const known = [...new Set([...listProfiles(credentialsFile.doc), ...listProfiles(configFile.doc, 'config')])];
-    throw new ProfileError('PROFILE_NOT_FOUND', `The profile '${name}' is in neither ${credentialsPath} nor ${configPath}.`, {
-      hint: known.length ? `Profiles there: ${known.join(', ')}.` : "Create one with 'aws configure --profile NAME'.",
+    throw new ProfileError('PROFILE_NOT_FOUND', `The ${options.label} '${name}' is in neither ${credentialsPath} nor ${configPath}.`, {
+      hint: known.length ? `Profiles there: ${known.join(', ')}.${options.howToName}` : "Create one with 'aws configure --profile NAME'.",
     });
   }
   const settings = resolveConnectionSettings({ env, profileConfig });
@@ -70,5 +140,5 @@ export async function openAccountContext(options: AccountContextOptions = {}): P
     credentials = fromNodeProviderChain(common);
     credentialSource = 'the default credential chain';
   }
-  return { credentialSource, credentials, factory, destroy: () => factory.destroy() };
+  return { credentialsPath, configPath, credentialSource, credentials, factory };
 }

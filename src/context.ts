@@ -83,7 +83,12 @@ function expiresWithin(credentials: AwsCredentialIdentity, ms: number): boolean 
 }
 
 export function defaultProfileName(env: NodeJS.ProcessEnv): string {
-  return env.AWS_PROFILE?.trim() || env.AWS_DEFAULT_PROFILE?.trim() || 'default';
+  return envProfileName(env) ?? 'default';
+}
+
+/** The profile AWS_PROFILE (or AWS_DEFAULT_PROFILE) names, if any. */
+export function envProfileName(env: NodeJS.ProcessEnv): string | undefined {
+  return env.AWS_PROFILE?.trim() || env.AWS_DEFAULT_PROFILE?.trim() || undefined;
 }
 
 export async function openProfileContext(options: ContextOptions): Promise<ProfileContext> {

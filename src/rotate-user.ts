@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import type { IamApi, NewAccessKey } from './aws/gateway.js';
 import { getUserArn } from './aws/users.js';
-import { openAdminContext, type AdminContext } from './admin-context.js';
+import { openAdminContext, type AdminContext } from './account-context.js';
 import { describeDestination, describeUserPlan, selectKeyToRotate, type DestinationSpec } from './core/admin.js';
 import { parsePrincipalArn } from './core/arn.js';
 import { maskKeyId } from './core/mask.js';

@@ -1,6 +1,6 @@
 import type { CredentialsInput } from './aws/clients.js';
 import type { AwsGateway, IamApi } from './aws/gateway.js';
-import { openAdminContext } from './admin-context.js';
+import { openAdminContext } from './account-context.js';
 import { confirmAction } from './confirm.js';
 import { defaultProfileName, openProfileContext } from './context.js';
 import { getProfile } from './credentials/ini.js';
