@@ -48,6 +48,11 @@ export function createJsonReporter(streams: CliStreams): Reporter {
   };
 }
 
+/** How a command reports and asks: with --json, progress stays off stdout and nobody is asked anything. */
+export function createPorts(streams: CliStreams, json: boolean): { reporter: Reporter; prompter: Prompter } {
+  return { reporter: json ? createJsonReporter(streams) : createHumanReporter(streams), prompter: createPrompter(streams, !json) };
+}
+
 /** Prompts on stderr, only when stdin and stderr are terminals; otherwise nobody is asked anything. */
 export function createPrompter(streams: CliStreams, allowed: boolean): Prompter {
   const interactive = allowed && Boolean(streams.stdin.isTTY) && Boolean(streams.stderr.isTTY);

@@ -1,28 +1,26 @@
 import { ExitCode } from '../../errors.js';
 import { recoverProfile, type RecoverResult } from '../../recover.js';
-import { createHumanReporter, createJsonReporter, createPrompter, type CliStreams } from '../io.js';
+import { verifyOptionsFromFlags, type VerifyFlags } from '../flags.js';
+import { createPorts, type CliStreams } from '../io.js';
 import { withInterrupts } from '../signals.js';
 
-export interface RecoverFlags {
+export interface RecoverFlags extends VerifyFlags {
   profile?: string;
   authProfile?: string;
   dryRun?: boolean;
   json?: boolean;
-  verifyTimeout: number;
-  verifySuccesses: number;
 }
 
 export async function runRecover(flags: RecoverFlags, streams: CliStreams): Promise<number> {
   const json = flags.json ?? false;
-  const reporter = json ? createJsonReporter(streams) : createHumanReporter(streams);
-  const prompter = createPrompter(streams, !json);
+  const { reporter, prompter } = createPorts(streams, json);
   const result = await withInterrupts(streams.stderr, (signal) =>
     recoverProfile(
       {
         profile: flags.profile,
         authProfile: flags.authProfile,
         dryRun: flags.dryRun ?? false,
-        verify: { timeoutMs: Math.round(flags.verifyTimeout * 1000), successes: flags.verifySuccesses },
+        verify: verifyOptionsFromFlags(flags),
         env: streams.env,
       },
       { reporter, prompter, signal },

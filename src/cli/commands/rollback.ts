@@ -1,10 +1,11 @@
 import { ExitCode } from '../../errors.js';
 import { UsageError } from '../../errors.js';
 import { rollbackStaged, type StageResult } from '../../staged.js';
-import { createHumanReporter, createJsonReporter, createPrompter, type CliStreams } from '../io.js';
+import { verifyOptionsFromFlags, type VerifyFlags } from '../flags.js';
+import { createPorts, type CliStreams } from '../io.js';
 import { withInterrupts } from '../signals.js';
 
-export interface RollbackFlags {
+export interface RollbackFlags extends VerifyFlags {
   profile?: string;
   authProfile?: string;
   user?: string;
@@ -12,8 +13,6 @@ export interface RollbackFlags {
   yes?: boolean;
   dryRun?: boolean;
   json?: boolean;
-  verifyTimeout: number;
-  verifySuccesses: number;
 }
 
 export async function runRollback(flags: RollbackFlags, streams: CliStreams): Promise<number> {
@@ -21,8 +20,7 @@ export async function runRollback(flags: RollbackFlags, streams: CliStreams): Pr
     throw new UsageError('With --user, --profile and --auth-profile both name the admin credentials: give one of them.');
   }
   const json = flags.json ?? false;
-  const reporter = json ? createJsonReporter(streams) : createHumanReporter(streams);
-  const prompter = createPrompter(streams, !json);
+  const { reporter, prompter } = createPorts(streams, json);
   const target =
     flags.user !== undefined
       ? { userName: flags.user.trim(), adminProfile: flags.profile ?? flags.authProfile }
@@ -34,7 +32,7 @@ export async function runRollback(flags: RollbackFlags, streams: CliStreams): Pr
         deleteNew: flags.deleteNew ?? false,
         yes: flags.yes,
         dryRun: flags.dryRun,
-        verify: { timeoutMs: Math.round(flags.verifyTimeout * 1000), successes: flags.verifySuccesses },
+        verify: verifyOptionsFromFlags(flags),
         env: streams.env,
       },
       { reporter, prompter, signal },

@@ -2,41 +2,18 @@ import Table from 'cli-table3';
 import { renderKeyFile } from '../../core/admin.js';
 import { maskKeyId } from '../../core/mask.js';
 import { resolveRotateMode, type RotateMode } from '../../core/rotate-mode.js';
-import type { Stage } from '../../core/staged.js';
 import { ExitCode } from '../../errors.js';
-import type { Reporter } from '../../ports.js';
+import type { Prompter, Reporter } from '../../ports.js';
 import type { RotateResult } from '../../rotate.js';
 import { rotateMany, type RotateManyResult } from '../../rotate-many.js';
 import { rotateUser, type RotateUserResult } from '../../rotate-user.js';
 import { createStageForProfile, deleteStage, refuseIfProfileStaged, retireStage, type StageResult } from '../../staged.js';
-import { createHumanReporter, createJsonReporter, createPrompter, painter, useColor, type CliStreams } from '../io.js';
+import { verifyOptionsFromFlags, wantsMfa } from '../flags.js';
+import { createPorts, painter, useColor, type CliStreams } from '../io.js';
 import { withInterrupts } from '../signals.js';
+import type { RotateFlags } from './rotate.js';
 
-/** The rotate flags this file reads (the rest are the ones of a plain rotation). */
-export interface RotateModeCliFlags {
-  profile?: string | string[];
-  authProfile?: string;
-  all?: boolean;
-  user?: string;
-  key?: string;
-  out?: string;
-  toProfile?: string;
-  printSecret?: boolean;
-  force?: boolean;
-  stage?: Stage;
-  yes?: boolean;
-  delete?: boolean;
-  deleteKey?: string;
-  mfa?: boolean;
-  mfaSerial?: string;
-  mfaCode?: string;
-  dryRun?: boolean;
-  json?: boolean;
-  verifyTimeout: number;
-  verifySuccesses: number;
-}
-
-export function profilesOf(flags: Pick<RotateModeCliFlags, 'profile'>): string[] {
+export function profilesOf(flags: Pick<RotateFlags, 'profile'>): string[] {
   if (flags.profile === undefined) return [];
   return Array.isArray(flags.profile) ? flags.profile : [flags.profile];
 }
@@ -45,26 +22,11 @@ export function profilesOf(flags: Pick<RotateModeCliFlags, 'profile'>): string[]
  * `rotate` beyond one profile's plain rotation: --user, --stage, several profiles, --all. Returns the exit
  * code, or undefined for a plain rotation (which src/cli/commands/rotate.ts runs as before).
  */
-export async function routeRotate(flags: RotateModeCliFlags, streams: CliStreams, plainOptions: () => Parameters<typeof createStageForProfile>[0]): Promise<number | undefined> {
-  const mode = resolveRotateMode({
-    profiles: profilesOf(flags),
-    authProfile: flags.authProfile,
-    all: flags.all,
-    user: flags.user,
-    key: flags.key,
-    out: flags.out,
-    toProfile: flags.toProfile,
-    printSecret: flags.printSecret,
-    force: flags.force,
-    stage: flags.stage,
-    deleteOld: flags.delete,
-    deleteKey: flags.deleteKey,
-    mfa: Boolean(flags.mfa || flags.mfaSerial !== undefined || flags.mfaCode !== undefined),
-  });
+export async function routeRotate(flags: RotateFlags, streams: CliStreams, plainOptions: () => Parameters<typeof createStageForProfile>[0]): Promise<number | undefined> {
+  const mode = resolveRotateMode({ ...flags, profiles: profilesOf(flags), deleteOld: flags.delete, mfa: wantsMfa(flags) });
   const json = flags.json ?? false;
-  const reporter = json ? createJsonReporter(streams) : createHumanReporter(streams);
-  const prompter = createPrompter(streams, !json);
-  const verify = { timeoutMs: Math.round(flags.verifyTimeout * 1000), successes: flags.verifySuccesses };
+  const { reporter, prompter } = createPorts(streams, json);
+  const verify = verifyOptionsFromFlags(flags);
 
   if (mode.kind === 'profile') {
     if (mode.stage === undefined) {
@@ -98,11 +60,11 @@ export async function routeRotate(flags: RotateModeCliFlags, streams: CliStreams
 
 async function runUser(
   mode: Extract<RotateMode, { kind: 'user' }>,
-  flags: RotateModeCliFlags,
+  flags: RotateFlags,
   streams: CliStreams,
   reporter: Reporter,
-  prompter: ReturnType<typeof createPrompter>,
-  verify: { timeoutMs: number; successes: number },
+  prompter: Prompter,
+  verify: ReturnType<typeof verifyOptionsFromFlags>,
 ): Promise<number> {
   const json = flags.json ?? false;
   if (mode.stage === 'retire' || mode.stage === 'delete') {

@@ -1,36 +1,25 @@
 import { maskKeyId } from '../../core/mask.js';
 import { ExitCode } from '../../errors.js';
 import { rotateProfile, type RotateOptions, type RotateResult } from '../../rotate.js';
-import type { Stage } from '../../core/staged.js';
+import type { RotateModeFlags } from '../../core/rotate-mode.js';
 import { withInterrupts } from '../signals.js';
-import { createHumanReporter, createJsonReporter, createPrompter, type CliStreams } from '../io.js';
+import { verifyOptionsFromFlags, wantsMfa, type VerifyFlags } from '../flags.js';
+import { createPorts, type CliStreams } from '../io.js';
 
-export interface RotateFlags {
+/** The flags of `rotate` as commander gives them; most of those that choose the mode are named as in RotateModeFlags. */
+export interface RotateFlags extends Omit<RotateModeFlags, 'profiles' | 'deleteOld' | 'mfa'>, VerifyFlags {
   /** Repeated --profile gives an array (several profiles, src/cli/commands/rotate-modes.ts). */
   profile?: string | string[];
-  authProfile?: string;
-  all?: boolean;
-  user?: string;
-  key?: string;
-  out?: string;
-  toProfile?: string;
-  printSecret?: boolean;
-  force?: boolean;
-  stage?: Stage;
   yes?: boolean;
   delete?: boolean;
   mfa?: boolean;
   mfaSerial?: string;
   mfaCode?: string;
-  deleteKey?: string;
   dryRun?: boolean;
   json?: boolean;
-  verifyTimeout: number;
-  verifySuccesses: number;
 }
 
 export function rotateOptionsFromFlags(flags: RotateFlags, env: NodeJS.ProcessEnv): RotateOptions {
-  const mfa = flags.mfa || flags.mfaSerial !== undefined || flags.mfaCode !== undefined;
   return {
     profile: Array.isArray(flags.profile) ? flags.profile[0] : flags.profile,
     authProfile: flags.authProfile,
@@ -38,8 +27,8 @@ export function rotateOptionsFromFlags(flags: RotateFlags, env: NodeJS.ProcessEn
     deleteOld: flags.delete ?? false,
     deleteKeyId: flags.deleteKey?.trim(),
     dryRun: flags.dryRun ?? false,
-    mfa: mfa ? { serialNumber: flags.mfaSerial, tokenCode: flags.mfaCode } : undefined,
-    verify: { timeoutMs: Math.round(flags.verifyTimeout * 1000), successes: flags.verifySuccesses },
+    mfa: wantsMfa(flags) ? { serialNumber: flags.mfaSerial, tokenCode: flags.mfaCode } : undefined,
+    verify: verifyOptionsFromFlags(flags),
     env,
   };
 }
@@ -49,8 +38,7 @@ export async function runRotate(flags: RotateFlags, streams: CliStreams): Promis
   const routed = await routeRotate(flags, streams, () => rotateOptionsFromFlags(flags, streams.env));
   if (routed !== undefined) return routed;
   const json = flags.json ?? false;
-  const reporter = json ? createJsonReporter(streams) : createHumanReporter(streams);
-  const prompter = createPrompter(streams, !json);
+  const { reporter, prompter } = createPorts(streams, json);
   const result = await withInterrupts(streams.stderr, (signal) =>
     rotateProfile(rotateOptionsFromFlags(flags, streams.env), { reporter, prompter, signal }),
   );

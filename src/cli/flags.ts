@@ -1,0 +1,16 @@
+import type { VerifyOptions } from '../verify.js';
+
+/** --verify-timeout and --verify-successes, of the commands that check that a key works before going on. */
+export interface VerifyFlags {
+  verifyTimeout: number;
+  verifySuccesses: number;
+}
+
+export function verifyOptionsFromFlags(flags: VerifyFlags): Pick<VerifyOptions, 'timeoutMs' | 'successes'> {
+  return { timeoutMs: Math.round(flags.verifyTimeout * 1000), successes: flags.verifySuccesses };
+}
+
+/** --mfa-serial and --mfa-code imply --mfa. */
+export function wantsMfa(flags: { mfa?: boolean; mfaSerial?: string; mfaCode?: string }): boolean {
+  return Boolean(flags.mfa || flags.mfaSerial !== undefined || flags.mfaCode !== undefined);
+}
