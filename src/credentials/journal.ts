@@ -1,7 +1,8 @@
-import { mkdir, readdir, readFile, rm, rmdir, stat } from 'node:fs/promises';
+import { mkdir, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { CredentialsFileError } from '../errors.js';
 import type { RetireAction } from '../core/plan.js';
+import { listRecordNames, readJsonRecord, removeRecord } from './records.js';
 import { writeSecretFile } from './store.js';
 
 /**
@@ -58,35 +59,15 @@ export async function writeJournal(journal: RotationJournal): Promise<void> {
 }
 
 export async function removeJournal(credentialsPath: string, profile: string): Promise<void> {
-  await rm(journalPath(credentialsPath, profile), { force: true });
-  // Leave ~/.aws as it was: the folder goes too once no rotation is pending (another profile's journal keeps it).
-  await rmdir(journalDir(credentialsPath)).catch(() => undefined);
+  await removeRecord(journalPath(credentialsPath, profile));
 }
 
 /** Every unfinished rotation recorded next to this credentials file. */
 export async function readJournals(credentialsPath: string): Promise<RotationJournal[]> {
   const dir = journalDir(credentialsPath);
-  let names: string[];
-  try {
-    names = await readdir(dir);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw error;
-  }
   const journals: RotationJournal[] = [];
-  for (const name of names.filter((n) => n.endsWith('.journal.json'))) {
-    const path = join(dir, name);
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(await readFile(path, 'utf8'));
-    } catch (error) {
-      // Removed since the listing: that rotation has just finished (rotations can run side by side).
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') continue;
-      throw new CredentialsFileError('JOURNAL_UNREADABLE', `The recovery journal ${path} cannot be read: ${(error as Error).message}.`, {
-        hint: 'It may hold the secret of a new key: keep a copy, check the keys with aws-rekey keys, then remove the file.',
-        cause: error,
-      });
-    }
+  for (const name of await listRecordNames(dir, '.journal.json')) {
+    const parsed = await readJsonRecord(join(dir, name), journalUnreadable);
     if (isJournal(parsed)) journals.push(parsed);
   }
   return journals;
@@ -100,6 +81,13 @@ export function findJournal(journals: RotationJournal[], profiles: string[], key
       keyIds.includes(j.oldKeyId) ||
       (j.newKey !== undefined && keyIds.includes(j.newKey.accessKeyId)),
   );
+}
+
+export function journalUnreadable(path: string, error: unknown): CredentialsFileError {
+  return new CredentialsFileError('JOURNAL_UNREADABLE', `The recovery journal ${path} cannot be read: ${(error as Error).message}.`, {
+    hint: 'It may hold the secret of a new key: keep a copy, check the keys with aws-rekey keys, then remove the file.',
+    cause: error,
+  });
 }
 
 function isJournal(value: unknown): value is RotationJournal {

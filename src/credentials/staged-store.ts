@@ -1,7 +1,7 @@
-import { readdir, readFile, rm, rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CredentialsFileError } from '../errors.js';
 import { journalDir } from './journal.js';
+import { listRecordNames, readJsonRecord, removeRecord } from './records.js';
 import { writeSecretFile } from './store.js';
 
 /**
@@ -61,8 +61,7 @@ export async function writeStaged(credentialsPath: string, record: StagedRotatio
 }
 
 export async function removeStaged(credentialsPath: string, id: string): Promise<void> {
-  await rm(stagedPath(credentialsPath, id), { force: true });
-  await rmdir(journalDir(credentialsPath)).catch(() => undefined);
+  await removeRecord(stagedPath(credentialsPath, id));
 }
 
 export async function readStaged(credentialsPath: string, id: string): Promise<StagedRotation | undefined> {
@@ -72,15 +71,8 @@ export async function readStaged(credentialsPath: string, id: string): Promise<S
 /** Every staged rotation recorded beside this credentials file, oldest first. */
 export async function listStaged(credentialsPath: string): Promise<StagedRotation[]> {
   const dir = journalDir(credentialsPath);
-  let names: string[];
-  try {
-    names = await readdir(dir);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw error;
-  }
   const records: StagedRotation[] = [];
-  for (const name of names.filter((n) => n.endsWith(SUFFIX)).sort()) {
+  for (const name of (await listRecordNames(dir, SUFFIX)).sort()) {
     const record = await parseStaged(join(dir, name));
     if (record) records.push(record);
   }
@@ -96,19 +88,8 @@ export function findStagedForProfile(records: StagedRotation[], profile: string,
 }
 
 async function parseStaged(path: string): Promise<StagedRotation | undefined> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw unreadable(path, error);
-  }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch (error) {
-    throw unreadable(path, error);
-  }
+  const parsed = await readJsonRecord(path, unreadable);
+  if (parsed === undefined) return undefined;
   if (!isStaged(parsed)) throw unreadable(path, new Error('it is not a staged rotation record'));
   return parsed;
 }

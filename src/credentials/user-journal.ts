@@ -1,8 +1,7 @@
-import { readdir, readFile, rm, rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { RetireAction } from '../core/plan.js';
-import { CredentialsFileError } from '../errors.js';
-import { journalDir, type JournalPhase } from './journal.js';
+import { journalDir, journalUnreadable, type JournalPhase } from './journal.js';
+import { listRecordNames, readJsonRecord, removeRecord } from './records.js';
 import type { Destination } from './staged-store.js';
 import { writeSecretFile } from './store.js';
 
@@ -44,52 +43,26 @@ export async function writeUserJournal(journal: UserJournal): Promise<void> {
 }
 
 export async function removeUserJournal(credentialsPath: string, userName: string): Promise<void> {
-  await rm(userJournalPath(credentialsPath, userName), { force: true });
-  await rmdir(journalDir(credentialsPath)).catch(() => undefined);
+  await removeRecord(userJournalPath(credentialsPath, userName));
 }
 
 export async function readUserJournal(credentialsPath: string, userName: string): Promise<UserJournal | undefined> {
   const path = userJournalPath(credentialsPath, userName);
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw unreadable(path, error);
-  }
-  let parsed: Partial<UserJournal> | null;
-  try {
-    parsed = JSON.parse(text) as Partial<UserJournal> | null;
-  } catch (error) {
-    throw unreadable(path, error);
-  }
+  const parsed = (await readJsonRecord(path, journalUnreadable)) as Partial<UserJournal> | null | undefined;
+  if (parsed === undefined) return undefined;
   if (!parsed || parsed.version !== 1 || parsed.kind !== 'user' || typeof parsed.oldKeyId !== 'string' || typeof parsed.destination !== 'object') {
-    throw unreadable(path, new Error('it is not an aws-rekey journal'));
+    throw journalUnreadable(path, new Error('it is not an aws-rekey journal'));
   }
   return parsed as UserJournal;
 }
 
 /** Every unfinished `--user` rotation recorded beside this credentials file. */
 export async function listUserJournals(credentialsPath: string): Promise<UserJournal[]> {
-  let names: string[];
-  try {
-    names = await readdir(journalDir(credentialsPath));
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw error;
-  }
   const journals: UserJournal[] = [];
-  for (const name of names.filter((n) => n.endsWith(SUFFIX)).sort()) {
+  for (const name of (await listRecordNames(journalDir(credentialsPath), SUFFIX)).sort()) {
     const userName = decodeURIComponent(name.slice(0, -SUFFIX.length)).replace(/^user-/, '');
     const journal = await readUserJournal(credentialsPath, userName);
     if (journal) journals.push(journal);
   }
   return journals;
-}
-
-function unreadable(path: string, error: unknown): CredentialsFileError {
-  return new CredentialsFileError('JOURNAL_UNREADABLE', `The recovery journal ${path} cannot be read: ${(error as Error).message}.`, {
-    hint: 'It may hold the secret of a new key: keep a copy, check the keys with aws-rekey keys, then remove the file.',
-    cause: error,
-  });
 }
