@@ -9,12 +9,13 @@ import { planRotation, type RetireAction } from './core/plan.js';
 import type { AccessKeyInfo } from './core/types.js';
 import { confirmAction } from './confirm.js';
 import { findProfilesWithKey } from './credentials/ini.js';
-import { readStaged, stagedId, writeStaged, type Destination, type StagedRotation } from './credentials/staged-store.js';
+import { readStaged, stagedId, type Destination } from './credentials/staged-store.js';
 import { readCredentialsFile, withFileLock } from './credentials/store.js';
 import { readUserJournal, removeUserJournal, writeUserJournal, type UserJournal } from './credentials/user-journal.js';
 import { prepareDestination, undoDestination, writeDestination, type DestinationContext } from './destination.js';
 import { AwsError, RekeyError, RotationIncompleteError, UsageError } from './errors.js';
 import { noPrompter, silentReporter, type Prompter, type Reporter, type StepRecord } from './ports.js';
+import { recordStagedUser } from './staged-record.js';
 import { abortableTiming, createKeyOnce, deleteOrphans, InterruptedError, StepLog, type StepRuntime } from './steps.js';
 import { DEFAULT_VERIFY_OPTIONS, verifyNewKey, type Timing, type VerifyOptions } from './verify.js';
 
@@ -352,32 +353,6 @@ async function rollBackUser(iam: IamApi, journal: UserJournal, cause: unknown, u
     hint: cause instanceof RekeyError && cause.hint ? `The old key is still active. ${cause.hint}` : 'The old key is still active. Run aws-rekey again later.',
     cause,
   });
-}
-
-async function recordStagedUser(journal: UserJournal, rt: Runtime): Promise<StagedRotation> {
-  const newKey = journal.newKey as NonNullable<UserJournal['newKey']>;
-  const now = new Date(rt.timing.now()).toISOString();
-  const record: StagedRotation = {
-    version: 1,
-    id: stagedId('user', journal.userName),
-    mode: 'user',
-    userName: journal.userName,
-    userArn: journal.userArn,
-    oldKeyId: journal.oldKeyId,
-    ...(journal.oldSecretAccessKey ? { oldSecretAccessKey: journal.oldSecretAccessKey } : {}),
-    newKeyId: newKey.accessKeyId,
-    newKeyCreatedAt: newKey.createDate ?? journal.startedAt,
-    destination: journal.destination,
-    stage: 'created',
-    recordedAt: now,
-    updatedAt: now,
-  };
-  await rt.steps.run(
-    'record',
-    () => writeStaged(journal.credentialsPath, record),
-    () => `staged: ${maskKeyId(newKey.accessKeyId)} is delivered, ${maskKeyId(journal.oldKeyId)} stays active until --stage retire`,
-  );
-  return record;
 }
 
 /** What finishing an interrupted admin rotation will do, from its journal. */

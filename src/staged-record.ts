@@ -1,6 +1,7 @@
 import { maskKeyId } from './core/mask.js';
 import { removeJournal, type RotationJournal } from './credentials/journal.js';
 import { stagedId, writeStaged, type StagedRotation } from './credentials/staged-store.js';
+import type { UserJournal } from './credentials/user-journal.js';
 import { RekeyError } from './errors.js';
 import type { StepRuntime } from './steps.js';
 
@@ -12,19 +13,56 @@ import type { StepRuntime } from './steps.js';
 export async function recordStagedCreate(journal: RotationJournal, newKeyCreatedAt: Date | undefined, rt: StepRuntime): Promise<StagedRotation> {
   const newKey = journal.newKey;
   if (!newKey) throw new RekeyError('JOURNAL_INVALID', 'The journal has no new key to record.');
+  const record = await recordCreated(
+    journal,
+    {
+      id: stagedId('profile', journal.profile),
+      mode: 'profile',
+      profile: journal.profile,
+      newKeyId: newKey.accessKeyId,
+      newKeyCreatedAt: (newKeyCreatedAt ?? new Date(journal.startedAt)).toISOString(),
+      destination: { kind: 'profiles', credentialsPath: journal.credentialsPath, profiles: journal.profiles },
+    },
+    'is in use',
+    rt,
+  );
+  await removeJournal(journal.credentialsPath, journal.profile);
+  return record;
+}
+
+/** The end of `rotate --user NAME --stage create`: the new key is delivered and works, the old key stays active. */
+export async function recordStagedUser(journal: UserJournal, rt: StepRuntime): Promise<StagedRotation> {
+  const newKey = journal.newKey as NonNullable<UserJournal['newKey']>;
+  return recordCreated(
+    journal,
+    {
+      id: stagedId('user', journal.userName),
+      mode: 'user',
+      newKeyId: newKey.accessKeyId,
+      newKeyCreatedAt: newKey.createDate ?? journal.startedAt,
+      destination: journal.destination,
+    },
+    'is delivered',
+    rt,
+  );
+}
+
+type CreatedTarget = Pick<StagedRotation, 'id' | 'mode' | 'profile' | 'newKeyId' | 'newKeyCreatedAt' | 'destination'>;
+
+async function recordCreated(journal: RotationJournal | UserJournal, target: CreatedTarget, newKeyState: string, rt: StepRuntime): Promise<StagedRotation> {
   const now = new Date(rt.timing.now()).toISOString();
   const record: StagedRotation = {
     version: 1,
-    id: stagedId('profile', journal.profile),
-    mode: 'profile',
-    profile: journal.profile,
+    id: target.id,
+    mode: target.mode,
+    ...(target.profile !== undefined ? { profile: target.profile } : {}),
     userName: journal.userName,
     userArn: journal.userArn,
     oldKeyId: journal.oldKeyId,
     ...(journal.oldSecretAccessKey ? { oldSecretAccessKey: journal.oldSecretAccessKey } : {}),
-    newKeyId: newKey.accessKeyId,
-    newKeyCreatedAt: (newKeyCreatedAt ?? new Date(journal.startedAt)).toISOString(),
-    destination: { kind: 'profiles', credentialsPath: journal.credentialsPath, profiles: journal.profiles },
+    newKeyId: target.newKeyId,
+    newKeyCreatedAt: target.newKeyCreatedAt,
+    destination: target.destination,
     stage: 'created',
     recordedAt: now,
     updatedAt: now,
@@ -32,8 +70,7 @@ export async function recordStagedCreate(journal: RotationJournal, newKeyCreated
   await rt.steps.run(
     'record',
     () => writeStaged(journal.credentialsPath, record),
-    () => `staged: ${maskKeyId(newKey.accessKeyId)} is in use, ${maskKeyId(journal.oldKeyId)} stays active until --stage retire`,
+    () => `staged: ${maskKeyId(target.newKeyId)} ${newKeyState}, ${maskKeyId(journal.oldKeyId)} stays active until --stage retire`,
   );
-  await removeJournal(journal.credentialsPath, journal.profile);
   return record;
 }
