@@ -16,7 +16,7 @@ import { prepareDestination, undoDestination, writeDestination, type Destination
 import { AwsError, RekeyError, RotationIncompleteError, UsageError } from './errors.js';
 import { noPrompter, silentReporter, type Prompter, type Reporter, type StepRecord } from './ports.js';
 import { recordStagedUser } from './staged-record.js';
-import { abortableTiming, createKeyOnce, deleteOrphans, InterruptedError, StepLog, type StepRuntime } from './steps.js';
+import { abortableTiming, createKeyOnce, deleteOrphans, deleteOtherKey, InterruptedError, StepLog, type StepRuntime } from './steps.js';
 import { DEFAULT_VERIFY_OPTIONS, verifyNewKey, type Timing, type VerifyOptions } from './verify.js';
 
 export interface RotateUserOptions {
@@ -188,12 +188,7 @@ async function rotateWithAdmin(ctx: AdminContext, options: RotateUserOptions, ve
     }
     await refuseIfStaged(ctx, userName);
 
-    let deletedOtherKeyId: string | undefined;
-    if (plan.otherKey) {
-      const other = plan.otherKey;
-      await rt.steps.run('delete-other', () => iam.deleteAccessKey(userName, other.accessKeyId), () => `deleted ${other.status.toLowerCase()} key ${maskKeyId(other.accessKeyId)}`);
-      deletedOtherKeyId = other.accessKeyId;
-    }
+    const deletedOtherKeyId = await deleteOtherKey(iam, userName, plan.otherKey, rt);
     checkpoint(rt);
 
     const now = new Date(rt.timing.now()).toISOString();

@@ -17,6 +17,7 @@ import {
   abortableTiming,
   checkpoint,
   createKeyOnce,
+  deleteOtherKey,
   InterruptedError,
   retirePhase,
   rollBack,
@@ -202,12 +203,7 @@ async function rotateWithContext(
       });
     }
 
-    let deletedOtherKeyId: string | undefined;
-    if (plan.otherKey) {
-      const other = plan.otherKey;
-      await rt.steps.run('delete-other', () => iam.deleteAccessKey(session.userName, other.accessKeyId), () => `deleted ${other.status.toLowerCase()} key ${maskKeyId(other.accessKeyId)}`);
-      deletedOtherKeyId = other.accessKeyId;
-    }
+    const deletedOtherKeyId = await deleteOtherKey(iam, session.userName, plan.otherKey, rt);
     checkpoint(rt);
 
     const now = new Date(rt.timing.now()).toISOString();

@@ -3,7 +3,7 @@ import { isLostResponse, isServerFault, isThrottlingError } from './aws/errors.j
 import type { AwsGateway, IamApi, NewAccessKey } from './aws/gateway.js';
 import { maskKeyId } from './core/mask.js';
 import type { RetireAction } from './core/plan.js';
-import type { StaticCredentials } from './core/types.js';
+import type { AccessKeyInfo, StaticCredentials } from './core/types.js';
 import { replaceAccessKey, serializeIni } from './credentials/ini.js';
 import { removeJournal, writeJournal, type JournalPhase, type RotationJournal } from './credentials/journal.js';
 import { readCredentialsFile, writeCredentialsFileAtomic } from './credentials/store.js';
@@ -50,6 +50,13 @@ export function advance(journal: RotationJournal, phase: JournalPhase, timing: T
   journal.updatedAt = new Date(timing.now()).toISOString();
   if (newKey) journal.newKey = newKey;
   return journal;
+}
+
+/** Makes room for the new key, as planned, by deleting the user's other key; returns its id. */
+export async function deleteOtherKey(iam: IamApi, userName: string, other: AccessKeyInfo | undefined, rt: Pick<StepRuntime, 'steps'>): Promise<string | undefined> {
+  if (!other) return undefined;
+  await rt.steps.run('delete-other', () => iam.deleteAccessKey(userName, other.accessKeyId), () => `deleted ${other.status.toLowerCase()} key ${maskKeyId(other.accessKeyId)}`);
+  return other.accessKeyId;
 }
 
 /** How often CreateAccessKey is tried while IAM throttles it: a throttled call created nothing. */
