@@ -1,5 +1,5 @@
 import http from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import { forward, listenOnLoopback, readBody } from './http.js';
 
 /**
  * A test-only HTTP proxy between aws-rekey and moto that adds what moto never does: errors, throttling,
@@ -82,7 +82,6 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
   const responseHooks = new Map<string, Array<(status: number) => void | Promise<void>>>();
   const keyBirth = new Map<string, number>();
   const log: RequestLogEntry[] = [];
-  const sockets = new Set<Socket>();
   const stalled = new Set<http.ServerResponse>();
 
   const handle = async (req: http.IncomingMessage, res: http.ServerResponse) => {
@@ -163,15 +162,10 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
       else res.writeHead(502, { 'content-type': 'text/plain' }).end(`fault proxy: ${error instanceof Error ? error.message : String(error)}`);
     });
   });
-  server.on('connection', (socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
+  const listening = await listenOnLoopback(server);
 
   return {
-    endpoint: `http://127.0.0.1:${port}`,
+    endpoint: listening.endpoint,
     log,
     setRules: (next) => {
       rules = next.map((r) => ({ ...r, seen: 0, applied: 0 }));
@@ -190,35 +184,7 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
     },
     stop: async () => {
       for (const res of stalled) res.destroy();
-      for (const socket of sockets) socket.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await listening.close();
     },
   };
-}
-
-function readBody(req: http.IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
-}
-
-function forward(upstream: URL, req: http.IncomingMessage, body: Buffer): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer }> {
-  return new Promise((resolve, reject) => {
-    const headers = { ...req.headers, host: upstream.host, 'content-length': String(body.length) };
-    delete headers['transfer-encoding'];
-    const out = http.request(
-      { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 502, headers: res.headers, body: Buffer.concat(chunks) }));
-        res.on('error', reject);
-      },
-    );
-    out.on('error', reject);
-    out.end(body);
-  });
 }
