@@ -1,27 +1,12 @@
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { mkdir, readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, describe, expect, inject, it } from 'vitest';
-import { makeHome, runCli, type CliRun, type TempHome } from '../support/cli.js';
-import { startFaultProxy, type FaultProxy } from '../support/fault-proxy.js';
+import { describe, expect, inject, it } from 'vitest';
+import { runCli, startCli, type TempHome } from '../support/cli.js';
 import { createAccessKey, createUserWithKey, listKeys, setKeyStatus, stsClient, uniqueName, type SeededUser } from '../support/iam.js';
-import { startCli } from '../support/spawn.js';
+import { FAST, succeed, tempFaultProxy, tempHome } from '../support/integration.js';
 
 const endpoint = inject('motoEndpoint');
-const FAST = ['--verify-successes', '1'];
-
-/** Runs the CLI and expects success, showing its stderr when it fails. */
-async function succeed(args: string[], env: NodeJS.ProcessEnv): Promise<CliRun> {
-  const run = await runCli(args, env);
-  expect(run.code, run.stderr).toBe(0);
-  return run;
-}
-const homes: TempHome[] = [];
-const proxies: FaultProxy[] = [];
-afterEach(async () => {
-  await Promise.all(proxies.splice(0).map((p) => p.stop()));
-  await Promise.all(homes.splice(0).map((h) => h.cleanup()));
-});
 
 interface Setup {
   admin: SeededUser;
@@ -33,11 +18,10 @@ interface Setup {
 async function setup(options: { endpoint?: string; extra?: string } = {}): Promise<Setup> {
   const admin = await createUserWithKey(endpoint, uniqueName('admin'));
   const target = await createUserWithKey(endpoint, uniqueName('bob'), { path: '/apps/' });
-  const home = await makeHome({
+  const home = await tempHome({
     endpoint: options.endpoint ?? endpoint,
     credentials: `# admin keys\n[admin]\naws_access_key_id = ${admin.accessKeyId}\naws_secret_access_key = ${admin.secretAccessKey}\n${options.extra ?? ''}`,
   });
-  homes.push(home);
   return { admin, target, home };
 }
 
@@ -232,8 +216,7 @@ describe('rotate --user (admin) against moto', () => {
   });
 
   it('a new key that never works is rolled back: the --out file is removed, the key deleted, the old key stays active', async () => {
-    const proxy = await startFaultProxy(endpoint);
-    proxies.push(proxy);
+    const proxy = await tempFaultProxy(endpoint);
     proxy.setNewKeyDelay(60_000);
     const { target, home } = await setup({ endpoint: proxy.endpoint });
     const out = join(home.home, 'bob.json');
@@ -247,8 +230,7 @@ describe('rotate --user (admin) against moto', () => {
   });
 
   it('killed while CreateAccessKey is in flight: the next run deletes the key whose secret never arrived', async () => {
-    const proxy = await startFaultProxy(endpoint);
-    proxies.push(proxy);
+    const proxy = await tempFaultProxy(endpoint);
     const { target, home } = await setup({ endpoint: proxy.endpoint });
     const out = join(home.home, 'bob.json');
     const args = ['rotate', '--user', target.userName, '--profile', 'admin', '--out', out, '-y', ...FAST];

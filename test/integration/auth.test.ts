@@ -1,10 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import { CreateRoleCommand } from '@aws-sdk/client-iam';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 import { awsCli } from '../support/aws-cli.js';
-import { credentialsFile, makeHome, runCli, type TempHome } from '../support/cli.js';
-import { startFaultProxy, type FaultProxy, type RequestLogEntry } from '../support/fault-proxy.js';
+import { credentialsFile, runCli, type TempHome } from '../support/cli.js';
+import type { RequestLogEntry } from '../support/fault-proxy.js';
 import { createUserWithKey, createVirtualMfa, iamClient, listKeys, uniqueName, type KeyInfo, type MotoTarget, type SeededUser } from '../support/iam.js';
+import { FAST, sharedFaultProxy, tempHome } from '../support/integration.js';
 
 /*
  * Whose credentials make the IAM calls (--auth-profile: a static key or an assumed role; an MFA session), and
@@ -14,31 +15,9 @@ import { createUserWithKey, createVirtualMfa, iamClient, listKeys, uniqueName, t
 
 const endpoint = inject('motoEndpoint');
 const motoProxy = inject('motoProxy');
-const FAST = ['--verify-successes', '1'];
 const IAM_ACTIONS = new Set(['ListAccessKeys', 'GetAccessKeyLastUsed', 'CreateAccessKey', 'UpdateAccessKey', 'DeleteAccessKey', 'ListMFADevices']);
 
-let proxy: FaultProxy;
-const homes: TempHome[] = [];
-
-beforeAll(async () => {
-  proxy = await startFaultProxy(endpoint);
-});
-afterAll(async () => {
-  await proxy.stop();
-});
-beforeEach(() => {
-  proxy.setRules([]);
-  proxy.log.splice(0);
-});
-afterEach(async () => {
-  await Promise.all(homes.splice(0).map((h) => h.cleanup()));
-});
-
-async function home(options: { credentials: string; config?: string; endpoint?: string; env?: NodeJS.ProcessEnv }): Promise<TempHome> {
-  const h = await makeHome(options);
-  homes.push(h);
-  return h;
-}
+const proxy = sharedFaultProxy(endpoint);
 
 function iamCalls(): RequestLogEntry[] {
   return proxy.log.filter((e) => IAM_ACTIONS.has(e.action));
@@ -62,7 +41,7 @@ describe('--auth-profile', () => {
   it("a static admin profile makes the IAM calls; the work user's key rotates, the admin key is untouched", async () => {
     const work = await createUserWithKey(endpoint, uniqueName('work'));
     const admin = await createUserWithKey(endpoint, uniqueName('admin'));
-    const h = await home({
+    const h = await tempHome({
       endpoint: proxy.endpoint,
       credentials: credentialsFile({
         work: { accessKeyId: work.accessKeyId, secretAccessKey: work.secretAccessKey },
@@ -105,7 +84,7 @@ describe('--auth-profile', () => {
     );
     const roleArn = role.Role?.Arn ?? '';
     expect(roleArn).toContain(`role/${roleName}`);
-    const h = await home({
+    const h = await tempHome({
       endpoint: proxy.endpoint,
       credentials: credentialsFile({
         work: { accessKeyId: work.accessKeyId, secretAccessKey: work.secretAccessKey },
@@ -135,7 +114,7 @@ describe('--auth-profile', () => {
       const work = await createUserWithKey(endpoint, uniqueName('work'));
       const admin = await createUserWithKey(endpoint, uniqueName('admin'));
       const roleArn = `arn:aws:iam::123456789012:role/${uniqueName('rotator')}`;
-      const h = await home({
+      const h = await tempHome({
         endpoint: proxy.endpoint,
         credentials: credentialsFile({
           work: { accessKeyId: work.accessKeyId, secretAccessKey: work.secretAccessKey },
@@ -185,7 +164,7 @@ describe('--auth-profile', () => {
 
   it('an --auth-profile that exists nowhere: exit 2, nothing changed', async () => {
     const work = await createUserWithKey(endpoint, uniqueName('work'));
-    const h = await home({ endpoint: proxy.endpoint, credentials: credentialsFile({ work: { accessKeyId: work.accessKeyId, secretAccessKey: work.secretAccessKey } }) });
+    const h = await tempHome({ endpoint: proxy.endpoint, credentials: credentialsFile({ work: { accessKeyId: work.accessKeyId, secretAccessKey: work.secretAccessKey } }) });
     const before = await h.readCredentials();
     const run = await runCli(['--profile', 'work', '--auth-profile', 'nope', '-y', ...FAST], h.env);
     expect(run.code).toBe(2);
@@ -201,7 +180,7 @@ describe('--mfa', () => {
   async function mfaScene() {
     const user = await createUserWithKey(endpoint, uniqueName('mfa'));
     const serial = await createVirtualMfa(endpoint, user.userName);
-    const h = await home({ endpoint: proxy.endpoint, credentials: credentialsFile({ work: { accessKeyId: user.accessKeyId, secretAccessKey: user.secretAccessKey } }) });
+    const h = await tempHome({ endpoint: proxy.endpoint, credentials: credentialsFile({ work: { accessKeyId: user.accessKeyId, secretAccessKey: user.secretAccessKey } }) });
     return { user, serial, h };
   }
 
@@ -261,7 +240,7 @@ describe('--mfa', () => {
 describe('interop with the AWS CLI', () => {
   it('after a rotation, `aws sts get-caller-identity --profile work` reads the new key from the file we wrote', async () => {
     const user = await createUserWithKey(endpoint, uniqueName('cli'));
-    const h = await home({
+    const h = await tempHome({
       endpoint,
       credentials: `# written by hand\n${credentialsFile({ work: { accessKeyId: user.accessKeyId, secretAccessKey: user.secretAccessKey, extra: 'output = json\n' } })}`,
     });
@@ -287,7 +266,7 @@ describe('interop with the AWS CLI', () => {
 describe('proxies', () => {
   it('rotates through an HTTPS proxy (moto proxy mode, AWS_CA_BUNDLE = its CA), with no endpoint override', async () => {
     const user = await createUserWithKey(motoProxy, uniqueName('proxied'));
-    const h = await home({
+    const h = await tempHome({
       credentials: credentialsFile({ work: { accessKeyId: user.accessKeyId, secretAccessKey: user.secretAccessKey } }),
       env: { HTTPS_PROXY: motoProxy.proxyUrl, AWS_CA_BUNDLE: motoProxy.caBundle },
     });
@@ -301,7 +280,7 @@ describe('proxies', () => {
 
   it("through the HTTPS proxy without its CA in AWS_CA_BUNDLE: a TLS error that says to set it, nothing changed", async () => {
     const user = await createUserWithKey(motoProxy, uniqueName('untrusted'));
-    const h = await home({
+    const h = await tempHome({
       credentials: credentialsFile({ work: { accessKeyId: user.accessKeyId, secretAccessKey: user.secretAccessKey } }),
       // A bundle of real CAs, none of which signed the proxy's certificates.
       env: { HTTPS_PROXY: motoProxy.proxyUrl, AWS_CA_BUNDLE: '/etc/ssl/certs/ca-certificates.crt' },
@@ -322,7 +301,7 @@ describe('proxies', () => {
 
     it('without NO_PROXY the (dead) proxy is used: a network error, nothing changed', async () => {
       const user = await createUserWithKey(endpoint, uniqueName('noproxy'));
-      const h = await home({ endpoint, credentials: credentialsFile({ work: { accessKeyId: user.accessKeyId, secretAccessKey: user.secretAccessKey } }), env: deadProxy });
+      const h = await tempHome({ endpoint, credentials: credentialsFile({ work: { accessKeyId: user.accessKeyId, secretAccessKey: user.secretAccessKey } }), env: deadProxy });
       const before = await h.readCredentials();
       const run = await runCli(['--profile', 'work', '-y', ...FAST], h.env);
       expect(run.code, run.stderr).toBe(1);
@@ -337,7 +316,7 @@ describe('proxies', () => {
       ['no_proxy', 'example.com,127.0.0.1'],
     ])('%s=%s covering the endpoint host: the proxy is bypassed and the rotation succeeds', async (name, value) => {
       const user = await createUserWithKey(endpoint, uniqueName('noproxy'));
-      const h = await home({
+      const h = await tempHome({
         endpoint,
         credentials: credentialsFile({ work: { accessKeyId: user.accessKeyId, secretAccessKey: user.secretAccessKey } }),
         env: { ...deadProxy, [name]: value },

@@ -2,10 +2,11 @@ import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmod, chown, readdir, readFile, lstat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
-import { credentialsFile, makeHome, runCli, type CliRun, type RunCliOptions, type TempHome } from '../support/cli.js';
-import { startFaultProxy, type FaultProxy, type FaultRule } from '../support/fault-proxy.js';
+import { afterEach, describe, expect, inject, it } from 'vitest';
+import { credentialsFile, runCli, type CliRun, type RunCliOptions, type TempHome } from '../support/cli.js';
+import type { FaultRule } from '../support/fault-proxy.js';
 import { createUserWithKey, listKeys, setKeyStatus, uniqueName, type KeyInfo, type SeededUser } from '../support/iam.js';
+import { FAST, sharedFaultProxy, tempHome } from '../support/integration.js';
 
 /*
  * Every bad input ends in a clear error (the message names the problem, a `hint:` says the fix), the right
@@ -15,27 +16,15 @@ import { createUserWithKey, listKeys, setKeyStatus, uniqueName, type KeyInfo, ty
  */
 
 const endpoint = inject('motoEndpoint');
-const FAST = ['--verify-successes', '1'];
 const NOBODY = 65534;
 const MUTATING = new Set(['CreateAccessKey', 'UpdateAccessKey', 'DeleteAccessKey']);
 
-let proxy: FaultProxy;
-const homes: TempHome[] = [];
+const proxy = sharedFaultProxy(endpoint);
 const immutable: string[] = [];
 
-beforeAll(async () => {
-  proxy = await startFaultProxy(endpoint);
-});
-afterAll(async () => {
-  await proxy.stop();
-});
-beforeEach(() => {
-  proxy.setRules([]);
-  proxy.log.splice(0);
-});
-afterEach(async () => {
+// Before the homes are removed (when the test finishes): an immutable file cannot be.
+afterEach(() => {
   for (const path of immutable.splice(0)) execFileSync('chattr', ['-i', path]);
-  await Promise.all(homes.splice(0).map((h) => h.cleanup()));
 });
 
 interface Scene {
@@ -55,8 +44,7 @@ async function scene(options: { user?: SeededUser; credentials?: (user: SeededUs
       work: { accessKeyId: user.accessKeyId, secretAccessKey: user.secretAccessKey },
       personal: { accessKeyId: fakeKeyId('AKIA'), secretAccessKey: 'personal-secret-not-used-here' },
     });
-  const home = await makeHome({ endpoint: proxy.endpoint, credentials: body, ...(options.config ? { config: options.config } : {}), env: options.env });
-  homes.push(home);
+  const home = await tempHome({ endpoint: proxy.endpoint, credentials: body, ...(options.config ? { config: options.config } : {}), env: options.env });
   return { user, home, before: await snapshot(join(home.home, '.aws')), keysBefore: await listKeys(endpoint, user.userName) };
 }
 

@@ -1,10 +1,10 @@
 import { mkdir, stat, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, inject, it, type TestContext } from 'vitest';
-import { makeHome, type TempHome } from '../support/cli.js';
+import { makeHome, startCli, type CliExit, type StartedCli, type TempHome } from '../support/cli.js';
 import { startFaultProxy, type Fault, type FaultProxy, type FaultRule, type RequestLogEntry } from '../support/fault-proxy.js';
 import { createUserWithKey, listKeys, uniqueName, type SeededUser } from '../support/iam.js';
-import { assertInvariants, readLocalState, setImmutable, startCli, waitFor, type CliExit, type RotationSubject, type StartedCli } from '../support/invariants.js';
+import { assertInvariants, readLocalState, setImmutable, waitFor, type RotationSubject } from '../support/invariants.js';
 
 /**
  * Crash safety, proven by injecting faults between aws-rekey and a real IAM (moto): for each step of the

@@ -1,18 +1,11 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, describe, expect, inject, it } from 'vitest';
-import { makeHome, runCli, type TempHome } from '../support/cli.js';
-import { startFaultProxy, type FaultProxy } from '../support/fault-proxy.js';
+import { describe, expect, inject, it } from 'vitest';
+import { runCli } from '../support/cli.js';
 import { createAccessKey, createUserWithKey, listKeys, uniqueName, type SeededUser } from '../support/iam.js';
+import { FAST, tempFaultProxy, tempHome } from '../support/integration.js';
 
 const endpoint = inject('motoEndpoint');
-const FAST = ['--verify-successes', '1'];
-const homes: TempHome[] = [];
-const proxies: FaultProxy[] = [];
-afterEach(async () => {
-  await Promise.all(proxies.splice(0).map((p) => p.stop()));
-  await Promise.all(homes.splice(0).map((h) => h.cleanup()));
-});
 
 const section = (name: string, u: { accessKeyId: string; secretAccessKey: string }, extra = '') =>
   `[${name}]\naws_access_key_id = ${u.accessKeyId}\naws_secret_access_key = ${u.secretAccessKey}\n${extra}`;
@@ -29,8 +22,7 @@ describe('rotate several profiles at once (moto)', () => {
     const alice = await createUserWithKey(endpoint, uniqueName('alice'));
     const bob = await createUserWithKey(endpoint, uniqueName('bob'));
     const body = `# mine\n${section('a', alice, 'region = eu-west-1\n')}\n${section('a-alias', alice)}\n${section('b', bob)}\n[c]\nregion = us-east-1\n`;
-    const home = await makeHome({ endpoint, credentials: body });
-    homes.push(home);
+    const home = await tempHome({ endpoint, credentials: body });
     const run = await runCli(['rotate', '--profile', 'a', '--profile', 'a-alias', '--profile', 'b', '-y', ...FAST], home.env);
     expect(run.stderr).toMatch(/2 of 2 rotation\(s\) done/);
     expect(run.code, run.stderr).toBe(0);
@@ -64,8 +56,7 @@ describe('rotate several profiles at once (moto)', () => {
       section('busy', busy),
       '[session]\naws_access_key_id = ASIAXXXXXXXXXXXXXXXX\naws_secret_access_key = s\naws_session_token = t\n',
     ].join('\n');
-    const home = await makeHome({ endpoint, credentials: body });
-    homes.push(home);
+    const home = await tempHome({ endpoint, credentials: body });
     const run = await runCli(['rotate', '--all', '-y', '--json', ...FAST], home.env);
     expect(run.code, run.stderr).toBe(1);
     const doc = JSON.parse(run.stdout) as ManyDoc;
@@ -89,14 +80,12 @@ describe('rotate several profiles at once (moto)', () => {
   });
 
   it('exit code is the worst: a rotation left incomplete (3) beats a failure (1)', async () => {
-    const proxy = await startFaultProxy(endpoint);
-    proxies.push(proxy);
+    const proxy = await tempFaultProxy(endpoint);
     const good = await createUserWithKey(endpoint, uniqueName('good'));
-    const home = await makeHome({
+    const home = await tempHome({
       endpoint: proxy.endpoint,
       credentials: `${section('good', good)}\n${section('unknown', { accessKeyId: 'AKIAUNKNOWNUNKNOWN00', secretAccessKey: 'nope' })}`,
     });
-    homes.push(home);
     // Retiring the old key is denied: the new key is saved and works, the old one stays active.
     proxy.setRules([{ action: 'UpdateAccessKey', fault: { kind: 'error', status: 403, code: 'AccessDenied' } }]);
     const run = await runCli(['rotate', '--profile', 'good', '--profile', 'unknown', '-y', '--json', ...FAST], home.env);
@@ -115,8 +104,7 @@ describe('rotate several profiles at once (moto)', () => {
     const alice = await createUserWithKey(endpoint, uniqueName('alice'));
     const bob = await createUserWithKey(endpoint, uniqueName('bob'));
     const body = `${section('a', alice)}\n${section('b', bob)}`;
-    const home = await makeHome({ endpoint, credentials: body });
-    homes.push(home);
+    const home = await tempHome({ endpoint, credentials: body });
     const dry = await runCli(['rotate', '--all', '--dry-run'], home.env);
     expect(dry.code, dry.stderr).toBe(0);
     expect(dry.stderr).toContain('[a] Plan for');
@@ -133,8 +121,7 @@ describe('rotate several profiles at once (moto)', () => {
   it('an unfinished rotation of one profile is finished first, on its own; the others rotate', async () => {
     const alice = await createUserWithKey(endpoint, uniqueName('alice'));
     const bob = await createUserWithKey(endpoint, uniqueName('bob'));
-    const home = await makeHome({ endpoint, credentials: `${section('a', alice)}\n${section('b', bob)}` });
-    homes.push(home);
+    const home = await tempHome({ endpoint, credentials: `${section('a', alice)}\n${section('b', bob)}` });
     // What a run killed during CreateAccessKey leaves: a journal in phase 'creating' and a key nobody has the secret of.
     const orphan = await createAccessKey(endpoint, alice.userName);
     const now = new Date().toISOString();
@@ -172,8 +159,7 @@ describe('rotate several profiles at once (moto)', () => {
   });
 
   it('--all with no long-lived key in the file: a usage error', async () => {
-    const home = await makeHome({ endpoint, credentials: '[x]\nregion = eu-west-1\n' });
-    homes.push(home);
+    const home = await tempHome({ endpoint, credentials: '[x]\nregion = eu-west-1\n' });
     const run = await runCli(['rotate', '--all', '-y'], home.env);
     expect(run.code, run.stderr).toBe(2);
     expect(run.stderr).toMatch(/no profile with a long-lived access key/);

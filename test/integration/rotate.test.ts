@@ -1,25 +1,19 @@
 import { readFile, stat } from 'node:fs/promises';
-import { afterEach, describe, expect, inject, it } from 'vitest';
-import { credentialsFile, makeHome, runCli, type TempHome } from '../support/cli.js';
+import { describe, expect, inject, it } from 'vitest';
+import { credentialsFile, runCli } from '../support/cli.js';
 import { createAccessKey, createUserWithKey, listKeys, setKeyStatus, uniqueName } from '../support/iam.js';
+import { FAST, tempHome } from '../support/integration.js';
 
 const endpoint = inject('motoEndpoint');
-const homes: TempHome[] = [];
-afterEach(async () => {
-  await Promise.all(homes.splice(0).map((h) => h.cleanup()));
-});
 
 async function setup(options: { path?: string; extraProfiles?: string; credentials?: (key: { accessKeyId: string; secretAccessKey: string }) => string } = {}) {
   const user = await createUserWithKey(endpoint, uniqueName('rot'), options.path ? { path: options.path } : {});
   const body = options.credentials
     ? options.credentials(user)
     : credentialsFile({ work: { accessKeyId: user.accessKeyId, secretAccessKey: user.secretAccessKey, extra: 'region = eu-west-1\n' } }) + (options.extraProfiles ?? '');
-  const home = await makeHome({ endpoint, credentials: body });
-  homes.push(home);
+  const home = await tempHome({ endpoint, credentials: body });
   return { user, home };
 }
-
-const FAST = ['--verify-successes', '1'];
 
 describe('rotate against a real IAM API (moto)', () => {
   it('rotates a single key: new key in the file, old key inactive, file 0600 with a 0600 backup', async () => {
@@ -153,8 +147,7 @@ describe('rotate against a real IAM API (moto)', () => {
       `aws_access_key_id = ${unrelated.accessKeyId}\r\n`,
       `aws_secret_access_key = ${unrelated.secretAccessKey}\r\n`,
     ].join('');
-    const home = await makeHome({ endpoint, credentials: body });
-    homes.push(home);
+    const home = await tempHome({ endpoint, credentials: body });
     const run = await runCli(['--profile', 'alias', '-y', ...FAST], home.env);
     expect(run.code).toBe(0);
     const after = await home.readCredentials();

@@ -1,33 +1,17 @@
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, describe, expect, inject, it } from 'vitest';
-import { credentialsFile, makeHome, runCli, type CliRun, type TempHome } from '../support/cli.js';
-import { startFaultProxy, type FaultProxy } from '../support/fault-proxy.js';
+import { describe, expect, inject, it } from 'vitest';
+import { credentialsFile, runCli, startCli, type TempHome } from '../support/cli.js';
 import { createUserWithKey, listKeys, stsClient, uniqueName } from '../support/iam.js';
-import { startCli } from '../support/spawn.js';
+import { FAST, succeed, tempFaultProxy, tempHome } from '../support/integration.js';
 
 const endpoint = inject('motoEndpoint');
-const FAST = ['--verify-successes', '1'];
-
-/** Runs the CLI and expects success, showing its stderr when it fails. */
-async function succeed(args: string[], env: NodeJS.ProcessEnv): Promise<CliRun> {
-  const run = await runCli(args, env);
-  expect(run.code, run.stderr).toBe(0);
-  return run;
-}
-const homes: TempHome[] = [];
-const proxies: FaultProxy[] = [];
-afterEach(async () => {
-  await Promise.all(proxies.splice(0).map((p) => p.stop()));
-  await Promise.all(homes.splice(0).map((h) => h.cleanup()));
-});
 
 async function setupProfile(options: { endpoint?: string } = {}) {
   const user = await createUserWithKey(endpoint, uniqueName('app'));
   const body = `# app keys\n${credentialsFile({ app: { accessKeyId: user.accessKeyId, secretAccessKey: user.secretAccessKey, extra: 'region = eu-west-1\n' } })}`;
-  const home = await makeHome({ endpoint: options.endpoint ?? endpoint, credentials: body });
-  homes.push(home);
+  const home = await tempHome({ endpoint: options.endpoint ?? endpoint, credentials: body });
   return { user, home, body };
 }
 
@@ -173,8 +157,7 @@ describe('staged rotation of a profile (moto)', () => {
   });
 
   it('killed during --stage create verification: recovery finishes the stage and keeps the old key active', async () => {
-    const proxy = await startFaultProxy(endpoint);
-    proxies.push(proxy);
+    const proxy = await tempFaultProxy(endpoint);
     const { user, home } = await setupProfile({ endpoint: proxy.endpoint });
     const started = startCli(['rotate', '--profile', 'app', '--stage', 'create', '-y', ...FAST], home.env);
     let calls = 0;
@@ -200,8 +183,7 @@ describe('staged rotation of another user (--user, moto)', () => {
   async function setupUser(options: { endpoint?: string } = {}) {
     const admin = await createUserWithKey(endpoint, uniqueName('admin'));
     const target = await createUserWithKey(endpoint, uniqueName('svc'));
-    const home = await makeHome({ endpoint: options.endpoint ?? endpoint, credentials: credentialsFile({ admin }) });
-    homes.push(home);
+    const home = await tempHome({ endpoint: options.endpoint ?? endpoint, credentials: credentialsFile({ admin }) });
     return { target, home };
   }
 
@@ -225,8 +207,7 @@ describe('staged rotation of another user (--user, moto)', () => {
   });
 
   it('retire shows the service and region of a late use (answer faked by the proxy) and refuses; JSON error for scripts', async () => {
-    const proxy = await startFaultProxy(endpoint);
-    proxies.push(proxy);
+    const proxy = await tempFaultProxy(endpoint);
     const { target, home } = await setupUser({ endpoint: proxy.endpoint });
     await succeed(['rotate', '--user', target.userName, '--profile', 'admin', '--stage', 'create', '--print-secret', '-y', ...FAST], home.env);
     proxy.setRules([{ action: 'GetAccessKeyLastUsed', fault: { kind: 'respond', status: 200, body: lastUsedBody('2099-01-02T03:04:05Z', 's3', 'ap-southeast-2') } }]);

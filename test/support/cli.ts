@@ -1,4 +1,4 @@
-import { spawn, type SpawnOptions } from 'node:child_process';
+import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { mkdtemp, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -35,7 +35,14 @@ export function baseEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   };
 }
 
-export async function makeHome(options: { endpoint?: string; credentials?: string; config?: string; env?: NodeJS.ProcessEnv } = {}): Promise<TempHome> {
+export interface MakeHomeOptions {
+  endpoint?: string;
+  credentials?: string;
+  config?: string;
+  env?: NodeJS.ProcessEnv;
+}
+
+export async function makeHome(options: MakeHomeOptions = {}): Promise<TempHome> {
   const home = await mkdtemp(join(tmpdir(), 'aws-rekey-test-'));
   const awsDir = join(home, '.aws');
   await mkdir(awsDir, { recursive: true, mode: 0o700 });
@@ -64,17 +71,38 @@ export async function makeHome(options: { endpoint?: string; credentials?: strin
 /** Extra spawn options, e.g. `{ uid: 65534, gid: 65534 }` to run the CLI as nobody (tests run as root). */
 export type RunCliOptions = Pick<SpawnOptions, 'uid' | 'gid' | 'cwd'>;
 
-export function runCli(args: string[], env: NodeJS.ProcessEnv, input?: string, options: RunCliOptions = {}): Promise<CliRun> {
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { ...options, env, stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+export async function runCli(args: string[], env: NodeJS.ProcessEnv, input?: string, options: RunCliOptions = {}): Promise<CliRun> {
+  const { code, stdout, stderr } = await startCli(args, env, input, options).done;
+  return { code: code ?? -1, stdout, stderr };
+}
+
+export interface CliExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+  ms: number;
+}
+
+export interface StartedCli {
+  child: ChildProcess;
+  done: Promise<CliExit>;
+}
+
+/** The built CLI as a child the test can signal or kill mid-run (runCli only reports the end). */
+export function startCli(args: string[], env: NodeJS.ProcessEnv, input = '', options: RunCliOptions = {}): StartedCli {
+  const started = Date.now();
+  const child = spawn(process.execPath, [BIN, ...args], { ...options, env, stdio: ['pipe', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  const done = new Promise<CliExit>((resolvePromise, reject) => {
     child.on('error', reject);
-    child.on('close', (code) => resolvePromise({ code: code ?? -1, stdout, stderr }));
-    child.stdin.end(input ?? '');
+    child.on('close', (code, signal) => resolvePromise({ code, signal, stdout, stderr, ms: Date.now() - started }));
   });
+  child.stdin.end(input);
+  return { child, done };
 }
 
 /** A credentials file body with one profile per entry. */

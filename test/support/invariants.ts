@@ -1,10 +1,8 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { execFile } from 'node:child_process';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { expect } from 'vitest';
-import { BIN } from './cli.js';
 import type { RequestLogEntry } from './fault-proxy.js';
 import { listKeys, type KeyInfo } from './iam.js';
 
@@ -187,35 +185,6 @@ export async function assertInvariants(subject: RotationSubject, when: 'after-fa
     expect(outcome).not.toBe('pending');
   }
   return { keys, local, fileKey, outcome };
-}
-
-export interface CliExit {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-  ms: number;
-}
-
-export interface StartedCli {
-  child: ChildProcess;
-  done: Promise<CliExit>;
-}
-
-/** Spawn the built CLI and keep hold of the process, to signal or kill it mid-run. */
-export function startCli(args: string[], env: NodeJS.ProcessEnv): StartedCli {
-  const started = Date.now();
-  const child = spawn(process.execPath, [BIN, ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-  child.stdin?.end('');
-  const done = new Promise<CliExit>((resolve, reject) => {
-    child.on('error', reject);
-    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr, ms: Date.now() - started }));
-  });
-  return { child, done };
 }
 
 /** Poll until `predicate` holds; fail with `what` after `timeoutMs`. */
