@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { chmod, chown, readdir, readFile, lstat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, inject, it } from 'vitest';
-import { credentialsFile, runCli, type CliRun, type RunCliOptions, type TempHome } from '../support/cli.js';
+import { credentialsFile, readableCliCopy, runCli, type CliRun, type RunCliOptions, type TempHome } from '../support/cli.js';
 import type { FaultRule } from '../support/fault-proxy.js';
 import { createUserWithKey, listKeys, setKeyStatus, uniqueName, type KeyInfo, type SeededUser } from '../support/iam.js';
 import { FAST, sharedFaultProxy, tempHome } from '../support/integration.js';
@@ -310,7 +310,7 @@ describe('bad input: a credentials file that cannot be written, found before any
     await chmod(s.home.credentialsPath, 0o400);
     await chownTree(s.home.home, NOBODY, NOBODY);
     s.before = await snapshot(join(s.home.home, '.aws'));
-    const run = await rekey(s, ['--profile', 'work'], {}, { uid: NOBODY, gid: NOBODY });
+    const run = await rekey(s, ['--profile', 'work'], {}, { uid: NOBODY, gid: NOBODY, bin: await readableCliCopy() });
     expectError(run, { exit: 1, code: 'CREDENTIALS_NOT_WRITABLE', message: [s.home.credentialsPath, 'not writable', 'permission denied'], hint: /chmod u\+w/ });
     await expectNothingChanged(s);
     // It got as far as planning (so the check is the pre-flight), and no further.

@@ -1,7 +1,8 @@
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
-import { mkdtemp, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { rmSync } from 'node:fs';
+import { chmod, cp, mkdtemp, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -69,7 +70,35 @@ export async function makeHome(options: MakeHomeOptions = {}): Promise<TempHome>
 }
 
 /** Extra spawn options, e.g. `{ uid: 65534, gid: 65534 }` to run the CLI as nobody (tests run as root). */
-export type RunCliOptions = Pick<SpawnOptions, 'uid' | 'gid' | 'cwd'>;
+export type RunCliOptions = Pick<SpawnOptions, 'uid' | 'gid' | 'cwd'> & {
+  /** Another copy of bin/aws-rekey to run (see readableCliCopy). */
+  bin?: string;
+};
+
+let readableCopy: Promise<string> | undefined;
+
+/**
+ * A copy of the built CLI (bin/, package.json and the self-contained bundle in dist/bundle) that every user
+ * can read, for tests that run it as another user: the checkout itself may sit in a folder only its owner
+ * can enter (a clone into `mktemp -d` is 0700).
+ */
+export function readableCliCopy(): Promise<string> {
+  readableCopy ??= (async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'aws-rekey-cli-'));
+    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+    await cp(join(ROOT, 'bin'), join(dir, 'bin'), { recursive: true });
+    await cp(join(ROOT, 'package.json'), join(dir, 'package.json'));
+    await cp(join(ROOT, 'dist', 'bundle'), join(dir, 'dist', 'bundle'), { recursive: true });
+    const open = async (path: string): Promise<void> => {
+      const info = await stat(path);
+      await chmod(path, info.isDirectory() ? 0o755 : path.includes(`${sep}bin${sep}`) ? 0o755 : 0o644);
+      if (info.isDirectory()) for (const name of await readdir(path)) await open(join(path, name));
+    };
+    await open(dir);
+    return join(dir, 'bin', 'aws-rekey');
+  })();
+  return readableCopy;
+}
 
 export async function runCli(args: string[], env: NodeJS.ProcessEnv, input?: string, options: RunCliOptions = {}): Promise<CliRun> {
   const { code, stdout, stderr } = await startCli(args, env, input, options).done;
@@ -92,7 +121,8 @@ export interface StartedCli {
 /** The built CLI as a child the test can signal or kill mid-run (runCli only reports the end). */
 export function startCli(args: string[], env: NodeJS.ProcessEnv, input = '', options: RunCliOptions = {}): StartedCli {
   const started = Date.now();
-  const child = spawn(process.execPath, [BIN, ...args], { ...options, env, stdio: ['pipe', 'pipe', 'pipe'] });
+  const { bin = BIN, ...spawnOptions } = options;
+  const child = spawn(process.execPath, [bin, ...args], { ...spawnOptions, env, stdio: ['pipe', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
