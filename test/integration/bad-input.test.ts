@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmod, chown, readdir, readFile, lstat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -7,6 +6,7 @@ import { credentialsFile, readableCliCopy, runCli, type CliRun, type RunCliOptio
 import type { FaultRule } from '../support/fault-proxy.js';
 import { createUserWithKey, listKeys, setKeyStatus, uniqueName, type KeyInfo, type SeededUser } from '../support/iam.js';
 import { FAST, sharedFaultProxy, tempHome } from '../support/integration.js';
+import { setImmutable } from '../support/invariants.js';
 
 /*
  * Every bad input ends in a clear error (the message names the problem, a `hint:` says the fix), the right
@@ -23,8 +23,8 @@ const proxy = sharedFaultProxy(endpoint);
 const immutable: string[] = [];
 
 // Before the homes are removed (when the test finishes): an immutable file cannot be.
-afterEach(() => {
-  for (const path of immutable.splice(0)) execFileSync('chattr', ['-i', path]);
+afterEach(async () => {
+  for (const path of immutable.splice(0)) await setImmutable(path, false);
 });
 
 interface Scene {
@@ -308,9 +308,11 @@ describe('bad input: a credentials file that cannot be written, found before any
   it('read-only for its owner (run as nobody, the file 0400)', async () => {
     const s = await scene();
     await chmod(s.home.credentialsPath, 0o400);
-    await chownTree(s.home.home, NOBODY, NOBODY);
+    // Permission bits stop everyone but root: as root, the CLI runs as nobody.
+    const asRoot = process.getuid?.() === 0;
+    if (asRoot) await chownTree(s.home.home, NOBODY, NOBODY);
     s.before = await snapshot(join(s.home.home, '.aws'));
-    const run = await rekey(s, ['--profile', 'work'], {}, { uid: NOBODY, gid: NOBODY, bin: await readableCliCopy() });
+    const run = await rekey(s, ['--profile', 'work'], {}, asRoot ? { uid: NOBODY, gid: NOBODY, bin: await readableCliCopy() } : {});
     expectError(run, { exit: 1, code: 'CREDENTIALS_NOT_WRITABLE', message: [s.home.credentialsPath, 'not writable', 'permission denied'], hint: /chmod u\+w/ });
     await expectNothingChanged(s);
     // It got as far as planning (so the check is the pre-flight), and no further.
@@ -321,10 +323,10 @@ describe('bad input: a credentials file that cannot be written, found before any
   it('a folder nobody may create files in, not even root (chattr +i ~/.aws)', async () => {
     const s = await scene();
     const awsDir = join(s.home.home, '.aws');
-    execFileSync('chattr', ['+i', awsDir]);
+    await setImmutable(awsDir, true);
     immutable.push(awsDir);
     const run = await rekey(s, ['--profile', 'work']);
-    expectError(run, { exit: 1, code: 'CREDENTIALS_NOT_WRITABLE', message: [`Cannot create files in ${awsDir}`, 'operation not permitted'], hint: /writable/ });
+    expectError(run, { exit: 1, code: 'CREDENTIALS_NOT_WRITABLE', message: [`Cannot create files in ${awsDir}`, /operation not permitted|permission denied/], hint: /writable/ });
     await expectNothingChanged(s);
     expect(proxy.log.map((e) => e.action)).toContain('ListAccessKeys');
     expect(await listKeys(endpoint, s.user.userName)).toEqual([expect.objectContaining({ accessKeyId: s.user.accessKeyId, status: 'Active' })]);
@@ -332,7 +334,7 @@ describe('bad input: a credentials file that cannot be written, found before any
 
   it('an immutable credentials file (chattr +i): refused before anything is created', async () => {
     const s = await scene();
-    execFileSync('chattr', ['+i', s.home.credentialsPath]);
+    await setImmutable(s.home.credentialsPath, true);
     immutable.push(s.home.credentialsPath);
     const run = await rekey(s, ['--profile', 'work']);
     expectError(run, { exit: 1, code: 'CREDENTIALS_NOT_WRITABLE', message: [s.home.credentialsPath, 'not writable'], hint: /./ });

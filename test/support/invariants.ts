@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { chmod, readdir, readFile, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { expect } from 'vitest';
@@ -198,7 +198,21 @@ export async function waitFor(predicate: () => boolean, what: string, timeoutMs 
 
 const execFileAsync = promisify(execFile);
 
-/** Make a directory immutable (or not again): unlike chmod, this stops root too (ext4 and most Linux file systems). */
+const isRoot = process.getuid?.() === 0;
+
+/**
+ * Make a file or directory unwritable (or writable again). As root, `chattr +i`: unlike chmod it stops root
+ * too (ext4 and most Linux file systems). As another user, taking away the write bits is enough.
+ */
 export async function setImmutable(path: string, on: boolean): Promise<void> {
-  await execFileAsync('chattr', [on ? '+i' : '-i', path]);
+  if (!isRoot) {
+    const mode = (await stat(path)).mode & 0o7777;
+    await chmod(path, on ? mode & ~0o222 : mode | 0o200);
+    return;
+  }
+  try {
+    await execFileAsync('chattr', [on ? '+i' : '-i', path]);
+  } catch (error) {
+    throw new Error(`These tests make files unwritable for root with 'chattr ${on ? '+i' : '-i'}' (Debian's e2fsprogs), which failed on ${path}: ${(error as Error).message}`);
+  }
 }
