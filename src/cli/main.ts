@@ -39,9 +39,9 @@ function buildProgram(streams: CliStreams, setJson: (json: boolean) => void): Co
   program
     .command('rotate', { isDefault: true })
     .description('rotate the access key of a profile in the shared credentials file (the default command); with --user, another IAM user\'s key')
-    .option('--profile <name>', 'profile whose key is rotated (default: $AWS_PROFILE, else "default"); repeat it to rotate several; with --user, the admin\'s profile', collectProfiles)
+    .option('--profile <name>', 'profile whose key is rotated (default: $AWS_PROFILE or $AWS_DEFAULT_PROFILE, else "default"); repeat it to rotate several; with --user, the admin\'s profile', collectProfiles)
     .option('--all', 'rotate every profile of the credentials file that holds a long-lived key (profiles sharing a key: once)')
-    .option('--auth-profile <name>', "make the IAM/STS calls with this profile's credentials (static, role, SSO, credential_process)")
+    .option('--auth-profile <name>', "make the IAM calls with this profile's credentials (static, role, SSO, credential_process)")
     .option('--user <name>', "admin: rotate this IAM user's key with your own credentials (needs --out, --to-profile or --print-secret)")
     .option('--key <akid>', 'with --user: the key to rotate, when the user has two')
     .option('--out <file>', 'with --user: write the new key to this new file, mode 0600 (credentials format; JSON if it ends in .json)')
@@ -78,15 +78,15 @@ function buildProgram(streams: CliStreams, setJson: (json: boolean) => void): Co
   program
     .command('rollback')
     .description("undo a staged rotation: reactivate the old key; with --delete-new, also delete the new key and put the old one back")
-    .option('--profile <name>', 'the profile of the staged rotation; with --user, the admin\'s profile (default: $AWS_PROFILE, else "default")')
-    .option('--auth-profile <name>', "make the IAM/STS calls with this profile's credentials")
+    .option('--profile <name>', 'the profile of the staged rotation; with --user, the admin\'s profile (default: $AWS_PROFILE or $AWS_DEFAULT_PROFILE, else "default")')
+    .option('--auth-profile <name>', "make the IAM calls with this profile's credentials")
     .option('--user <name>', "the IAM user of a staged rotation started with --user")
     .option('--delete-new', 'also delete the new key and take it out of where it went (a profile gets the old key back)')
     .option('-y, --yes', 'do not ask for confirmation')
     .option('--dry-run', 'show what would be done and change nothing')
     .option('--json', 'print one JSON document on stdout')
-    .addOption(new Option('--verify-timeout <seconds>', 'how long to wait for AWS to accept the old key again').default(30).argParser(positiveNumber))
-    .addOption(new Option('--verify-successes <n>', 'consecutive successful checks that prove the old key works').default(3).argParser(positiveInteger))
+    .addOption(new Option('--verify-timeout <seconds>', 'with --delete-new: how long to wait for AWS to accept the old key again').default(30).argParser(positiveNumber))
+    .addOption(new Option('--verify-successes <n>', 'with --delete-new: consecutive successful checks that prove the old key works').default(3).argParser(positiveInteger))
     .action(async (options) => {
       setJson(Boolean(options.json));
       const { runRollback } = await import('./commands/rollback.js');
@@ -96,8 +96,8 @@ function buildProgram(streams: CliStreams, setJson: (json: boolean) => void): Co
   program
     .command('recover')
     .description('finish or undo a rotation that was interrupted (crash, Ctrl-C, network failure)')
-    .option('--profile <name>', 'profile whose rotation is recovered (default: $AWS_PROFILE, else "default")')
-    .option('--auth-profile <name>', "make the IAM/STS calls with this profile's credentials")
+    .option('--profile <name>', 'profile whose rotation is recovered (default: $AWS_PROFILE or $AWS_DEFAULT_PROFILE, else "default")')
+    .option('--auth-profile <name>', "make the IAM calls with this profile's credentials")
     .option('--dry-run', 'show what would be done and change nothing')
     .option('--json', 'print one JSON document on stdout')
     .addOption(new Option('--verify-timeout <seconds>', 'how long to wait for AWS to accept the new key').default(30).argParser(positiveNumber))
@@ -111,8 +111,8 @@ function buildProgram(streams: CliStreams, setJson: (json: boolean) => void): Co
   program
     .command('keys')
     .description("list the profile's IAM user's access keys: status, age, last use, and which one the profile holds")
-    .option('--profile <name>', 'profile whose user is listed (default: $AWS_PROFILE, else "default")')
-    .option('--auth-profile <name>', "make the IAM/STS calls with this profile's credentials")
+    .option('--profile <name>', 'profile whose user is listed (default: $AWS_PROFILE or $AWS_DEFAULT_PROFILE, else "default")')
+    .option('--auth-profile <name>', "make the IAM calls with this profile's credentials")
     .option('--json', 'print one JSON document on stdout')
     .action(async (options) => {
       setJson(Boolean(options.json));
@@ -123,7 +123,7 @@ function buildProgram(streams: CliStreams, setJson: (json: boolean) => void): Co
   program
     .command('audit')
     .description("every IAM user's access keys against the CIS rules: age, last use, two active keys, root keys")
-    .option('--profile <name>', 'call IAM with the credentials of this profile, of any kind (default: $AWS_PROFILE, else the default chain)')
+    .option('--profile <name>', 'call IAM with the credentials of this profile, of any kind (default: $AWS_PROFILE or $AWS_DEFAULT_PROFILE, else the default chain)')
     .option('--auth-profile <name>', 'same as --profile (wins over it)')
     .addOption(new Option('--source <source>', 'credential report, per-user calls, or the report when allowed and fresh').choices(['auto', 'report', 'api']).default('auto'))
     .option('--user <name>', 'audit only this user (repeatable)', (value: string, previous: string[] = []) => [...previous, value])
