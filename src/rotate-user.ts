@@ -334,11 +334,16 @@ async function rollBackUser(iam: IamApi, journal: UserJournal, cause: unknown, u
       rt.steps.record({ step: 'rollback', status: 'done', detail: `deleted the new key ${maskKeyId(newKey.accessKeyId)}` });
     } catch (error) {
       if (!(error instanceof AwsError && error.code === 'NO_SUCH_ENTITY')) {
-        await removeUserJournal(journal.credentialsPath, journal.userName);
+        // The key lives on and its secret is now only in the journal: keep it there (back at 'created', as
+        // the destination no longer holds it), so that the next run delivers and checks it again, or undoes it.
+        await writeUserJournal({ ...journal, phase: 'created' });
         throw new RotationIncompleteError(
           'ROLLBACK_INCOMPLETE',
           `The new key ${maskKeyId(newKey.accessKeyId)} of ${journal.userName} failed (${why}) and was taken out of its destination, but deleting it failed: ${(error as Error).message}`,
-          { hint: `The old key is still active. Delete the new one: aws iam delete-access-key --user-name ${journal.userName} --access-key-id ${newKey.accessKeyId}`, cause: error },
+          {
+            hint: `The old key is still active, and the recovery journal keeps the new key's secret. Run 'aws-rekey rotate --user ${journal.userName}' again to finish (or delete the new key: aws iam delete-access-key --user-name ${journal.userName} --access-key-id ${newKey.accessKeyId}).`,
+            cause: error,
+          },
         );
       }
     }

@@ -229,6 +229,38 @@ describe('rotate --user (admin) against moto', () => {
     await expect(readdir(join(home.home, '.aws', 'aws-rekey'))).rejects.toThrow();
   });
 
+  it('a failed key that cannot be deleted keeps its secret in the journal; the next run finishes', async () => {
+    const proxy = await tempFaultProxy(endpoint);
+    proxy.setNewKeyDelay(60_000);
+    proxy.setRules([{ action: 'DeleteAccessKey', fault: { kind: 'error', status: 500, code: 'ServiceFailure' } }]);
+    const { target, home } = await setup({ endpoint: proxy.endpoint });
+    const out = join(home.home, 'bob.json');
+    const args = ['rotate', '--user', target.userName, '--profile', 'admin', '--out', out, '-y', '--verify-timeout', '1', ...FAST];
+    const run = await runCli(args, home.env);
+    expect(run.code, run.stderr).toBe(3);
+    expect(run.stderr).toMatch(/ROLLBACK_INCOMPLETE|deleting it failed/);
+    expect(run.stderr).toMatch(/journal keeps the new key's secret/);
+    const keys = await listKeys(endpoint, target.userName);
+    const fresh = keys.find((k) => k.accessKeyId !== target.accessKeyId);
+    expect(fresh?.status).toBe('Active');
+    // Invariant 2: the live new key's secret is stored locally (0600), not lost.
+    const journalDir = join(home.home, '.aws', 'aws-rekey');
+    const [journalName] = await readdir(journalDir);
+    const journalPath = join(journalDir, journalName ?? '');
+    expect(await readFile(journalPath, 'utf8')).toContain(fresh?.accessKeyId);
+    expect(await mode(journalPath)).toBe(0o600);
+
+    // Faults gone: the next run delivers and verifies the key from the journal and retires the old one.
+    proxy.setRules([]);
+    proxy.setNewKeyDelay(0);
+    const again = await runCli(args, home.env);
+    expect(again.code, again.stderr).toBe(0);
+    const after = await listKeys(endpoint, target.userName);
+    expect(after.filter((k) => k.status === 'Active').map((k) => k.accessKeyId)).toEqual([fresh?.accessKeyId]);
+    expect(JSON.parse(await readFile(out, 'utf8'))).toMatchObject({ AccessKeyId: fresh?.accessKeyId });
+    await expect(readdir(journalDir)).rejects.toThrow(); // the journal is gone, and its empty folder with it
+  });
+
   it('killed while CreateAccessKey is in flight: the next run deletes the key whose secret never arrived', async () => {
     const proxy = await tempFaultProxy(endpoint);
     const { target, home } = await setup({ endpoint: proxy.endpoint });
