@@ -365,6 +365,28 @@ describe('propagation, signals, concurrency, locks', () => {
     expect((await assertInvariants(s.subject, 'final')).outcome).toBe('rotated');
   });
 
+  it.concurrent('a second SIGINT while a step hangs stops at once (exit 130); recover cleans up', async (ctx) => {
+    const s = await setupScenario(ctx);
+    // CreateAccessKey is carried out, but its answer never comes: the step cannot finish.
+    s.proxy.setRules([{ action: 'CreateAccessKey', times: 1, fault: { kind: 'stall-response' } }]);
+    const cli = startCli(rotateArgs(s), s.home.env);
+    await waitFor(() => s.proxy.log.some((e) => e.action === 'CreateAccessKey' && e.status === 'stalled'), 'a hanging CreateAccessKey');
+    cli.child.kill('SIGINT');
+    await new Promise((r) => setTimeout(r, 300));
+    cli.child.kill('SIGINT');
+    const run = await cli.done;
+    expect(run.code, run.stderr).toBe(130);
+    expect(run.stderr).toContain('SIGINT: stopping after the current step');
+    expect(run.stderr).toMatch(/SIGINT again: stopping now/);
+    const after = await assertInvariants(s.subject, 'after-fault');
+    expect(after.local.journals.map((j) => j.phase)).toEqual(['creating']);
+
+    const recovered = await startCli(['recover', '--profile', 'work', '--json', ...FAST], s.home.env).done;
+    expect(recovered.code, recovered.stderr).toBe(0);
+    const final = await assertInvariants(s.subject, 'final');
+    expect(final.keys.map((k) => k.accessKeyId)).toEqual([s.user.accessKeyId]);
+  });
+
   it.concurrent('two runs on the same file: while one is inside the rotation, the other refuses cleanly; the first finishes', async (ctx) => {
     const s = await setupScenario(ctx);
     // Hold the first run inside the rotation (at CreateAccessKey, under the lock) until the second is done.
