@@ -1,9 +1,9 @@
-import { mkdir, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { CredentialsFileError } from '../errors.js';
 import type { RetireAction } from '../core/plan.js';
 import { listRecordNames, readJsonRecord, removeRecord } from './records.js';
-import { writeSecretFile } from './store.js';
+import { ensurePrivateDir, writeSecretFile } from './store.js';
 
 /**
  * Where a rotation stands, written (and fsynced) before each step that cannot be undone by doing nothing.
@@ -48,7 +48,7 @@ export async function writeJournal(journal: RotationJournal): Promise<void> {
   // Rotations side by side (rotate --all): one that just finished removes the folder when it is empty for an
   // instant, possibly between this mkdir and the write. Then make it again.
   for (let attempt = 1; ; attempt += 1) {
-    await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+    await ensurePrivateDir(dirname(path));
     try {
       await writeSecretFile(path, text);
       return;

@@ -1,8 +1,8 @@
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { CredentialsFileError } from '../errors.js';
 import { journalDir } from './journal.js';
 import { listRecordNames, readJsonRecord, removeRecord } from './records.js';
-import { writeSecretFile } from './store.js';
+import { ensurePrivateDir, writeSecretFile } from './store.js';
 
 /**
  * Where a new key was delivered. `profiles`: profiles of a local credentials file (self-rotation, or
@@ -57,6 +57,7 @@ export function stagedPath(credentialsPath: string, id: string): string {
 }
 
 export async function writeStaged(credentialsPath: string, record: StagedRotation): Promise<void> {
+  await ensurePrivateDir(dirname(stagedPath(credentialsPath, record.id)));
   await writeSecretFile(stagedPath(credentialsPath, record.id), `${JSON.stringify(record, null, 2)}\n`);
 }
 

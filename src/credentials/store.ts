@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import fs, { constants, type Stats } from 'node:fs';
-import { access, lstat, mkdir, open, readFile, readlink, realpath, rename, rmdir, stat, unlink, writeFile } from 'node:fs/promises';
+import { access, chmod, lstat, mkdir, open, readFile, readlink, realpath, rename, rmdir, stat, unlink, writeFile } from 'node:fs/promises';
 import { homedir as osHomedir, hostname as osHostname } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { lock } from 'proper-lockfile';
@@ -154,6 +154,16 @@ export async function writeCredentialsFileAtomic(path: string, text: string, opt
 }
 
 /** Atomic 0600 write for any file that may hold a secret (the recovery journal, the backup). */
+/** aws-rekey's own folder (journals, staged records): created 0700, and made 0700 again if it was opened up. */
+export async function ensurePrivateDir(dir: string): Promise<void> {
+  try {
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    if (((await stat(dir)).mode & 0o077) !== 0) await chmod(dir, 0o700);
+  } catch (error) {
+    throw writeFailed(dir, error);
+  }
+}
+
 export async function writeSecretFile(path: string, data: string | Uint8Array): Promise<void> {
   await replaceFile(path, data);
 }

@@ -7,6 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { serializeIni } from '../../src/credentials/ini.js';
 import {
   checkWritable,
+  ensurePrivateDir,
   getBackupPath,
   getLockPath,
   readCredentialsFile,
@@ -384,6 +385,17 @@ describe('writeSecretFile / readOptional / removeIfExists', () => {
     expect(await readOptional(path)).toBe('{"secret":true}\n');
     expect(await mode(path)).toBe(0o600);
     expect(await leftovers(join(dir, 'journal'))).toEqual([]);
+  });
+
+  it('ensurePrivateDir: creates the folder 0700, and closes one that was opened up', async () => {
+    const fresh = join(dir, 'a', 'aws-rekey');
+    await ensurePrivateDir(fresh);
+    expect(await mode(fresh)).toBe(0o700);
+    const open = join(dir, 'open');
+    await mkdir(open);
+    await chmod(open, 0o755);
+    await ensurePrivateDir(open);
+    expect(await mode(open)).toBe(0o700);
   });
 
   it('readOptional: undefined for a missing file', async () => {
