@@ -107,6 +107,7 @@ export async function openProfileContext(options: ContextOptions): Promise<Profi
     credentialsPath,
     profileConfig,
     configPath,
+    credentialsExist: credentialsFile.exists,
   });
   let authConfig: Record<string, string> | undefined;
   if (options.authProfile !== undefined) {

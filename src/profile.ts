@@ -16,6 +16,8 @@ export interface ResolveProfileKeyOptions {
   /** The profile's section of the config file, to explain where its credentials come from instead. */
   profileConfig?: Record<string, string>;
   configPath: string;
+  /** false when there is no credentials file at all (the error says so). */
+  credentialsExist?: boolean;
 }
 
 const SOURCE_SETTINGS: Array<[string, string]> = [
@@ -44,6 +46,11 @@ export function resolveProfileKey(options: ResolveProfileKeyOptions): ProfileKey
         );
       }
       throw noStaticKeys(profile, profileConfig, configPath);
+    }
+    if (options.credentialsExist === false) {
+      throw new ProfileError('PROFILE_NOT_FOUND', `Profile '${profile}' cannot be rotated: there is no credentials file (${credentialsPath}).`, {
+        hint: `Create it with 'aws configure --profile ${profile}', or point AWS_SHARED_CREDENTIALS_FILE at yours.`,
+      });
     }
     const known = listProfiles(credentials);
     throw new ProfileError('PROFILE_NOT_FOUND', `Profile '${profile}' is not in ${credentialsPath}.`, {

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { chmod, chown, readdir, readFile, lstat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { credentialsFile, readableCliCopy, runCli, type CliRun, type RunCliOptions, type TempHome } from '../support/cli.js';
@@ -112,6 +113,16 @@ const ROOT_IDENTITY = `<GetCallerIdentityResponse xmlns="https://sts.amazonaws.c
 </GetCallerIdentityResponse>`;
 
 describe('bad input: the profile', () => {
+  it('no credentials file at all: exit 2, the message says so and names the path', async () => {
+    const missing = join(tmpdir(), `aws-rekey-no-such-dir-${randomBytes(4).toString('hex')}`, 'credentials');
+    const s = await scene({ env: { AWS_SHARED_CREDENTIALS_FILE: missing } });
+    const run = await rekey(s, ['--profile', 'work']);
+    expectError(run, { exit: 2, code: 'PROFILE_NOT_FOUND', message: ['there is no credentials file', missing], hint: /aws configure --profile work/ });
+    await expectNothingChanged(s);
+    await expect(lstat(missing)).rejects.toThrow();
+    expect(proxy.log).toEqual([]);
+  });
+
   it('a missing profile: exit 2, the message names it and the hint lists the profiles there', async () => {
     const s = await scene();
     const run = await rekey(s, ['--profile', 'nope']);
