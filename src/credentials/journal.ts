@@ -2,8 +2,7 @@ import { stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { CredentialsFileError } from '../errors.js';
 import type { RetireAction } from '../core/plan.js';
-import { listRecordNames, readJsonRecord, removeRecord } from './records.js';
-import { ensurePrivateDir, writeSecretFile } from './store.js';
+import { listRecordNames, readJsonRecord, removeRecord, writeJsonRecord } from './records.js';
 
 /**
  * Where a rotation stands, written (and fsynced) before each step that cannot be undone by doing nothing.
@@ -44,13 +43,11 @@ export function journalPath(credentialsPath: string, profile: string): string {
 
 export async function writeJournal(journal: RotationJournal): Promise<void> {
   const path = journalPath(journal.credentialsPath, journal.profile);
-  const text = `${JSON.stringify(journal, null, 2)}\n`;
   // Rotations side by side (rotate --all): one that just finished removes the folder when it is empty for an
-  // instant, possibly between this mkdir and the write. Then make it again.
+  // instant, possibly between making it and the write. Then make it again.
   for (let attempt = 1; ; attempt += 1) {
-    await ensurePrivateDir(dirname(path));
     try {
-      await writeSecretFile(path, text);
+      await writeJsonRecord(path, journal);
       return;
     } catch (error) {
       if (attempt >= 3 || (await stat(dirname(path)).then(() => true, () => false))) throw error;

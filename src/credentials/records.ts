@@ -1,5 +1,6 @@
 import { readdir, readFile, rm, rmdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { ensurePrivateDir, writeSecretFile } from './store.js';
 
 /*
  * The JSON records kept beside the credentials file (recovery journals, staged rotations), one file each in
@@ -32,6 +33,12 @@ export async function readJsonRecord(path: string, unreadable: (path: string, er
   } catch (error) {
     throw unreadable(path, error);
   }
+}
+
+/** Writes the record (0600, atomically) into its folder, which is made private (0700) first. */
+export async function writeJsonRecord(path: string, record: unknown): Promise<void> {
+  await ensurePrivateDir(dirname(path));
+  await writeSecretFile(path, `${JSON.stringify(record, null, 2)}\n`);
 }
 
 /** Leave ~/.aws as it was: the folder goes too once it is empty (another record keeps it). */

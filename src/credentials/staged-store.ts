@@ -1,8 +1,7 @@
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { CredentialsFileError } from '../errors.js';
 import { journalDir } from './journal.js';
-import { listRecordNames, readJsonRecord, removeRecord } from './records.js';
-import { ensurePrivateDir, writeSecretFile } from './store.js';
+import { listRecordNames, readJsonRecord, removeRecord, writeJsonRecord } from './records.js';
 
 /**
  * Where a new key was delivered. `profiles`: profiles of a local credentials file (self-rotation, or
@@ -57,8 +56,7 @@ export function stagedPath(credentialsPath: string, id: string): string {
 }
 
 export async function writeStaged(credentialsPath: string, record: StagedRotation): Promise<void> {
-  await ensurePrivateDir(dirname(stagedPath(credentialsPath, record.id)));
-  await writeSecretFile(stagedPath(credentialsPath, record.id), `${JSON.stringify(record, null, 2)}\n`);
+  await writeJsonRecord(stagedPath(credentialsPath, record.id), record);
 }
 
 export async function removeStaged(credentialsPath: string, id: string): Promise<void> {

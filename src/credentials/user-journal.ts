@@ -1,9 +1,8 @@
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import type { RetireAction } from '../core/plan.js';
 import { journalDir, journalUnreadable, type JournalPhase } from './journal.js';
-import { listRecordNames, readJsonRecord, removeRecord } from './records.js';
+import { listRecordNames, readJsonRecord, removeRecord, writeJsonRecord } from './records.js';
 import type { Destination } from './staged-store.js';
-import { ensurePrivateDir, writeSecretFile } from './store.js';
 
 /**
  * The recovery journal of `rotate --user NAME`: the same phases as a profile's journal, but the new key
@@ -39,8 +38,7 @@ export function userJournalPath(credentialsPath: string, userName: string): stri
 }
 
 export async function writeUserJournal(journal: UserJournal): Promise<void> {
-  await ensurePrivateDir(dirname(userJournalPath(journal.credentialsPath, journal.userName)));
-  await writeSecretFile(userJournalPath(journal.credentialsPath, journal.userName), `${JSON.stringify(journal, null, 2)}\n`);
+  await writeJsonRecord(userJournalPath(journal.credentialsPath, journal.userName), journal);
 }
 
 export async function removeUserJournal(credentialsPath: string, userName: string): Promise<void> {
