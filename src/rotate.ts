@@ -161,7 +161,7 @@ async function rotateWithContext(
   rt: Runtime,
 ): Promise<RotateResult> {
   const { gateway } = ctx;
-  const early = ctx.authCredentials || options.mfa ? undefined : inspectOwnKeys(gateway.iam(selfCredentialsOf(ctx)), ctx.key.accessKeyId);
+  const early = signsOwnCalls(ctx, options) ? inspectOwnKeys(gateway.iam(selfCredentialsOf(ctx)), ctx.key.accessKeyId) : undefined;
   const session = await rt.steps.run('identify', () => identify(ctx, options, rt), (s) => `${s.identity.arn}`);
   const iam = gateway.iam(session.iamCredentials);
   const keys = await rt.steps.run('inspect', () => inspectKeys(iam, ctx, session, early), (k) => `${k.length} key(s)`);
@@ -278,7 +278,7 @@ function retireCandidates(session: Session, newCredentials: StaticCredentials): 
 }
 
 async function identify(ctx: ProfileContext, options: RotateOptions, rt: Runtime): Promise<Session> {
-  const selfCredentials: StaticCredentials = { accessKeyId: ctx.key.accessKeyId, secretAccessKey: ctx.key.secretAccessKey };
+  const selfCredentials = selfCredentialsOf(ctx);
   let identity: CallerIdentity;
   try {
     identity = await ctx.gateway.getCallerIdentity(selfCredentials);
@@ -320,7 +320,12 @@ async function identify(ctx: ProfileContext, options: RotateOptions, rt: Runtime
     }
     iamCredentials = await ctx.gateway.getSessionToken(iamCredentials, { serialNumber, tokenCode });
   }
-  return { identity, userName, selfCredentials, iamCredentials, selfAuth: !ctx.authCredentials && !options.mfa };
+  return { identity, userName, selfCredentials, iamCredentials, selfAuth: signsOwnCalls(ctx, options) };
+}
+
+/** The profile's own key makes the IAM calls: no --auth-profile, no MFA session. */
+function signsOwnCalls(ctx: ProfileContext, options: RotateOptions): boolean {
+  return !ctx.authCredentials && !options.mfa;
 }
 
 function selfCredentialsOf(ctx: ProfileContext): StaticCredentials {

@@ -100,15 +100,23 @@ export function createAwsGateway(factory: ClientFactory): AwsGateway {
   };
 }
 
-/**
- * `createClient` makes one attempt only: a retried CreateAccessKey whose first response was lost would
- * create a second key whose secret nobody has. The orchestrator recovers from lost responses itself.
- */
 function toKeyInfo(meta: AccessKeyMetadata): AccessKeyInfo {
   return { accessKeyId: meta.AccessKeyId ?? '', status: (meta.Status ?? 'Active') as KeyStatus, createDate: meta.CreateDate };
 }
 
+/**
+ * `createClient` makes one attempt only: a retried CreateAccessKey whose first response was lost would
+ * create a second key whose secret nobody has. The orchestrator recovers from lost responses itself.
+ */
 function createIamApi(client: IAMClient, createClient: IAMClient): IamApi {
+  /** Without a user name, IAM lists the keys of the user who signs the call. */
+  const listKeys = async (userName: string | undefined, subject: string): Promise<AccessKeyMetadata[]> => {
+    try {
+      return (await client.send(new ListAccessKeysCommand({ UserName: userName }))).AccessKeyMetadata ?? [];
+    } catch (error) {
+      throw mapAwsError(error, 'iam:ListAccessKeys', subject);
+    }
+  };
   const getAccessKeyLastUsed = async (accessKeyId: string, subject: string): Promise<KeyLastUsed> => {
     try {
       const used = (await client.send(new GetAccessKeyLastUsedCommand({ AccessKeyId: accessKeyId }))).AccessKeyLastUsed;
@@ -119,23 +127,12 @@ function createIamApi(client: IAMClient, createClient: IAMClient): IamApi {
   };
   return {
     async listAccessKeys(userName, options = {}) {
-      let keys: AccessKeyInfo[];
-      try {
-        const out = await client.send(new ListAccessKeysCommand({ UserName: userName }));
-        keys = (out.AccessKeyMetadata ?? []).map(toKeyInfo);
-      } catch (error) {
-        throw mapAwsError(error, 'iam:ListAccessKeys', `user ${userName}`);
-      }
+      const keys = (await listKeys(userName, `user ${userName}`)).map(toKeyInfo);
       if (!options.lastUsed) return keys;
       return Promise.all(keys.map(async (key) => ({ ...key, lastUsed: await getAccessKeyLastUsed(key.accessKeyId, `key of user ${userName}`) })));
     },
     async listOwnAccessKeys() {
-      try {
-        const out = await client.send(new ListAccessKeysCommand({}));
-        return (out.AccessKeyMetadata ?? []).map((meta) => ({ ...toKeyInfo(meta), userName: meta.UserName ?? '' }));
-      } catch (error) {
-        throw mapAwsError(error, 'iam:ListAccessKeys', 'the signing user');
-      }
+      return (await listKeys(undefined, 'the signing user')).map((meta) => ({ ...toKeyInfo(meta), userName: meta.UserName ?? '' }));
     },
     getAccessKeyLastUsed,
     async createAccessKey(userName) {
