@@ -7,7 +7,7 @@ import { getProfile } from './credentials/ini.js';
 import { maskKeyId } from './core/mask.js';
 import { decideDelete, decideRetire, decideRollback, describeUse, type StagedKeys } from './core/staged.js';
 import type { AccessKeyInfo, StaticCredentials } from './core/types.js';
-import { readJournals } from './credentials/journal.js';
+import { readJournals, type RotationJournal } from './credentials/journal.js';
 import {
   findStagedForProfile,
   listStaged,
@@ -20,7 +20,7 @@ import {
   type StagedStage,
 } from './credentials/staged-store.js';
 import { readCredentialsFile, resolveCredentialsPath, withFileLock } from './credentials/store.js';
-import { listUserJournals } from './credentials/user-journal.js';
+import { listUserJournals, type UserJournal } from './credentials/user-journal.js';
 import { undoDestination } from './destination.js';
 import { ProfileError, UnsafeRotationError, UsageError } from './errors.js';
 import { noPrompter, silentReporter, type Prompter, type Reporter, type StepRecord } from './ports.js';
@@ -428,13 +428,7 @@ export async function rotationStatus(options: { env?: NodeJS.ProcessEnv } = {}):
       id: stagedId('profile', j.profile),
       mode: 'profile',
       profile: j.profile,
-      userName: j.userName,
-      userArn: j.userArn,
-      oldKeyId: j.oldKeyId,
-      ...(j.newKey ? { newKeyId: j.newKey.accessKeyId } : {}),
-      stage: 'interrupted',
-      phase: j.phase,
-      recordedAt: j.startedAt,
+      ...interrupted(j),
       next: `aws-rekey recover --profile ${j.profile}`,
     });
   }
@@ -442,18 +436,25 @@ export async function rotationStatus(options: { env?: NodeJS.ProcessEnv } = {}):
     rotations.push({
       id: stagedId('user', j.userName),
       mode: 'user',
-      userName: j.userName,
-      userArn: j.userArn,
-      oldKeyId: j.oldKeyId,
-      ...(j.newKey ? { newKeyId: j.newKey.accessKeyId } : {}),
-      stage: 'interrupted',
-      phase: j.phase,
-      recordedAt: j.startedAt,
+      ...interrupted(j),
       destination: j.destination,
       next: `aws-rekey rotate --user ${j.userName}${j.destination.kind === 'stdout' ? ' --print-secret' : ''}`,
     });
   }
   return { schemaVersion: 1, credentialsPath, rotations };
+}
+
+/** What a journal left by an interrupted rotation says, whichever kind of rotation wrote it. */
+function interrupted(j: RotationJournal | UserJournal) {
+  return {
+    userName: j.userName,
+    userArn: j.userArn,
+    oldKeyId: j.oldKeyId,
+    ...(j.newKey ? { newKeyId: j.newKey.accessKeyId } : {}),
+    stage: 'interrupted' as const,
+    phase: j.phase,
+    recordedAt: j.startedAt,
+  };
 }
 
 export function summarize(record: StagedRotation): StagedSummary {
