@@ -4,7 +4,8 @@ import { resolveRotateMode, type RotateModeFlags } from '../../src/core/rotate-m
 const flags = (over: Partial<RotateModeFlags>): RotateModeFlags => ({ profiles: [], ...over });
 
 describe('resolveRotateMode', () => {
-  const cases: Array<{ name: string; flags: Partial<RotateModeFlags>; mode?: Record<string, unknown>; error?: RegExp }> = [
+  type Case = { name: string; flags: Partial<RotateModeFlags> } & ({ mode: Record<string, unknown> } | { error: RegExp });
+  const cases: Case[] = [
     { name: 'nothing: the default profile', flags: {}, mode: { kind: 'profile' } },
     { name: 'one --profile', flags: { profiles: ['work'] }, mode: { kind: 'profile', profile: 'work' } },
     { name: 'one --profile, staged', flags: { profiles: ['work'], stage: 'retire' }, mode: { kind: 'profile', profile: 'work', stage: 'retire' } },
@@ -39,11 +40,11 @@ describe('resolveRotateMode', () => {
   ];
   for (const c of cases) {
     it(c.name, () => {
-      if (c.error) {
+      if ('error' in c) {
         expect(() => resolveRotateMode(flags(c.flags))).toThrowError(c.error);
         return;
       }
-      expect(resolveRotateMode(flags(c.flags))).toMatchObject(c.mode ?? {});
+      expect(resolveRotateMode(flags(c.flags))).toMatchObject(c.mode);
     });
   }
 

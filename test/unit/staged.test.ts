@@ -25,7 +25,8 @@ describe('usedAfter', () => {
 });
 
 describe('decideRetire', () => {
-  const cases: Array<{ name: string; keys: AccessKeyInfo[]; force?: boolean; decision?: Record<string, unknown>; error?: string }> = [
+  type Case = { name: string; keys: AccessKeyInfo[]; force?: boolean } & ({ decision: Record<string, unknown> } | { error: string });
+  const cases: Case[] = [
     { name: 'old key never used: deactivate', keys: [key(OLD, 'Active'), key(NEW, 'Active')], decision: { action: 'deactivate' } },
     { name: 'old key last used before the new key existed: deactivate', keys: [key(OLD, 'Active', '2026-11-19T00:00:00Z'), key(NEW, 'Active')], decision: { action: 'deactivate' } },
     { name: 'old key used after the new key was created: refused', keys: [key(OLD, 'Active', '2026-11-21T08:30:00Z'), key(NEW, 'Active')], error: 'OLD_KEY_IN_USE' },
@@ -43,11 +44,11 @@ describe('decideRetire', () => {
   for (const c of cases) {
     it(c.name, () => {
       const run = () => decideRetire(staged, c.keys, c.force ?? false);
-      if (c.error) {
+      if ('error' in c) {
         expect(run).toThrowError(expect.objectContaining({ code: c.error }));
         return;
       }
-      expect(run()).toMatchObject(c.decision ?? {});
+      expect(run()).toMatchObject(c.decision);
     });
   }
 
@@ -65,7 +66,8 @@ describe('decideDelete', () => {
 });
 
 describe('decideRollback', () => {
-  const cases: Array<{ name: string; keys: AccessKeyInfo[]; deleteNew: boolean; decision?: Record<string, boolean>; error?: string }> = [
+  type Case = { name: string; keys: AccessKeyInfo[]; deleteNew: boolean } & ({ decision: Record<string, boolean> } | { error: string });
+  const cases: Case[] = [
     { name: 'retired: reactivate', keys: [key(OLD, 'Inactive'), key(NEW, 'Active')], deleteNew: false, decision: { reactivate: true, deleteNew: false } },
     { name: 'retired, --delete-new: reactivate and delete', keys: [key(OLD, 'Inactive'), key(NEW, 'Active')], deleteNew: true, decision: { reactivate: true, deleteNew: true } },
     { name: 'created: nothing to reactivate', keys: [key(OLD, 'Active'), key(NEW, 'Active')], deleteNew: false, decision: { reactivate: false, deleteNew: false } },
@@ -76,7 +78,7 @@ describe('decideRollback', () => {
   for (const c of cases) {
     it(c.name, () => {
       const run = () => decideRollback(staged, c.keys, c.deleteNew);
-      if (c.error) {
+      if ('error' in c) {
         expect(run).toThrowError(expect.objectContaining({ code: c.error }));
         return;
       }

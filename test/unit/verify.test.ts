@@ -47,9 +47,32 @@ describe('verifyNewKey', () => {
   it('gives up at the timeout when the key is never accepted', async () => {
     const gateway = scriptedGateway(['invalid']);
     const timing = fakeTiming();
-    await expect(verifyNewKey(gateway, { accessKeyId: 'AKIA', secretAccessKey: 's' }, ARN, options, timing)).rejects.toMatchObject({ code: 'VERIFY_TIMEOUT' });
+    await expect(verifyNewKey(gateway, { accessKeyId: 'AKIA', secretAccessKey: 's' }, ARN, options, timing)).rejects.toMatchObject({
+      code: 'VERIFY_TIMEOUT',
+      message: expect.stringContaining('(5 attempts)'),
+    });
+    // It kept trying, with growing pauses, until the next pause would have crossed the deadline: not less.
+    expect(timing.slept).toEqual([1000, 1500, 2250, 3375]);
+    expect(gateway.calls).toBe(5);
+    expect(timing.now()).toBeGreaterThan(options.timeoutMs - options.maxDelayMs);
     expect(timing.now()).toBeLessThanOrEqual(options.timeoutMs);
-    expect(timing.slept.every((ms) => ms <= options.maxDelayMs)).toBe(true);
+  });
+
+  it('gives up at the timeout when the key starts working too late for enough successes', async () => {
+    // Four rejections take 8.125 s; two successes follow; a third would come after the 10 s deadline.
+    const gateway = scriptedGateway(['invalid', 'invalid', 'invalid', 'invalid', 'ok']);
+    const timing = fakeTiming();
+    await expect(verifyNewKey(gateway, { accessKeyId: 'AKIA', secretAccessKey: 's' }, ARN, options, timing)).rejects.toMatchObject({ code: 'VERIFY_TIMEOUT' });
+    expect(gateway.calls).toBe(6);
+    expect(timing.slept).toEqual([1000, 1500, 2250, 3375, 1000]);
+    expect(timing.now()).toBeLessThanOrEqual(options.timeoutMs);
+  });
+
+  it('the delay between rejections grows by half and stops at maxDelayMs', async () => {
+    const gateway = scriptedGateway(['invalid', 'invalid', 'invalid', 'invalid', 'invalid', 'invalid', 'ok']);
+    const timing = fakeTiming();
+    await verifyNewKey(gateway, { accessKeyId: 'AKIA', secretAccessKey: 's' }, ARN, { ...options, timeoutMs: 60_000, successes: 1 }, timing);
+    expect(timing.slept).toEqual([1000, 1500, 2250, 3375, 4000, 4000]);
   });
 
   it('fails at once when the key signs in as someone else', async () => {
@@ -85,7 +108,19 @@ describe('retryWhilePropagating', () => {
 
   it('stops retrying after the time allowed', async () => {
     const timing = fakeTiming();
-    await expect(retryWhilePropagating(async () => { throw invalid(); }, 3_000, timing)).rejects.toMatchObject({ awsCode: 'InvalidClientTokenId' });
-    expect(timing.now()).toBeLessThanOrEqual(3_000);
+    let calls = 0;
+    await expect(retryWhilePropagating(async () => { calls += 1; throw invalid(); }, 3_000, timing)).rejects.toMatchObject({ awsCode: 'InvalidClientTokenId' });
+    // 0.5 s, then 1 s; the next pause (2 s) would end after the 3 s allowed.
+    expect(timing.slept).toEqual([500, 1000]);
+    expect(calls).toBe(3);
+  });
+
+  it('does not retry another error', async () => {
+    const timing = fakeTiming();
+    let calls = 0;
+    const denied = new AwsError('ACCESS_DENIED', 'iam:UpdateAccessKey', 'AccessDenied', 'denied');
+    await expect(retryWhilePropagating(async () => { calls += 1; throw denied; }, 3_000, timing)).rejects.toBe(denied);
+    expect(calls).toBe(1);
+    expect(timing.slept).toEqual([]);
   });
 });
