@@ -1,19 +1,19 @@
-export { rotateProfile } from './rotate.js';
-export type { MfaOptions, RotateDeps, RotateOptions, RotateResult } from './rotate.js';
-export { recoverProfile } from './recover.js';
-export type { RecoverOptions, RecoverOutcome, RecoverResult } from './recover.js';
-export { listKeys } from './keys.js';
-export type { ListedKey, ListKeysOptions, ListKeysResult } from './keys.js';
-export { rotateUser } from './rotate-user.js';
-export type { RotateUserDeps, RotateUserOptions, RotateUserResult } from './rotate-user.js';
-export { createStageForProfile, deleteStage, retireStage, rollbackStaged, rotationStatus } from './staged.js';
-export type { RollbackOptions, StageDeps, StageOptions, StageResult, StagedSummary, StatusEntry, StatusResult } from './staged.js';
-export { rotateMany } from './rotate-many.js';
-export type { ManyEntry, RotateManyDeps, RotateManyOptions, RotateManyResult } from './rotate-many.js';
+export { rotateProfile } from './flows/rotate-profile.js';
+export type { MfaOptions, RotateDeps, RotateOptions, RotateResult } from './flows/rotate-profile.js';
+export { recoverProfile } from './flows/recover.js';
+export type { RecoverOptions, RecoverOutcome, RecoverResult } from './flows/recover.js';
+export { listKeys } from './flows/keys.js';
+export type { ListedKey, ListKeysOptions, ListKeysResult } from './flows/keys.js';
+export { rotateUser } from './flows/rotate-user.js';
+export type { RotateUserDeps, RotateUserOptions, RotateUserResult } from './flows/rotate-user.js';
+export { createStageForProfile, deleteStage, retireStage, rollbackStaged, rotationStatus } from './flows/staged.js';
+export type { RollbackOptions, StageDeps, StageOptions, StageResult, StagedSummary, StatusEntry, StatusResult } from './flows/staged.js';
+export { rotateMany } from './flows/rotate-many.js';
+export type { ManyEntry, RotateManyDeps, RotateManyOptions, RotateManyResult } from './flows/rotate-many.js';
 export type { DestinationSpec } from './core/admin.js';
 export type { Destination, StagedRotation } from './credentials/staged-store.js';
-export { auditAccount } from './audit.js';
-export type { AuditDeps, AuditOptions, AuditProgress, AuditResult, AuditSourceOption } from './audit.js';
+export { auditAccount } from './flows/audit.js';
+export type { AuditDeps, AuditOptions, AuditProgress, AuditResult, AuditSourceOption } from './flows/audit.js';
 export type { AuditIamApi } from './aws/audit-api.js';
 export { DEFAULT_THRESHOLDS, ROOT_USER_NAME, auditKeys } from './core/audit.js';
 export type { AuditedKey, AuditInventory, AuditKeyRecord, AuditReport, AuditSource, AuditThresholds, Finding, FindingKind } from './core/audit.js';
@@ -47,5 +47,5 @@ export {
   UsageError,
   isRekeyError,
 } from './errors.js';
-export type { Prompter, Reporter, StepRecord, StepStatus } from './ports.js';
-export type { VerifyOptions } from './verify.js';
+export type { Prompter, Reporter, StepRecord, StepStatus } from './rotation/ports.js';
+export type { VerifyOptions } from './rotation/verify.js';

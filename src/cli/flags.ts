@@ -1,4 +1,4 @@
-import type { VerifyOptions } from '../verify.js';
+import type { VerifyOptions } from '../rotation/verify.js';
 
 /** --verify-timeout and --verify-successes, of the commands that check that a key works before going on. */
 export interface VerifyFlags {

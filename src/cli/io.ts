@@ -1,5 +1,5 @@
 import { styleText } from 'node:util';
-import type { Prompter, Reporter, StepRecord } from '../ports.js';
+import type { Prompter, Reporter, StepRecord } from '../rotation/ports.js';
 
 export interface CliStreams {
   stdin: NodeJS.ReadStream;

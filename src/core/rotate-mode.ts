@@ -1,6 +1,6 @@
 import { UsageError } from '../errors.js';
 import { resolveDestination, type DestinationSpec } from './admin.js';
-import type { Stage } from './staged.js';
+import type { Stage } from './stage-decisions.js';
 
 /** What `aws-rekey rotate` was asked to do, decided from its flags alone (pure). */
 export type RotateMode =

@@ -24,7 +24,7 @@ export interface RotationJournal {
   /** The user's key ids before CreateAccessKey: a key not among them and not ours is an orphan. */
   keysBefore: string[];
   retire: RetireAction;
-  /** Staged rotation (`--stage create`): stop once the new key works; the old key stays active (src/staged.ts). */
+  /** Staged rotation (`--stage create`): stop once the new key works; the old key stays active (src/flows/staged.ts). */
   keepOld?: boolean;
   phase: JournalPhase;
   newKey?: { accessKeyId: string; secretAccessKey: string };

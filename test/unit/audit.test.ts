@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { auditAccount, mapConcurrent, type AuditOptions } from '../../src/audit.js';
+import { auditAccount, mapConcurrent, type AuditOptions } from '../../src/flows/audit.js';
 import type { AuditIamApi, IamUser } from '../../src/aws/audit-api.js';
 import { AwsError } from '../../src/errors.js';
 import { auditKeys, userPathOfArn, wholeDaysBetween, type AuditInventory, type AuditKeyRecord, type FindingKind } from '../../src/core/audit.js';

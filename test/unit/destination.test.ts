@@ -2,7 +2,7 @@ import { mkdtemp, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { prepareDestination, undoDestination, writeDestination, type DestinationContext } from '../../src/destination.js';
+import { prepareDestination, undoDestination, writeDestination, type DestinationContext } from '../../src/rotation/destination.js';
 
 const OLD = { accessKeyId: 'AKIAOLDOLDOLDOLDOLD1', secretAccessKey: 'old/secret' };
 const NEW = { accessKeyId: 'AKIANEWNEWNEWNEWNEW2', secretAccessKey: 'new+secret' };

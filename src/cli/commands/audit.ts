@@ -1,4 +1,4 @@
-import { auditAccount, type AuditProgress, type AuditResult, type AuditSourceOption } from '../../audit.js';
+import { auditAccount, type AuditProgress, type AuditResult, type AuditSourceOption } from '../../flows/audit.js';
 import { ROOT_USER_NAME, type AuditedKey, type FindingKind } from '../../core/audit.js';
 import { csvField } from '../../core/credential-report.js';
 import { maskKeyId } from '../../core/mask.js';

@@ -1,6 +1,6 @@
 import Table from 'cli-table3';
 import { ExitCode } from '../../errors.js';
-import { listKeys, type ListKeysResult } from '../../keys.js';
+import { listKeys, type ListKeysResult } from '../../flows/keys.js';
 import { painter, useColor, type CliStreams } from '../io.js';
 
 export interface KeysFlags {

@@ -1,5 +1,5 @@
 import { ExitCode } from '../../errors.js';
-import { recoverProfile, type RecoverResult } from '../../recover.js';
+import { recoverProfile, type RecoverResult } from '../../flows/recover.js';
 import { verifyOptionsFromFlags, type VerifyFlags } from '../flags.js';
 import { createPorts, type CliStreams } from '../io.js';
 import { withInterrupts } from '../signals.js';

@@ -1,6 +1,6 @@
 import { ExitCode } from '../../errors.js';
 import { UsageError } from '../../errors.js';
-import { rollbackStaged, type StageResult } from '../../staged.js';
+import { rollbackStaged, type StageResult } from '../../flows/staged.js';
 import { verifyOptionsFromFlags, type VerifyFlags } from '../flags.js';
 import { createPorts, type CliStreams } from '../io.js';
 import { withInterrupts } from '../signals.js';

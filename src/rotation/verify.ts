@@ -1,7 +1,7 @@
-import type { CredentialsInput } from './aws/clients.js';
-import { isInvalidCredentials, isTransientError } from './aws/errors.js';
-import type { AwsGateway } from './aws/gateway.js';
-import { RekeyError } from './errors.js';
+import type { CredentialsInput } from '../aws/clients.js';
+import { isInvalidCredentials, isTransientError } from '../aws/errors.js';
+import type { AwsGateway } from '../aws/gateway.js';
+import { RekeyError } from '../errors.js';
 
 export interface VerifyOptions {
   /** Give up after this long (the new key never worked). */

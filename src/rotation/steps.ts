@@ -1,13 +1,13 @@
-import type { CredentialsInput } from './aws/clients.js';
-import { isLostResponse, isServerFault, isThrottlingError } from './aws/errors.js';
-import type { AwsGateway, IamApi, NewAccessKey } from './aws/gateway.js';
-import { maskKeyId } from './core/mask.js';
-import type { RetireAction } from './core/plan.js';
-import type { AccessKeyInfo, StaticCredentials } from './core/types.js';
-import { replaceAccessKey, serializeIni } from './credentials/ini.js';
-import { removeJournal, writeJournal, type JournalPhase, type RotationJournal } from './credentials/journal.js';
-import { readCredentialsFile, writeCredentialsFileAtomic } from './credentials/store.js';
-import { AwsError, ExitCode, RekeyError, RotationIncompleteError } from './errors.js';
+import type { CredentialsInput } from '../aws/clients.js';
+import { isLostResponse, isServerFault, isThrottlingError } from '../aws/errors.js';
+import type { AwsGateway, IamApi, NewAccessKey } from '../aws/gateway.js';
+import { maskKeyId } from '../core/mask.js';
+import type { RetireAction } from '../core/plan.js';
+import type { AccessKeyInfo, StaticCredentials } from '../core/types.js';
+import { replaceAccessKey, serializeIni } from '../credentials/ini.js';
+import { removeJournal, writeJournal, type JournalPhase, type RotationJournal } from '../credentials/journal.js';
+import { readCredentialsFile, writeCredentialsFileAtomic } from '../credentials/store.js';
+import { AwsError, ExitCode, RekeyError, RotationIncompleteError } from '../errors.js';
 import type { Reporter, StepRecord } from './ports.js';
 import { retryWhilePropagating, verifyNewKey, type Timing, type VerifyOptions } from './verify.js';
 

@@ -1,18 +1,18 @@
-import type { CredentialsInput } from './aws/clients.js';
-import type { IamApi, NewAccessKey } from './aws/gateway.js';
-import { parsePrincipalArn } from './core/arn.js';
-import { maskKeyId } from './core/mask.js';
-import { describePlan, planRotation, type RetireAction, type RotationPlan } from './core/plan.js';
-import type { AccessKeyInfo, CallerIdentity, StaticCredentials } from './core/types.js';
-import { findProfilesWithKey } from './credentials/ini.js';
-import { findJournal, readJournals, removeJournal, writeJournal, type RotationJournal } from './credentials/journal.js';
-import { checkWritable, readCredentialsFile, withFileLock } from './credentials/store.js';
-import { openProfileContext, type ProfileContext } from './context.js';
-import { AbortedError, AwsError, ExitCode, ProfileError, RekeyError, UnsafeRotationError, UsageError } from './errors.js';
-import { noPrompter, silentReporter, type Prompter, type Reporter, type StepRecord } from './ports.js';
+import type { CredentialsInput } from '../aws/clients.js';
+import type { IamApi, NewAccessKey } from '../aws/gateway.js';
+import { parsePrincipalArn } from '../core/arn.js';
+import { maskKeyId } from '../core/mask.js';
+import { describePlan, planRotation, type RetireAction, type RotationPlan } from '../core/plan.js';
+import type { AccessKeyInfo, CallerIdentity, StaticCredentials } from '../core/types.js';
+import { findProfilesWithKey } from '../credentials/ini.js';
+import { findJournal, readJournals, removeJournal, writeJournal, type RotationJournal } from '../credentials/journal.js';
+import { checkWritable, readCredentialsFile, withFileLock } from '../credentials/store.js';
+import { openProfileContext, type ProfileContext } from '../session/profile-context.js';
+import { AbortedError, AwsError, ExitCode, ProfileError, RekeyError, UnsafeRotationError, UsageError } from '../errors.js';
+import { noPrompter, silentReporter, type Prompter, type Reporter, type StepRecord } from '../rotation/ports.js';
 import { recoverWithContext, type RecoverResult } from './recover.js';
-import { describeStagedCreatePlan } from './core/staged.js';
-import { recordStagedCreate } from './staged-record.js';
+import { describeStagedCreatePlan } from '../core/stage-decisions.js';
+import { recordStagedCreate } from '../rotation/staged-record.js';
 import {
   abortableTiming,
   checkpoint,
@@ -26,8 +26,8 @@ import {
   verifyPhase,
   type RetireCredentials,
   type StepRuntime,
-} from './steps.js';
-import { DEFAULT_VERIFY_OPTIONS, type Timing, type VerifyOptions } from './verify.js';
+} from '../rotation/steps.js';
+import { DEFAULT_VERIFY_OPTIONS, type Timing, type VerifyOptions } from '../rotation/verify.js';
 
 export interface MfaOptions {
   /** The MFA device's ARN; found with iam:ListMFADevices when absent. */

@@ -1,13 +1,13 @@
 import { fromIni } from '@aws-sdk/credential-providers';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@aws-sdk/types';
-import { createClientFactory, type CredentialsInput } from './aws/clients.js';
-import { createAwsGateway, type AwsGateway } from './aws/gateway.js';
-import { resolveConnectionSettings, type ConnectionSettings } from './aws/settings.js';
-import { getConfigProfile, type IniDocument } from './credentials/ini.js';
-import { readCredentialsFile, resolveConfigPath, resolveCredentialsPath } from './credentials/store.js';
-import { mapAwsError } from './aws/errors.js';
-import { AwsError, ExitCode, ProfileError, RekeyError } from './errors.js';
-import { resolveProfileKey, type ProfileKey } from './profile.js';
+import { createClientFactory, type CredentialsInput } from '../aws/clients.js';
+import { createAwsGateway, type AwsGateway } from '../aws/gateway.js';
+import { resolveConnectionSettings, type ConnectionSettings } from '../aws/settings.js';
+import { getConfigProfile, type IniDocument } from '../credentials/ini.js';
+import { readCredentialsFile, resolveConfigPath, resolveCredentialsPath } from '../credentials/store.js';
+import { mapAwsError } from '../aws/errors.js';
+import { AwsError, ExitCode, ProfileError, RekeyError } from '../errors.js';
+import { resolveProfileKey, type ProfileKey } from './profile-key.js';
 
 export interface ContextOptions {
   profile?: string;

@@ -1,7 +1,7 @@
-import { isTemporaryKeyId } from './core/mask.js';
-import type { StaticCredentials } from './core/types.js';
-import { ProfileError } from './errors.js';
-import { findProfilesWithKey, getProfile, listProfiles, type IniDocument } from './credentials/ini.js';
+import { isTemporaryKeyId } from '../core/mask.js';
+import type { StaticCredentials } from '../core/types.js';
+import { ProfileError } from '../errors.js';
+import { findProfilesWithKey, getProfile, listProfiles, type IniDocument } from '../credentials/ini.js';
 
 export interface ProfileKey extends StaticCredentials {
   profile: string;

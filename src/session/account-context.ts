@@ -1,11 +1,11 @@
 import { fromIni, fromNodeProviderChain } from '@aws-sdk/credential-providers';
-import { createClientFactory, type ClientFactory, type CredentialsInput } from './aws/clients.js';
-import { createAwsGateway, type AwsGateway } from './aws/gateway.js';
-import { resolveConnectionSettings } from './aws/settings.js';
-import { defaultProfileName, envProfileName } from './context.js';
-import { getConfigProfile, listProfiles } from './credentials/ini.js';
-import { readCredentialsFile, resolveConfigPath, resolveCredentialsPath } from './credentials/store.js';
-import { ProfileError } from './errors.js';
+import { createClientFactory, type ClientFactory, type CredentialsInput } from '../aws/clients.js';
+import { createAwsGateway, type AwsGateway } from '../aws/gateway.js';
+import { resolveConnectionSettings } from '../aws/settings.js';
+import { defaultProfileName, envProfileName } from './profile-context.js';
+import { getConfigProfile, listProfiles } from '../credentials/ini.js';
+import { readCredentialsFile, resolveConfigPath, resolveCredentialsPath } from '../credentials/store.js';
+import { ProfileError } from '../errors.js';
 
 export interface AccountContextOptions {
   /** The profile whose credentials make the calls; any kind (static keys, role_arn, SSO, credential_process). */

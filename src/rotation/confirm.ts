@@ -1,4 +1,4 @@
-import { AbortedError, ExitCode } from './errors.js';
+import { AbortedError, ExitCode } from '../errors.js';
 import type { Prompter } from './ports.js';
 
 /** Ask before acting, unless --yes; with nobody to ask, refuse (exit 2) rather than guess. */

@@ -1,5 +1,5 @@
-import { openAccountContext } from './account-context.js';
-import { createAuditIamApi, type AuditIamApi, type IamUser } from './aws/audit-api.js';
+import { openAccountContext } from '../session/account-context.js';
+import { createAuditIamApi, type AuditIamApi, type IamUser } from '../aws/audit-api.js';
 import {
   DEFAULT_THRESHOLDS,
   auditKeys,
@@ -9,9 +9,9 @@ import {
   type AuditReport,
   type AuditSource,
   type AuditThresholds,
-} from './core/audit.js';
-import { CredentialReportFormatError, parseCredentialReport } from './core/credential-report.js';
-import { AwsError, ExitCode, RekeyError, UsageError } from './errors.js';
+} from '../core/audit.js';
+import { CredentialReportFormatError, parseCredentialReport } from '../core/credential-report.js';
+import { AwsError, ExitCode, RekeyError, UsageError } from '../errors.js';
 
 export type AuditSourceOption = 'auto' | 'report' | 'api';
 

@@ -1,23 +1,23 @@
 import { resolve } from 'node:path';
-import type { IamApi, NewAccessKey } from './aws/gateway.js';
-import { getUserArn } from './aws/users.js';
-import { openAdminContext, type AdminContext } from './account-context.js';
-import { describeDestination, describeUserPlan, selectKeyToRotate, type DestinationSpec } from './core/admin.js';
-import { parsePrincipalArn } from './core/arn.js';
-import { maskKeyId } from './core/mask.js';
-import { planRotation, type RetireAction } from './core/plan.js';
-import type { AccessKeyInfo } from './core/types.js';
-import { confirmAction } from './confirm.js';
-import { findProfilesWithKey } from './credentials/ini.js';
-import { readStaged, stagedId, type Destination } from './credentials/staged-store.js';
-import { readCredentialsFile, withFileLock } from './credentials/store.js';
-import { readUserJournal, removeUserJournal, writeUserJournal, type UserJournal } from './credentials/user-journal.js';
-import { prepareDestination, undoDestination, writeDestination, type DestinationContext } from './destination.js';
-import { AwsError, RekeyError, RotationIncompleteError, UsageError } from './errors.js';
-import { noPrompter, silentReporter, type Prompter, type Reporter, type StepRecord } from './ports.js';
-import { recordStagedUser } from './staged-record.js';
-import { abortableTiming, createKeyOnce, deleteOrphans, deleteOtherKey, InterruptedError, StepLog, type StepRuntime } from './steps.js';
-import { DEFAULT_VERIFY_OPTIONS, verifyNewKey, type Timing, type VerifyOptions } from './verify.js';
+import type { IamApi, NewAccessKey } from '../aws/gateway.js';
+import { getUserArn } from '../aws/users.js';
+import { openAdminContext, type AdminContext } from '../session/account-context.js';
+import { describeDestination, describeUserPlan, selectKeyToRotate, type DestinationSpec } from '../core/admin.js';
+import { parsePrincipalArn } from '../core/arn.js';
+import { maskKeyId } from '../core/mask.js';
+import { planRotation, type RetireAction } from '../core/plan.js';
+import type { AccessKeyInfo } from '../core/types.js';
+import { confirmAction } from '../rotation/confirm.js';
+import { findProfilesWithKey } from '../credentials/ini.js';
+import { readStaged, stagedId, type Destination } from '../credentials/staged-store.js';
+import { readCredentialsFile, withFileLock } from '../credentials/store.js';
+import { readUserJournal, removeUserJournal, writeUserJournal, type UserJournal } from '../credentials/user-journal.js';
+import { prepareDestination, undoDestination, writeDestination, type DestinationContext } from '../rotation/destination.js';
+import { AwsError, RekeyError, RotationIncompleteError, UsageError } from '../errors.js';
+import { noPrompter, silentReporter, type Prompter, type Reporter, type StepRecord } from '../rotation/ports.js';
+import { recordStagedUser } from '../rotation/staged-record.js';
+import { abortableTiming, createKeyOnce, deleteOrphans, deleteOtherKey, InterruptedError, StepLog, type StepRuntime } from '../rotation/steps.js';
+import { DEFAULT_VERIFY_OPTIONS, verifyNewKey, type Timing, type VerifyOptions } from '../rotation/verify.js';
 
 export interface RotateUserOptions {
   /** The IAM user whose key is rotated. */

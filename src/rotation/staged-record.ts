@@ -1,8 +1,8 @@
-import { maskKeyId } from './core/mask.js';
-import { removeJournal, type RotationJournal } from './credentials/journal.js';
-import { stagedId, writeStaged, type StagedRotation } from './credentials/staged-store.js';
-import type { UserJournal } from './credentials/user-journal.js';
-import { RekeyError } from './errors.js';
+import { maskKeyId } from '../core/mask.js';
+import { removeJournal, type RotationJournal } from '../credentials/journal.js';
+import { stagedId, writeStaged, type StagedRotation } from '../credentials/staged-store.js';
+import type { UserJournal } from '../credentials/user-journal.js';
+import { RekeyError } from '../errors.js';
 import type { StepRuntime } from './steps.js';
 
 /**

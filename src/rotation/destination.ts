@@ -1,13 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { link, lstat, mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
-import { keyIdInKeyFile, renderKeyFile, type DestinationSpec } from './core/admin.js';
-import { maskKeyId } from './core/mask.js';
-import type { StaticCredentials } from './core/types.js';
-import { findProfilesWithKey, getProfile, removeProfileKeys, replaceAccessKey, serializeIni, setProfileValues } from './credentials/ini.js';
-import type { Destination } from './credentials/staged-store.js';
-import { checkWritable, readCredentialsFile, removeIfExists, writeCredentialsFileAtomic, writeSecretFile } from './credentials/store.js';
-import { CredentialsFileError, UsageError } from './errors.js';
+import { keyIdInKeyFile, renderKeyFile, type DestinationSpec } from '../core/admin.js';
+import { maskKeyId } from '../core/mask.js';
+import type { StaticCredentials } from '../core/types.js';
+import { findProfilesWithKey, getProfile, removeProfileKeys, replaceAccessKey, serializeIni, setProfileValues } from '../credentials/ini.js';
+import type { Destination } from '../credentials/staged-store.js';
+import { checkWritable, readCredentialsFile, removeIfExists, writeCredentialsFileAtomic, writeSecretFile } from '../credentials/store.js';
+import { CredentialsFileError, UsageError } from '../errors.js';
 
 /**
  * Delivering an admin-rotated key: the pre-flight check (before the key exists), the write, and its undo.

@@ -1,13 +1,13 @@
-import type { CredentialsInput } from './aws/clients.js';
-import type { IamApi } from './aws/gateway.js';
-import { maskKeyId } from './core/mask.js';
-import type { AccessKeyInfo, StaticCredentials } from './core/types.js';
-import { findProfilesWithKey } from './credentials/ini.js';
-import { findJournal, readJournals, removeJournal, type RotationJournal } from './credentials/journal.js';
-import { readCredentialsFile, withFileLock } from './credentials/store.js';
-import { openProfileContext, type ProfileContext } from './context.js';
-import { AwsError, RekeyError } from './errors.js';
-import { noPrompter, silentReporter, type Prompter, type Reporter, type StepRecord } from './ports.js';
+import type { CredentialsInput } from '../aws/clients.js';
+import type { IamApi } from '../aws/gateway.js';
+import { maskKeyId } from '../core/mask.js';
+import type { AccessKeyInfo, StaticCredentials } from '../core/types.js';
+import { findProfilesWithKey } from '../credentials/ini.js';
+import { findJournal, readJournals, removeJournal, type RotationJournal } from '../credentials/journal.js';
+import { readCredentialsFile, withFileLock } from '../credentials/store.js';
+import { openProfileContext, type ProfileContext } from '../session/profile-context.js';
+import { AwsError, RekeyError } from '../errors.js';
+import { noPrompter, silentReporter, type Prompter, type Reporter, type StepRecord } from '../rotation/ports.js';
 import {
   abortableTiming,
   deleteOrphans,
@@ -18,9 +18,9 @@ import {
   verifyPhase,
   type RetireCredentials,
   type StepRuntime,
-} from './steps.js';
-import { recordStagedCreate } from './staged-record.js';
-import { DEFAULT_VERIFY_OPTIONS, type Timing, type VerifyOptions } from './verify.js';
+} from '../rotation/steps.js';
+import { recordStagedCreate } from '../rotation/staged-record.js';
+import { DEFAULT_VERIFY_OPTIONS, type Timing, type VerifyOptions } from '../rotation/verify.js';
 
 export interface RecoverOptions {
   profile?: string;

@@ -1,10 +1,10 @@
-import { parsePrincipalArn } from './core/arn.js';
-import type { AccessKeyInfo, StaticCredentials } from './core/types.js';
-import { findProfilesWithKey } from './credentials/ini.js';
-import { findJournal, readJournals } from './credentials/journal.js';
+import { parsePrincipalArn } from '../core/arn.js';
+import type { AccessKeyInfo, StaticCredentials } from '../core/types.js';
+import { findProfilesWithKey } from '../credentials/ini.js';
+import { findJournal, readJournals } from '../credentials/journal.js';
 import { describeRecovery } from './recover.js';
-import { openProfileContext } from './context.js';
-import { ProfileError } from './errors.js';
+import { openProfileContext } from '../session/profile-context.js';
+import { ProfileError } from '../errors.js';
 
 export interface ListKeysOptions {
   profile?: string;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { planRotation } from '../../src/core/plan.js';
-import { decideDelete, decideRetire, decideRollback, describeStagedCreatePlan, usedAfter, type StagedKeys } from '../../src/core/staged.js';
+import { decideDelete, decideRetire, decideRollback, describeStagedCreatePlan, usedAfter, type StagedKeys } from '../../src/core/stage-decisions.js';
 import type { AccessKeyInfo } from '../../src/core/types.js';
 
 const OLD = 'AKIAOLDOLDOLDOLDOLD1';

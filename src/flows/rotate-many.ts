@@ -1,14 +1,14 @@
-import { confirmAction } from './confirm.js';
-import { chainByUser, groupProfilesByKey, staticKeyProfiles, worstExitCode, type ProfileGroup } from './core/many.js';
-import { maskKeyId } from './core/mask.js';
-import type { RetireAction } from './core/plan.js';
-import { findStagedForProfile, listStaged } from './credentials/staged-store.js';
-import { readCredentialsFile, resolveCredentialsPath, withFileLock } from './credentials/store.js';
-import { ExitCode, isRekeyError, UsageError } from './errors.js';
-import { createMutex, mapBounded } from './mutex.js';
-import { noPrompter, silentReporter, type Prompter, type Reporter } from './ports.js';
-import { rotateProfile, type RotateResult } from './rotate.js';
-import type { Timing, VerifyOptions } from './verify.js';
+import { confirmAction } from '../rotation/confirm.js';
+import { chainByUser, groupProfilesByKey, staticKeyProfiles, worstExitCode, type ProfileGroup } from '../core/many.js';
+import { maskKeyId } from '../core/mask.js';
+import type { RetireAction } from '../core/plan.js';
+import { findStagedForProfile, listStaged } from '../credentials/staged-store.js';
+import { readCredentialsFile, resolveCredentialsPath, withFileLock } from '../credentials/store.js';
+import { ExitCode, isRekeyError, UsageError } from '../errors.js';
+import { createMutex, mapBounded } from '../rotation/mutex.js';
+import { noPrompter, silentReporter, type Prompter, type Reporter } from '../rotation/ports.js';
+import { rotateProfile, type RotateResult } from './rotate-profile.js';
+import type { Timing, VerifyOptions } from '../rotation/verify.js';
 
 export interface RotateManyOptions {
   /** Profile names, or every profile of the credentials file that holds a long-lived key. */

@@ -1,13 +1,13 @@
-import type { CredentialsInput } from './aws/clients.js';
-import type { AwsGateway, IamApi } from './aws/gateway.js';
-import { openAdminContext } from './account-context.js';
-import { confirmAction } from './confirm.js';
-import { defaultProfileName, openProfileContext } from './context.js';
-import { getProfile } from './credentials/ini.js';
-import { maskKeyId } from './core/mask.js';
-import { decideDelete, decideRetire, decideRollback, describeUse, type StagedKeys } from './core/staged.js';
-import type { AccessKeyInfo, StaticCredentials } from './core/types.js';
-import { readJournals, type RotationJournal } from './credentials/journal.js';
+import type { CredentialsInput } from '../aws/clients.js';
+import type { AwsGateway, IamApi } from '../aws/gateway.js';
+import { openAdminContext } from '../session/account-context.js';
+import { confirmAction } from '../rotation/confirm.js';
+import { defaultProfileName, openProfileContext } from '../session/profile-context.js';
+import { getProfile } from '../credentials/ini.js';
+import { maskKeyId } from '../core/mask.js';
+import { decideDelete, decideRetire, decideRollback, describeUse, type StagedKeys } from '../core/stage-decisions.js';
+import type { AccessKeyInfo, StaticCredentials } from '../core/types.js';
+import { readJournals, type RotationJournal } from '../credentials/journal.js';
 import {
   findStagedForProfile,
   listStaged,
@@ -18,15 +18,15 @@ import {
   type Destination,
   type StagedRotation,
   type StagedStage,
-} from './credentials/staged-store.js';
-import { readCredentialsFile, resolveCredentialsPath, withFileLock } from './credentials/store.js';
-import { listUserJournals, type UserJournal } from './credentials/user-journal.js';
-import { undoDestination } from './destination.js';
-import { ProfileError, UnsafeRotationError, UsageError } from './errors.js';
-import { noPrompter, silentReporter, type Prompter, type Reporter, type StepRecord } from './ports.js';
-import { rotateProfile, type RotateDeps, type RotateOptions, type RotateResult } from './rotate.js';
-import { abortableTiming, StepLog, type StepRuntime } from './steps.js';
-import { DEFAULT_VERIFY_OPTIONS, verifyNewKey, type Timing, type VerifyOptions } from './verify.js';
+} from '../credentials/staged-store.js';
+import { readCredentialsFile, resolveCredentialsPath, withFileLock } from '../credentials/store.js';
+import { listUserJournals, type UserJournal } from '../credentials/user-journal.js';
+import { undoDestination } from '../rotation/destination.js';
+import { ProfileError, UnsafeRotationError, UsageError } from '../errors.js';
+import { noPrompter, silentReporter, type Prompter, type Reporter, type StepRecord } from '../rotation/ports.js';
+import { rotateProfile, type RotateDeps, type RotateOptions, type RotateResult } from './rotate-profile.js';
+import { abortableTiming, StepLog, type StepRuntime } from '../rotation/steps.js';
+import { DEFAULT_VERIFY_OPTIONS, verifyNewKey, type Timing, type VerifyOptions } from '../rotation/verify.js';
 
 /**
  * Staged rotation, for keys that applications use: `--stage create` (new key saved and verified, old key
