@@ -89,6 +89,13 @@ export class AbortedError extends RekeyError {
   }
 }
 
+/** Ctrl-C (or a signal) stopped the run between two steps; the message says what state things are in. */
+export class InterruptedError extends RekeyError {
+  constructor(message: string, hint?: string) {
+    super('INTERRUPTED', message, { hint, exitCode: ExitCode.interrupted });
+  }
+}
+
 export function isRekeyError(error: unknown): error is RekeyError {
   return error instanceof RekeyError;
 }

@@ -1,3 +1,4 @@
+import type { RotateModeFlags } from '../core/rotate-mode.js';
 import type { VerifyOptions } from '../rotation/verify.js';
 
 /** --verify-timeout and --verify-successes, of the commands that check that a key works before going on. */
@@ -13,4 +14,17 @@ export function verifyOptionsFromFlags(flags: VerifyFlags): Pick<VerifyOptions, 
 /** --mfa-serial and --mfa-code imply --mfa. */
 export function wantsMfa(flags: { mfa?: boolean; mfaSerial?: string; mfaCode?: string }): boolean {
   return Boolean(flags.mfa || flags.mfaSerial !== undefined || flags.mfaCode !== undefined);
+}
+
+/** The flags of `rotate` as commander gives them; most of those that choose the mode are named as in RotateModeFlags. */
+export interface RotateFlags extends Omit<RotateModeFlags, 'profiles' | 'deleteOld' | 'mfa'>, VerifyFlags {
+  /** Repeated --profile gives an array (several profiles, cli/commands/rotate-route.ts). */
+  profile?: string | string[];
+  yes?: boolean;
+  delete?: boolean;
+  mfa?: boolean;
+  mfaSerial?: string;
+  mfaCode?: string;
+  dryRun?: boolean;
+  json?: boolean;
 }

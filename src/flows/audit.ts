@@ -1,4 +1,5 @@
 import { openAccountContext } from '../session/account-context.js';
+import { mapBounded } from '../core/map-bounded.js';
 import { createAuditIamApi, type AuditIamApi, type IamUser } from '../aws/audit-api.js';
 import {
   DEFAULT_THRESHOLDS,
@@ -307,7 +308,7 @@ async function collectFromApi(c: Collector): Promise<AuditInventory> {
   const missing: string[] = [];
   let audited = 0;
   let done = 0;
-  const perUser = await mapConcurrent(targets, options.concurrency ?? DEFAULT_CONCURRENCY, async (user) => {
+  const perUser = await mapBounded(targets, options.concurrency ?? DEFAULT_CONCURRENCY, async (user) => {
     let keys;
     try {
       keys = await api.listAccessKeys(user.userName);
@@ -351,28 +352,6 @@ async function collectFromApi(c: Collector): Promise<AuditInventory> {
   };
 }
 
-/** Runs `fn` over `items` with at most `limit` calls in flight; the first failure stops new calls and is thrown. */
-export async function mapConcurrent<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  let failed = false;
-  const worker = async () => {
-    while (!failed && next < items.length) {
-      const index = next++;
-      try {
-        results[index] = await fn(items[index] as T);
-      } catch (error) {
-        failed = true;
-        throw error;
-      }
-    }
-  };
-  const workers = Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker);
-  const settled = await Promise.allSettled(workers);
-  const rejection = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
-  if (rejection) throw rejection.reason;
-  return results;
-}
 
 function describeAge(ms: number): string {
   const hours = ms / 3_600_000;

@@ -1,3 +1,4 @@
+import { abortableTiming, realTiming, type Timing } from '../rotation/timing.js';
 import type { CredentialsInput } from '../aws/clients.js';
 import type { IamApi } from '../aws/gateway.js';
 import { maskKeyId } from '../core/mask.js';
@@ -9,7 +10,6 @@ import { openProfileContext, type ProfileContext } from '../session/profile-cont
 import { AwsError, RekeyError } from '../errors.js';
 import { noPrompter, silentReporter, type Prompter, type Reporter, type StepRecord } from '../rotation/ports.js';
 import {
-  abortableTiming,
   deleteOrphans,
   persistNewKey,
   retirePhase,
@@ -20,7 +20,7 @@ import {
   type StepRuntime,
 } from '../rotation/steps.js';
 import { recordStagedCreate } from '../rotation/staged-record.js';
-import { DEFAULT_VERIFY_OPTIONS, type Timing, type VerifyOptions } from '../rotation/verify.js';
+import { DEFAULT_VERIFY_OPTIONS, type VerifyOptions } from '../rotation/verify.js';
 
 export interface RecoverOptions {
   profile?: string;
@@ -53,8 +53,6 @@ export interface RecoverResult {
   /** Keys that were created but whose secret never arrived, and were deleted. */
   deletedOrphans: string[];
 }
-
-const realTiming: Timing = { now: () => Date.now(), sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)) };
 
 /** Finish or undo an interrupted rotation of a profile, from its journal and IAM's state. */
 export async function recoverProfile(options: RecoverOptions = {}, deps: RecoverDeps = {}): Promise<RecoverResult> {

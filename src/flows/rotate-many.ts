@@ -5,10 +5,12 @@ import type { RetireAction } from '../core/plan.js';
 import { findStagedForProfile, listStaged } from '../credentials/staged-store.js';
 import { readCredentialsFile, resolveCredentialsPath, withFileLock } from '../credentials/store.js';
 import { ExitCode, isRekeyError, UsageError } from '../errors.js';
-import { createMutex, mapBounded } from '../rotation/mutex.js';
+import { mapBounded } from '../core/map-bounded.js';
+import { createMutex } from '../rotation/mutex.js';
 import { noPrompter, silentReporter, type Prompter, type Reporter } from '../rotation/ports.js';
 import { rotateProfile, type RotateResult } from './rotate-profile.js';
-import type { Timing, VerifyOptions } from '../rotation/verify.js';
+import type { Timing } from '../rotation/timing.js';
+import type { VerifyOptions } from '../rotation/verify.js';
 
 export interface RotateManyOptions {
   /** Profile names, or every profile of the credentials file that holds a long-lived key. */

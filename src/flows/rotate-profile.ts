@@ -1,3 +1,4 @@
+import { abortableTiming, realTiming, type Timing } from '../rotation/timing.js';
 import type { CredentialsInput } from '../aws/clients.js';
 import type { IamApi, NewAccessKey } from '../aws/gateway.js';
 import { parsePrincipalArn } from '../core/arn.js';
@@ -8,17 +9,15 @@ import { findProfilesWithKey } from '../credentials/ini.js';
 import { findJournal, readJournals, removeJournal, writeJournal, type RotationJournal } from '../credentials/journal.js';
 import { checkWritable, readCredentialsFile, withFileLock } from '../credentials/store.js';
 import { openProfileContext, type ProfileContext } from '../session/profile-context.js';
-import { AbortedError, AwsError, ExitCode, ProfileError, RekeyError, UnsafeRotationError, UsageError } from '../errors.js';
+import { AbortedError, AwsError, ExitCode, ProfileError, RekeyError, UnsafeRotationError, UsageError, InterruptedError } from '../errors.js';
 import { noPrompter, silentReporter, type Prompter, type Reporter, type StepRecord } from '../rotation/ports.js';
 import { recoverWithContext, type RecoverResult } from './recover.js';
 import { describeStagedCreatePlan } from '../core/stage-decisions.js';
 import { recordStagedCreate } from '../rotation/staged-record.js';
 import {
-  abortableTiming,
   checkpoint,
   createKeyOnce,
   deleteOtherKey,
-  InterruptedError,
   retirePhase,
   rollBack,
   saveNewKey,
@@ -27,7 +26,7 @@ import {
   type RetireCredentials,
   type StepRuntime,
 } from '../rotation/steps.js';
-import { DEFAULT_VERIFY_OPTIONS, type Timing, type VerifyOptions } from '../rotation/verify.js';
+import { DEFAULT_VERIFY_OPTIONS, type VerifyOptions } from '../rotation/verify.js';
 
 export interface MfaOptions {
   /** The MFA device's ARN; found with iam:ListMFADevices when absent. */
@@ -86,11 +85,6 @@ export interface RotateResult {
   backupPath?: string;
   warnings: string[];
 }
-
-export const realTiming: Timing = {
-  now: () => Date.now(),
-  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-};
 
 /**
  * Rotate the access key of one profile: read → identify → inspect → plan/confirm → pre-flight → create →

@@ -1,3 +1,4 @@
+import { abortableTiming, realTiming, type Timing } from '../rotation/timing.js';
 import { resolve } from 'node:path';
 import type { IamApi, NewAccessKey } from '../aws/gateway.js';
 import { getUserArn } from '../aws/users.js';
@@ -13,11 +14,11 @@ import { readStaged, stagedId, type Destination } from '../credentials/staged-st
 import { readCredentialsFile, withFileLock } from '../credentials/store.js';
 import { readUserJournal, removeUserJournal, writeUserJournal, type UserJournal } from '../credentials/user-journal.js';
 import { prepareDestination, undoDestination, writeDestination, type DestinationContext } from '../rotation/destination.js';
-import { AwsError, RekeyError, RotationIncompleteError, UsageError } from '../errors.js';
+import { AwsError, RekeyError, RotationIncompleteError, UsageError, InterruptedError } from '../errors.js';
 import { noPrompter, silentReporter, type Prompter, type Reporter, type StepRecord } from '../rotation/ports.js';
 import { recordStagedUser } from '../rotation/staged-record.js';
-import { abortableTiming, createKeyOnce, deleteOrphans, deleteOtherKey, InterruptedError, StepLog, type StepRuntime } from '../rotation/steps.js';
-import { DEFAULT_VERIFY_OPTIONS, verifyNewKey, type Timing, type VerifyOptions } from '../rotation/verify.js';
+import { createKeyOnce, deleteOrphans, deleteOtherKey, StepLog, type StepRuntime } from '../rotation/steps.js';
+import { DEFAULT_VERIFY_OPTIONS, verifyNewKey, type VerifyOptions } from '../rotation/verify.js';
 
 export interface RotateUserOptions {
   /** The IAM user whose key is rotated. */
@@ -72,7 +73,6 @@ interface Runtime extends StepRuntime {
   prompter: Prompter;
 }
 
-const realTiming: Timing = { now: () => Date.now(), sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)) };
 
 /**
  * An admin rotates another IAM user's key with their own credentials: read → identify → inspect →

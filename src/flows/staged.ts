@@ -1,3 +1,4 @@
+import { abortableTiming, realTiming, type Timing } from '../rotation/timing.js';
 import type { CredentialsInput } from '../aws/clients.js';
 import type { AwsGateway, IamApi } from '../aws/gateway.js';
 import { openAdminContext } from '../session/account-context.js';
@@ -25,8 +26,8 @@ import { undoDestination } from '../rotation/destination.js';
 import { ProfileError, UnsafeRotationError, UsageError } from '../errors.js';
 import { noPrompter, silentReporter, type Prompter, type Reporter, type StepRecord } from '../rotation/ports.js';
 import { rotateProfile, type RotateDeps, type RotateOptions, type RotateResult } from './rotate-profile.js';
-import { abortableTiming, StepLog, type StepRuntime } from '../rotation/steps.js';
-import { DEFAULT_VERIFY_OPTIONS, verifyNewKey, type Timing, type VerifyOptions } from '../rotation/verify.js';
+import { StepLog, type StepRuntime } from '../rotation/steps.js';
+import { DEFAULT_VERIFY_OPTIONS, verifyNewKey, type VerifyOptions } from '../rotation/verify.js';
 
 /**
  * Staged rotation, for keys that applications use: `--stage create` (new key saved and verified, old key
@@ -98,7 +99,6 @@ export interface StageResult {
   warnings: string[];
 }
 
-const realTiming: Timing = { now: () => Date.now(), sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)) };
 
 /** `rotate --stage create` of a profile's own key: a rotation that stops once the new key works. */
 export async function createStageForProfile(options: RotateOptions, deps: RotateDeps = {}): Promise<RotateResult> {

@@ -7,9 +7,10 @@ import type { AccessKeyInfo, StaticCredentials } from '../core/types.js';
 import { replaceAccessKey, serializeIni } from '../credentials/ini.js';
 import { removeJournal, writeJournal, type JournalPhase, type RotationJournal } from '../credentials/journal.js';
 import { readCredentialsFile, writeCredentialsFileAtomic } from '../credentials/store.js';
-import { AwsError, ExitCode, RekeyError, RotationIncompleteError } from '../errors.js';
+import { AwsError, InterruptedError, RekeyError, RotationIncompleteError } from '../errors.js';
 import type { Reporter, StepRecord } from './ports.js';
-import { retryWhilePropagating, verifyNewKey, type Timing, type VerifyOptions } from './verify.js';
+import type { Timing } from './timing.js';
+import { retryWhilePropagating, verifyNewKey, type VerifyOptions } from './verify.js';
 
 /** The steps shared by a rotation and by the recovery of an interrupted one. */
 
@@ -28,12 +29,6 @@ function serialized<T>(rt: StepRuntime, edit: () => Promise<T>): Promise<T> {
 
 /** How long calls signed with the new key may keep failing as "unknown key" after verification. */
 export const RETIRE_PROPAGATION_MS = 20_000;
-
-export class InterruptedError extends RekeyError {
-  constructor(message: string, hint?: string) {
-    super('INTERRUPTED', message, { hint, exitCode: ExitCode.interrupted });
-  }
-}
 
 /** Stop between steps when the user pressed Ctrl-C; the journal says where to resume. */
 export function checkpoint(rt: StepRuntime, journal?: RotationJournal): void {
@@ -305,25 +300,4 @@ export class StepLog {
     this.records.push(record);
     this.reporter.step(record);
   }
-}
-
-/** A sleep that ends early (rejecting) when the signal fires, so Ctrl-C does not wait out a backoff. */
-export function abortableTiming(timing: Timing, signal?: AbortSignal): Timing {
-  if (!signal) return timing;
-  return {
-    now: timing.now,
-    sleep: (ms) =>
-      new Promise<void>((resolve, reject) => {
-        if (signal.aborted) return reject(new InterruptedError('Interrupted.'));
-        const onAbort = () => {
-          clearTimeout(timer);
-          reject(new InterruptedError('Interrupted.'));
-        };
-        const timer = setTimeout(() => {
-          signal.removeEventListener('abort', onAbort);
-          resolve();
-        }, ms);
-        signal.addEventListener('abort', onAbort, { once: true });
-      }),
-  };
 }

@@ -2,6 +2,7 @@ import type { CredentialsInput } from '../aws/clients.js';
 import { isInvalidCredentials, isTransientError } from '../aws/errors.js';
 import type { AwsGateway } from '../aws/gateway.js';
 import { RekeyError } from '../errors.js';
+import type { Timing } from './timing.js';
 
 export interface VerifyOptions {
   /** Give up after this long (the new key never worked). */
@@ -22,11 +23,6 @@ export const DEFAULT_VERIFY_OPTIONS: VerifyOptions = {
   initialDelayMs: 1_000,
   maxDelayMs: 5_000,
 };
-
-export interface Timing {
-  now: () => number;
-  sleep: (ms: number) => Promise<void>;
-}
 
 export interface VerifyResult {
   attempts: number;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { auditAccount, mapConcurrent, type AuditOptions } from '../../src/flows/audit.js';
+import { auditAccount, type AuditOptions } from '../../src/flows/audit.js';
+import { mapBounded } from '../../src/core/map-bounded.js';
 import type { AuditIamApi, IamUser } from '../../src/aws/audit-api.js';
 import { AwsError } from '../../src/errors.js';
 import { auditKeys, userPathOfArn, wholeDaysBetween, type AuditInventory, type AuditKeyRecord, type FindingKind } from '../../src/core/audit.js';
@@ -463,12 +464,12 @@ describe('auditAccount: choosing and using a source', () => {
   });
 });
 
-describe('mapConcurrent', () => {
+describe('mapBounded', () => {
   it('keeps the order of the input and stops at the first failure', async () => {
-    expect(await mapConcurrent([3, 1, 2], 2, async (n) => n * 10)).toEqual([30, 10, 20]);
+    expect(await mapBounded([3, 1, 2], 2, async (n) => n * 10)).toEqual([30, 10, 20]);
     const started: number[] = [];
     await expect(
-      mapConcurrent([1, 2, 3, 4, 5, 6], 1, async (n) => {
+      mapBounded([1, 2, 3, 4, 5, 6], 1, async (n) => {
         started.push(n);
         if (n === 2) throw new Error('boom');
         return n;

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { AwsGateway } from '../../src/aws/gateway.js';
 import { AwsError } from '../../src/errors.js';
-import { retryWhilePropagating, verifyNewKey, type Timing, type VerifyOptions } from '../../src/rotation/verify.js';
+import type { Timing } from '../../src/rotation/timing.js';
+import { retryWhilePropagating, verifyNewKey, type VerifyOptions } from '../../src/rotation/verify.js';
 
 const ARN = 'arn:aws:iam::123456789012:user/alice';
 const options: VerifyOptions = { timeoutMs: 10_000, successes: 3, successIntervalMs: 1_000, initialDelayMs: 1_000, maxDelayMs: 4_000 };

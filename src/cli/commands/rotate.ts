@@ -1,23 +1,10 @@
 import { maskKeyId } from '../../core/mask.js';
 import { ExitCode } from '../../errors.js';
 import { rotateProfile, type RotateOptions, type RotateResult } from '../../flows/rotate-profile.js';
-import type { RotateModeFlags } from '../../core/rotate-mode.js';
 import { withInterrupts } from '../signals.js';
-import { verifyOptionsFromFlags, wantsMfa, type VerifyFlags } from '../flags.js';
+import { routeRotate } from './rotate-route.js';
+import { verifyOptionsFromFlags, wantsMfa, type RotateFlags } from '../flags.js';
 import { createPorts, type CliStreams } from '../io.js';
-
-/** The flags of `rotate` as commander gives them; most of those that choose the mode are named as in RotateModeFlags. */
-export interface RotateFlags extends Omit<RotateModeFlags, 'profiles' | 'deleteOld' | 'mfa'>, VerifyFlags {
-  /** Repeated --profile gives an array (several profiles, src/cli/commands/rotate-route.ts). */
-  profile?: string | string[];
-  yes?: boolean;
-  delete?: boolean;
-  mfa?: boolean;
-  mfaSerial?: string;
-  mfaCode?: string;
-  dryRun?: boolean;
-  json?: boolean;
-}
 
 export function rotateOptionsFromFlags(flags: RotateFlags, env: NodeJS.ProcessEnv): RotateOptions {
   return {
@@ -34,7 +21,6 @@ export function rotateOptionsFromFlags(flags: RotateFlags, env: NodeJS.ProcessEn
 }
 
 export async function runRotate(flags: RotateFlags, streams: CliStreams): Promise<number> {
-  const { routeRotate } = await import('./rotate-route.js');
   const routed = await routeRotate(flags, streams, () => rotateOptionsFromFlags(flags, streams.env));
   if (routed !== undefined) return routed;
   const json = flags.json ?? false;
