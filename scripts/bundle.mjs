@@ -1,25 +1,46 @@
 // Bundles the compiled CLI (dist/cli/main.js) into dist/bundle/: one file per lazily loaded command plus
 // shared chunks. Loading one 1 MB file is much faster than resolving and reading the AWS SDK's hundreds of
 // modules, and `--version`/`--help` still load no SDK code. dist/bundle/meta.json records which source
-// modules went into which chunk (the benchmark checks it).
+// modules went into which chunk (the benchmark checks it). scripts/package.mjs uses the same settings for
+// the single executable's one-file CommonJS bundle.
 import { build } from 'esbuild';
-import { rm, writeFile } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
 
-await rm('dist/bundle', { recursive: true, force: true });
+const { version } = JSON.parse(await readFile(new URL('../package.json', import.meta.url), 'utf8'));
 
-const result = await build({
-  entryPoints: { main: 'dist/cli/main.js' },
-  outdir: 'dist/bundle',
+/** dist/version.js reads package.json at run time; a bundle carries the version instead. */
+const versionPlugin = {
+  name: 'aws-rekey-version',
+  setup(build) {
+    build.onLoad({ filter: /[\\/]dist[\\/]version\.js$/ }, () => ({ contents: `export const version = ${JSON.stringify(version)};\n`, loader: 'js' }));
+  },
+};
+
+/** What every bundle of the CLI shares. */
+export const cliBundleOptions = {
   bundle: true,
-  splitting: true,
-  format: 'esm',
   platform: 'node',
   // The SDK's ES module builds, so that the commands and models we never call are left out.
   mainFields: ['module', 'main'],
-  target: 'node20',
-  metafile: true,
   logLevel: 'warning',
-  // Some of the SDK's CommonJS code calls require(); an ES module has none of its own.
-  banner: { js: "import { createRequire as __aws_rekey_require } from 'node:module'; const require = __aws_rekey_require(import.meta.url);" },
-});
-await writeFile('dist/bundle/meta.json', JSON.stringify(result.metafile));
+  plugins: [versionPlugin],
+};
+
+export async function bundleCli() {
+  await rm('dist/bundle', { recursive: true, force: true });
+  const result = await build({
+    ...cliBundleOptions,
+    entryPoints: { main: 'dist/cli/main.js' },
+    outdir: 'dist/bundle',
+    splitting: true,
+    format: 'esm',
+    target: 'node20',
+    metafile: true,
+    // Some of the SDK's CommonJS code calls require(); an ES module has none of its own.
+    banner: { js: "import { createRequire as __aws_rekey_require } from 'node:module'; const require = __aws_rekey_require(import.meta.url);" },
+  });
+  await writeFile('dist/bundle/meta.json', JSON.stringify(result.metafile));
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) await bundleCli();

@@ -1,11 +1,8 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { createRequire } from 'node:module';
 import { ExitCode, isRekeyError } from '../errors.js';
+import { version } from '../version.js';
 import type { CliStreams } from './io.js';
 import { painter, useColor } from './io.js';
-
-const require = createRequire(import.meta.url);
-const { version } = require('../../package.json') as { version: string };
 
 /** The one place that decides exit codes and prints errors. Commands are imported only when they run. */
 export async function main(argv: string[], streams: CliStreams = defaultStreams()): Promise<void> {

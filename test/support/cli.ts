@@ -73,6 +73,8 @@ export async function makeHome(options: MakeHomeOptions = {}): Promise<TempHome>
 export type RunCliOptions = Pick<SpawnOptions, 'uid' | 'gid' | 'cwd'> & {
   /** Another copy of bin/aws-rekey to run (see readableCliCopy). */
   bin?: string;
+  /** An executable to run instead of node with bin/aws-rekey: an installed CLI, the single executable. */
+  executable?: string;
 };
 
 let readableCopy: Promise<string> | undefined;
@@ -121,8 +123,9 @@ export interface StartedCli {
 /** The built CLI as a child the test can signal or kill mid-run (runCli only reports the end). */
 export function startCli(args: string[], env: NodeJS.ProcessEnv, input = '', options: RunCliOptions = {}): StartedCli {
   const started = Date.now();
-  const { bin = BIN, ...spawnOptions } = options;
-  const child = spawn(process.execPath, [bin, ...args], { ...spawnOptions, env, stdio: ['pipe', 'pipe', 'pipe'] });
+  const { bin = BIN, executable, ...spawnOptions } = options;
+  const [command, argv] = executable ? [executable, args] : [process.execPath, [bin, ...args]];
+  const child = spawn(command, argv, { ...spawnOptions, env, stdio: ['pipe', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));

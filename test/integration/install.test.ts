@@ -1,0 +1,103 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { delimiter, dirname, join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { credentialsFile, ROOT, runCli } from '../support/cli.js';
+import { createUserWithKey, listKeys, uniqueName } from '../support/iam.js';
+import { FAST, tempHome } from '../support/integration.js';
+
+/*
+ * The two ways aws-rekey reaches a machine without this checkout: the npm tarball installed globally, and the
+ * single executable (`npm run package`). Each is run from outside the checkout, with a throwaway HOME, for
+ * --version, --help and a real rotation against moto.
+ */
+
+const endpoint = inject('motoEndpoint');
+const run = promisify(execFile);
+const { version } = JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as { version: string };
+
+async function rotatesWith(executable: string, path: string): Promise<void> {
+  const user = await createUserWithKey(endpoint, uniqueName('inst'));
+  const home = await tempHome({ endpoint, credentials: credentialsFile({ work: user }), env: { PATH: path } });
+  const rotation = await runCli(['--profile', 'work', '--yes', ...FAST], home.env, '', { executable, cwd: home.home });
+  expect(rotation.code, rotation.stderr).toBe(0);
+  const keys = await listKeys(endpoint, user.userName);
+  const fresh = keys.find((k) => k.accessKeyId !== user.accessKeyId);
+  expect(keys.find((k) => k.accessKeyId === user.accessKeyId)?.status).toBe('Inactive');
+  expect(fresh?.status).toBe('Active');
+  expect(await home.readCredentials()).toContain(`aws_access_key_id = ${fresh?.accessKeyId}`);
+}
+
+async function versionAndHelp(executable: string, path: string): Promise<void> {
+  const env = { PATH: path, NO_COLOR: '1' };
+  const printed = await runCli(['--version'], env, '', { executable, cwd: tmpdir() });
+  expect(printed).toMatchObject({ code: 0, stdout: `${version}\n` });
+  const help = await runCli(['--help'], env, '', { executable, cwd: tmpdir() });
+  expect(help.code, help.stderr).toBe(0);
+  expect(help.stdout).toContain('Usage: aws-rekey');
+  expect(help.stdout).toContain('rotate');
+}
+
+describe('npm pack, then npm install -g from the tarball', () => {
+  let dir = '';
+  let installed = '';
+  // Only the installed package and the node that runs this test: nothing from the checkout.
+  let path = '';
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'aws-rekey-pack-'));
+    // --ignore-scripts: the tests run on the dist/ that `npm test` built; prepare would rebuild it under them.
+    const packed = await run('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', dir], { cwd: ROOT });
+    const [{ filename }] = JSON.parse(packed.stdout) as [{ filename: string }];
+    const prefix = join(dir, 'prefix');
+    await run('npm', ['install', '--global', '--prefix', prefix, '--prefer-offline', '--no-audit', '--no-fund', join(dir, filename)], { cwd: dir });
+    installed = join(prefix, 'bin', 'aws-rekey');
+    path = [join(prefix, 'bin'), dirname(process.execPath)].join(delimiter);
+  });
+  afterAll(() => rm(dir, { recursive: true, force: true }));
+
+  it('holds the CLI and its bundle, not the single executable', async () => {
+    const { stdout } = await run('tar', ['tzf', join(dir, `aws-rekey-${version}.tgz`)]);
+    const files = stdout.split('\n');
+    expect(files).toContain('package/bin/aws-rekey');
+    expect(files).toContain('package/dist/bundle/main.js');
+    expect(files).toContain('package/dist/index.js');
+    expect(files.filter((f) => f.includes('dist/sea'))).toEqual([]);
+  });
+
+  it('the installed command prints --version and --help', async () => {
+    await versionAndHelp(installed, path);
+  });
+
+  it('the installed command rotates a key', async () => {
+    await rotatesWith(installed, path);
+  });
+});
+
+// The single executable embeds Node 24 for linux-x64 (scripts/runtimes); elsewhere there is nothing to run.
+describe.runIf(process.platform === 'linux' && process.arch === 'x64')('the single executable (npm run package)', () => {
+  const executable = join(ROOT, 'dist', 'sea', 'aws-rekey-linux-x64');
+  let path = '';
+
+  beforeAll(async () => {
+    await run(process.execPath, [join(ROOT, 'scripts', 'package.mjs')], { cwd: ROOT, maxBuffer: 16 * 1024 * 1024 });
+    // A PATH with no node on it: the executable must not need one.
+    path = await mkdtemp(join(tmpdir(), 'aws-rekey-nonode-'));
+  });
+  afterAll(() => rm(path, { recursive: true, force: true }));
+
+  it('is built', async () => {
+    expect((await stat(executable)).mode & 0o111).not.toBe(0);
+  });
+
+  it('prints --version and --help with no node on PATH', async () => {
+    await expect(run('/bin/sh', ['-c', 'command -v node'], { env: { PATH: path } })).rejects.toThrow();
+    await versionAndHelp(executable, path);
+  });
+
+  it('rotates a key with no node on PATH', async () => {
+    await rotatesWith(executable, path);
+  });
+});
