@@ -3,8 +3,8 @@ import { join } from 'node:path';
 import { describe, expect, inject, it, type TestContext } from 'vitest';
 import { makeHome, startCli, type CliExit, type StartedCli, type TempHome } from '../support/cli.js';
 import { startFaultProxy, type Fault, type FaultProxy, type FaultRule, type RequestLogEntry } from '../support/fault-proxy.js';
-import { createUserWithKey, listKeys, uniqueName, type SeededUser } from '../support/iam.js';
-import { assertInvariants, readLocalState, setImmutable, waitFor, type RotationSubject } from '../support/invariants.js';
+import { createUserWithKey, deleteAccessKey, listKeys, uniqueName, type SeededUser } from '../support/iam.js';
+import { assertInvariants, readLocalState, setImmutable, waitFor, type Observation, type RotationSubject } from '../support/invariants.js';
 
 /**
  * Crash safety, proven by injecting faults between aws-rekey and a real IAM (moto): for each step of the
@@ -24,11 +24,12 @@ interface Scenario {
 }
 
 /** The tests run concurrently: each cleans up after itself through its own context. */
-async function setupScenario(ctx: TestContext, options: { retire?: 'deactivate' | 'delete' } = {}): Promise<Scenario> {
+async function setupScenario(ctx: TestContext, options: { retire?: 'deactivate' | 'delete'; singleProfile?: boolean } = {}): Promise<Scenario> {
   const proxy = await startFaultProxy(endpoint);
   ctx.onTestFinished(() => proxy.stop());
   const user = await createUserWithKey(endpoint, uniqueName('fault'));
-  // Two profiles hold the key; a third, unrelated one and the comments must survive everything.
+  // Two profiles hold the key (one with `singleProfile`); a third, unrelated one and the comments must survive everything.
+  const alias = ['[alias]', `aws_access_key_id=${user.accessKeyId}`, `aws_secret_access_key=${user.secretAccessKey}`, ''];
   const originalText = [
     '# managed by hand',
     '[work]',
@@ -36,10 +37,7 @@ async function setupScenario(ctx: TestContext, options: { retire?: 'deactivate' 
     `aws_secret_access_key = ${user.secretAccessKey}`,
     'region = eu-west-1',
     '',
-    '[alias]',
-    `aws_access_key_id=${user.accessKeyId}`,
-    `aws_secret_access_key=${user.secretAccessKey}`,
-    '',
+    ...(options.singleProfile ? [] : alias),
     '[unrelated]',
     'aws_access_key_id = AKIAUNRELATED0000000',
     'aws_secret_access_key = unrelated-secret',
@@ -62,7 +60,7 @@ async function setupScenario(ctx: TestContext, options: { retire?: 'deactivate' 
       target: endpoint,
       userName: user.userName,
       credentialsPath: home.credentialsPath,
-      profiles: ['work', 'alias'],
+      profiles: options.singleProfile ? ['work'] : ['work', 'alias'],
       old: { accessKeyId: user.accessKeyId, secretAccessKey: user.secretAccessKey },
       originalText,
       retire: options.retire ?? 'deactivate',
@@ -179,6 +177,148 @@ describe(`fault matrix: ${Object.keys(STEPS).length} steps × ${Object.keys(FAUL
       await expectNoSecrets(s, again);
     }
     await assertInvariants(s.subject, 'final');
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------------
+// Rollback when one profile holds the key: the file is restored even though only one profile changed.
+
+const SINGLE_PROFILE_ROLLBACKS: Array<{ name: string; rules?: FaultRule[]; newKeyDelay?: number }> = [
+  ...(['error 500', 'throttling', 'lost response'] as const).map((fault) => ({
+    name: `verify (GetCallerIdentity, new key) × ${fault}`,
+    rules: [{ action: 'GetCallerIdentity', newKey: true, fault: FAULTS[fault] }],
+  })),
+  { name: 'a new key that propagates slower than --verify-timeout', newKeyDelay: 120_000 },
+];
+
+describe('rollback with a single profile', () => {
+  it.concurrent.for(SINGLE_PROFILE_ROLLBACKS)('$name: file restored, new key deleted, old key active', async ({ rules, newKeyDelay }, ctx) => {
+    const s = await setupScenario(ctx, { singleProfile: true });
+    if (rules) s.proxy.setRules(rules);
+    if (newKeyDelay) s.proxy.setNewKeyDelay(newKeyDelay);
+    const run = await rotate(s);
+    expect(run.code, run.stderr).toBe(1);
+    expect(run.stderr).toMatch(/undone/);
+    expect(run.stderr).toMatch(/old key is still active/);
+    await expectNoSecrets(s, run);
+    // The one profile was written with the new key, then put back: byte for byte what it was.
+    expect(s.proxy.log.some((e) => e.action === 'GetCallerIdentity' && e.accessKeyId !== s.user.accessKeyId)).toBe(true);
+    expect(await s.home.readCredentials()).toBe(s.subject.originalText);
+    expect((await listKeys(endpoint, s.user.userName)).map((k) => [k.accessKeyId, k.status])).toEqual([[s.user.accessKeyId, 'Active']]);
+    expect((await assertInvariants(s.subject, 'final')).outcome).toBe('restored');
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------------
+// Recovery's own failures: an interrupted rotation (journal 'written', the file holding the new key), then
+// `aws-rekey recover` meets a deleted new key, a key that never works, or a rollback that cannot finish.
+
+interface RecoverDoc {
+  ok: boolean;
+  outcome?: string;
+  steps?: Array<{ step: string; status: string; detail?: string }>;
+  error?: { code: string; message: string; hint?: string; exitCode: number };
+}
+
+/**
+ * A signal while the new key is being verified (it never propagates): exit 130, the journal says 'written',
+ * the file holds the new key, the old key is still active.
+ */
+async function interruptDuringVerify(s: Scenario, signal: 'SIGINT' | 'SIGTERM' = 'SIGINT'): Promise<{ run: CliExit; after: Observation; newKeyId: string }> {
+  s.proxy.setNewKeyDelay(120_000);
+  const cli = startCli(rotateArgs(s, ['--verify-timeout', '60']), s.home.env);
+  await waitFor(() => s.proxy.log.some((e) => e.action === 'GetCallerIdentity' && e.accessKeyId !== s.user.accessKeyId && e.status === 403), 'a rejected verification');
+  cli.child.kill(signal);
+  const run = await cli.done;
+  expect(run.code, run.stderr).toBe(130);
+  const after = await assertInvariants(s.subject, 'after-fault');
+  expect(after.local.journals.map((j) => j.phase)).toEqual(['written']);
+  expect(after.fileKey.accessKeyId).not.toBe(s.user.accessKeyId);
+  expect(after.keys.find((k) => k.accessKeyId === s.user.accessKeyId)?.status).toBe('Active');
+  return { run, after, newKeyId: after.fileKey.accessKeyId };
+}
+
+async function recover(s: Scenario): Promise<{ run: CliExit; doc: RecoverDoc }> {
+  const run = await startCli(['recover', '--profile', 'work', '--json', ...FAST], s.home.env).done;
+  await expectNoSecrets(s, run);
+  return { run, doc: JSON.parse(run.stdout) as RecoverDoc };
+}
+
+describe('recover: its error paths', () => {
+  it.concurrent('the new key was deleted meanwhile (NEW_KEY_GONE): the old key goes back in the file, the journal is cleared', async (ctx) => {
+    const s = await setupScenario(ctx);
+    const { newKeyId } = await interruptDuringVerify(s);
+    await deleteAccessKey(endpoint, s.user.userName, newKeyId);
+    s.proxy.setNewKeyDelay(0);
+    const { run, doc } = await recover(s);
+    expect(run.code, run.stderr).toBe(0);
+    expect(doc.outcome).toBe('rolled-back');
+    expect(doc.steps).toContainEqual(expect.objectContaining({ step: 'rollback', status: 'done', detail: expect.stringContaining('work, alias hold') }));
+    // Nothing to delete: the key is gone already, and nothing tried to verify it.
+    expect(doc.steps?.map((r) => r.step)).not.toContain('verify');
+    expect(await s.home.readCredentials()).toBe(s.subject.originalText);
+    const final = await assertInvariants(s.subject, 'final');
+    expect(final.outcome).toBe('restored');
+    expect(final.keys.map((k) => [k.accessKeyId, k.status])).toEqual([[s.user.accessKeyId, 'Active']]);
+  });
+
+  it.concurrent('the new key still does not work when recovering: rolled back (file restored, new key deleted)', async (ctx) => {
+    const s = await setupScenario(ctx, { singleProfile: true });
+    const { newKeyId } = await interruptDuringVerify(s);
+    const before = s.proxy.log.length;
+    const { run, doc } = await recover(s);
+    expect(run.code, run.stderr).toBe(0);
+    expect(doc.outcome).toBe('rolled-back');
+    expect(doc.steps).toContainEqual(expect.objectContaining({ step: 'verify', status: 'failed' }));
+    // Recovery verified again (and failed) before it undid anything.
+    const verifies = s.proxy.log.slice(before).filter((e) => e.action === 'GetCallerIdentity' && e.accessKeyId === newKeyId);
+    expect(verifies.length).toBeGreaterThan(0);
+    expect(verifies.every((e) => e.status === 403)).toBe(true);
+    expect(s.proxy.log.slice(before).filter((e) => e.action === 'DeleteAccessKey').map((e) => e.params.AccessKeyId)).toEqual([newKeyId]);
+    expect(await s.home.readCredentials()).toBe(s.subject.originalText);
+    expect((await assertInvariants(s.subject, 'final')).outcome).toBe('restored');
+  });
+
+  const INCOMPLETE = [
+    { name: 'deleting the new key fails', fault: 'delete' as const, message: /deleting the new key .* failed/ },
+    { name: 'putting the old key back in the file fails', fault: 'write' as const, message: /putting the old key back in .* failed/ },
+  ];
+  it.concurrent.for(INCOMPLETE)('the rollback cannot finish ($name): ROLLBACK_INCOMPLETE, exit 3, the journal kept; the next recover finishes it', async ({ fault, message }, ctx) => {
+    const s = await setupScenario(ctx);
+    const { newKeyId } = await interruptDuringVerify(s);
+    if (fault === 'delete') {
+      s.proxy.setRules([{ action: 'DeleteAccessKey', fault: FAULTS['error 500'] }]);
+    } else {
+      // Once recover holds the lock (its first IAM call comes after), ~/.aws stops taking new files.
+      let armed = true;
+      s.proxy.onRequest('ListAccessKeys', async () => {
+        if (!armed) return;
+        armed = false;
+        await setImmutable(s.awsDir, true);
+      });
+    }
+    let failed: Awaited<ReturnType<typeof recover>>;
+    try {
+      failed = await recover(s);
+    } finally {
+      await setImmutable(s.awsDir, false);
+    }
+    expect(failed.run.code, failed.run.stderr).toBe(3);
+    expect(failed.doc.ok).toBe(false);
+    expect(failed.doc.error).toMatchObject({ code: 'ROLLBACK_INCOMPLETE', exitCode: 3, message: expect.stringMatching(message), hint: expect.stringContaining('aws-rekey recover --profile work') });
+    const after = await assertInvariants(s.subject, 'after-fault');
+    // Whatever the file holds is active, and the journal still has both secrets for the next run.
+    expect(after.local.journals).toHaveLength(1);
+    expect(after.keys.find((k) => k.accessKeyId === after.fileKey.accessKeyId)?.status).toBe('Active');
+    expect(after.keys.map((k) => k.accessKeyId)).toContain(newKeyId);
+
+    s.proxy.setRules([]);
+    const again = await recover(s);
+    expect(again.run.code, again.run.stderr).toBe(0);
+    expect(again.doc.outcome).toBe('rolled-back');
+    const final = await assertInvariants(s.subject, 'final');
+    expect(final.outcome).toBe('restored');
+    expect(final.keys.map((k) => k.accessKeyId)).toEqual([s.user.accessKeyId]);
   });
 });
 
@@ -339,19 +479,10 @@ describe('propagation, signals, concurrency, locks', () => {
 
   it.concurrent.for(['SIGINT', 'SIGTERM'] as const)('%s during verify: exit 130, journal left, the next run finishes', async (signal, ctx) => {
     const s = await setupScenario(ctx);
-    s.proxy.setNewKeyDelay(120_000);
-    const cli = startCli(rotateArgs(s, ['--verify-timeout', '60']), s.home.env);
-    await waitFor(() => s.proxy.log.some((e) => e.action === 'GetCallerIdentity' && e.accessKeyId !== s.user.accessKeyId && e.status === 403), 'a rejected verification');
-    cli.child.kill(signal);
-    const run = await cli.done;
-    expect(run.code, run.stderr).toBe(130);
+    const { run } = await interruptDuringVerify(s, signal);
     expect(run.ms).toBeLessThan(15_000);
     expect(run.stderr).toContain(`${signal}: stopping after the current step`);
     expect(run.stderr).toMatch(/aws-rekey recover --profile work/);
-    const after = await assertInvariants(s.subject, 'after-fault');
-    expect(after.local.journals.map((j) => j.phase)).toEqual(['written']);
-    expect(after.fileKey.accessKeyId).not.toBe(s.user.accessKeyId);
-    expect(after.keys.find((k) => k.accessKeyId === s.user.accessKeyId)?.status).toBe('Active');
     // Any run on the profile tells about the unfinished rotation, even one that only lists keys.
     s.proxy.setNewKeyDelay(0);
     const listed = await startCli(['keys', '--profile', 'work', '--json'], s.home.env).done;

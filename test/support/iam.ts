@@ -4,6 +4,7 @@ import {
   CreateAccessKeyCommand,
   CreateUserCommand,
   CreateVirtualMFADeviceCommand,
+  DeleteAccessKeyCommand,
   EnableMFADeviceCommand,
   IAMClient,
   ListAccessKeysCommand,
@@ -101,6 +102,10 @@ export async function listKeys(target: MotoTarget, userName: string): Promise<Ke
 
 export async function setKeyStatus(target: MotoTarget, userName: string, accessKeyId: string, status: 'Active' | 'Inactive'): Promise<void> {
   await iamClient(target).send(new UpdateAccessKeyCommand({ UserName: userName, AccessKeyId: accessKeyId, Status: status }));
+}
+
+export async function deleteAccessKey(target: MotoTarget, userName: string, accessKeyId: string): Promise<void> {
+  await iamClient(target).send(new DeleteAccessKeyCommand({ UserName: userName, AccessKeyId: accessKeyId }));
 }
 
 /** A virtual MFA device enabled for the user; moto then accepts any 6-digit code with it. Returns its serial number (ARN). */
