@@ -1,8 +1,7 @@
 import { stat } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
 import { CredentialsFileError } from '../errors.js';
 import type { RetireAction } from '../core/plan.js';
-import { listRecordNames, readJsonRecord, removeRecord, writeJsonRecord } from './records.js';
+import { listRecordNames, readJsonRecord, recordPath, recordsDir, removeRecord, writeJsonRecord } from './records.js';
 
 /**
  * Where a rotation stands, written (and fsynced) before each step that cannot be undone by doing nothing.
@@ -32,39 +31,39 @@ export interface RotationJournal {
   updatedAt: string;
 }
 
-/** Journals live beside the credentials file, in a folder only the user can read (they may hold a secret). */
-export function journalDir(credentialsPath: string): string {
-  return join(dirname(credentialsPath), 'aws-rekey');
+const SUFFIX = '.journal.json';
+
+function journalName(profile: string): string {
+  return `${encodeURIComponent(profile)}${SUFFIX}`;
 }
 
+/** Journals live beside the credentials file, in a folder only the user can read (they may hold a secret). */
 export function journalPath(credentialsPath: string, profile: string): string {
-  return join(journalDir(credentialsPath), `${encodeURIComponent(profile)}.journal.json`);
+  return recordPath(credentialsPath, journalName(profile));
 }
 
 export async function writeJournal(journal: RotationJournal): Promise<void> {
-  const path = journalPath(journal.credentialsPath, journal.profile);
   // Rotations side by side (rotate --all): one that just finished removes the folder when it is empty for an
   // instant, possibly between making it and the write. Then make it again.
   for (let attempt = 1; ; attempt += 1) {
     try {
-      await writeJsonRecord(path, journal);
+      await writeJsonRecord(journal.credentialsPath, journalName(journal.profile), journal);
       return;
     } catch (error) {
-      if (attempt >= 3 || (await stat(dirname(path)).then(() => true, () => false))) throw error;
+      if (attempt >= 3 || (await stat(recordsDir(journal.credentialsPath)).then(() => true, () => false))) throw error;
     }
   }
 }
 
 export async function removeJournal(credentialsPath: string, profile: string): Promise<void> {
-  await removeRecord(journalPath(credentialsPath, profile));
+  await removeRecord(credentialsPath, journalName(profile));
 }
 
 /** Every unfinished rotation recorded next to this credentials file. */
 export async function readJournals(credentialsPath: string): Promise<RotationJournal[]> {
-  const dir = journalDir(credentialsPath);
   const journals: RotationJournal[] = [];
-  for (const name of await listRecordNames(dir, '.journal.json')) {
-    const parsed = await readJsonRecord(join(dir, name), journalUnreadable);
+  for (const name of await listRecordNames(credentialsPath, SUFFIX)) {
+    const parsed = await readJsonRecord(credentialsPath, name, journalUnreadable);
     if (isJournal(parsed)) journals.push(parsed);
   }
   return journals;

@@ -1,7 +1,5 @@
-import { join } from 'node:path';
 import { CredentialsFileError } from '../errors.js';
-import { journalDir } from './journal.js';
-import { listRecordNames, readJsonRecord, removeRecord, writeJsonRecord } from './records.js';
+import { listRecordNames, readJsonRecord, recordPath, removeRecord, writeJsonRecord } from './records.js';
 
 /**
  * Where a new key was delivered. `profiles`: profiles of a local credentials file (self-rotation, or
@@ -51,28 +49,31 @@ export function stagedId(mode: StagedRotation['mode'], name: string): string {
   return `${mode}-${name}`;
 }
 
+function stagedName(id: string): string {
+  return `${encodeURIComponent(id)}${SUFFIX}`;
+}
+
 export function stagedPath(credentialsPath: string, id: string): string {
-  return join(journalDir(credentialsPath), `${encodeURIComponent(id)}${SUFFIX}`);
+  return recordPath(credentialsPath, stagedName(id));
 }
 
 export async function writeStaged(credentialsPath: string, record: StagedRotation): Promise<void> {
-  await writeJsonRecord(stagedPath(credentialsPath, record.id), record);
+  await writeJsonRecord(credentialsPath, stagedName(record.id), record);
 }
 
 export async function removeStaged(credentialsPath: string, id: string): Promise<void> {
-  await removeRecord(stagedPath(credentialsPath, id));
+  await removeRecord(credentialsPath, stagedName(id));
 }
 
 export async function readStaged(credentialsPath: string, id: string): Promise<StagedRotation | undefined> {
-  return parseStaged(stagedPath(credentialsPath, id));
+  return parseStaged(credentialsPath, stagedName(id));
 }
 
 /** Every staged rotation recorded beside this credentials file, oldest first. */
 export async function listStaged(credentialsPath: string): Promise<StagedRotation[]> {
-  const dir = journalDir(credentialsPath);
   const records: StagedRotation[] = [];
-  for (const name of (await listRecordNames(dir, SUFFIX)).sort()) {
-    const record = await parseStaged(join(dir, name));
+  for (const name of (await listRecordNames(credentialsPath, SUFFIX)).sort()) {
+    const record = await parseStaged(credentialsPath, name);
     if (record) records.push(record);
   }
   return records.sort((a, b) => a.recordedAt.localeCompare(b.recordedAt));
@@ -86,10 +87,10 @@ export function findStagedForProfile(records: StagedRotation[], profile: string,
   );
 }
 
-async function parseStaged(path: string): Promise<StagedRotation | undefined> {
-  const parsed = await readJsonRecord(path, unreadable);
+async function parseStaged(credentialsPath: string, name: string): Promise<StagedRotation | undefined> {
+  const parsed = await readJsonRecord(credentialsPath, name, unreadable);
   if (parsed === undefined) return undefined;
-  if (!isStaged(parsed)) throw unreadable(path, new Error('it is not a staged rotation record'));
+  if (!isStaged(parsed)) throw unreadable(recordPath(credentialsPath, name), new Error('it is not a staged rotation record'));
   return parsed;
 }
 

@@ -1,11 +1,27 @@
 import { randomBytes } from 'node:crypto';
 import fs, { constants, type Stats } from 'node:fs';
-import { access, chmod, lstat, mkdir, open, readFile, readlink, realpath, rename, rmdir, stat, unlink, writeFile } from 'node:fs/promises';
+import { access, lstat, mkdir, open, readFile, readlink, realpath, rename, rmdir, stat, unlink } from 'node:fs/promises';
 import { homedir as osHomedir, hostname as osHostname } from 'node:os';
-import { basename, dirname, join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { lock } from 'proper-lockfile';
 import { CredentialsFileError, ExitCode } from '../errors.js';
 import { parseIni, type IniDocument } from './ini.js';
+import {
+  createOwnFile,
+  errorCode,
+  giveToOwner,
+  inspectOwnPath,
+  ownerFromStats,
+  ownerOf,
+  readOwnFile,
+  reasonOf,
+  removeOwnFile,
+  syncFolder,
+  writeOwnFile,
+  writeOwnTemp,
+  type FileOwner,
+} from './own-files.js';
+import { checkRecords } from './records.js';
 
 export interface CredentialsFile {
   /** The file exactly as read (BOM included): `serializeIni(doc) === text`. */
@@ -30,7 +46,6 @@ export interface FileLockOptions {
   staleMs?: number;
 }
 
-const SECRET_MODE = 0o600;
 const DIR_MODE = 0o700;
 
 export function resolveCredentialsPath(env: NodeJS.ProcessEnv = process.env, homedir: string = osHomedir()): string {
@@ -119,8 +134,7 @@ async function checkDirWritable(dir: string, purpose: string): Promise<void> {
   // access() is not enough: it does not see a read-only file system, ACLs or an immutable directory.
   const probe = join(dir, `.aws-rekey-probe-${process.pid}-${randomBytes(4).toString('hex')}`);
   try {
-    const handle = await open(probe, 'wx', SECRET_MODE);
-    await handle.close();
+    await createOwnFile(probe, '', { uid: 0, gid: 0 });
     await unlink(probe);
   } catch (error) {
     await removeIfExists(probe).catch(() => false);
@@ -130,20 +144,22 @@ async function checkDirWritable(dir: string, purpose: string): Promise<void> {
 
 /**
  * Replaces the file atomically: a 0600 temp file in the same directory, fsynced, renamed over the target,
- * then the directory fsynced. A symlink is written through (its target is replaced, the link stays).
+ * then the directory fsynced. A symlink is written through (its target is replaced, the link stays): the
+ * credentials file is the user's choice. Its backup is aws-rekey's own file, and is never written through a link.
  */
 export async function writeCredentialsFileAtomic(path: string, text: string, options: WriteCredentialsFileOptions): Promise<WriteCredentialsFileResult> {
   const target = await resolveTarget(path);
   await makeParentDir(target);
   const existing = await statOrUndefined(target);
-  const temp = await writeTemp(target, text, existing);
+  const owner = existing ? ownerFromStats(existing) : await ownerOf(target);
+  const temp = await writeOwnTemp(target, text, owner);
   try {
     let backupPath: string | undefined;
     if (options.backup && existing) {
       const previous = await readOptionalBytes(target);
       if (previous !== undefined) {
         backupPath = getBackupPath(path);
-        await replaceFile(backupPath, previous, existing);
+        await writeOwnFile(backupPath, previous, owner);
       }
     }
     await commitTemp(temp, target);
@@ -153,43 +169,37 @@ export async function writeCredentialsFileAtomic(path: string, text: string, opt
   }
 }
 
-/** Atomic 0600 write for any file that may hold a secret (the recovery journal, the backup). */
-/** aws-rekey's own folder (journals, staged records): created 0700, and made 0700 again if it was opened up. */
-export async function ensurePrivateDir(dir: string): Promise<void> {
-  try {
-    await mkdir(dir, { recursive: true, mode: 0o700 });
-    if (((await stat(dir)).mode & 0o077) !== 0) await chmod(dir, 0o700);
-  } catch (error) {
-    throw writeFailed(dir, error);
-  }
+/**
+ * Refuses, before anything is created, an own path of aws-rekey's beside the credentials file (backup, lock,
+ * records folder and records) that is a link, a thing of the wrong type, or another user's. Changes nothing.
+ */
+export async function checkOwnFiles(path: string): Promise<FileOwner> {
+  const owner = await ownerOf(path);
+  await inspectOwnPath(getBackupPath(path), 'file', owner);
+  await inspectOwnPath(getLockPath(path), 'folder', owner);
+  await checkRecords(path);
+  return owner;
 }
 
+/**
+ * A 0600 file the user named (`--out`), replaced atomically. Like the credentials file, a link is written
+ * through; the caller checks first that the link and its target have one owner (see destination.ts).
+ */
 export async function writeSecretFile(path: string, data: string | Uint8Array): Promise<void> {
-  await replaceFile(path, data);
-}
-
-/** The file's text, or `undefined` when it does not exist. */
-export async function readOptional(path: string): Promise<string | undefined> {
+  const target = await resolveTarget(path);
+  await makeParentDir(target);
+  const existing = await statOrUndefined(target);
+  const temp = await writeOwnTemp(target, data, existing ? ownerFromStats(existing) : await ownerOf(target));
   try {
-    return await readFile(path, 'utf8');
-  } catch (error) {
-    if (errorCode(error) === 'ENOENT') return undefined;
-    throw unreadable(path, error);
+    await commitTemp(temp, target);
+  } finally {
+    await removeIfExists(temp).catch(() => false);
   }
 }
 
-/** Removes a file; `false` when there was none. */
+/** Removes a file (never through a link: the link itself goes); `false` when there was none. */
 export async function removeIfExists(path: string): Promise<boolean> {
-  try {
-    await unlink(path);
-    return true;
-  } catch (error) {
-    if (errorCode(error) === 'ENOENT') return false;
-    throw new CredentialsFileError('FILE_REMOVE_FAILED', `Cannot remove ${path}: ${reasonOf(error)}.`, {
-      hint: `Remove it yourself: rm '${path}'.`,
-      cause: error,
-    });
-  }
+  return removeOwnFile(path);
 }
 
 /**
@@ -198,6 +208,8 @@ export async function removeIfExists(path: string): Promise<boolean> {
  */
 export async function withFileLock<T>(path: string, fn: () => Promise<T>, options: FileLockOptions = {}): Promise<T> {
   const lockfilePath = getLockPath(path);
+  // Every change to IAM or to the files is made under this lock: a planted link is refused before any.
+  const owner = await checkOwnFiles(path);
   await makeParentDir(path);
   const acquire = () =>
     lock(path, {
@@ -214,13 +226,13 @@ export async function withFileLock<T>(path: string, fn: () => Promise<T>, option
   try {
     release = await acquire().catch(async (error: unknown) => {
       // A run killed with the lock held (SIGKILL, a crash, a power cut) is recognised at once, not after `staleMs`.
-      if (errorCode(error) !== 'ELOCKED' || !(await takeOverDeadOwnersLock(lockfilePath))) throw error;
+      if (errorCode(error) !== 'ELOCKED' || !(await takeOverDeadOwnersLock(lockfilePath, owner))) throw error;
       return acquire();
     });
   } catch (error) {
     if (errorCode(error) === 'ELOCKED') {
-      const owner = await readLockOwner(lockfilePath);
-      const who = owner ? ` (process ${owner.pid} on ${owner.hostname}, since ${owner.acquiredAt})` : '';
+      const holder = await readLockOwner(lockfilePath, owner);
+      const who = holder ? ` (process ${holder.pid} on ${holder.hostname}, since ${holder.acquiredAt})` : '';
       throw new CredentialsFileError('CREDENTIALS_LOCKED', `Another aws-rekey run is using ${path}${who} (lock ${lockfilePath}).`, {
         hint: `Wait for it to finish and try again. If no other run is going, the lock is taken over by itself after ${Math.round((options.staleMs ?? 10_000) / 1000)} s; or remove ${lockfilePath}.`,
         cause: error,
@@ -232,7 +244,7 @@ export async function withFileLock<T>(path: string, fn: () => Promise<T>, option
     });
   }
   // Without the note the lock still works; only a crash would then be recognised by the lock's age alone.
-  await writeLockOwner(lockfilePath).catch(() => undefined);
+  await writeLockOwner(lockfilePath, owner).catch(() => undefined);
   try {
     return await fn();
   } finally {
@@ -273,14 +285,18 @@ const lockFs = {
   },
 };
 
-async function writeLockOwner(lockfilePath: string): Promise<void> {
+/** Root's lock in a user's folder is given to the user: else a crash would leave a lock they cannot remove. */
+async function writeLockOwner(lockfilePath: string, fileOwner: FileOwner): Promise<void> {
+  await giveToOwner(lockfilePath, fileOwner);
   const owner: LockOwner = { pid: process.pid, hostname: osHostname(), acquiredAt: new Date().toISOString() };
-  await writeFile(join(lockfilePath, LOCK_OWNER_FILE), `${JSON.stringify(owner)}\n`, { mode: SECRET_MODE });
+  await createOwnFile(join(lockfilePath, LOCK_OWNER_FILE), `${JSON.stringify(owner)}\n`, fileOwner);
 }
 
-async function readLockOwner(lockfilePath: string): Promise<LockOwner | undefined> {
+async function readLockOwner(lockfilePath: string, fileOwner: FileOwner): Promise<LockOwner | undefined> {
   try {
-    const owner = JSON.parse(await readFile(join(lockfilePath, LOCK_OWNER_FILE), 'utf8')) as Partial<LockOwner>;
+    const bytes = await readOwnFile(join(lockfilePath, LOCK_OWNER_FILE), fileOwner);
+    if (!bytes) return undefined;
+    const owner = JSON.parse(bytes.toString('utf8')) as Partial<LockOwner>;
     if (typeof owner.pid !== 'number' || typeof owner.hostname !== 'string') return undefined;
     return { pid: owner.pid, hostname: owner.hostname, acquiredAt: String(owner.acquiredAt ?? '?') };
   } catch {
@@ -289,8 +305,8 @@ async function readLockOwner(lockfilePath: string): Promise<LockOwner | undefine
 }
 
 /** Remove the lock when its note names a process of this machine that no longer exists; true if it did. */
-async function takeOverDeadOwnersLock(lockfilePath: string): Promise<boolean> {
-  const owner = await readLockOwner(lockfilePath);
+async function takeOverDeadOwnersLock(lockfilePath: string, fileOwner: FileOwner): Promise<boolean> {
+  const owner = await readLockOwner(lockfilePath, fileOwner);
   if (!owner || owner.hostname !== osHostname() || owner.pid === process.pid || isProcessAlive(owner.pid)) return false;
   await unlink(join(lockfilePath, LOCK_OWNER_FILE)).catch(() => undefined);
   await rmdir(lockfilePath).catch(() => undefined);
@@ -335,68 +351,13 @@ async function makeParentDir(path: string): Promise<void> {
   }
 }
 
-function tempPathFor(target: string): string {
-  return join(dirname(target), `.${basename(target)}.aws-rekey-${process.pid}-${randomBytes(4).toString('hex')}.tmp`);
-}
-
-async function replaceFile(path: string, data: string | Uint8Array, ownerOf?: Stats): Promise<void> {
-  const target = await resolveTarget(path);
-  await makeParentDir(target);
-  const temp = await writeTemp(target, data, ownerOf ?? (await statOrUndefined(target)));
-  try {
-    await commitTemp(temp, target);
-  } finally {
-    await removeIfExists(temp).catch(() => false);
-  }
-}
-
-/** Writes a new 0600 temp file next to `target` and fsyncs it; removes it again if that fails. */
-async function writeTemp(target: string, data: string | Uint8Array, ownerOf: Stats | undefined): Promise<string> {
-  const temp = tempPathFor(target);
-  try {
-    const handle = await open(temp, 'wx', SECRET_MODE);
-    try {
-      // open's mode goes through the umask; a umask such as 0277 would leave the file unreadable to us.
-      await handle.chmod(SECRET_MODE);
-      // Under sudo, a new root-owned 0600 file would lock its owner out of their own credentials.
-      if (ownerOf && process.getuid?.() === 0 && (ownerOf.uid !== 0 || ownerOf.gid !== 0)) await handle.chown(ownerOf.uid, ownerOf.gid);
-      await handle.writeFile(data);
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    return temp;
-  } catch (error) {
-    await removeIfExists(temp).catch(() => false);
-    throw writeFailed(target, error);
-  }
-}
-
 async function commitTemp(temp: string, target: string): Promise<void> {
   try {
     await rename(temp, target);
   } catch (error) {
     throw writeFailed(target, error);
   }
-  await syncDir(dirname(target));
-}
-
-/** Makes the rename durable. Some platforms (Windows) cannot open a directory; the rename still happened. */
-async function syncDir(dir: string): Promise<void> {
-  let handle;
-  try {
-    handle = await open(dir, 'r');
-    await handle.sync();
-  } catch (error) {
-    if (!['EISDIR', 'EPERM', 'EINVAL', 'EBADF', 'EACCES'].includes(errorCode(error) ?? '')) {
-      throw new CredentialsFileError('CREDENTIALS_WRITE_FAILED', `The file in ${dir} was replaced, but the directory could not be synced to disk: ${reasonOf(error)}.`, {
-        hint: 'The new content is in place; check the disk (a crash now could lose the change).',
-        cause: error,
-      });
-    }
-  } finally {
-    await handle?.close();
-  }
+  await syncFolder(dirname(target));
 }
 
 async function readOptionalBytes(path: string): Promise<Buffer | undefined> {
@@ -427,24 +388,6 @@ async function nearestExisting(dir: string): Promise<{ path: string; stats: Stat
       if ((code !== 'ENOENT' && code !== 'ENOTDIR') || dirname(current) === current) throw unreadable(current, error);
     }
   }
-}
-
-function errorCode(error: unknown): string | undefined {
-  return (error as NodeJS.ErrnoException | undefined)?.code;
-}
-
-function reasonOf(error: unknown): string {
-  const code = errorCode(error);
-  const reasons: Record<string, string> = {
-    EACCES: 'permission denied',
-    EPERM: 'operation not permitted',
-    EROFS: 'read-only file system',
-    ENOSPC: 'no space left on the device',
-    EISDIR: 'it is a directory',
-    ENOTDIR: 'a parent is not a directory',
-    EEXIST: 'it already exists',
-  };
-  return (code && reasons[code]) ?? (error instanceof Error ? error.message : String(error));
 }
 
 function unreadable(path: string, error: unknown): CredentialsFileError {

@@ -1,7 +1,6 @@
-import { join } from 'node:path';
 import type { RetireAction } from '../core/plan.js';
-import { journalDir, journalUnreadable, type JournalPhase } from './journal.js';
-import { listRecordNames, readJsonRecord, removeRecord, writeJsonRecord } from './records.js';
+import { journalUnreadable, type JournalPhase } from './journal.js';
+import { listRecordNames, readJsonRecord, recordPath, removeRecord, writeJsonRecord } from './records.js';
 import type { Destination } from './staged-store.js';
 
 /**
@@ -33,21 +32,25 @@ export interface UserJournal {
 
 const SUFFIX = '.user-journal.json';
 
+function userJournalName(userName: string): string {
+  return `${encodeURIComponent(`user-${userName}`)}${SUFFIX}`;
+}
+
 export function userJournalPath(credentialsPath: string, userName: string): string {
-  return join(journalDir(credentialsPath), `${encodeURIComponent(`user-${userName}`)}${SUFFIX}`);
+  return recordPath(credentialsPath, userJournalName(userName));
 }
 
 export async function writeUserJournal(journal: UserJournal): Promise<void> {
-  await writeJsonRecord(userJournalPath(journal.credentialsPath, journal.userName), journal);
+  await writeJsonRecord(journal.credentialsPath, userJournalName(journal.userName), journal);
 }
 
 export async function removeUserJournal(credentialsPath: string, userName: string): Promise<void> {
-  await removeRecord(userJournalPath(credentialsPath, userName));
+  await removeRecord(credentialsPath, userJournalName(userName));
 }
 
 export async function readUserJournal(credentialsPath: string, userName: string): Promise<UserJournal | undefined> {
   const path = userJournalPath(credentialsPath, userName);
-  const parsed = (await readJsonRecord(path, journalUnreadable)) as Partial<UserJournal> | null | undefined;
+  const parsed = (await readJsonRecord(credentialsPath, userJournalName(userName), journalUnreadable)) as Partial<UserJournal> | null | undefined;
   if (parsed === undefined) return undefined;
   if (!parsed || parsed.version !== 1 || parsed.kind !== 'user' || typeof parsed.oldKeyId !== 'string' || typeof parsed.destination !== 'object') {
     throw journalUnreadable(path, new Error('it is not an aws-rekey journal'));
@@ -58,7 +61,7 @@ export async function readUserJournal(credentialsPath: string, userName: string)
 /** Every unfinished `--user` rotation recorded beside this credentials file. */
 export async function listUserJournals(credentialsPath: string): Promise<UserJournal[]> {
   const journals: UserJournal[] = [];
-  for (const name of (await listRecordNames(journalDir(credentialsPath), SUFFIX)).sort()) {
+  for (const name of (await listRecordNames(credentialsPath, SUFFIX)).sort()) {
     const userName = decodeURIComponent(name.slice(0, -SUFFIX.length)).replace(/^user-/, '');
     const journal = await readUserJournal(credentialsPath, userName);
     if (journal) journals.push(journal);

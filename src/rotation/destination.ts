@@ -1,11 +1,11 @@
-import { randomBytes } from 'node:crypto';
-import { link, lstat, mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
-import { basename, dirname, join, resolve } from 'node:path';
+import { link, lstat, mkdir, readFile, rename, stat, unlink } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 import { keyIdInKeyFile, renderKeyFile, type DestinationSpec } from '../core/admin.js';
 import { maskKeyId } from '../core/mask.js';
 import type { StaticCredentials } from '../core/types.js';
 import { findProfilesWithKey, getProfile, removeProfileKeys, replaceAccessKey, serializeIni, setProfileValues } from '../credentials/ini.js';
 import type { Destination } from '../credentials/staged-store.js';
+import { ownerOf, syncFolder, writeOwnTemp } from '../credentials/own-files.js';
 import { checkWritable, readCredentialsFile, removeIfExists, writeCredentialsFileAtomic, writeSecretFile } from '../credentials/store.js';
 import { CredentialsFileError, UsageError } from '../errors.js';
 
@@ -46,6 +46,7 @@ export async function prepareDestination(spec: DestinationSpec, ctx: Destination
       if (existing && !ctx.force) {
         throw new UsageError(`${spec.path} already exists; aws-rekey does not overwrite it.`, 'Choose another file name, or add --force to replace it.', 'OUTPUT_EXISTS');
       }
+      if (existing?.isSymbolicLink()) await refuseForeignLinkTarget(spec.path, path, existing.uid);
       await checkWritable(path);
       return { destination: { kind: 'file', path, format: spec.format, section: ctx.userName } };
     }
@@ -72,6 +73,21 @@ export async function prepareDestination(spec: DestinationSpec, ctx: Destination
       };
     }
   }
+}
+
+/**
+ * `--out LINK --force` writes through the link (like the credentials file) only when whoever made the link
+ * also owns what it points to: else a link planted by another user would hand their pick of file to root.
+ */
+async function refuseForeignLinkTarget(given: string, path: string, linkUid: number): Promise<void> {
+  const target = await stat(path).catch(() => undefined);
+  if (target?.isFile() && target.uid === linkUid) return;
+  const what = target ? `${given} is a symbolic link to a file of uid ${target.uid}, but the link belongs to uid ${linkUid}` : `${given} is a symbolic link to nothing (a dangling link)`;
+  throw new UsageError(
+    `${what}; aws-rekey does not write through it, even with --force.`,
+    `Name the target itself with --out, or remove the link (rm '${given}'). See docs/security.md.`,
+    'OUTPUT_LINK_REFUSED',
+  );
 }
 
 export interface WrittenDestination {
@@ -185,16 +201,8 @@ async function writeNewFile(path: string, content: string, force: boolean): Prom
   }
   const dir = dirname(path);
   await mkdir(dir, { recursive: true, mode: 0o700 });
-  const temp = join(dir, `.${basename(path)}.aws-rekey-${process.pid}-${randomBytes(4).toString('hex')}.tmp`);
+  const temp = await writeOwnTemp(path, content, await ownerOf(path));
   try {
-    const handle = await open(temp, 'wx', 0o600);
-    try {
-      await handle.chmod(0o600);
-      await handle.writeFile(content);
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
     try {
       await link(temp, path);
     } catch (error) {
@@ -204,23 +212,11 @@ async function writeNewFile(path: string, content: string, force: boolean): Prom
       if (await lstat(path).catch(() => undefined)) throw new UsageError(`${path} appeared while aws-rekey was running; it was not overwritten.`, undefined, 'OUTPUT_EXISTS');
       await rename(temp, path);
     }
-    await syncDir(dir);
+    await syncFolder(dir);
   } catch (error) {
     if (error instanceof UsageError) throw error;
     throw new CredentialsFileError('OUTPUT_WRITE_FAILED', `Cannot write ${path}: ${(error as Error).message}.`, { cause: error });
   } finally {
     await unlink(temp).catch(() => undefined);
-  }
-}
-
-async function syncDir(dir: string): Promise<void> {
-  const handle = await open(dir, 'r').catch(() => undefined);
-  if (!handle) return;
-  try {
-    await handle.sync();
-  } catch {
-    // Some platforms cannot fsync a directory; the link or rename has happened.
-  } finally {
-    await handle.close();
   }
 }

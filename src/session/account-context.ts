@@ -4,6 +4,7 @@ import { createAwsGateway, type AwsGateway } from '../aws/gateway.js';
 import { resolveConnectionSettings } from '../aws/settings.js';
 import { defaultProfileName, envProfileName } from './profile-context.js';
 import { getConfigProfile, listProfiles } from '../credentials/ini.js';
+import { rootInSharedFolderWarning } from '../credentials/own-files.js';
 import { readCredentialsFile, resolveConfigPath, resolveCredentialsPath } from '../credentials/store.js';
 import { ProfileError } from '../errors.js';
 
@@ -76,7 +77,8 @@ export async function openAdminContext(options: AdminContextOptions): Promise<Ad
     label: 'admin profile',
     howToName: " Name the admin's with --profile (or --auth-profile).",
   });
-  return { adminProfile, env, credentialsPath, configPath, credentials, factory, gateway: createAwsGateway(factory), warnings: [] };
+  const shared = await rootInSharedFolderWarning(credentialsPath);
+  return { adminProfile, env, credentialsPath, configPath, credentials, factory, gateway: createAwsGateway(factory), warnings: shared ? [shared] : [] };
 }
 
 interface CallerOptions {

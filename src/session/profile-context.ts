@@ -4,6 +4,7 @@ import { createClientFactory, type CredentialsInput } from '../aws/clients.js';
 import { createAwsGateway, type AwsGateway } from '../aws/gateway.js';
 import { resolveConnectionSettings, type ConnectionSettings } from '../aws/settings.js';
 import { getConfigProfile, type IniDocument } from '../credentials/ini.js';
+import { rootInSharedFolderWarning } from '../credentials/own-files.js';
 import { readCredentialsFile, resolveConfigPath, resolveCredentialsPath } from '../credentials/store.js';
 import { mapAwsError } from '../aws/errors.js';
 import { AwsError, ExitCode, ProfileError, RekeyError } from '../errors.js';
@@ -146,6 +147,8 @@ export async function openProfileContext(options: ContextOptions): Promise<Profi
       'AWS_ACCESS_KEY_ID is set in the environment: other programs use it instead of any profile, and it still holds whatever key it held. Update or unset it after the rotation.',
     );
   }
+  const shared = await rootInSharedFolderWarning(credentialsPath);
+  if (shared) warnings.push(shared);
   return {
     profile,
     env,

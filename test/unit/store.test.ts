@@ -7,11 +7,9 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { serializeIni } from '../../src/credentials/ini.js';
 import {
   checkWritable,
-  ensurePrivateDir,
   getBackupPath,
   getLockPath,
   readCredentialsFile,
-  readOptional,
   removeIfExists,
   resolveConfigPath,
   resolveCredentialsPath,
@@ -409,31 +407,16 @@ describe('withFileLock', () => {
   });
 });
 
-describe('writeSecretFile / readOptional / removeIfExists', () => {
-  it('writes 0600 atomically over a 0644 file and reads it back', async () => {
-    const path = join(dir, 'journal', 'p.journal.json');
-    await mkdir(join(dir, 'journal'));
+describe('writeSecretFile / removeIfExists', () => {
+  it('writes 0600 atomically over a 0644 file', async () => {
+    const path = join(dir, 'out', 'bob.credentials');
+    await mkdir(join(dir, 'out'));
     await writeFile(path, 'old');
     await chmod(path, 0o644);
-    await writeSecretFile(path, '{"secret":true}\n');
-    expect(await readOptional(path)).toBe('{"secret":true}\n');
+    await writeSecretFile(path, '[bob]\n');
+    expect(await readFile(path, 'utf8')).toBe('[bob]\n');
     expect(await mode(path)).toBe(0o600);
-    expect(await leftovers(join(dir, 'journal'))).toEqual([]);
-  });
-
-  it('ensurePrivateDir: creates the folder 0700, and closes one that was opened up', async () => {
-    const fresh = join(dir, 'a', 'aws-rekey');
-    await ensurePrivateDir(fresh);
-    expect(await mode(fresh)).toBe(0o700);
-    const open = join(dir, 'open');
-    await mkdir(open);
-    await chmod(open, 0o755);
-    await ensurePrivateDir(open);
-    expect(await mode(open)).toBe(0o700);
-  });
-
-  it('readOptional: undefined for a missing file', async () => {
-    expect(await readOptional(join(dir, 'missing'))).toBeUndefined();
+    expect(await leftovers(join(dir, 'out'))).toEqual([]);
   });
 
   it('removeIfExists: true when removed, false when there was nothing', async () => {
