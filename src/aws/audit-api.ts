@@ -29,6 +29,8 @@ export interface IamUser {
   userName: string;
   arn: string;
   path: string;
+  /** AIDA…: how AWS Config names the user (its resource id). */
+  userId?: string;
 }
 
 /** The profile's credentials could not be resolved (no profile, an expired SSO session, a failing credential_process…). */
@@ -51,7 +53,7 @@ export function createAuditIamApi(client: IAMClient): AuditIamApi {
     async listUsers({ pathPrefix, marker }) {
       try {
         const out = await client.send(new ListUsersCommand({ MaxItems: 1000, ...(pathPrefix ? { PathPrefix: pathPrefix } : {}), ...(marker ? { Marker: marker } : {}) }));
-        const users = (out.Users ?? []).map((u) => ({ userName: u.UserName ?? '', arn: u.Arn ?? '', path: u.Path ?? '/' }));
+        const users = (out.Users ?? []).map((u) => ({ userName: u.UserName ?? '', arn: u.Arn ?? '', path: u.Path ?? '/', ...(u.UserId ? { userId: u.UserId } : {}) }));
         return { users, ...(out.IsTruncated && out.Marker ? { marker: out.Marker } : {}) };
       } catch (error) {
         throw mapError(error, 'iam:ListUsers');

@@ -21,13 +21,41 @@ export interface ClientFactory {
   sts(credentials: CredentialsInput, options?: { maxAttempts?: number }): STSClient;
   /** Client settings for STS clients the SDK makes itself (e.g. to assume an --auth-profile's role). */
   stsClientConfig(): { region: string; endpoint?: string; requestHandler: NodeHttpHandler };
+  /**
+   * The configuration of a client of another service (the organisation's Organizations, SQS, SNS…), with
+   * the same connection setup: `new SQSClient(factory.clientConfig('SQS', credentials))`.
+   * `service` is the SDK's service id in upper case with `_`, as in AWS_ENDPOINT_URL_<ID>.
+   */
+  clientConfig(service: string, credentials: CredentialsInput, options?: { maxAttempts?: number; retryMode?: 'standard' | 'adaptive' }): ServiceClientConfig;
   destroy(): void;
+}
+
+/** Bulk reads (an account, an organisation): patient retries with the SDK's adaptive (client-side) rate limiting. */
+export const BULK_CLIENT_OPTIONS = { retryMode: 'adaptive' as const, maxAttempts: 10 };
+
+export interface ServiceClientConfig {
+  region: string;
+  credentials: CredentialsInput;
+  maxAttempts: number;
+  retryMode: 'standard' | 'adaptive';
+  requestHandler: NodeHttpHandler;
+  endpoint?: string;
 }
 
 export async function createClientFactory(settings: ConnectionSettings): Promise<ClientFactory> {
   const ca = settings.caBundle === undefined ? undefined : await readCaBundle(settings.caBundle);
   const iamHandler = createHandler(settings, endpointFor('iam', settings), ca);
   const stsHandler = createHandler(settings, endpointFor('sts', settings), ca);
+  // One handler (connection pool, proxy choice) per endpoint of the other services, made on first use.
+  const otherHandlers = new Map<string, NodeHttpHandler>();
+  const handlerFor = (endpoint: string) => {
+    let handler = otherHandlers.get(endpoint);
+    if (!handler) {
+      handler = createHandler(settings, endpoint, ca);
+      otherHandlers.set(endpoint, handler);
+    }
+    return handler;
+  };
   const common = (credentials: CredentialsInput, maxAttempts: number | undefined, retryMode: 'standard' | 'adaptive' = 'standard') => ({
     region: settings.region,
     credentials,
@@ -53,9 +81,20 @@ export async function createClientFactory(settings: ConnectionSettings): Promise
       requestHandler: stsHandler,
       ...(settings.stsEndpoint ? { endpoint: settings.stsEndpoint } : {}),
     }),
+    clientConfig: (service, credentials, options = {}) => {
+      const endpoint = settings.serviceEndpoints?.byService[service] ?? settings.serviceEndpoints?.general;
+      const host = service.toLowerCase().replace(/_/g, '');
+      const defaultUrl = `https://${host}.${settings.region}.${partitionOfRegion(settings.region) === 'aws-cn' ? 'amazonaws.com.cn' : 'amazonaws.com'}`;
+      return {
+        ...common(credentials, options.maxAttempts, options.retryMode),
+        requestHandler: handlerFor(endpoint ?? defaultUrl),
+        ...(endpoint ? { endpoint } : {}),
+      };
+    },
     destroy: () => {
       iamHandler.destroy();
       stsHandler.destroy();
+      for (const handler of otherHandlers.values()) handler.destroy();
     },
   };
 }

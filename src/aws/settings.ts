@@ -9,6 +9,11 @@ export interface ConnectionSettings {
   /** Endpoint overrides; undefined means the SDK's default endpoint for the region's partition. */
   iamEndpoint?: string;
   stsEndpoint?: string;
+  /**
+   * Endpoint overrides of the organisation's other services (Organizations, SQS, SNS…), by the SDK's
+   * service id in upper case with `_` (SECRETS_MANAGER): AWS_ENDPOINT_URL_<ID>, else AWS_ENDPOINT_URL.
+   */
+  serviceEndpoints?: { general?: string; byService: Record<string, string> };
   /** Path of a PEM bundle of extra CA certificates (AWS_CA_BUNDLE / ca_bundle). */
   caBundle?: string;
   /** Upper bound for one HTTP request, so that a dead network fails instead of hanging. */
@@ -37,10 +42,19 @@ export function resolveConnectionSettings({ env, profileConfig = {} }: ResolveSe
   ] as const) {
     if (value !== undefined) checkEndpointUrl(name, value);
   }
+  const byService: Record<string, string> = {};
+  if (!ignoreConfigured) {
+    for (const [name, value] of Object.entries(env)) {
+      const id = /^AWS_ENDPOINT_URL_(\w+)$/.exec(name)?.[1];
+      const url = nonEmpty(value);
+      if (id && url && id !== 'IAM' && id !== 'STS') byService[id] = url;
+    }
+  }
   const settings: ConnectionSettings = {
     region,
     iamEndpoint,
     stsEndpoint,
+    serviceEndpoints: { ...(generalEndpoint ? { general: generalEndpoint } : {}), byService },
     caBundle: nonEmpty(env.AWS_CA_BUNDLE) ?? nonEmpty(profileConfig.ca_bundle),
     requestTimeoutMs: positiveInt(env.AWS_REKEY_REQUEST_TIMEOUT_MS, 'AWS_REKEY_REQUEST_TIMEOUT_MS') ?? 15_000,
     connectTimeoutMs: positiveInt(env.AWS_REKEY_CONNECT_TIMEOUT_MS, 'AWS_REKEY_CONNECT_TIMEOUT_MS') ?? 5_000,

@@ -1,4 +1,3 @@
-import { openAccountContext } from '../session/account-context.js';
 import { mapBounded } from '../core/map-bounded.js';
 import { createAuditIamApi, type AuditIamApi, type IamUser } from '../aws/audit-api.js';
 import {
@@ -96,6 +95,8 @@ export async function auditAccount(options: AuditOptions = {}, deps: AuditDeps =
   const users = options.users?.length ? [...new Set(options.users.map((u) => u.trim()).filter(Boolean))] : undefined;
 
   if (deps.api) return runAudit(deps.api, undefined);
+  // Loaded only here: callers that bring their own IAM calls (the organisation's handlers) need no profile code.
+  const { openAccountContext } = await import('../session/account-context.js');
   const ctx = await openAccountContext({
     profile: options.profile,
     authProfile: options.authProfile,

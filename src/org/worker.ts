@@ -1,0 +1,159 @@
+import type { MailApi } from '../aws/mail.js';
+import type { OrgIamApi } from '../aws/org-iam.js';
+import type { QueueApi } from '../aws/queue.js';
+import type { TopicApi } from '../aws/topic.js';
+import type { KeyDecision, UserDecision } from '../core/org-decision.js';
+import { RekeyError } from '../errors.js';
+import { assessAccount, type AccountReadApi } from './assess.js';
+import type { OrgSettings } from './config.js';
+import type { OrgLogger } from './log.js';
+import type { AccountMessage } from './messages.js';
+import { noteworthy, ownerMail, type DecisionEvent } from './notices.js';
+
+/** Where aws-rekey remembers which notice a user's owner already got (so a daily run does not repeat it). */
+export const NOTIFIED_TAG = 'aws-rekey:notified';
+
+/** The calls into one member account, made with the member role's credentials. */
+export interface AccountServices {
+  read: AccountReadApi;
+  tags: OrgIamApi;
+  /** Takes the member role's session down (connections, timers). */
+  close(): void;
+}
+
+export interface WorkerDeps {
+  settings: OrgSettings;
+  openAccount(accountId: string): Promise<AccountServices>;
+  queue?: QueueApi;
+  topic?: TopicApi;
+  mail?: MailApi;
+  log: OrgLogger;
+  /** "Now" for key ages and schedules (injectable for tests only; the handler passes the real clock). */
+  now: () => Date;
+  /** True when the invocation must stop and hand the rest of the account to a continuation. */
+  outOfTime?: () => boolean;
+}
+
+export interface AccountOutcome {
+  accountId: string;
+  source: 'credential-report' | 'api';
+  users: UserDecision[];
+  inspected: number;
+  events: number;
+  mails: number;
+  /** Set when the rest of the account went back to the queue. */
+  continuedAfter?: string;
+  warnings: string[];
+}
+
+/** A continuation that keeps coming back means no progress: stop rather than loop forever. */
+const MAX_CONTINUATIONS = 50;
+
+/** One account: assess every key, then (notify, enforce) tell the topic and the owners. */
+export async function processAccount(message: AccountMessage, deps: WorkerDeps): Promise<AccountOutcome> {
+  const { settings, log } = deps;
+  const { policy } = settings;
+  if (policy.mode === 'enforce') {
+    throw new RekeyError('ORG_MODE_UNAVAILABLE', 'The enforce mode is not available in this version of the worker.', {
+      hint: 'Run in report or notify mode (AWS_REKEY_MODE).',
+      exitCode: 2,
+    });
+  }
+  const now = deps.now();
+  const services = await deps.openAccount(message.accountId);
+  try {
+    const assessment = await assessAccount(services.read, {
+      policy,
+      now,
+      ...(message.startAfter !== undefined ? { startAfter: message.startAfter } : {}),
+      ...(deps.outOfTime ? { outOfTime: deps.outOfTime } : {}),
+    });
+    let events = 0;
+    let mails = 0;
+    if (policy.mode !== 'report') {
+      for (const user of assessment.users) {
+        const keys = user.keys.filter(noteworthy);
+        if (keys.length === 0) continue;
+        events += await publishEvents(message, user, keys, deps);
+        mails += await mailOwner(message, user, keys, services, deps);
+      }
+    }
+    const outcome: AccountOutcome = {
+      accountId: message.accountId,
+      source: assessment.source,
+      users: assessment.users,
+      inspected: assessment.inspected,
+      events,
+      mails,
+      warnings: assessment.warnings,
+    };
+    if (assessment.continueAfter !== undefined) {
+      await continueLater(message, assessment.continueAfter, deps);
+      outcome.continuedAfter = assessment.continueAfter;
+    }
+    log.info('account-done', {
+      runId: message.runId,
+      accountId: message.accountId,
+      mode: policy.mode,
+      source: outcome.source,
+      users: outcome.users.length,
+      inspected: outcome.inspected,
+      events,
+      mails,
+      ...(outcome.continuedAfter !== undefined ? { continuedAfter: outcome.continuedAfter } : {}),
+    });
+    return outcome;
+  } finally {
+    services.close();
+  }
+}
+
+async function continueLater(message: AccountMessage, startAfter: string, deps: WorkerDeps): Promise<void> {
+  const count = (message.continuation ?? 0) + 1;
+  if (count > MAX_CONTINUATIONS) {
+    throw new RekeyError('ORG_NO_PROGRESS', `Account ${message.accountId} was handed on ${MAX_CONTINUATIONS} times without finishing.`, {
+      hint: 'Give the worker more time (its timeout) or fewer accounts at once.',
+    });
+  }
+  if (!deps.queue || !deps.settings.queueUrl) {
+    throw new RekeyError('ORG_SETTINGS_INVALID', 'The worker ran out of time and has no queue for the rest (AWS_REKEY_QUEUE_URL).', { hint: 'Set AWS_REKEY_QUEUE_URL.' });
+  }
+  const next: AccountMessage = { ...message, startAfter, continuation: count };
+  await deps.queue.send(deps.settings.queueUrl, JSON.stringify(next));
+  deps.log.info('account-continued', { runId: message.runId, accountId: message.accountId, startAfter, continuation: count });
+}
+
+async function publishEvents(message: AccountMessage, user: UserDecision, keys: KeyDecision[], deps: WorkerDeps): Promise<number> {
+  const topicArn = deps.settings.topicArn;
+  if (!deps.topic || !topicArn) return 0;
+  for (const key of keys) {
+    const event: DecisionEvent = {
+      schemaVersion: 1,
+      type: 'aws-rekey.decision',
+      runId: message.runId,
+      mode: deps.settings.policy.mode,
+      accountId: message.accountId,
+      userName: user.userName,
+      ...(key.accessKeyId ? { accessKeyId: key.accessKeyId } : {}),
+      done: 'none',
+      ...(key.upcoming ? { upcoming: { action: key.upcoming.action, on: key.upcoming.on.toISOString() } } : {}),
+      findings: key.findings,
+      exempt: user.exemption !== undefined,
+      reason: key.reason,
+    };
+    await deps.topic.publish(topicArn, JSON.stringify(event), `aws-rekey: ${user.userName} in ${message.accountId}`);
+  }
+  return keys.length;
+}
+
+async function mailOwner(message: AccountMessage, user: UserDecision, keys: KeyDecision[], services: AccountServices, deps: WorkerDeps): Promise<number> {
+  const from = deps.settings.mailFrom;
+  if (!deps.mail || !from || !user.owner || user.exemption) return 0;
+  const mail = ownerMail(message.accountId, user, keys.map((key) => ({ key })));
+  const tags = await services.tags.listUserTags(user.userName);
+  if (tags[NOTIFIED_TAG] === mail.fingerprint) return 0;
+  await deps.mail.send({ from, to: [user.owner], subject: mail.subject, text: mail.text });
+  await services.tags.tagUser(user.userName, { [NOTIFIED_TAG]: mail.fingerprint });
+  deps.log.info('owner-mailed', { runId: message.runId, accountId: message.accountId, userName: user.userName });
+  return 1;
+}

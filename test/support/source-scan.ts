@@ -1,0 +1,52 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** What the policy tests read: the sources, the commands they send, the imports they follow. */
+
+export const SRC = resolve(dirname(fileURLToPath(import.meta.url)), '../../src');
+
+export function sourceFiles(dir: string = SRC): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) return sourceFiles(path);
+    return entry.name.endsWith('.ts') && !entry.name.endsWith('.d.ts') ? [path] : [];
+  });
+}
+
+/** The commands a file imports from an AWS SDK client package and constructs, e.g. `ListUsers` from client-iam. */
+export function commandsImported(file: string, pkg: string): string[] {
+  const text = readFileSync(file, 'utf8');
+  const out: string[] = [];
+  for (const match of text.matchAll(/import\s*(?:type\s*)?\{([^}]*)\}\s*from\s*'([^']+)'/g)) {
+    if (match[2] !== pkg) continue;
+    for (const name of (match[1] ?? '').split(',')) {
+      const trimmed = name.trim();
+      if (/^[A-Z]\w*Command$/.test(trimmed) && text.includes(`new ${trimmed}(`)) out.push(trimmed.replace(/Command$/, ''));
+    }
+  }
+  return out;
+}
+
+export function actionsUsed(files: string[], pkg: string, prefix: string): string[] {
+  return [...new Set(files.flatMap((file) => commandsImported(file, pkg)))].map((name) => `${prefix}:${name}`).sort();
+}
+
+/** Relative imports (static ones; dynamic ones too where asked), followed from `entry`. */
+export function importGraph(entry: string, followDynamic: (file: string) => boolean): { files: Set<string>; packages: Set<string> } {
+  const files = new Set<string>();
+  const packages = new Set<string>();
+  const visit = (file: string) => {
+    if (files.has(file)) return;
+    files.add(file);
+    const text = readFileSync(file, 'utf8');
+    const specifiers = [...text.matchAll(/^\s*(?:import|export)\s[^;]*?from\s*'([^']+)'/gm)].map((m) => m[1] ?? '');
+    if (followDynamic(file)) specifiers.push(...[...text.matchAll(/import\(\s*'([^']+)'\s*\)/g)].map((m) => m[1] ?? ''));
+    for (const spec of specifiers) {
+      if (spec.startsWith('.')) visit(resolve(dirname(file), spec.replace(/\.js$/, '.ts')));
+      else packages.add(spec);
+    }
+  };
+  visit(entry);
+  return { files, packages };
+}
