@@ -20,6 +20,10 @@ export function wantsMfa(flags: { mfa?: boolean; mfaSerial?: string; mfaCode?: s
 export interface RotateFlags extends Omit<RotateModeFlags, 'profiles' | 'deleteOld' | 'mfa'>, VerifyFlags {
   /** Repeated --profile gives an array (several profiles, cli/commands/rotate-route.ts). */
   profile?: string | string[];
+  /** --profiles a,b,c (as aws-rotate-iam-keys spells it). */
+  profiles?: string[];
+  /** `rotate PROFILE` (as aws-vault spells it). */
+  positionalProfile?: string;
   yes?: boolean;
   delete?: boolean;
   mfa?: boolean;
@@ -27,4 +31,10 @@ export interface RotateFlags extends Omit<RotateModeFlags, 'profiles' | 'deleteO
   mfaCode?: string;
   dryRun?: boolean;
   json?: boolean;
+}
+
+/** The profiles named by `rotate PROFILE`, --profile (repeatable) and --profiles a,b,c, in that order. */
+export function profilesOf(flags: Pick<RotateFlags, 'profile' | 'profiles' | 'positionalProfile'>): string[] {
+  const repeated = flags.profile === undefined ? [] : Array.isArray(flags.profile) ? flags.profile : [flags.profile];
+  return [...(flags.positionalProfile !== undefined ? [flags.positionalProfile] : []), ...repeated, ...(flags.profiles ?? [])];
 }

@@ -1,6 +1,7 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { ExitCode, isRekeyError } from '../errors.js';
+import { ExitCode, isRekeyError, UsageError } from '../errors.js';
 import { version } from '../version.js';
+import { commandWord, rewriteSingleDash, SINGLE_DASH_NOTE } from './argv.js';
 import type { CliStreams } from './io.js';
 import { painter, useColor } from './io.js';
 
@@ -8,8 +9,11 @@ import { painter, useColor } from './io.js';
 export async function main(argv: string[], streams: CliStreams = defaultStreams()): Promise<void> {
   let json = argv.includes('--json');
   try {
-    const program = buildProgram(streams, (value) => (json = value));
-    await program.parseAsync(argv, { from: 'user' });
+    const words = { rotateNamed: false };
+    const program = buildProgram(streams, (value) => (json = value), words);
+    const args = rewriteSingleDash(argv, program);
+    words.rotateNamed = commandWord(args, program) === 'rotate';
+    await program.parseAsync(args, { from: 'user' });
     process.exitCode = process.exitCode ?? ExitCode.ok;
   } catch (error) {
     process.exitCode = reportError(error, streams, json);
@@ -20,7 +24,8 @@ function defaultStreams(): CliStreams {
   return { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr, env: process.env };
 }
 
-function buildProgram(streams: CliStreams, setJson: (json: boolean) => void): Command {
+/** `rotateNamed`: the word rotate was given. `rotate PROFILE` needs it: `aws-rekey stauts` is a mistyped command, not a profile. */
+function buildProgram(streams: CliStreams, setJson: (json: boolean) => void, words: { rotateNamed: boolean }): Command {
   const program = new Command('aws-rekey')
     .description('Rotate AWS IAM access keys safely: create, save, verify, then retire the old key.')
     .version(version, '-V, --version', 'print the version')
@@ -31,12 +36,15 @@ function buildProgram(streams: CliStreams, setJson: (json: boolean) => void): Co
       writeOut: (text) => streams.stdout.write(text),
       writeErr: (text) => streams.stderr.write(text),
       outputError: () => undefined,
-    });
+    })
+    .addHelpText('after', `\n${SINGLE_DASH_NOTE}`);
 
   program
     .command('rotate', { isDefault: true })
     .description('rotate the access key of a profile in the shared credentials file (the default command); with --user, another IAM user\'s key')
+    .argument('[profile]', 'profile whose key is rotated (same as --profile; after the word rotate)')
     .option('--profile <name>', 'profile whose key is rotated (default: $AWS_PROFILE or $AWS_DEFAULT_PROFILE, else "default"); repeat it to rotate several; with --user, the admin\'s profile', collectProfiles)
+    .option('--profiles <a,b,c>', 'several profiles, comma-separated (same as repeating --profile)', commaList)
     .option('--all', 'rotate every profile of the credentials file that holds a long-lived key (profiles sharing a key: once)')
     .option('--auth-profile <name>', "make the IAM calls with this profile's credentials (static, role, SSO, credential_process)")
     .option('--user <name>', "admin: rotate this IAM user's key with your own credentials (needs --out, --to-profile or --print-secret)")
@@ -56,10 +64,14 @@ function buildProgram(streams: CliStreams, setJson: (json: boolean) => void): Co
     .option('--json', 'print one JSON document on stdout; never prompt (use with --yes to act)')
     .addOption(new Option('--verify-timeout <seconds>', 'how long to wait for AWS to accept the new key').default(30).argParser(positiveNumber))
     .addOption(new Option('--verify-successes <n>', 'consecutive successful checks that prove the new key works').default(3).argParser(positiveInteger))
-    .action(async (options) => {
+    .addHelpText('after', `\n${SINGLE_DASH_NOTE}`)
+    .action(async (profile: string | undefined, options) => {
       setJson(Boolean(options.json));
+      if (profile !== undefined && !words.rotateNamed) {
+        throw new UsageError(`unknown command '${profile}'.`, `To rotate a profile by name: aws-rekey rotate ${profile} (or --profile ${profile}). Run 'aws-rekey --help' for the commands.`);
+      }
       const { runRotate } = await import('./commands/rotate.js');
-      process.exitCode = await runRotate(options, streams);
+      process.exitCode = await runRotate({ ...options, positionalProfile: profile }, streams);
     });
 
   program
@@ -153,6 +165,12 @@ function buildProgram(streams: CliStreams, setJson: (json: boolean) => void): Co
 
 function collectProfiles(value: string, previous: string | string[] | undefined): string | string[] {
   return previous === undefined ? value : [...(Array.isArray(previous) ? previous : [previous]), value];
+}
+
+function commaList(value: string, previous: string[] = []): string[] {
+  const names = value.split(',').map((name) => name.trim()).filter(Boolean);
+  if (names.length === 0) throw new InvalidArgumentError('expected profile names separated by commas, e.g. --profiles work,personal.');
+  return [...previous, ...names];
 }
 
 function positiveNumber(value: string): number {

@@ -92,7 +92,7 @@ export async function rotateMany(options: RotateManyOptions, deps: RotateManyDep
       };
     }
     try {
-      const result = await rotateProfile({ ...common, profile: group.profiles[0], dryRun: true }, { reporter: quiet(group, true), prompter: noPrompter, signal: deps.signal });
+      const result = await rotateProfile({ ...common, profile: group.profiles[0], dryRun: true, yes: options.yes }, { reporter: quiet(group, true), prompter: noPrompter, signal: deps.signal });
       return { group, recovery: result.recovery !== undefined, entry: fromResult(group, result, 'planned') };
     } catch (error) {
       return { group, recovery: false, entry: failed(group, error) };

@@ -402,8 +402,10 @@ async function decidePlan(keys: AccessKeyInfo[], ctx: ProfileContext, session: S
   try {
     return planRotation(keys, planOptions);
   } catch (error) {
+    if (!(error instanceof UnsafeRotationError) || error.code !== 'OTHER_KEY_ACTIVE') throw error;
+    if (options.yes) throw refusedDespiteYes(error);
     // The one way past an active other key without a flag: a person types its id.
-    if (!(error instanceof UnsafeRotationError) || error.code !== 'OTHER_KEY_ACTIVE' || options.yes || !rt.prompter.interactive) throw error;
+    if (!rt.prompter.interactive) throw error;
     const other = keys.find((k) => k.accessKeyId !== ctx.key.accessKeyId);
     if (!other) throw error;
     rt.reporter.warn(error.message);
@@ -411,6 +413,15 @@ async function decidePlan(keys: AccessKeyInfo[], ctx: ProfileContext, session: S
     if (typed !== other.accessKeyId) throw error;
     return planRotation(keys, { ...planOptions, allowDeleteKeyId: typed });
   }
+}
+
+/** Scripts written for aws-rotate-key pass -y and expect the other key to go: say why we do not, and how to allow it. */
+function refusedDespiteYes(error: UnsafeRotationError): UnsafeRotationError {
+  return new UnsafeRotationError(
+    error.code,
+    `${error.message} aws-rotate-key -y would have deleted it without asking; aws-rekey deletes an active key only when you name it.`,
+    error.hint,
+  );
 }
 
 export async function confirm(options: RotateOptions, prompter: Prompter): Promise<void> {

@@ -8,14 +8,9 @@ import type { RotateResult } from '../../flows/rotate-profile.js';
 import { rotateMany, type RotateManyResult } from '../../flows/rotate-many.js';
 import { rotateUser, type RotateUserResult } from '../../flows/rotate-user.js';
 import { createStageForProfile, deleteStage, refuseIfProfileStaged, retireStage, type StageResult } from '../../flows/staged.js';
-import { verifyOptionsFromFlags, wantsMfa, type RotateFlags } from '../flags.js';
+import { profilesOf, verifyOptionsFromFlags, wantsMfa, type RotateFlags } from '../flags.js';
 import { createPorts, painter, useColor, type CliStreams } from '../io.js';
 import { withInterrupts } from '../signals.js';
-
-export function profilesOf(flags: Pick<RotateFlags, 'profile'>): string[] {
-  if (flags.profile === undefined) return [];
-  return Array.isArray(flags.profile) ? flags.profile : [flags.profile];
-}
 
 /**
  * `rotate` beyond one profile's plain rotation: --user, --stage, several profiles, --all. Returns the exit

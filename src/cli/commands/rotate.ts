@@ -3,12 +3,12 @@ import { ExitCode } from '../../errors.js';
 import { rotateProfile, type RotateOptions, type RotateResult } from '../../flows/rotate-profile.js';
 import { withInterrupts } from '../signals.js';
 import { routeRotate } from './rotate-route.js';
-import { verifyOptionsFromFlags, wantsMfa, type RotateFlags } from '../flags.js';
+import { profilesOf, verifyOptionsFromFlags, wantsMfa, type RotateFlags } from '../flags.js';
 import { createPorts, type CliStreams } from '../io.js';
 
 export function rotateOptionsFromFlags(flags: RotateFlags, env: NodeJS.ProcessEnv): RotateOptions {
   return {
-    profile: Array.isArray(flags.profile) ? flags.profile[0] : flags.profile,
+    profile: profilesOf(flags)[0],
     authProfile: flags.authProfile,
     yes: flags.yes ?? false,
     deleteOld: flags.delete ?? false,
