@@ -24,7 +24,7 @@ import {
 import { checkRecords } from './records.js';
 
 export interface CredentialsFile {
-  /** The file exactly as read (BOM included): `serializeIni(doc) === text`. */
+  /** The file exactly as read: `serializeIni(doc) === text`. */
   text: string;
   doc: IniDocument;
   exists: boolean;

@@ -175,13 +175,47 @@ describe('bad input: the profile', () => {
   it('a malformed credentials file: the error names the file and the line', async () => {
     const s = await scene({
       credentials: (user) =>
-        ['[work]', `aws_access_key_id = ${user.accessKeyId}`, `aws_secret_access_key = ${user.secretAccessKey}`, '', '[other]', 'region: eu-west-1', ''].join('\n'),
+        ['[work]', `aws_access_key_id = ${user.accessKeyId}`, `aws_secret_access_key = ${user.secretAccessKey}`, '', '[other]', 'region eu-west-1', ''].join('\n'),
     });
     const run = await rekey(s, ['--profile', 'work']);
     expectError(run, { exit: 2, code: 'CREDENTIALS_MALFORMED', message: [`${s.home.credentialsPath}, line 6`], hint: /key = value/ });
     await expectNothingChanged(s);
     expect(proxy.log).toEqual([]);
   });
+
+  // The AWS CLI refuses these files ("Unable to parse config file"); so does aws-rekey, before any AWS call.
+  const refused: Array<{ name: string; file: (user: SeededUser) => string; lines: string; problem: RegExp; hint: RegExp }> = [
+    {
+      name: 'a section that appears twice',
+      file: (user) => ['[work]', `aws_access_key_id = ${user.accessKeyId}`, '', '[personal]', 'region = x', '[work]', `aws_secret_access_key = ${user.secretAccessKey}`, ''].join('\n'),
+      lines: 'lines 1 and 6',
+      problem: /\[work] appears twice/,
+      hint: /Merge the two \[work] sections/,
+    },
+    {
+      name: 'a setting twice in one section, spelled in another case',
+      file: (user) => ['[work]', `aws_access_key_id = ${user.accessKeyId}`, `aws_secret_access_key = ${user.secretAccessKey}`, `AWS_ACCESS_KEY_ID: ${user.accessKeyId}`, ''].join('\n'),
+      lines: 'lines 2 and 4',
+      problem: /"aws_access_key_id" is set twice in \[work]/,
+      hint: /Keep one/,
+    },
+    {
+      name: 'a byte-order mark',
+      file: (user) => `\uFEFF${['[work]', `aws_access_key_id = ${user.accessKeyId}`, `aws_secret_access_key = ${user.secretAccessKey}`, ''].join('\r\n')}`,
+      lines: 'line 1',
+      problem: /byte-order mark/,
+      hint: /without a BOM/,
+    },
+  ];
+  for (const c of refused) {
+    it(`${c.name}: refused like the AWS CLI does, naming the lines, exit 2, before any AWS call`, async () => {
+      const s = await scene({ credentials: c.file });
+      const run = await rekey(s, ['--profile', 'work']);
+      expectError(run, { exit: 2, code: 'CREDENTIALS_MALFORMED', message: [`${s.home.credentialsPath}, ${c.lines}:`, c.problem], hint: c.hint });
+      await expectNothingChanged(s);
+      expect(proxy.log).toEqual([]);
+    });
+  }
 });
 
 describe('bad input: the key, as IAM sees it', () => {

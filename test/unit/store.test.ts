@@ -106,9 +106,9 @@ describe('readCredentialsFile', () => {
     expect(file.mode).toBeUndefined();
   });
 
-  it('reads the exact text (BOM, CRLF) and the mode', async () => {
+  it('reads the exact text (CRLF) and the mode', async () => {
     const path = join(dir, 'credentials');
-    const text = `\uFEFF${CONTENT.replace(/\n/g, '\r\n')}`;
+    const text = CONTENT.replace(/\n/g, '\r\n');
     await writeFile(path, text, { mode: 0o640 });
     await chmod(path, 0o640);
     const file = await readCredentialsFile(path);
