@@ -29,22 +29,37 @@ export interface Measured {
   stdout: string;
   stderr: string;
   wallMs: number;
-  /** CPU time (user + system) and peak RSS of the measured process, when it ran under bench/probe.mjs. */
+  /** When the process was spawned and when it was seen to end, in ms since the Unix epoch. */
+  spawnedAt: number;
+  endedAt: number;
+  /** CPU time (user + system) and peak RSS of the measured process, with `probe` or `rusage`. */
   cpuMs?: number;
   maxRssKb?: number;
+  /** What the process did when, with `probe`. */
+  timeline?: Timeline;
 }
 
 const PROBE = new URL('./probe.mjs', import.meta.url).href;
+const now = () => performance.timeOrigin + performance.now();
 
-/** Runs a command and measures its wall time; with `probe`, a node process also reports CPU time and peak memory. */
-export async function measure(command: string, args: string[], env: NodeJS.ProcessEnv, options: { probe?: boolean } = {}): Promise<Measured> {
-  const dir = options.probe ? await mkdtemp(join(tmpdir(), 'aws-rekey-bench-')) : undefined;
-  const usageFile = dir ? join(dir, 'usage.json') : undefined;
-  const argv = options.probe ? ['--import', PROBE, ...args] : args;
-  const childEnv = usageFile ? { ...env, AWS_REKEY_BENCH_USAGE: usageFile } : env;
-  const start = performance.now();
+/**
+ * Runs a command and measures its wall time. With `probe`, a node process (given its script and arguments)
+ * also reports CPU time, peak memory and a timeline (bench/probe.mjs); with `rusage`, any process reports
+ * CPU time and peak memory through /usr/bin/time (the single executable, which takes no --import).
+ */
+export async function measure(command: string, args: string[], env: NodeJS.ProcessEnv, options: { probe?: boolean; rusage?: boolean } = {}): Promise<Measured> {
+  const dir = options.probe || options.rusage ? await mkdtemp(join(tmpdir(), 'aws-rekey-bench-')) : undefined;
+  const file = (name: string) => (dir ? join(dir, name) : '');
+  let [program, argv, childEnv] = [command, args, env];
+  if (options.probe) {
+    argv = ['--import', PROBE, ...args];
+    childEnv = { ...env, AWS_REKEY_BENCH_USAGE: file('usage.json'), AWS_REKEY_BENCH_TIMELINE: file('timeline.json') };
+  } else if (options.rusage) {
+    [program, argv] = ['/usr/bin/time', ['-f', '%U %S %M', '-o', file('time.txt'), command, ...args]];
+  }
+  const spawnedAt = now();
   const run = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve, reject) => {
-    const child = spawn(command, argv, { env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(program, argv, { env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
@@ -52,11 +67,17 @@ export async function measure(command: string, args: string[], env: NodeJS.Proce
     child.on('error', reject);
     child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
   });
-  const wallMs = performance.now() - start;
-  if (!dir || !usageFile) return { ...run, wallMs };
+  const endedAt = now();
+  const measured: Measured = { ...run, wallMs: endedAt - spawnedAt, spawnedAt, endedAt };
+  if (!dir) return measured;
   try {
-    const usage = JSON.parse(await readFile(usageFile, 'utf8')) as { userMs: number; systemMs: number; maxRssKb: number };
-    return { ...run, wallMs, cpuMs: usage.userMs + usage.systemMs, maxRssKb: usage.maxRssKb };
+    if (options.probe) {
+      const usage = JSON.parse(await readFile(file('usage.json'), 'utf8')) as { userMs: number; systemMs: number; maxRssKb: number };
+      const timeline = JSON.parse(await readFile(file('timeline.json'), 'utf8')) as Timeline;
+      return { ...measured, cpuMs: usage.userMs + usage.systemMs, maxRssKb: usage.maxRssKb, timeline };
+    }
+    const [user, system, rss] = (await readFile(file('time.txt'), 'utf8')).trim().split('\n').pop()?.split(' ').map(Number) ?? [];
+    return { ...measured, cpuMs: ((user ?? 0) + (system ?? 0)) * 1000, maxRssKb: rss ?? 0 };
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
@@ -110,4 +131,73 @@ export function criticalPath(log: RequestLogEntry[]): CriticalPath {
 export function markdownTable(header: string[], rows: string[][]): string {
   const line = (cells: string[]) => `| ${cells.join(' | ')} |`;
   return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n');
+}
+
+/** What bench/probe.mjs records with AWS_REKEY_BENCH_TIMELINE; times in ms since the Unix epoch. */
+export interface Timeline {
+  origin: number;
+  bootstrapComplete: number;
+  exit: number;
+  events: Array<{ kind: 'fs' | 'request'; name: string; path?: string; start: number; end: number }>;
+}
+
+/** Reads of the CLI's own code (bundle chunks, package.json) by Node's module loader: part of loading. */
+const MODULE_FILE = /\.(c|m)?js$|[\\/]package\.json$/;
+
+type Interval = [number, number];
+
+/** Total length of the union of intervals (overlaps count once). */
+export function unionMs(intervals: Interval[]): number {
+  const sorted = [...intervals].filter(([a, b]) => b > a).sort((x, y) => x[0] - y[0]);
+  let total = 0;
+  let [from, to] = [Number.NEGATIVE_INFINITY, Number.NEGATIVE_INFINITY];
+  for (const [a, b] of sorted) {
+    if (a > to) {
+      if (to > from) total += to - from;
+      [from, to] = [a, b];
+    } else if (b > to) {
+      to = b;
+    }
+  }
+  if (to > from) total += to - from;
+  return total;
+}
+
+/** One run, cut into phases that add up to its wall time (ms), and the file system calls by kind. */
+export interface PhaseBreakdown {
+  phases: Record<string, number>;
+  fsByCall: Record<string, { calls: number; ms: number }>;
+}
+
+/**
+ * Cuts a run into: process start (spawn → Node bootstrapped), load (→ the CLI's first file or network call:
+ * modules, compilation, arguments), then, up to its last call, the time in requests (as the proxy saw them:
+ * network and server), in file system calls (outside requests), and in computation (the rest: SDK set-up,
+ * signing, parsing, GC), and finally exit (→ the process ended: output, teardown).
+ */
+export function phaseBreakdown(spawnedAt: number, endedAt: number, timeline: Timeline, requests: RequestLogEntry[]): PhaseBreakdown {
+  const fsEvents = timeline.events.filter((e) => e.kind === 'fs' && !(e.path && MODULE_FILE.test(e.path)));
+  const served: Interval[] = requests.filter((r) => r.endedAt > 0).map((r) => [r.startedAt, r.endedAt]);
+  const active = [...fsEvents, ...timeline.events.filter((e) => e.kind === 'request')].map((e) => [e.start, e.end] as Interval).concat(served);
+  const first = active.length ? Math.min(...active.map(([a]) => a)) : timeline.exit;
+  const last = active.length ? Math.max(...active.map(([, b]) => b)) : timeline.exit;
+  const requestMs = unionMs(served);
+  const busyMs = unionMs([...served, ...fsEvents.map((e) => [e.start, e.end] as Interval)]);
+  const fsByCall: PhaseBreakdown['fsByCall'] = {};
+  for (const e of fsEvents) {
+    const entry = (fsByCall[e.name] ??= { calls: 0, ms: 0 });
+    entry.calls += 1;
+    entry.ms += e.end - e.start;
+  }
+  return {
+    phases: {
+      'process start': timeline.bootstrapComplete - spawnedAt,
+      'load (modules, compile, arguments)': first - timeline.bootstrapComplete,
+      'requests (network + moto)': requestMs,
+      'file system calls': busyMs - requestMs,
+      computation: last - first - busyMs,
+      exit: endedAt - last,
+    },
+    fsByCall,
+  };
 }

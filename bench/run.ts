@@ -1,6 +1,9 @@
 // `npm run bench`: how fast aws-rekey is, against moto on loopback. Prints a markdown report and writes
 // bench/results.json. Each figure is the median of several runs, with min–max. See bench/README.md.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startFaultProxy, type FaultProxy } from '../test/support/fault-proxy.js';
@@ -8,7 +11,8 @@ import { BIN, credentialsFile, makeHome } from '../test/support/cli.js';
 import { CreateAccessKeyCommand, CreateUserCommand } from '@aws-sdk/client-iam';
 import { createUserWithKey, iamClient, listKeys, uniqueName } from '../test/support/iam.js';
 import { provisionMoto, pythonEnv, startMoto, type MotoHandle } from '../test/support/moto.js';
-import { countByAction, criticalPath, formatStats, markdownTable, measure, stats, type CriticalPath, type Stats } from './lib.js';
+import { ensureRuntimes } from '../scripts/runtimes.mjs';
+import { countByAction, criticalPath, formatStats, markdownTable, measure, phaseBreakdown, stats, type CriticalPath, type Stats } from './lib.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const NODE = process.execPath;
@@ -16,6 +20,7 @@ const RUNS = Number(process.env.BENCH_RUNS ?? 7);
 const LATENCY_MS = 100;
 
 interface RotationFigures {
+  target: string;
   wallMs: Stats;
   cpuMs: Stats;
   maxRssMb: Stats;
@@ -24,6 +29,10 @@ interface RotationFigures {
   critical: CriticalPath;
   /** Wall time minus the time the critical path spent in the network and in moto. */
   localOverheadMs: Stats;
+  /** Medians per phase (bench/lib.ts phaseBreakdown), per step (the CLI's own step log) and per file call. */
+  phases?: Record<string, Stats>;
+  steps?: Record<string, Stats>;
+  fsCalls?: Record<string, { calls: number; ms: Stats }>;
 }
 
 const report: string[] = [];
@@ -34,33 +43,72 @@ function section(title: string, body: string): void {
   process.stderr.write(`bench: ${title} done\n`);
 }
 
-async function startup(): Promise<void> {
-  const env = { PATH: process.env.PATH, HOME: process.env.HOME };
-  const commands: Array<[string, string[]]> = [
-    ['node -e 0', ['-e', '0']],
-    ['aws-rekey --version', [BIN, '--version']],
-    ['aws-rekey --help', [BIN, '--help']],
-  ];
-  const times = new Map<string, number[]>(commands.map(([name]) => [name, []]));
-  // Interleaved, after one warm-up round, so that a busy machine weighs on all three alike.
+/** A way to run the CLI: one of the pinned Node.js versions with bin/aws-rekey, or the single executable. */
+interface Target {
+  name: string;
+  /** The node that runs `-e 0` as this target's baseline. */
+  node: string;
+  /** argv that runs the CLI (append its arguments). */
+  cli: string[];
+}
+
+/**
+ * The pinned Node.js versions of scripts/runtimes (installed on first use) and the single executable (built
+ * here), on linux-x64; elsewhere only the current Node. BENCH_TARGETS=node20,sea narrows the list.
+ */
+function targets(): Target[] {
+  const wanted = process.env.BENCH_TARGETS?.split(',');
+  const pick = (list: Target[]) => list.filter((t) => !wanted || wanted.includes(t.name));
+  if (process.platform !== 'linux' || process.arch !== 'x64') return pick([{ name: `node${process.versions.node.split('.')[0]}`, node: NODE, cli: [NODE, BIN] }]);
+  const runtimes = ensureRuntimes();
+  const list: Target[] = runtimes.map((r) => ({ name: `node${r.major}`, node: r.node, cli: [r.node, BIN] }));
+  const node24 = runtimes.find((r) => r.major === 24);
+  if (node24 && (!wanted || wanted.includes('sea'))) {
+    execFileSync(NODE, [join(HERE, '..', 'scripts', 'package.mjs')], { stdio: ['ignore', 'ignore', 'inherit'] });
+    list.push({ name: 'sea', node: node24.node, cli: [join(HERE, '..', 'dist', 'sea', 'aws-rekey-linux-x64')] });
+  }
+  return pick(list);
+}
+
+/** `uptime`'s load averages, recorded beside the figures: 8 sessions share this machine's 2 cores. */
+function load(): string {
+  return readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+}
+
+/** A compile cache that persists across the runs of a target, as a user's ~/.cache does (Node 22+). */
+const COMPILE_CACHE = mkdtempSync(join(tmpdir(), 'aws-rekey-bench-cache-'));
+process.on('exit', () => rmSync(COMPILE_CACHE, { recursive: true, force: true }));
+
+async function startup(list: Target[]): Promise<void> {
+  const env = { PATH: process.env.PATH, HOME: process.env.HOME, XDG_CACHE_HOME: COMPILE_CACHE, ...noCompileCache() };
+  const commands = list.flatMap((t): Array<[string, string, string[], string]> => [
+    ...(t.name === 'sea' ? [] : [[`${t.name}`, 'node -e 0', [t.node, '-e', '0'], t.name] as [string, string, string[], string]]),
+    [t.name, 'aws-rekey --version', [...t.cli, '--version'], t.name === 'sea' ? 'node24' : t.name],
+    [t.name, 'aws-rekey --help', [...t.cli, '--help'], t.name === 'sea' ? 'node24' : t.name],
+  ]);
+  const key = (target: string, command: string) => `${target} ${command}`;
+  const times = new Map<string, number[]>(commands.map(([t, c]) => [key(t, c), []]));
+  const before = load();
+  // Interleaved, after one warm-up round (which also fills the compile cache), so that a busy machine
+  // weighs on all alike.
   for (let round = 0; round <= RUNS * 2; round++) {
-    for (const [name, args] of commands) {
-      const run = await measure(NODE, args, env);
-      if (run.code !== 0) throw new Error(`${name} failed: ${run.stderr}`);
-      if (round > 0) times.get(name)?.push(run.wallMs);
+    for (const [target, command, argv] of commands) {
+      const run = await measure(argv[0] as string, argv.slice(1), env);
+      if (run.code !== 0) throw new Error(`${target} ${command} failed: ${run.stderr}`);
+      if (round > 0) times.get(key(target, command))?.push(run.wallMs);
     }
   }
-  const base = stats(times.get('node -e 0') ?? []);
-  const rows = commands.map(([name]) => {
-    const s = stats(times.get(name) ?? []);
-    return [name, formatStats(s, 'ms'), `${(s.median / base.median).toFixed(2)}×`];
+  const rows = commands.map(([target, command, , baseline]) => {
+    const s = stats(times.get(key(target, command)) ?? []);
+    const base = stats(times.get(key(baseline, 'node -e 0')) ?? []);
+    return [target, command, formatStats(s, 'ms'), `${(s.median / base.median).toFixed(2)}× ${baseline} -e 0`];
   });
   const sdkLoaded = await modulesLoaded(['--version']).then(async (v) => [v, await modulesLoaded(['--help'])]);
-  results.startup = Object.fromEntries(commands.map(([name]) => [name, stats(times.get(name) ?? [])]));
+  results.startup = { load: [before, load()], ...Object.fromEntries([...times].map(([name, values]) => [name, stats(values)])) };
   results.startupSdkModules = { version: sdkLoaded[0], help: sdkLoaded[1] };
   section(
     'Start-up',
-    `${markdownTable(['command', 'wall time', 'vs node -e 0'], rows)}\n\nAWS SDK modules loaded: --version ${sdkLoaded[0]}, --help ${sdkLoaded[1]}. Target: --version within 1.3× of \`node -e 0\`, no SDK.`,
+    `Load average ${before} before, ${load()} after.\n\n${markdownTable(['target', 'command', 'wall time', 'ratio'], rows)}\n\nAWS SDK modules loaded (${process.version}): --version ${sdkLoaded[0]}, --help ${sdkLoaded[1]}. Target: --version and --help within 1.3× of \`node -e 0\`, no SDK. Node 22+ with a warm compile cache (\`${'${XDG_CACHE_HOME}'}/aws-rekey/compile-cache\`); "sea" is the single executable (Node 24), against Node 24's \`node -e 0\`.`,
   );
 }
 
@@ -91,35 +139,53 @@ async function modulesLoaded(args: string[]): Promise<number> {
   }
 }
 
-async function rotation(moto: MotoHandle, proxy: FaultProxy, latencyMs: number, runs: number): Promise<RotationFigures> {
+async function rotation(moto: MotoHandle, proxy: FaultProxy, latencyMs: number, runs: number, target: Target): Promise<RotationFigures> {
   proxy.setLatency(latencyMs);
   const walls: number[] = [];
   const cpus: number[] = [];
   const rss: number[] = [];
   const overheads: number[] = [];
+  const phases = new Map<string, number[]>();
+  const steps = new Map<string, number[]>();
+  const fsCalls = new Map<string, { calls: number; ms: number[] }>();
+  const push = <K>(map: Map<K, number[]>, key: K, value: number) => map.set(key, [...(map.get(key) ?? []), value]);
   let requests: Record<string, number> = {};
   let critical: CriticalPath = { roundTrips: 0, networkMs: 0, actions: [] };
-  for (let i = 0; i < runs; i++) {
+  const sea = target.name === 'sea';
+  // --json: the document carries the CLI's own step log, with each step's duration.
+  const args = ['--profile', 'work', '--yes', '--verify-successes', '1', '--json'];
+  // A warm-up run (not counted) fills the compile cache, as any earlier run does for a user.
+  for (let i = -1; i < runs; i++) {
     const user = await createUserWithKey(moto.endpoint, uniqueName('bench'));
-    const home = await makeHome({ endpoint: proxy.endpoint, credentials: credentialsFile({ work: user }) });
+    const home = await makeHome({ endpoint: proxy.endpoint, credentials: credentialsFile({ work: user }), env: { XDG_CACHE_HOME: COMPILE_CACHE, ...noCompileCache() } });
     try {
       proxy.log.length = 0;
-      const run = await measure(NODE, [BIN, '--profile', 'work', '--yes', '--verify-successes', '1'], home.env, { probe: true });
+      const [command, ...rest] = target.cli as [string, ...string[]];
+      const run = await measure(command, [...rest, ...args], home.env, sea ? { rusage: true } : { probe: true });
       if (run.code !== 0) throw new Error(`rotation failed (exit ${run.code}):\n${run.stderr}`);
       const keys = await listKeys(moto.endpoint, user.userName);
       if (keys.filter((k) => k.status === 'Active').length !== 1) throw new Error('rotation did not leave exactly one active key');
+      if (i < 0) continue;
       walls.push(run.wallMs);
       cpus.push(run.cpuMs ?? 0);
       rss.push((run.maxRssKb ?? 0) / 1024);
       requests = countByAction(proxy.log);
       critical = criticalPath(proxy.log);
       overheads.push(run.wallMs - critical.networkMs);
+      for (const step of (JSON.parse(run.stdout) as { steps?: Array<{ step: string; durationMs?: number }> }).steps ?? []) push(steps, step.step, step.durationMs ?? 0);
+      if (run.timeline) {
+        const breakdown = phaseBreakdown(run.spawnedAt, run.endedAt, run.timeline, proxy.log);
+        for (const [phase, ms] of Object.entries(breakdown.phases)) push(phases, phase, ms);
+        for (const [call, { calls, ms }] of Object.entries(breakdown.fsByCall)) fsCalls.set(call, { calls, ms: [...(fsCalls.get(call)?.ms ?? []), ms] });
+      }
     } finally {
       await home.cleanup();
     }
   }
   proxy.setLatency(0);
+  const medians = (map: Map<string, number[]>) => Object.fromEntries([...map].map(([k, v]) => [k, stats(v)]));
   return {
+    target: target.name,
     wallMs: stats(walls),
     cpuMs: stats(cpus),
     maxRssMb: stats(rss),
@@ -127,30 +193,63 @@ async function rotation(moto: MotoHandle, proxy: FaultProxy, latencyMs: number, 
     requestTotal: Object.values(requests).reduce((a, b) => a + b, 0),
     critical,
     localOverheadMs: stats(overheads),
+    ...(phases.size ? { phases: medians(phases) } : {}),
+    steps: medians(steps),
+    ...(fsCalls.size ? { fsCalls: Object.fromEntries([...fsCalls].map(([k, v]) => [k, { calls: v.calls, ms: stats(v.ms) }])) } : {}),
   };
 }
 
-async function rotationSections(moto: MotoHandle, proxy: FaultProxy): Promise<void> {
-  const plain = await rotation(moto, proxy, 0, RUNS);
+/** BENCH_NO_COMPILE_CACHE=1: the "before" of the compile cache, on Node 22+. */
+function noCompileCache(): NodeJS.ProcessEnv {
+  return process.env.BENCH_NO_COMPILE_CACHE ? { NODE_DISABLE_COMPILE_CACHE: '1' } : {};
+}
+
+async function rotationSections(moto: MotoHandle, proxy: FaultProxy, list: Target[]): Promise<void> {
+  const before = load();
+  const figures: RotationFigures[] = [];
+  for (const target of list) figures.push(await rotation(moto, proxy, 0, RUNS, target));
+  const after = load();
+  const plain = figures.find((f) => f.target === `node${process.versions.node.split('.')[0]}`) ?? figures[0];
   results.rotation = plain;
+  results.rotationByTarget = { load: [before, after], figures };
+  const fmt = (s: Stats | undefined) => (s ? `${s.median.toFixed(0)}` : '–');
+  const phaseNames = [...new Set(figures.flatMap((f) => Object.keys(f.phases ?? {})))];
+  const stepNames = [...new Set(figures.flatMap((f) => Object.keys(f.steps ?? {})))];
+  const callNames = [...new Set(figures.flatMap((f) => Object.keys(f.fsCalls ?? {})))].sort();
   section(
     'One self-rotation (loopback, `--verify-successes 1`)',
     [
+      `Load average ${before} before, ${after} after.`,
+      '',
       markdownTable(
-        ['wall time', 'CPU time', 'peak memory', 'requests', 'sequential round trips', 'local overhead (wall − network)'],
-        [[formatStats(plain.wallMs, 'ms'), formatStats(plain.cpuMs, 'ms'), formatStats(plain.maxRssMb, 'MiB'), String(plain.requestTotal), String(plain.critical.roundTrips), formatStats(plain.localOverheadMs, 'ms')]],
+        ['target', 'wall time', 'CPU time', 'peak memory', 'requests', 'sequential round trips', 'local overhead (wall − network)'],
+        figures.map((f) => [f.target, formatStats(f.wallMs, 'ms'), formatStats(f.cpuMs, 'ms'), formatStats(f.maxRssMb, 'MiB'), String(f.requestTotal), String(f.critical.roundTrips), formatStats(f.localOverheadMs, 'ms')]),
       ),
       '',
-      `Requests by action: ${Object.entries(plain.requests).map(([a, n]) => `${a} ${n}`).join(', ')}.`,
-      `Critical path: ${plain.critical.actions.join(' → ')}.`,
+      plain ? `Requests by action: ${Object.entries(plain.requests).map(([a, n]) => `${a} ${n}`).join(', ')}.` : '',
+      plain ? `Critical path: ${plain.critical.actions.join(' → ')}.` : '',
+      '',
+      'Where the time goes (medians, ms; the phases add up to the wall time; the single executable takes no probe):',
+      '',
+      markdownTable(['phase', ...figures.map((f) => f.target)], phaseNames.map((p) => [p, ...figures.map((f) => fmt(f.phases?.[p]))])),
+      '',
+      'Steps as the CLI times them (its --json step log; each includes its requests):',
+      '',
+      markdownTable(['step', ...figures.map((f) => f.target)], stepNames.map((p) => [p, ...figures.map((f) => fmt(f.steps?.[p]))])),
+      '',
+      'File system calls outside module loading (calls, median total ms):',
+      '',
+      markdownTable(['call', ...figures.map((f) => f.target)], callNames.map((c) => [c, ...figures.map((f) => (f.fsCalls?.[c] ? `${f.fsCalls[c].calls} × → ${f.fsCalls[c].ms.median.toFixed(1)}` : '–'))])),
     ].join('\n'),
   );
 
-  const slow = await rotation(moto, proxy, LATENCY_MS, Math.max(3, Math.ceil(RUNS / 2)));
+  const current = list.find((t) => t.name === plain?.target) ?? list[0];
+  if (!current) return;
+  const slow = await rotation(moto, proxy, LATENCY_MS, Math.max(3, Math.ceil(RUNS / 2)), current);
   const floor = slow.critical.roundTrips * LATENCY_MS;
   results.rotationWithLatency = { latencyMs: LATENCY_MS, floorMs: floor, ...slow };
   section(
-    `The same rotation with ${LATENCY_MS} ms added to every request`,
+    `The same rotation with ${LATENCY_MS} ms added to every request (${current.name})`,
     [
       markdownTable(
         ['wall time', 'sequential round trips', `floor (round trips × ${LATENCY_MS} ms)`, 'wall − floor'],
@@ -310,11 +409,12 @@ async function main(): Promise<void> {
   const only = new Set(process.argv.slice(2));
   const wants = (name: string) => only.size === 0 || only.has(name);
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
-  if (wants('startup')) await startup();
+  const list = wants('startup') || wants('rotation') ? targets() : [];
+  if (wants('startup')) await startup(list);
   const moto = await startMoto({ mode: 'server' });
   const proxy = await startFaultProxy(moto.endpoint);
   try {
-    if (wants('rotation')) await rotationSections(moto, proxy);
+    if (wants('rotation')) await rotationSections(moto, proxy, list);
     if (wants('aws-cli')) await awsCliComparison(moto, results.rotation as RotationFigures | undefined);
   } finally {
     await proxy.stop();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { countByAction, criticalPath, stats } from '../../bench/lib.js';
+import { countByAction, criticalPath, phaseBreakdown, stats, unionMs, type Timeline } from '../../bench/lib.js';
 import type { RequestLogEntry } from '../support/fault-proxy.js';
 
 const request = (action: string, startedAt: number, endedAt: number): RequestLogEntry => ({ action, accessKeyId: 'AKIA', params: {}, status: 200, startedAt, endedAt });
@@ -30,5 +30,39 @@ describe('stats and counts', () => {
 
   it('counts requests per action', () => {
     expect(countByAction([request('B', 0, 1), request('A', 0, 1), request('B', 2, 3)])).toEqual({ A: 1, B: 2 });
+  });
+});
+
+describe('phaseBreakdown: a run cut into phases that add up to its wall time', () => {
+  it('union of intervals counts overlaps once', () => {
+    expect(unionMs([])).toBe(0);
+    expect(unionMs([[0, 10], [5, 15], [20, 25], [21, 22], [30, 30]])).toBe(20);
+  });
+
+  it('start, load (module files included), requests, file calls outside requests, computation, exit', () => {
+    const timeline: Timeline = {
+      origin: 1005,
+      bootstrapComplete: 1030,
+      exit: 1200,
+      events: [
+        { kind: 'fs', name: 'readFile', path: '/x/dist/bundle/main.js', start: 1050, end: 1060 },
+        { kind: 'fs', name: 'readFile', path: '/home/a/.aws/credentials', start: 1100, end: 1104 },
+        { kind: 'request', name: 'POST', start: 1110, end: 1141 },
+        { kind: 'fs', name: 'handle.sync', start: 1150, end: 1160 },
+        { kind: 'fs', name: 'handle.sync', start: 1170, end: 1172 },
+        { kind: 'fs', name: 'stat', start: 1120, end: 1125 },
+      ],
+    };
+    const { phases, fsByCall } = phaseBreakdown(1000, 1210, timeline, [request('GetCallerIdentity', 1112, 1140)]);
+    expect(phases).toEqual({
+      'process start': 30,
+      'load (modules, compile, arguments)': 70,
+      'requests (network + moto)': 28,
+      'file system calls': 16,
+      computation: 28,
+      exit: 38,
+    });
+    expect(Object.values(phases).reduce((a, b) => a + b, 0)).toBe(210);
+    expect(fsByCall['handle.sync']).toEqual({ calls: 2, ms: 12 });
   });
 });
