@@ -29,8 +29,14 @@ await mkdir(OUT_DIR, { recursive: true });
 await build({
   ...cliBundleOptions,
   stdin: {
-    // What bin/aws-rekey does, minus its --version shortcut (everything is in the blob already).
-    contents: "import { main } from './dist/cli/main.js';\nmain(process.argv.slice(2));\n",
+    // What bin/aws-rekey does. The dynamic import stays lazy in the one-file bundle (esbuild defers the
+    // module's evaluation), so --version does not set up the CLI and the SDK.
+    contents: [
+      "import { version } from './dist/version.js';",
+      'const args = process.argv.slice(2);',
+      "if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) process.stdout.write(`${version}\\n`);",
+      "else import('./dist/cli/main.js').then(({ main }) => main(args));",
+    ].join('\n'),
     resolveDir: process.cwd(),
     sourcefile: 'aws-rekey-sea.js',
   },

@@ -1,4 +1,3 @@
-import Table from 'cli-table3';
 import { renderKeyFile } from '../../core/admin.js';
 import { maskKeyId } from '../../core/mask.js';
 import { resolveRotateMode, type RotateMode } from '../../core/rotate-mode.js';
@@ -48,7 +47,7 @@ export async function routeRotate(flags: RotateFlags, streams: CliStreams, plain
     ),
   );
   if (json) streams.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
-  else streams.stderr.write(renderManySummary(result, useColor(streams.stderr, streams.env), flags.dryRun ?? false));
+  else streams.stderr.write(await renderManySummary(result, useColor(streams.stderr, streams.env), flags.dryRun ?? false));
   return result.exitCode;
 }
 
@@ -154,7 +153,9 @@ function describeWhere(result: RotateUserResult): string {
   return 'printed on stdout';
 }
 
-export function renderManySummary(result: RotateManyResult, color: boolean, dryRun: boolean): string {
+export async function renderManySummary(result: RotateManyResult, color: boolean, dryRun: boolean): Promise<string> {
+  // Imported here: a single rotation, which shows no table, need not load a table library.
+  const { default: Table } = await import('cli-table3');
   const paint = painter(color);
   const table = new Table({
     head: ['profiles', 'user', 'old key', 'new key', 'result', 'detail'],
