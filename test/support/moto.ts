@@ -18,7 +18,7 @@ const START_TIMEOUT_MS = 30_000;
 const STDERR_KEEP = 16_384;
 
 export interface MotoRuntime {
-  /** PYTHONPATH for PYTHON; '' when the system python already has moto. */
+  /** PYTHONPATH for PYTHON (the provisioned packages, and test/support/python when needed); '' when the system python has it all. */
   pythonPath: string;
   /** argv that runs the AWS CLI (append its arguments). */
   awsCommand: string[];
@@ -34,9 +34,9 @@ export function provisionMoto(): Promise<MotoRuntime> {
         reject(new Error(`${PROVISION_SCRIPT} failed (${error.message.split('\n')[0]}):\n${stderr}`));
         return;
       }
-      const pythonPath = stdout.trim().split('\n').pop() ?? '';
-      const awsCommand = pythonPath ? [PYTHON, join(pythonPath, '..', '..', '..', 'bin', 'aws')] : ['/usr/bin/aws'];
-      resolvePromise({ pythonPath, awsCommand });
+      const sitePath = stdout.trim().split('\n').pop() ?? '';
+      const awsCommand = sitePath ? [PYTHON, join(sitePath, '..', '..', '..', 'bin', 'aws')] : ['/usr/bin/aws'];
+      resolvePromise({ pythonPath: withStandIns(sitePath), awsCommand });
     });
   });
   // A failure is not cached: a later call tries again (and says why again).
@@ -44,6 +44,18 @@ export function provisionMoto(): Promise<MotoRuntime> {
     provisioning = undefined;
   });
   return provisioning;
+}
+
+/** Python modules that moto imports but no test uses, for when Debian cannot provide them (see its README.md). */
+const PYTHON_STAND_INS = join(ROOT, 'test', 'support', 'python');
+
+/** `sitePath`, plus the stand-ins when the real openapi_spec_validator is not importable (moto's CloudFormation needs it). */
+function withStandIns(sitePath: string): string {
+  const check = spawnSync(PYTHON, ['-c', 'import openapi_spec_validator'], {
+    env: pythonEnv({ pythonPath: sitePath, awsCommand: [] }, process.env),
+    stdio: 'ignore',
+  });
+  return check.status === 0 ? sitePath : [sitePath, PYTHON_STAND_INS].filter(Boolean).join(':');
 }
 
 /** `env` plus what Debian's python needs to find the provisioned packages (and nothing of a pyenv/virtualenv). */
