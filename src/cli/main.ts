@@ -149,6 +149,44 @@ function buildProgram(streams: CliStreams, setJson: (json: boolean) => void, wor
       process.exitCode = await runAudit(options, streams);
     });
 
+  const org = program
+    .command('org')
+    .description('the organisation engine from a workstation: every account of the organisation (--role), or the current one');
+  const orgOptions = (command: Command) =>
+    command
+      .option('--profile <name>', 'call AWS with the credentials of this profile (in the management or delegated-administrator account with --role)')
+      .option('--role <name>', 'assume this role in each account of the organisation (listed with organizations:ListAccounts); without it, only the current account')
+      .option('--rotate-after <days>', 'rotate an active key this many days old (default 90)')
+      .option('--deactivate-after <days>', 'deactivate the old key this many days after its replacement was delivered (default 7)')
+      .option('--delete-after <days>', 'delete a key aws-rekey deactivated this many days after (default 7)')
+      .option('--warn-before <days>', 'warn the owner this many days before each action (default 7)')
+      .option('--unused-after <days>', 'report an active key unused this long (default 45)')
+      .option('--exempt-group <name>', 'members of this IAM group are exempt (repeatable)', collectList)
+      .option('--include-account <id>', 'only these accounts (repeatable, or comma-separated)', collectList)
+      .option('--exclude-account <id>', 'never these accounts (repeatable, or comma-separated)', collectList)
+      .option('--include-ou <id>', 'only accounts under these OUs (repeatable)', collectList)
+      .option('--exclude-ou <id>', 'never accounts under these OUs (repeatable)', collectList)
+      .option('--json', 'print one JSON document on stdout')
+      .addOption(new Option('--csv', 'print CSV on stdout, one row per key').conflicts('json'))
+      .option('--fail', 'exit with code 4 when a key is due for an action or needs a person (for CI)');
+  orgOptions(org.command('report').description('every key against the policy, with what is due and when, the exemptions and Trusted Advisor levels; changes nothing')).action(
+    async (options) => {
+      setJson(Boolean(options.json));
+      const { runOrgCommand } = await import('./commands/org.js');
+      process.exitCode = await runOrgCommand({ ...options, mode: 'report' }, streams);
+    },
+  );
+  orgOptions(org.command('run').description('run the engine in a mode: notify sends the decision events (SNS) and owner mails (SES); no key is changed'))
+    .addOption(new Option('--mode <mode>', 'what the run may do').choices(['report', 'notify']).makeOptionMandatory())
+    .option('--topic-arn <arn>', 'notify: publish one JSON event per decision to this SNS topic')
+    .option('--mail-from <address>', 'notify: mail the owners (user tag aws-rekey:owner) from this verified SES identity')
+    .option('-y, --yes', 'go ahead without asking (required: the run sends mails)')
+    .action(async (options) => {
+      setJson(Boolean(options.json));
+      const { runOrgCommand } = await import('./commands/org.js');
+      process.exitCode = await runOrgCommand(options, streams);
+    });
+
   program
     .command('policy')
     .description('print the least-privilege IAM policy that aws-rekey needs (JSON)')
@@ -171,6 +209,10 @@ function commaList(value: string, previous: string[] = []): string[] {
   const names = value.split(',').map((name) => name.trim()).filter(Boolean);
   if (names.length === 0) throw new InvalidArgumentError('expected profile names separated by commas, e.g. --profiles work,personal.');
   return [...previous, ...names];
+}
+
+function collectList(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
 }
 
 function positiveNumber(value: string): number {

@@ -33,11 +33,15 @@ export function actionsUsed(files: string[], pkg: string, prefix: string): strin
 }
 
 /** Relative imports (static ones; dynamic ones too where asked), followed from `entry`. */
-export function importGraph(entry: string, followDynamic: (file: string) => boolean): { files: Set<string>; packages: Set<string> } {
+export function importGraph(
+  entry: string,
+  followDynamic: (file: string) => boolean,
+  skip: (file: string) => boolean = () => false,
+): { files: Set<string>; packages: Set<string> } {
   const files = new Set<string>();
   const packages = new Set<string>();
   const visit = (file: string) => {
-    if (files.has(file)) return;
+    if (files.has(file) || skip(file)) return;
     files.add(file);
     const text = readFileSync(file, 'utf8');
     const specifiers = [...text.matchAll(/^\s*(?:import|export)\s[^;]*?from\s*'([^']+)'/gm)].map((m) => m[1] ?? '');

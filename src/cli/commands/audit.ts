@@ -71,7 +71,7 @@ function wholeDays(flag: string, value: string | undefined): number | undefined 
  * AWS_REKEY_NOW (test-only, undocumented in --help): the "now" that key ages are counted from, because no
  * IAM implementation lets a test backdate a key. The report's freshness is still judged by the real clock.
  */
-function testNow(env: NodeJS.ProcessEnv): Date | undefined {
+export function testNow(env: NodeJS.ProcessEnv): Date | undefined {
   const value = env.AWS_REKEY_NOW?.trim();
   if (!value) return undefined;
   const date = new Date(value);
@@ -146,7 +146,7 @@ export function renderAuditTable(result: AuditResult, keys: AuditedKey[], color:
  * Aligned columns without borders, in linear time: cli-table3 (used by `keys`) needs over a minute for
  * the 12,000 rows of a large account.
  */
-function renderColumns(head: string[], rows: string[][]): string {
+export function renderColumns(head: string[], rows: string[][]): string {
   const width = (text: string) => (text.includes('\u001b') ? stripVTControlCharacters(text).length : text.length);
   const all = [head, ...rows];
   const sizes = all.map((cells) => cells.map(width));

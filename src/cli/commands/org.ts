@@ -1,0 +1,165 @@
+import { csvField } from '../../core/credential-report.js';
+import { isoDay } from '../../core/org-decision.js';
+import { maskKeyId } from '../../core/mask.js';
+import type { OrgMode, OrgPolicyInput } from '../../core/org-policy.js';
+import { ExitCode, UsageError } from '../../errors.js';
+import { runOrg, type OrgRunResult } from '../../flows/org.js';
+import { painter, useColor, type CliStreams } from '../io.js';
+import { renderColumns, testNow } from './audit.js';
+
+export interface OrgFlags {
+  profile?: string;
+  role?: string;
+  mode?: OrgMode;
+  rotateAfter?: string;
+  deactivateAfter?: string;
+  deleteAfter?: string;
+  warnBefore?: string;
+  unusedAfter?: string;
+  exemptGroup?: string[];
+  includeAccount?: string[];
+  excludeAccount?: string[];
+  includeOu?: string[];
+  excludeOu?: string[];
+  topicArn?: string;
+  mailFrom?: string;
+  json?: boolean;
+  csv?: boolean;
+  fail?: boolean;
+  yes?: boolean;
+}
+
+/** `org report` (mode report) and `org run --mode notify`. */
+export async function runOrgCommand(flags: OrgFlags, streams: CliStreams): Promise<number> {
+  const mode = flags.mode ?? 'report';
+  if (mode !== 'report' && !flags.yes) {
+    throw new UsageError(`org run --mode ${mode} sends events and mails: add --yes to go ahead.`, 'Run aws-rekey org report first to see what would be sent.');
+  }
+  const result = await runOrg({
+    profile: flags.profile,
+    env: streams.env,
+    ...(flags.role !== undefined ? { role: flags.role } : {}),
+    policy: policyFromFlags(flags, mode),
+    ...(flags.topicArn ? { topicArn: flags.topicArn } : {}),
+    ...(flags.mailFrom ? { mailFrom: flags.mailFrom } : {}),
+    ...(testNow(streams.env) ? { now: testNow(streams.env) } : {}),
+  });
+  if (flags.json) streams.stdout.write(`${JSON.stringify({ ok: result.summary.failedAccounts === 0, ...result }, null, 2)}\n`);
+  else if (flags.csv) streams.stdout.write(renderOrgCsv(result));
+  else streams.stdout.write(renderOrgTable(result, useColor(streams.stdout, streams.env)));
+  if (!flags.json) {
+    const paint = painter(useColor(streams.stderr, streams.env));
+    for (const account of result.accounts) {
+      if (account.error) streams.stderr.write(`${paint('red', 'error:')} account ${account.id}: ${account.error.message}${account.error.hint ? `\n${paint('dim', 'hint:')} ${account.error.hint}` : ''}\n`);
+      for (const warning of account.warnings ?? []) streams.stderr.write(`warning: account ${account.id}: ${warning}\n`);
+    }
+  }
+  if (result.summary.failedAccounts > 0) return ExitCode.failure;
+  const s = result.summary;
+  const attention = s.due.rotate + s.due.deactivate + s.due.delete + (s.findings.conflict ?? 0) + (s.findings['used-after-replacement'] ?? 0) + (s.findings.blocked ?? 0);
+  return flags.fail && attention > 0 ? ExitCode.findings : ExitCode.ok;
+}
+
+function policyFromFlags(flags: OrgFlags, mode: OrgMode): OrgPolicyInput {
+  // Not-a-number goes on to the policy, which names the field and the accepted range.
+  const days = (value: string | undefined) => (value === undefined ? undefined : value.trim() === '' ? Number.NaN : Number(value));
+  const list = (values: string[] | undefined) => values?.flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean);
+  return {
+    mode,
+    rotateAfterDays: days(flags.rotateAfter),
+    deactivateAfterDays: days(flags.deactivateAfter),
+    deleteAfterDays: days(flags.deleteAfter),
+    warnDaysBefore: days(flags.warnBefore),
+    unusedAfterDays: days(flags.unusedAfter),
+    exemptGroups: list(flags.exemptGroup),
+    includeAccounts: list(flags.includeAccount),
+    excludeAccounts: list(flags.excludeAccount),
+    includeOus: list(flags.includeOu),
+    excludeOus: list(flags.excludeOu),
+  };
+}
+
+interface Row {
+  account: string;
+  user: string;
+  key: string;
+  status: string;
+  created: string;
+  ageDays: string;
+  level: string;
+  next: string;
+  findings: string;
+  exemption: string;
+  owner: string;
+}
+
+function rowsOf(result: OrgRunResult, maskIds: boolean): Row[] {
+  const rows: Row[] = [];
+  for (const account of result.accounts) {
+    for (const user of account.users ?? []) {
+      const exemption = user.exemption
+        ? user.exemption.by === 'group'
+          ? `group ${user.exemption.group}`
+          : `tag${user.exemption.until ? ` until ${user.exemption.until}` : ''}${user.exemption.reason ? `: ${user.exemption.reason}` : ''}`
+        : '';
+      for (const key of user.keys) {
+        const id = key.accessKeyId ? (maskIds ? maskKeyId(key.accessKeyId) : key.accessKeyId) : '';
+        const next =
+          key.action !== 'none' ? `${key.action} now` : key.upcoming ? `${key.upcoming.action} ${isoDay(key.upcoming.on)}` : '';
+        rows.push({
+          account: account.id,
+          user: user.userName,
+          key: id,
+          status: key.active ? 'Active' : 'Inactive',
+          created: isoDay(key.createDate),
+          ageDays: String(key.ageDays),
+          level: key.level,
+          next,
+          findings: key.findings.join(maskIds ? ', ' : ';'),
+          exemption,
+          owner: user.owner ?? '',
+        });
+      }
+    }
+  }
+  return rows;
+}
+
+export function renderOrgTable(result: OrgRunResult, color: boolean): string {
+  const paint = painter(color);
+  const levelColor = { green: 'green', yellow: 'yellow', red: 'red' } as const;
+  const rows = rowsOf(result, true).map((r) => [
+    r.account,
+    r.user,
+    r.key || '-',
+    r.status,
+    `${r.ageDays} d`,
+    paint(levelColor[r.level as keyof typeof levelColor] ?? 'dim', r.level),
+    r.next ? paint('bold', r.next) : paint('dim', '-'),
+    r.exemption ? paint('cyan', `exempt (${r.exemption})`) : r.findings ? paint('red', r.findings) : paint('dim', 'ok'),
+  ]);
+  const lines: string[] = [];
+  if (rows.length > 0) lines.push(renderColumns(['ACCOUNT', 'USER', 'KEY', 'STATUS', 'AGE', 'LEVEL', 'NEXT', 'FINDINGS'].map((h) => paint('bold', h)), rows));
+  else lines.push('No access keys.');
+  for (const account of result.accounts) if (!account.selected) lines.push(paint('dim', `skipped ${account.id}${account.name ? ` (${account.name})` : ''}: ${account.skipped}`));
+  lines.push(summaryText(result));
+  return `${lines.join('\n')}\n`;
+}
+
+export function summaryText(result: OrgRunResult): string {
+  const s = result.summary;
+  const p = result.policy;
+  const findings = Object.entries(s.findings).map(([k, n]) => `${k} ${n}`).join(', ') || 'none';
+  return [
+    `${s.accounts} account${s.accounts === 1 ? '' : 's'}${s.failedAccounts ? ` (${s.failedAccounts} failed)` : ''}, ${s.users} users with keys, ${s.keys} keys (green ${s.levels.green}, yellow ${s.levels.yellow}, red ${s.levels.red}); ${s.exemptUsers} exempt users.`,
+    `Due now: rotate ${s.due.rotate}, deactivate ${s.due.deactivate}, delete ${s.due.delete}; within ${p.warnDaysBefore} days: ${s.upcoming}. Findings: ${findings}.`,
+    `Mode ${result.mode}: ${result.mode === 'report' ? 'nothing was changed or sent' : 'events and owner mails were sent; no key was changed'}. Policy: rotate at ${p.rotateAfterDays} days, deactivate ${p.deactivateAfterDays} days after delivery, delete ${p.deleteAfterDays} days after deactivation.`,
+  ].join('\n');
+}
+
+export const ORG_CSV_COLUMNS = ['account', 'user', 'access_key_id', 'status', 'created', 'age_days', 'level', 'next', 'findings', 'exemption', 'owner'] as const;
+
+export function renderOrgCsv(result: OrgRunResult): string {
+  const rows = rowsOf(result, false).map((r) => [r.account, r.user, r.key, r.status, r.created, r.ageDays, r.level, r.next, r.findings, r.exemption, r.owner]);
+  return [[...ORG_CSV_COLUMNS], ...rows].map((row) => row.map(csvField).join(',')).join('\n') + '\n';
+}

@@ -1,0 +1,183 @@
+import { randomUUID } from 'node:crypto';
+import { OrganizationsClient } from '@aws-sdk/client-organizations';
+import { SESv2Client } from '@aws-sdk/client-sesv2';
+import { SNSClient } from '@aws-sdk/client-sns';
+import { BULK_CLIENT_OPTIONS } from '../aws/clients.js';
+import { createAwsGateway } from '../aws/gateway.js';
+import { createMailApi } from '../aws/mail.js';
+import { createOrganizationsApi } from '../aws/organizations.js';
+import { createTopicApi } from '../aws/topic.js';
+import { parsePrincipalArn } from '../core/arn.js';
+import { mapBounded } from '../core/map-bounded.js';
+import type { UserDecision } from '../core/org-decision.js';
+import { resolveOrgPolicy, type OrgMode, type OrgPolicy, type OrgPolicyInput } from '../core/org-policy.js';
+import { UsageError, isRekeyError } from '../errors.js';
+import type { OrgSettings } from '../org/config.js';
+import { silentLogger } from '../org/log.js';
+import { selectedAccounts } from '../org/planner.js';
+import { openAccount } from '../org/runtime.js';
+import { processAccount } from '../org/worker.js';
+import { openAccountContext } from '../session/account-context.js';
+
+export interface OrgRunOptions {
+  profile?: string;
+  env?: NodeJS.ProcessEnv;
+  /** The role to assume in each account of the organisation; without it, only the current account. */
+  role?: string;
+  /** The policy; `mode` report unless given. */
+  policy?: OrgPolicyInput;
+  /** notify: the SNS topic for the decision events, and the SES sender of the owners' mails. */
+  topicArn?: string;
+  mailFrom?: string;
+  /** Accounts at once (default 4). */
+  concurrency?: number;
+  /** "Now" for key ages (tests only: no IAM implementation lets a test backdate a key). */
+  now?: Date;
+}
+
+export interface OrgAccountResult {
+  id: string;
+  name?: string;
+  selected: boolean;
+  /** Why the account was left out. */
+  skipped?: string;
+  source?: 'credential-report' | 'api';
+  users?: UserDecision[];
+  inspected?: number;
+  events?: number;
+  mails?: number;
+  warnings?: string[];
+  /** The account could not be processed (the role could not be assumed, a call was denied…). */
+  error?: { code: string; message: string; hint?: string };
+}
+
+export interface OrgRunResult {
+  schemaVersion: 1;
+  mode: OrgMode;
+  policy: OrgPolicy;
+  now: Date;
+  /** Whose credentials listed the organisation (or read the current account). */
+  credentialSource: string;
+  scope: 'organization' | 'account';
+  accounts: OrgAccountResult[];
+  summary: OrgSummary;
+}
+
+export interface OrgSummary {
+  accounts: number;
+  failedAccounts: number;
+  users: number;
+  keys: number;
+  /** Keys by what enforce does now: rotate, deactivate, delete. */
+  due: Record<'rotate' | 'deactivate' | 'delete', number>;
+  /** Keys whose next action falls within the warning period. */
+  upcoming: number;
+  findings: Record<string, number>;
+  exemptUsers: number;
+  levels: Record<'green' | 'yellow' | 'red', number>;
+}
+
+/**
+ * The organisation engine from a workstation: every selected account of the organisation (through `role`), or
+ * just the current account, assessed against the policy; in notify mode, the events and owner mails too.
+ */
+export async function runOrg(options: OrgRunOptions = {}): Promise<OrgRunResult> {
+  const policy = resolveOrgPolicy(options.policy ?? {});
+  if (policy.mode === 'enforce') {
+    throw new UsageError('The enforce mode is not available yet in aws-rekey org run.', 'Use --mode notify, or aws-rekey org report.', 'ORG_MODE_UNAVAILABLE');
+  }
+  if (options.role !== undefined && !/^[\w+=,.@-]{1,64}$/.test(options.role)) {
+    throw new UsageError(`--role '${options.role}' is not an IAM role name.`, 'Give the name of the role in each account (the same in all), without a path or ARN.');
+  }
+  if (policy.mode === 'notify' && !options.topicArn && !options.mailFrom) {
+    throw new UsageError('--mode notify needs somewhere to send: --topic-arn, --mail-from, or both.', 'Or run aws-rekey org report to only look.');
+  }
+  const ctx = await openAccountContext({ profile: options.profile, env: options.env, defaultMaxAttempts: BULK_CLIENT_OPTIONS.maxAttempts });
+  try {
+    const caller = await createAwsGateway(ctx.factory).getCallerIdentity(ctx.credentials);
+    const settings: OrgSettings = {
+      policy,
+      memberRoleName: options.role ?? 'none',
+      partition: parsePrincipalArn(caller.arn)?.partition ?? 'aws',
+      ...(options.topicArn ? { topicArn: options.topicArn } : {}),
+      ...(options.mailFrom ? { mailFrom: options.mailFrom } : {}),
+    };
+    let listed: Array<{ id: string; name?: string; selected: boolean; skipped?: string }>;
+    if (options.role === undefined) {
+      listed = [{ id: caller.account, selected: true }];
+    } else {
+      const organizations = createOrganizationsApi(new OrganizationsClient(ctx.factory.clientConfig('ORGANIZATIONS', ctx.credentials, BULK_CLIENT_OPTIONS)));
+      listed = (await selectedAccounts(organizations, settings)).map(({ account, selected, reason }) => ({
+        id: account.id,
+        ...(account.name ? { name: account.name } : {}),
+        selected,
+        ...(reason ? { skipped: reason } : {}),
+      }));
+    }
+    const topic = options.topicArn ? createTopicApi(new SNSClient(ctx.factory.clientConfig('SNS', ctx.credentials))) : undefined;
+    const mail = options.mailFrom ? createMailApi(new SESv2Client(ctx.factory.clientConfig('SESV2', ctx.credentials))) : undefined;
+    const now = options.now ?? new Date();
+    const runId = randomUUID();
+    const accounts = await mapBounded(listed, options.concurrency ?? 4, async (account): Promise<OrgAccountResult> => {
+      if (!account.selected) return account;
+      try {
+        const outcome = await processAccount(
+          { schemaVersion: 1, runId, accountId: account.id },
+          {
+            settings,
+            openAccount: (id) => openAccount(ctx.factory, ctx.credentials, settings, id, id === caller.account),
+            ...(topic ? { topic } : {}),
+            ...(mail ? { mail } : {}),
+            log: silentLogger,
+            now: () => now,
+          },
+        );
+        const { source, users, inspected, events, mails, warnings } = outcome;
+        return { ...account, source, users, inspected, events, mails, warnings };
+      } catch (error) {
+        if (!isRekeyError(error)) throw error;
+        return { ...account, error: { code: error.code, message: error.message, ...(error.hint ? { hint: error.hint } : {}) } };
+      }
+    });
+    return {
+      schemaVersion: 1,
+      mode: policy.mode,
+      policy,
+      now,
+      credentialSource: ctx.credentialSource,
+      scope: options.role === undefined ? 'account' : 'organization',
+      accounts,
+      summary: summarize(accounts),
+    };
+  } finally {
+    ctx.destroy();
+  }
+}
+
+export function summarize(accounts: OrgAccountResult[]): OrgSummary {
+  const summary: OrgSummary = {
+    accounts: accounts.filter((a) => a.selected).length,
+    failedAccounts: accounts.filter((a) => a.error).length,
+    users: 0,
+    keys: 0,
+    due: { rotate: 0, deactivate: 0, delete: 0 },
+    upcoming: 0,
+    findings: {},
+    exemptUsers: 0,
+    levels: { green: 0, yellow: 0, red: 0 },
+  };
+  for (const account of accounts) {
+    for (const user of account.users ?? []) {
+      summary.users += 1;
+      if (user.exemption) summary.exemptUsers += 1;
+      for (const key of user.keys) {
+        summary.keys += 1;
+        if (key.active) summary.levels[key.level] += 1;
+        if (key.action !== 'none') summary.due[key.action] += 1;
+        else if (key.upcoming) summary.upcoming += 1;
+        for (const finding of key.findings) summary.findings[finding] = (summary.findings[finding] ?? 0) + 1;
+      }
+    }
+  }
+  return summary;
+}
