@@ -3,6 +3,8 @@ export type { MfaOptions, RotateDeps, RotateOptions, RotateResult } from './flow
 export { recoverProfile } from './flows/recover.js';
 export type { RecoverOptions, RecoverOutcome, RecoverResult } from './flows/recover.js';
 export { listKeys } from './flows/keys.js';
+export { pruneKeys } from './flows/prune.js';
+export type { PruneOptions, PruneResult, PrunedKey } from './flows/prune.js';
 export type { ListedKey, ListKeysOptions, ListKeysResult } from './flows/keys.js';
 export { rotateUser } from './flows/rotate-user.js';
 export type { RotateUserDeps, RotateUserOptions, RotateUserResult } from './flows/rotate-user.js';

@@ -130,6 +130,23 @@ function buildProgram(streams: CliStreams, setJson: (json: boolean) => void, wor
     });
 
   program
+    .command('prune')
+    .description("delete the user's retired keys: inactive and held by no profile (never an active key); shows their last use")
+    .option('--profile <name>', 'profile whose IAM user is pruned, and whose credentials make the calls (default: $AWS_PROFILE or $AWS_DEFAULT_PROFILE, else "default")')
+    .option('--auth-profile <name>', "make the IAM calls with this profile's credentials")
+    .option('--user <name>', "admin: prune this IAM user's keys instead")
+    .option('--key <akid>', 'only this key (refused when it is active or a profile holds it)')
+    .option('--older-than <days>', 'only keys unused for at least this many days (never used: since creation)')
+    .option('-y, --yes', 'do not ask for confirmation')
+    .option('--dry-run', 'show what would be deleted and change nothing')
+    .option('--json', 'print one JSON document on stdout; never prompt (use with --yes to act)')
+    .action(async (options) => {
+      setJson(Boolean(options.json));
+      const { runPrune } = await import('./commands/prune.js');
+      process.exitCode = await runPrune(options, streams);
+    });
+
+  program
     .command('audit')
     .description("every IAM user's access keys against the CIS rules: age, last use, two active keys, root keys")
     .option('--profile <name>', 'call IAM with the credentials of this profile, of any kind (default: $AWS_PROFILE or $AWS_DEFAULT_PROFILE, else the default chain)')

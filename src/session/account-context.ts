@@ -6,6 +6,7 @@ import { defaultProfileName, envProfileName } from './profile-context.js';
 import { getConfigProfile, listProfiles } from '../credentials/ini.js';
 import { rootInSharedFolderWarning } from '../credentials/own-files.js';
 import { readCredentialsFile, resolveConfigPath, resolveCredentialsPath } from '../credentials/store.js';
+import type { StaticCredentials } from '../core/types.js';
 import { ProfileError } from '../errors.js';
 
 export interface AccountContextOptions {
@@ -81,6 +82,19 @@ export async function openAdminContext(options: AdminContextOptions): Promise<Ad
   return { adminProfile, env, credentialsPath, configPath, credentials, factory, gateway: createAwsGateway(factory), warnings: shared ? [shared] : [] };
 }
 
+const OTHER_SOURCES = ['role_arn', 'credential_process', 'sso_session', 'sso_start_url', 'web_identity_token_file'];
+
+/** The profile's static keys from the credentials file, unless the profile gets its credentials another way. */
+function staticKeysOf(inCredentials: Record<string, string> | undefined, inConfig: Record<string, string> | undefined): StaticCredentials | undefined {
+  const merged = { ...inConfig, ...inCredentials };
+  if (!inCredentials?.aws_access_key_id || !inCredentials.aws_secret_access_key || OTHER_SOURCES.some((key) => merged[key] !== undefined)) return undefined;
+  return {
+    accessKeyId: inCredentials.aws_access_key_id,
+    secretAccessKey: inCredentials.aws_secret_access_key,
+    ...(inCredentials.aws_session_token ? { sessionToken: inCredentials.aws_session_token } : {}),
+  };
+}
+
 interface CallerOptions {
   /** Undefined: the environment's keys, else the SDK's default chain. */
   profile: string | undefined;
@@ -132,8 +146,10 @@ async function openCaller(options: CallerOptions): Promise<Caller> {
   let credentialSource: string;
   const envKey = env.AWS_ACCESS_KEY_ID?.trim();
   const envSecret = env.AWS_SECRET_ACCESS_KEY?.trim();
+  const ownKeys = name === undefined ? undefined : staticKeysOf(getConfigProfile(credentialsFile.doc, name, 'credentials'), profileConfig);
   if (name !== undefined) {
-    credentials = fromIni({ ...common, profile: name });
+    // Keys read as the AWS CLI reads them (any case, key: value), which the SDK's own reader would miss.
+    credentials = ownKeys ?? fromIni({ ...common, profile: name });
     credentialSource = `profile ${name}`;
   } else if (envKey && envSecret) {
     credentials = { accessKeyId: envKey, secretAccessKey: envSecret, ...(env.AWS_SESSION_TOKEN ? { sessionToken: env.AWS_SESSION_TOKEN } : {}) };

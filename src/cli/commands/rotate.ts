@@ -5,6 +5,7 @@ import { withInterrupts } from '../signals.js';
 import { routeRotate } from './rotate-route.js';
 import { profilesOf, verifyOptionsFromFlags, wantsMfa, type RotateFlags } from '../flags.js';
 import { createPorts, type CliStreams } from '../io.js';
+import { nextCommand } from '../next-command.js';
 
 export function rotateOptionsFromFlags(flags: RotateFlags, env: NodeJS.ProcessEnv): RotateOptions {
   return {
@@ -31,12 +32,12 @@ export async function runRotate(flags: RotateFlags, streams: CliStreams): Promis
   if (json) {
     streams.stdout.write(`${JSON.stringify({ ok: true, ...result }, null, 2)}\n`);
   } else {
-    streams.stderr.write(summarize(result));
+    streams.stderr.write(summarize(result, streams.env, flags.authProfile));
   }
   return ExitCode.ok;
 }
 
-function summarize(result: RotateResult): string {
+function summarize(result: RotateResult, env: NodeJS.ProcessEnv, authProfile: string | undefined): string {
   if (result.status === 'planned') return 'Dry run: nothing was changed.\n';
   if (result.status === 'recovered') {
     const outcome = result.recovery?.outcome === 'finished' ? 'finished' : 'undone (the old key is in the file and active)';
@@ -46,7 +47,7 @@ function summarize(result: RotateResult): string {
     '',
     `Rotated the access key of ${result.user.name} (${result.user.arn}).`,
     `  new key   ${maskKeyId(result.newKeyId ?? '')}  in ${result.profiles.length > 1 ? 'profiles' : 'profile'} ${result.profiles.join(', ')}`,
-    `  old key   ${maskKeyId(result.oldKeyId)}  ${result.retired === 'delete' ? 'deleted' : 'deactivated (delete it later with --delete, or in the console)'}`,
+    `  old key   ${maskKeyId(result.oldKeyId)}  ${result.retired === 'delete' ? 'deleted' : `deactivated (once nothing needs it: ${nextCommand(['prune', '--profile', result.profile, ...(authProfile ? ['--auth-profile', authProfile] : [])], env)})`}`,
   ];
   if (result.deletedOtherKeyId) lines.push(`  removed   ${maskKeyId(result.deletedOtherKeyId)}  (the other key, to make room)`);
   if (result.backupPath) lines.push(`  backup    ${result.backupPath} (the file as it was; holds the old key)`);
