@@ -151,7 +151,7 @@ export function summaryText(result: OrgRunResult): string {
   const p = result.policy;
   const findings = Object.entries(s.findings).map(([k, n]) => `${k} ${n}`).join(', ') || 'none';
   return [
-    `${s.accounts} account${s.accounts === 1 ? '' : 's'}${s.failedAccounts ? ` (${s.failedAccounts} failed)` : ''}, ${s.users} users with keys, ${s.keys} keys (green ${s.levels.green}, yellow ${s.levels.yellow}, red ${s.levels.red}); ${s.exemptUsers} exempt users.`,
+    `${s.accounts} account${s.accounts === 1 ? '' : 's'}${s.failedAccounts ? ` (${s.failedAccounts} failed)` : ''}, ${s.users} users with keys, ${s.keys} keys (green ${s.levels.green}, yellow ${s.levels.yellow}, red ${s.levels.red}); ${s.exemptUsers} exempt user${s.exemptUsers === 1 ? '' : 's'}.`,
     `Due now: rotate ${s.due.rotate}, deactivate ${s.due.deactivate}, delete ${s.due.delete}; within ${p.warnDaysBefore} days: ${s.upcoming}. Findings: ${findings}.`,
     `Mode ${result.mode}: ${result.mode === 'report' ? 'nothing was changed or sent' : 'events and owner mails were sent; no key was changed'}. Policy: rotate at ${p.rotateAfterDays} days, deactivate ${p.deactivateAfterDays} days after delivery, delete ${p.deleteAfterDays} days after deactivation.`,
   ].join('\n');
