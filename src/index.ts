@@ -42,6 +42,7 @@ export {
   AwsError,
   CredentialsFileError,
   ExitCode,
+  InterruptedError,
   ProfileError,
   RekeyError,
   RotationIncompleteError,
@@ -50,4 +51,7 @@ export {
   isRekeyError,
 } from './errors.js';
 export type { Prompter, Reporter, StepRecord, StepStatus } from './rotation/ports.js';
+export type { RunDeps } from './rotation/runtime.js';
+export type { Timing } from './rotation/timing.js';
+export type { Delivery, DeliveryReceipt, KeyPair, SecretOutput } from './rotation/delivery.js';
 export type { VerifyOptions } from './rotation/verify.js';

@@ -1,4 +1,6 @@
 import { styleText } from 'node:util';
+import { renderKeyFile } from '../core/admin.js';
+import type { SecretOutput } from '../rotation/delivery.js';
 import type { Prompter, Reporter, StepRecord } from '../rotation/ports.js';
 
 export interface CliStreams {
@@ -69,5 +71,40 @@ export function createPrompter(streams: CliStreams, allowed: boolean): Prompter 
       const prompts = await import('@inquirer/prompts');
       return options.secret ? prompts.password({ message, mask: '*' }, context) : prompts.input({ message }, context);
     },
+  };
+}
+
+/**
+ * `--print-secret`: the pair on stdout (credentials format; with --json, a JSON document of its own ahead of
+ * the result). Resolves once the write is flushed, rejects on EPIPE or ENOSPC: the rotation then rolls back
+ * instead of retiring the old key. After a failed write, stdout's later errors are ignored (nobody reads it).
+ */
+export function createSecretOutput(streams: CliStreams, json: boolean): SecretOutput {
+  const { stdout } = streams;
+  return {
+    print: (pair, userName) =>
+      new Promise<void>((resolve, reject) => {
+        const text = json
+          ? `${JSON.stringify({ schemaVersion: 1, user: userName, newKey: { accessKeyId: pair.accessKeyId, secretAccessKey: pair.secretAccessKey } }, null, 2)}\n`
+          : renderKeyFile('ini', userName, pair, userName);
+        let settled = false;
+        const fail = (error: Error) => {
+          if (settled) return;
+          settled = true;
+          stdout.on('error', () => undefined);
+          reject(error);
+        };
+        stdout.once('error', fail);
+        try {
+          stdout.write(text, (error) => {
+            stdout.off('error', fail);
+            if (error) return fail(error);
+            settled = true;
+            resolve();
+          });
+        } catch (error) {
+          fail(error as Error);
+        }
+      }),
   };
 }

@@ -10,15 +10,13 @@ import { listRecordNames, readJsonRecord, recordPath, recordsDir, removeRecord, 
  */
 export type JournalPhase = 'creating' | 'created' | 'written' | 'verified';
 
-export interface RotationJournal {
-  version: 1;
-  profile: string;
-  profiles: string[];
-  credentialsPath: string;
+/** What every journal of a rotation holds, whatever else its flow keeps in it (0.1.0 journals have it all). */
+export interface JournalCore {
   userName: string;
   userArn: string;
+  credentialsPath: string;
   oldKeyId: string;
-  /** Kept so that a rollback can put the old key back in the file: it stays valid until the new one works. */
+  /** Kept while the old key may go back where the new one went (a rollback). */
   oldSecretAccessKey?: string;
   /** The user's key ids before CreateAccessKey: a key not among them and not ours is an orphan. */
   keysBefore: string[];
@@ -26,9 +24,17 @@ export interface RotationJournal {
   /** Staged rotation (`--stage create`): stop once the new key works; the old key stays active (src/flows/staged.ts). */
   keepOld?: boolean;
   phase: JournalPhase;
-  newKey?: { accessKeyId: string; secretAccessKey: string };
+  /** `createDate`: IAM's creation time (absent in journals of 0.1.0 for a profile). */
+  newKey?: { accessKeyId: string; secretAccessKey: string; createDate?: string };
   startedAt: string;
   updatedAt: string;
+}
+
+/** A profile's own rotation: the new key goes to every profile of the file that held the old one. */
+export interface RotationJournal extends JournalCore {
+  version: 1;
+  profile: string;
+  profiles: string[];
 }
 
 const SUFFIX = '.journal.json';

@@ -6,7 +6,13 @@ import { listRecordNames, readJsonRecord, recordPath, removeRecord, writeJsonRec
  * `--to-profile`); `file`: a file of its own (`--out`); `stdout`: printed once (`--print-secret`).
  */
 export type Destination =
-  | { kind: 'profiles'; credentialsPath: string; profiles: string[] }
+  | {
+      kind: 'profiles';
+      credentialsPath: string;
+      profiles: string[];
+      /** `--to-profile NAME`: this profile gets the key even if it did not hold the old one. */
+      named?: string;
+    }
   | { kind: 'file'; path: string; format: 'ini' | 'json'; section: string }
   | { kind: 'stdout' };
 

@@ -1,5 +1,4 @@
-import type { RetireAction } from '../core/plan.js';
-import { journalUnreadable, type JournalPhase } from './journal.js';
+import { journalUnreadable, type JournalCore } from './journal.js';
 import { listRecordNames, readJsonRecord, recordPath, removeRecord, writeJsonRecord } from './records.js';
 import type { Destination } from './staged-store.js';
 
@@ -8,26 +7,12 @@ import type { Destination } from './staged-store.js';
  * goes to a destination chosen by the admin. Kept apart (`user-NAME.user-journal.json`) so that the
  * profile recovery never mistakes it for one of its own.
  */
-export interface UserJournal {
+export interface UserJournal extends JournalCore {
   version: 1;
   kind: 'user';
-  userName: string;
-  userArn: string;
-  credentialsPath: string;
-  oldKeyId: string;
-  /** Only when the old key sat in the --to-profile profile: a rollback puts it back there. */
-  oldSecretAccessKey?: string;
-  keysBefore: string[];
-  retire: RetireAction;
-  /** `--stage create`: stop once the new key works and record the staged rotation. */
-  keepOld?: boolean;
   destination: Destination;
   /** --force was given: the destination may be overwritten. */
   force: boolean;
-  phase: JournalPhase;
-  newKey?: { accessKeyId: string; secretAccessKey: string; createDate?: string };
-  startedAt: string;
-  updatedAt: string;
 }
 
 const SUFFIX = '.user-journal.json';

@@ -1,26 +1,16 @@
-import { abortableTiming, realTiming, type Timing } from '../rotation/timing.js';
 import type { CredentialsInput } from '../aws/clients.js';
 import type { IamApi } from '../aws/gateway.js';
 import { maskKeyId } from '../core/mask.js';
-import type { AccessKeyInfo, StaticCredentials } from '../core/types.js';
-import { findProfilesWithKey } from '../credentials/ini.js';
-import { findJournal, readJournals, removeJournal, type RotationJournal } from '../credentials/journal.js';
-import { readCredentialsFile, withFileLock } from '../credentials/store.js';
-import { openProfileContext, type ProfileContext } from '../session/profile-context.js';
+import type { StaticCredentials } from '../core/types.js';
+import { findJournal, readJournals, type RotationJournal } from '../credentials/journal.js';
+import { withFileLock } from '../credentials/store.js';
 import { AwsError, RekeyError } from '../errors.js';
-import { noPrompter, silentReporter, type Prompter, type Reporter, type StepRecord } from '../rotation/ports.js';
-import {
-  deleteOrphans,
-  persistNewKey,
-  retirePhase,
-  rollBack,
-  StepLog,
-  verifyPhase,
-  type RetireCredentials,
-  type StepRuntime,
-} from '../rotation/steps.js';
-import { recordStagedCreate } from '../rotation/staged-record.js';
+import { resumeRotation, type RetireCredentials } from '../rotation/lifecycle.js';
+import type { StepRecord } from '../rotation/ports.js';
+import { profileRotation } from '../rotation/profile-rotation.js';
+import { createRuntime, mfaPrompt, printPlan, type RunDeps, type Runtime } from '../rotation/runtime.js';
 import { DEFAULT_VERIFY_OPTIONS, type VerifyOptions } from '../rotation/verify.js';
+import { openProfileContext, type ProfileContext } from '../session/profile-context.js';
 
 export interface RecoverOptions {
   profile?: string;
@@ -30,12 +20,7 @@ export interface RecoverOptions {
   env?: NodeJS.ProcessEnv;
 }
 
-export interface RecoverDeps {
-  prompter?: Prompter;
-  reporter?: Reporter;
-  timing?: Timing;
-  signal?: AbortSignal;
-}
+export type RecoverDeps = RunDeps;
 
 /**
  * `finished`: the new key is in the file and works, the old one is retired. `rolled-back`: the new key is
@@ -56,16 +41,14 @@ export interface RecoverResult {
 
 /** Finish or undo an interrupted rotation of a profile, from its journal and IAM's state. */
 export async function recoverProfile(options: RecoverOptions = {}, deps: RecoverDeps = {}): Promise<RecoverResult> {
-  const reporter = deps.reporter ?? silentReporter;
-  const timing = abortableTiming(deps.timing ?? realTiming, deps.signal);
-  const rt = { prompter: deps.prompter ?? noPrompter, reporter, timing, steps: new StepLog(reporter, timing), signal: deps.signal };
-  const ctx = await openProfileContext({ profile: options.profile, authProfile: options.authProfile, env: options.env });
+  const rt = createRuntime(deps);
+  const ctx = await openProfileContext({ profile: options.profile, authProfile: options.authProfile, env: options.env, mfaCodeProvider: mfaPrompt(rt.prompter) });
   try {
-    for (const warning of ctx.warnings) reporter.warn(warning);
+    for (const warning of ctx.warnings) rt.reporter.warn(warning);
     const journals = await readJournals(ctx.credentialsPath);
     const journal = findJournal(journals, ctx.key.profiles, [ctx.key.accessKeyId]);
     if (!journal) {
-      reporter.info(`No unfinished rotation of profile ${ctx.profile}: nothing to recover.`);
+      rt.reporter.info(`No unfinished rotation of profile ${ctx.profile}: nothing to recover.`);
       return { schemaVersion: 1, outcome: 'clean', profile: ctx.profile, plan: [], steps: [], deletedOrphans: [] };
     }
     return await recoverWithContext(ctx, journal, { verify: { ...DEFAULT_VERIFY_OPTIONS, ...options.verify }, dryRun: options.dryRun ?? false }, rt);
@@ -100,16 +83,10 @@ export function describeRecovery(journal: RotationJournal): string[] {
   }
 }
 
-export async function recoverWithContext(
-  ctx: ProfileContext,
-  journal: RotationJournal,
-  settings: RecoverSettings,
-  rt: StepRuntime & { prompter: Prompter },
-): Promise<RecoverResult> {
+export async function recoverWithContext(ctx: ProfileContext, journal: RotationJournal, settings: RecoverSettings, rt: Runtime): Promise<RecoverResult> {
   const plan = describeRecovery(journal);
   const base = { schemaVersion: 1 as const, profile: journal.profile, phase: journal.phase, plan };
-  rt.reporter.info(`Unfinished rotation of ${journal.userArn} (started ${journal.startedAt}, stopped after '${journal.phase}'). Recovery:`);
-  plan.forEach((line, i) => rt.reporter.info(`  ${i + 1}. ${line}`));
+  printPlan(rt, `Unfinished rotation of ${journal.userArn} (started ${journal.startedAt}, stopped after '${journal.phase}'). Recovery:`, plan);
   if (settings.dryRun) return { ...base, outcome: 'clean', steps: rt.steps.records, deletedOrphans: [] };
 
   return withFileLock(journal.credentialsPath, async () => {
@@ -121,60 +98,17 @@ export async function recoverWithContext(
     }
     Object.assign(journal, current);
     const { iam, credentials } = await pickIamCredentials(ctx, journal);
-    const keys = await rt.steps.run('inspect', () => iam.listAccessKeys(journal.userName), (k) => `${k.length} key(s)`);
-    const has = (id: string | undefined): AccessKeyInfo | undefined => keys.find((k) => k.accessKeyId === id);
-
-    if (journal.phase === 'creating') {
-      const deleted = await rt.steps.run('orphans', () => deleteOrphans(iam, journal.userName, journal.keysBefore), (ids) =>
-        ids.length ? `deleted ${ids.map(maskKeyId).join(', ')} (created, secret never received)` : 'no key was created',
-      );
-      await removeJournal(journal.credentialsPath, journal.profile);
-      return { ...base, outcome: 'rolled-back', steps: rt.steps.records, deletedOrphans: deleted };
-    }
-
-    const newKey = journal.newKey;
-    if (!newKey || !has(newKey.accessKeyId)) {
-      // Someone deleted the new key: the old key is the only one left. Make sure the file holds it.
-      await rollBack(iam, journal, new RekeyError('NEW_KEY_GONE', 'the new key no longer exists in IAM'), rt).catch(rethrowUnlessRolledBack);
-      return { ...base, outcome: 'rolled-back', steps: rt.steps.records, deletedOrphans: [] };
-    }
-
-    if (journal.phase === 'created' || journal.phase === 'written') {
-      const file = await readCredentialsFile(journal.credentialsPath);
-      if (findProfilesWithKey(file.doc, journal.oldKeyId).length > 0) await persistNewKey(journal, rt);
-      try {
-        await verifyPhase(ctx.gateway, journal, settings.verify, rt);
-      } catch (error) {
-        await rollBack(iam, journal, error, rt).catch(rethrowUnlessRolledBack);
-        return { ...base, outcome: 'rolled-back', steps: rt.steps.records, deletedOrphans: [] };
-      }
-    }
-
-    if (journal.keepOld) {
-      await recordStagedCreate(journal, has(newKey.accessKeyId)?.createDate, rt);
-      return { ...base, outcome: 'finished', steps: rt.steps.records, deletedOrphans: [] };
-    }
-    const old = has(journal.oldKeyId);
-    if (!old || (journal.retire === 'deactivate' && old.status === 'Inactive')) {
-      rt.steps.record({ step: 'retire', status: 'skipped', detail: `the old key ${maskKeyId(journal.oldKeyId)} is already ${old ? 'inactive' : 'deleted'}` });
-      await removeJournal(journal.credentialsPath, journal.profile);
-    } else {
-      const newCredentials: StaticCredentials = { accessKeyId: newKey.accessKeyId, secretAccessKey: newKey.secretAccessKey };
-      const candidates: RetireCredentials[] =
-        credentials === undefined
-          ? [
-              { credentials: newCredentials, label: 'the new key', fresh: true },
-              ...(journal.oldSecretAccessKey ? [{ credentials: { accessKeyId: journal.oldKeyId, secretAccessKey: journal.oldSecretAccessKey }, label: 'the old key' }] : []),
-            ]
-          : [{ credentials, label: 'the IAM credentials' }];
-      await retirePhase(ctx.gateway, journal, candidates, rt);
-    }
-    return { ...base, outcome: 'finished', steps: rt.steps.records, deletedOrphans: [] };
+    const retireWith = (newKey: StaticCredentials): RetireCredentials[] =>
+      credentials !== undefined
+        ? [{ credentials, label: 'the IAM credentials' }]
+        : [
+            { credentials: newKey, label: 'the new key', fresh: true },
+            ...(journal.oldSecretAccessKey ? [{ credentials: { accessKeyId: journal.oldKeyId, secretAccessKey: journal.oldSecretAccessKey }, label: 'the old key' }] : []),
+          ];
+    const resumed = await resumeRotation(profileRotation(ctx.gateway, iam, journal, settings.verify, retireWith, rt), rt);
+    const deletedOrphans = resumed.outcome === 'rolled-back' ? resumed.deletedOrphans : [];
+    return { ...base, outcome: resumed.outcome, steps: rt.steps.records, deletedOrphans };
   });
-}
-
-function rethrowUnlessRolledBack(error: unknown): void {
-  if (!(error instanceof RekeyError && error.code === 'ROTATION_ROLLED_BACK')) throw error;
 }
 
 /**

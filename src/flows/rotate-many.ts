@@ -1,4 +1,4 @@
-import { confirmAction } from '../rotation/confirm.js';
+import { confirmAction, createMutex } from '../rotation/runtime.js';
 import { chainByUser, groupProfilesByKey, staticKeyProfiles, worstExitCode, type ProfileGroup } from '../core/many.js';
 import { maskKeyId } from '../core/mask.js';
 import type { RetireAction } from '../core/plan.js';
@@ -6,7 +6,6 @@ import { findStagedForProfile, listStaged } from '../credentials/staged-store.js
 import { readCredentialsFile, resolveCredentialsPath, withFileLock } from '../credentials/store.js';
 import { ExitCode, isRekeyError, UsageError } from '../errors.js';
 import { mapBounded } from '../core/map-bounded.js';
-import { createMutex } from '../rotation/mutex.js';
 import { noPrompter, silentReporter, type Prompter, type Reporter } from '../rotation/ports.js';
 import { rotateProfile, type RotateResult } from './rotate-profile.js';
 import type { Timing } from '../rotation/timing.js';

@@ -1,32 +1,22 @@
-import { abortableTiming, realTiming, type Timing } from '../rotation/timing.js';
 import type { CredentialsInput } from '../aws/clients.js';
-import type { IamApi, NewAccessKey } from '../aws/gateway.js';
+import type { IamApi } from '../aws/gateway.js';
 import { parsePrincipalArn } from '../core/arn.js';
 import { maskKeyId } from '../core/mask.js';
 import { describePlan, planRotation, type RetireAction, type RotationPlan } from '../core/plan.js';
+import { describeStagedCreatePlan } from '../core/stage-decisions.js';
 import type { AccessKeyInfo, CallerIdentity, StaticCredentials } from '../core/types.js';
 import { findProfilesWithKey } from '../credentials/ini.js';
-import { findJournal, readJournals, removeJournal, writeJournal, type RotationJournal } from '../credentials/journal.js';
+import { findJournal, readJournals, type RotationJournal } from '../credentials/journal.js';
 import { checkWritable, readCredentialsFile, withFileLock } from '../credentials/store.js';
-import { openProfileContext, type ProfileContext } from '../session/profile-context.js';
-import { AbortedError, AwsError, ExitCode, ProfileError, RekeyError, UnsafeRotationError, UsageError, InterruptedError } from '../errors.js';
-import { noPrompter, silentReporter, type Prompter, type Reporter, type StepRecord } from '../rotation/ports.js';
-import { recoverWithContext, type RecoverResult } from './recover.js';
-import { describeStagedCreatePlan } from '../core/stage-decisions.js';
-import { recordStagedCreate } from '../rotation/staged-record.js';
-import {
-  checkpoint,
-  createKeyOnce,
-  deleteOtherKey,
-  retirePhase,
-  rollBack,
-  saveNewKey,
-  StepLog,
-  verifyPhase,
-  type RetireCredentials,
-  type StepRuntime,
-} from '../rotation/steps.js';
+import { AwsError, ProfileError, RekeyError, UnsafeRotationError, UsageError } from '../errors.js';
+import { deleteOtherKey } from '../rotation/key-steps.js';
+import { rotateKey, type RetireCredentials } from '../rotation/lifecycle.js';
+import { profileRotation } from '../rotation/profile-rotation.js';
+import type { StepRecord } from '../rotation/ports.js';
+import { confirmAction, createRuntime, mfaPrompt, printPlan, stopIfInterrupted, type RunDeps, type Runtime } from '../rotation/runtime.js';
 import { DEFAULT_VERIFY_OPTIONS, type VerifyOptions } from '../rotation/verify.js';
+import { openProfileContext, type ProfileContext } from '../session/profile-context.js';
+import { recoverWithContext, type RecoverResult } from './recover.js';
 
 export interface MfaOptions {
   /** The MFA device's ARN; found with iam:ListMFADevices when absent. */
@@ -56,16 +46,9 @@ export interface RotateOptions {
   keepOld?: boolean;
 }
 
-export interface RotateDeps {
-  prompter?: Prompter;
-  reporter?: Reporter;
-  timing?: Timing;
-  /** Ctrl-C: the current step finishes, a journal is left for the next run, and an INTERRUPTED error is thrown. */
-  signal?: AbortSignal;
+export interface RotateDeps extends RunDeps {
   /** Takes the credentials file's lock (default withFileLock); `rotate --all` holds it once for every rotation. */
   fileLock?: <T>(path: string, fn: () => Promise<T>) => Promise<T>;
-  /** Serializes edits of the credentials file between rotations running in one process. */
-  serializeFileEdit?: <T>(edit: () => Promise<T>) => Promise<T>;
 }
 
 export interface RotateResult {
@@ -91,27 +74,19 @@ export interface RotateResult {
  * persist → verify → retire → finish. The user always has a working key that is written down somewhere.
  */
 export async function rotateProfile(options: RotateOptions = {}, deps: RotateDeps = {}): Promise<RotateResult> {
-  const prompter = deps.prompter ?? noPrompter;
-  const reporter = deps.reporter ?? silentReporter;
-  const timing = abortableTiming(deps.timing ?? realTiming, deps.signal);
+  const rt: ProfileRuntime = { ...createRuntime(deps), fileLock: deps.fileLock ?? withFileLock };
   const verify = { ...DEFAULT_VERIFY_OPTIONS, ...options.verify };
-  const steps = new StepLog(reporter, timing);
-  const rt: Runtime = { prompter, reporter, timing, steps, signal: deps.signal, fileLock: deps.fileLock ?? withFileLock, serializeFileEdit: deps.serializeFileEdit };
-
-  const ctx = await steps.run('read', () =>
-    openProfileContext({
-      profile: options.profile,
-      authProfile: options.authProfile,
-      env: options.env,
-      mfaCodeProvider: prompter.interactive ? (serial) => prompter.input(`MFA code for ${serial}:`, { secret: true }) : undefined,
-    }),
-  (c) => `profile ${c.profile} (${c.credentialsPath})`);
+  const ctx = await rt.steps.run(
+    'read',
+    () => openProfileContext({ profile: options.profile, authProfile: options.authProfile, env: options.env, mfaCodeProvider: mfaPrompt(rt.prompter) }),
+    (c) => `profile ${c.profile} (${c.credentialsPath})`,
+  );
   try {
-    for (const warning of ctx.warnings) reporter.warn(warning);
+    for (const warning of ctx.warnings) rt.reporter.warn(warning);
     const journals = await readJournals(ctx.credentialsPath);
     const pending = findJournal(journals, ctx.key.profiles, [ctx.key.accessKeyId]);
     if (pending) {
-      reporter.warn(`An earlier rotation of profile ${pending.profile} did not finish (it stopped after step '${pending.phase}'). Finishing it instead of starting a new one.`);
+      rt.reporter.warn(`An earlier rotation of profile ${pending.profile} did not finish (it stopped after step '${pending.phase}'). Finishing it instead of starting a new one.`);
       const recovery = await recoverWithContext(ctx, pending, { verify, yes: options.yes ?? false, dryRun: options.dryRun ?? false }, rt);
       return {
         schemaVersion: 1,
@@ -123,7 +98,7 @@ export async function rotateProfile(options: RotateOptions = {}, deps: RotateDep
         oldKeyId: pending.oldKeyId,
         ...(recovery.outcome === 'finished' && pending.newKey ? { newKeyId: pending.newKey.accessKeyId, retired: pending.retire } : {}),
         plan: recovery.plan,
-        steps: steps.records,
+        steps: rt.steps.records,
         warnings: ctx.warnings,
       };
     }
@@ -143,8 +118,7 @@ interface Session {
   selfAuth: boolean;
 }
 
-interface Runtime extends StepRuntime {
-  prompter: Prompter;
+interface ProfileRuntime extends Runtime {
   fileLock: <T>(path: string, fn: () => Promise<T>) => Promise<T>;
 }
 
@@ -152,7 +126,7 @@ async function rotateWithContext(
   ctx: ProfileContext,
   options: RotateOptions,
   verify: VerifyOptions,
-  rt: Runtime,
+  rt: ProfileRuntime,
 ): Promise<RotateResult> {
   const { gateway } = ctx;
   const early = signsOwnCalls(ctx, options) ? inspectOwnKeys(gateway.iam(selfCredentialsOf(ctx)), ctx.key.accessKeyId) : undefined;
@@ -171,13 +145,12 @@ async function rotateWithContext(
     plan: planLines,
     warnings: ctx.warnings,
   };
-  rt.reporter.info(`Plan for ${session.identity.arn}:`);
-  planLines.forEach((line, i) => rt.reporter.info(`  ${i + 1}. ${line}`));
+  printPlan(rt, `Plan for ${session.identity.arn}:`, planLines);
   if (options.dryRun) {
     return { ...base, status: 'planned', steps: rt.steps.records };
   }
-  await confirm(options, rt.prompter);
-  checkpoint(rt);
+  await confirmAction(options.yes, rt.prompter, 'Rotate now?', 'rotating');
+  stopIfInterrupted(rt);
 
   await rt.steps.run('pre-flight', () => checkWritable(ctx.credentialsPath), () => `${ctx.credentialsPath} is writable`);
   return rt.fileLock(ctx.credentialsPath, async () => {
@@ -198,7 +171,7 @@ async function rotateWithContext(
     }
 
     const deletedOtherKeyId = await deleteOtherKey(iam, session.userName, plan.otherKey, rt);
-    checkpoint(rt);
+    stopIfInterrupted(rt);
 
     const now = new Date(rt.timing.now()).toISOString();
     const journal: RotationJournal = {
@@ -217,47 +190,15 @@ async function rotateWithContext(
       startedAt: now,
       updatedAt: now,
     };
-    await writeJournal(journal);
-    let newKey: NewAccessKey;
-    try {
-      newKey = await rt.steps.run('create', () => createKeyOnce(iam, session.userName, journal.keysBefore, rt), (k) => `created ${maskKeyId(k.accessKeyId)}`);
-    } catch (error) {
-      // A key may exist whose secret never arrived: the journal stays, so that recovery finds and deletes it.
-      if (!(error instanceof RekeyError && error.code === 'CREATE_UNCERTAIN')) await removeJournal(ctx.credentialsPath, ctx.profile);
-      throw error;
-    }
-    const written = await saveNewKey(iam, journal, newKey, rt);
-    checkpoint(rt, journal);
-
-    try {
-      await verifyPhase(gateway, journal, verify, rt);
-    } catch (error) {
-      if (error instanceof InterruptedError) checkpoint(rt, journal);
-      await rollBack(iam, journal, error, rt);
-    }
-    checkpoint(rt, journal);
-
-    if (options.keepOld) {
-      await recordStagedCreate(journal, newKey.createDate, rt);
-      return {
-        ...base,
-        status: 'staged',
-        newKeyId: newKey.accessKeyId,
-        ...(deletedOtherKeyId ? { deletedOtherKeyId } : {}),
-        steps: rt.steps.records,
-        ...(written.backupPath ? { backupPath: written.backupPath } : {}),
-      };
-    }
-    const newCredentials: StaticCredentials = { accessKeyId: newKey.accessKeyId, secretAccessKey: newKey.secretAccessKey };
-    await retirePhase(gateway, journal, retireCandidates(session, newCredentials), rt);
+    const outcome = await rotateKey(profileRotation(ctx.gateway, iam, journal, verify, (newKey) => retireCandidates(session, newKey), rt), rt);
     return {
       ...base,
-      status: 'rotated',
-      newKeyId: newKey.accessKeyId,
-      retired: plan.retire,
+      status: outcome.status,
+      newKeyId: outcome.newKey.accessKeyId,
+      ...(outcome.status === 'rotated' ? { retired: plan.retire } : {}),
       ...(deletedOtherKeyId ? { deletedOtherKeyId } : {}),
       steps: rt.steps.records,
-      ...(written.backupPath ? { backupPath: written.backupPath } : {}),
+      ...(outcome.receipt?.backupPath ? { backupPath: outcome.receipt.backupPath } : {}),
     };
   });
 }
@@ -271,7 +212,7 @@ function retireCandidates(session: Session, newCredentials: StaticCredentials): 
   ];
 }
 
-async function identify(ctx: ProfileContext, options: RotateOptions, rt: Runtime): Promise<Session> {
+async function identify(ctx: ProfileContext, options: RotateOptions, rt: ProfileRuntime): Promise<Session> {
   const selfCredentials = selfCredentialsOf(ctx);
   let identity: CallerIdentity;
   try {
@@ -391,7 +332,7 @@ async function findMfaDevice(iam: IamApi, userName: string): Promise<string> {
   return first;
 }
 
-async function decidePlan(keys: AccessKeyInfo[], ctx: ProfileContext, session: Session, options: RotateOptions, rt: Runtime): Promise<RotationPlan> {
+async function decidePlan(keys: AccessKeyInfo[], ctx: ProfileContext, session: Session, options: RotateOptions, rt: ProfileRuntime): Promise<RotationPlan> {
   const planOptions = {
     userName: session.userName,
     currentKeyId: ctx.key.accessKeyId,
@@ -422,15 +363,5 @@ function refusedDespiteYes(error: UnsafeRotationError): UnsafeRotationError {
     `${error.message} aws-rotate-key -y would have deleted it without asking; aws-rekey deletes an active key only when you name it.`,
     error.hint,
   );
-}
-
-export async function confirm(options: RotateOptions, prompter: Prompter): Promise<void> {
-  if (options.yes) return;
-  if (!prompter.interactive) {
-    throw new AbortedError('Not rotating: confirmation is needed and there is no terminal to ask.', 'Pass --yes to rotate without asking (or --dry-run to only see the plan).', ExitCode.usage);
-  }
-  if (!(await prompter.confirm('Rotate now?'))) {
-    throw new AbortedError('Not rotating: you said no. Nothing was changed.');
-  }
 }
 

@@ -1,24 +1,24 @@
-import { abortableTiming, realTiming, type Timing } from '../rotation/timing.js';
 import { resolve } from 'node:path';
-import type { IamApi, NewAccessKey } from '../aws/gateway.js';
 import { getUserArn } from '../aws/users.js';
-import { openAdminContext, type AdminContext } from '../session/account-context.js';
 import { describeDestination, describeUserPlan, selectKeyToRotate, type DestinationSpec } from '../core/admin.js';
 import { parsePrincipalArn } from '../core/arn.js';
 import { maskKeyId } from '../core/mask.js';
 import { planRotation, type RetireAction } from '../core/plan.js';
-import type { AccessKeyInfo } from '../core/types.js';
-import { confirmAction } from '../rotation/confirm.js';
 import { findProfilesWithKey } from '../credentials/ini.js';
 import { readStaged, stagedId, type Destination } from '../credentials/staged-store.js';
 import { readCredentialsFile, withFileLock } from '../credentials/store.js';
-import { readUserJournal, removeUserJournal, writeUserJournal, type UserJournal } from '../credentials/user-journal.js';
-import { prepareDestination, undoDestination, writeDestination, type DestinationContext } from '../rotation/destination.js';
-import { AwsError, RekeyError, RotationIncompleteError, UsageError, InterruptedError } from '../errors.js';
-import { noPrompter, silentReporter, type Prompter, type Reporter, type StepRecord } from '../rotation/ports.js';
+import { readUserJournal, type UserJournal } from '../credentials/user-journal.js';
+import { RekeyError, UsageError } from '../errors.js';
+import { prepareDestination } from '../rotation/deliveries/prepare.js';
+import { openDelivery, type SecretOutput } from '../rotation/delivery.js';
+import { userJournalRecord } from '../rotation/journal-records.js';
+import { deleteOtherKey } from '../rotation/key-steps.js';
+import { resumeRotation, rotateKey, type Rotation, type RotationOutcome } from '../rotation/lifecycle.js';
+import type { StepRecord } from '../rotation/ports.js';
+import { confirmAction, createRuntime, mfaPrompt, printPlan, stopIfInterrupted, type RunDeps, type Runtime } from '../rotation/runtime.js';
 import { recordStagedUser } from '../rotation/staged-record.js';
-import { createKeyOnce, deleteOrphans, deleteOtherKey, StepLog, type StepRuntime } from '../rotation/steps.js';
-import { DEFAULT_VERIFY_OPTIONS, verifyNewKey, type VerifyOptions } from '../rotation/verify.js';
+import { DEFAULT_VERIFY_OPTIONS, type VerifyOptions } from '../rotation/verify.js';
+import { openAdminContext, type AdminContext } from '../session/account-context.js';
 
 export interface RotateUserOptions {
   /** The IAM user whose key is rotated. */
@@ -41,11 +41,9 @@ export interface RotateUserOptions {
   env?: NodeJS.ProcessEnv;
 }
 
-export interface RotateUserDeps {
-  prompter?: Prompter;
-  reporter?: Reporter;
-  timing?: Timing;
-  signal?: AbortSignal;
+export interface RotateUserDeps extends RunDeps {
+  /** Where `--print-secret` prints the pair; without one, the pair is handed back in the result (`newKey`). */
+  secretOutput?: SecretOutput;
 }
 
 export interface RotateUserResult {
@@ -59,7 +57,7 @@ export interface RotateUserResult {
   retired?: RetireAction;
   deletedOtherKeyId?: string;
   destination?: Destination;
-  /** Only for --print-secret: the caller prints it, once. */
+  /** Only for --print-secret without a SecretOutput (a library caller): the pair, handed back once. */
   newKey?: { accessKeyId: string; secretAccessKey: string };
   /** For `recovered`: whether the earlier rotation was finished or undone. */
   outcome?: 'finished' | 'rolled-back';
@@ -69,42 +67,28 @@ export interface RotateUserResult {
   warnings: string[];
 }
 
-interface Runtime extends StepRuntime {
-  prompter: Prompter;
-}
-
-
 /**
  * An admin rotates another IAM user's key with their own credentials: read → identify → inspect →
  * plan/confirm → pre-flight (the destination can be written) → create → journal → write → verify (the new
  * key signs in as that user) → retire. A failure after the key exists undoes the write and deletes the key.
  */
 export async function rotateUser(options: RotateUserOptions, deps: RotateUserDeps = {}): Promise<RotateUserResult> {
-  const prompter = deps.prompter ?? noPrompter;
-  const reporter = deps.reporter ?? silentReporter;
-  const timing = abortableTiming(deps.timing ?? realTiming, deps.signal);
-  const steps = new StepLog(reporter, timing);
-  const rt: Runtime = { prompter, reporter, timing, steps, signal: deps.signal };
+  const rt = createRuntime(deps);
   const verify = { ...DEFAULT_VERIFY_OPTIONS, ...options.verify };
-
-  const ctx = await steps.run(
+  const ctx = await rt.steps.run(
     'read',
-    () =>
-      openAdminContext({
-        profile: options.adminProfile,
-        env: options.env,
-        mfaCodeProvider: prompter.interactive ? (serial) => prompter.input(`MFA code for ${serial}:`, { secret: true }) : undefined,
-      }),
+    () => openAdminContext({ profile: options.adminProfile, env: options.env, mfaCodeProvider: mfaPrompt(rt.prompter) }),
     (c) => `admin profile ${c.adminProfile}`,
   );
+  const setup: UserSetup = { ctx, verify, secretOutput: deps.secretOutput };
   try {
     const pending = await readUserJournal(ctx.credentialsPath, options.userName);
     if (pending) {
-      reporter.warn(`An earlier rotation of user ${pending.userName} did not finish (it stopped after step '${pending.phase}'). Finishing it instead of starting a new one.`);
-      return await resumeUserRotation(ctx, pending, options, verify, rt);
+      rt.reporter.warn(`An earlier rotation of user ${pending.userName} did not finish (it stopped after step '${pending.phase}'). Finishing it instead of starting a new one.`);
+      return await resumeUserRotation(setup, pending, options, rt);
     }
     await refuseIfStaged(ctx, options.userName);
-    return await rotateWithAdmin(ctx, options, verify, rt);
+    return await rotateWithAdmin(setup, options, rt);
   } finally {
     ctx.gateway.destroy();
   }
@@ -141,7 +125,15 @@ async function identifyTarget(ctx: AdminContext, userName: string): Promise<Targ
   return { arn, account: parsePrincipalArn(arn)?.account ?? caller.account };
 }
 
-async function rotateWithAdmin(ctx: AdminContext, options: RotateUserOptions, verify: VerifyOptions, rt: Runtime): Promise<RotateUserResult> {
+/** What every step of an admin's rotation needs: who signs, how long to verify, where --print-secret prints. */
+interface UserSetup {
+  ctx: AdminContext;
+  verify: VerifyOptions;
+  secretOutput?: SecretOutput;
+}
+
+async function rotateWithAdmin(setup: UserSetup, options: RotateUserOptions, rt: Runtime): Promise<RotateUserResult> {
+  const { ctx } = setup;
   const { userName } = options;
   const target = await rt.steps.run('identify', () => identifyTarget(ctx, userName), (t) => `${t.arn} (admin profile ${ctx.adminProfile})`);
   const iam = ctx.gateway.iam(ctx.credentials);
@@ -166,20 +158,16 @@ async function rotateWithAdmin(ctx: AdminContext, options: RotateUserOptions, ve
     warnings,
   };
   for (const warning of warnings) rt.reporter.warn(warning);
-  rt.reporter.info(`Plan for ${target.arn} (as profile ${ctx.adminProfile}):`);
-  planLines.forEach((line, i) => rt.reporter.info(`  ${i + 1}. ${line}`));
+  printPlan(rt, `Plan for ${target.arn} (as profile ${ctx.adminProfile}):`, planLines);
   if (options.dryRun) return { ...base, status: 'planned', steps: rt.steps.records };
   await confirmAction(options.yes, rt.prompter, `Rotate ${userName}'s key now?`, 'rotating');
-  checkpoint(rt);
+  stopIfInterrupted(rt);
 
-  const destinationContext: DestinationContext = {
-    credentialsPath: ctx.credentialsPath,
-    userName,
-    oldKeyId,
-    force: options.force ?? false,
-    adminProfile: ctx.adminProfile,
-  };
-  const prepared = await rt.steps.run('pre-flight', () => prepareDestination(options.destination, destinationContext), () => `${label} can be written`);
+  const prepared = await rt.steps.run(
+    'pre-flight',
+    () => prepareDestination(options.destination, { credentialsPath: ctx.credentialsPath, userName, oldKeyId, force: options.force ?? false, adminProfile: ctx.adminProfile }),
+    () => `${label} can be written`,
+  );
 
   return withFileLock(ctx.credentialsPath, async () => {
     // Under the lock: another run may have started a rotation of this user meanwhile.
@@ -189,7 +177,7 @@ async function rotateWithAdmin(ctx: AdminContext, options: RotateUserOptions, ve
     await refuseIfStaged(ctx, userName);
 
     const deletedOtherKeyId = await deleteOtherKey(iam, userName, plan.otherKey, rt);
-    checkpoint(rt);
+    stopIfInterrupted(rt);
 
     const now = new Date(rt.timing.now()).toISOString();
     const journal: UserJournal = {
@@ -209,150 +197,42 @@ async function rotateWithAdmin(ctx: AdminContext, options: RotateUserOptions, ve
       startedAt: now,
       updatedAt: now,
     };
-    await writeUserJournal(journal);
-    let newKey: NewAccessKey;
-    try {
-      newKey = await rt.steps.run('create', () => createKeyOnce(iam, userName, journal.keysBefore, rt), (k) => `created ${maskKeyId(k.accessKeyId)}`);
-    } catch (error) {
-      if (error instanceof RekeyError && error.code === 'CREATE_UNCERTAIN') {
-        // A key may exist whose secret never arrived: the journal stays, so that the next run finds and deletes it.
-        throw new RotationIncompleteError('CREATE_UNCERTAIN', error.message, {
-          hint: `A key of ${userName} may exist whose secret never arrived. Run 'aws-rekey rotate --user ${userName}' again: it finds and deletes it first.`,
-          cause: error,
-        });
-      }
-      await removeUserJournal(ctx.credentialsPath, userName);
-      throw error;
-    }
-    journal.newKey = { accessKeyId: newKey.accessKeyId, secretAccessKey: newKey.secretAccessKey, ...(newKey.createDate ? { createDate: newKey.createDate.toISOString() } : {}) };
-    try {
-      await advance(journal, 'created', rt);
-    } catch (error) {
-      // The secret is kept nowhere: a key nobody can use must not stay.
-      return rollBackUser(iam, journal, error, undefined, rt);
-    }
-    const finished = await finishRotation(ctx, journal, iam, verify, rt);
-    return {
-      ...base,
-      ...finished,
-      ...(deletedOtherKeyId ? { deletedOtherKeyId } : {}),
-      steps: rt.steps.records,
-    };
+    const outcome = await rotateKey(userRotation(setup, journal), rt);
+    return { ...base, ...delivered(setup, journal, outcome), ...(deletedOtherKeyId ? { deletedOtherKeyId } : {}), steps: rt.steps.records };
   });
 }
 
-type Finished = Pick<RotateUserResult, 'status' | 'newKeyId' | 'retired' | 'destination' | 'newKey' | 'backupPath'>;
-
-/** From `created` on, shared by a fresh rotation and the resumption of an interrupted one. */
-async function finishRotation(ctx: AdminContext, journal: UserJournal, iam: IamApi, verify: VerifyOptions, rt: Runtime): Promise<Finished> {
-  const newKey = journal.newKey;
-  if (!newKey) throw new RekeyError('JOURNAL_INVALID', 'The journal has no new key.');
-  const pair = { accessKeyId: newKey.accessKeyId, secretAccessKey: newKey.secretAccessKey };
-  let undo: (() => Promise<string>) | undefined;
-  let backupPath: string | undefined;
-
-  if (journal.phase === 'created') {
-    try {
-      const written = await rt.steps.run(
-        'write',
-        () => writeDestination(journal.destination, pair, { credentialsPath: ctx.credentialsPath, userName: journal.userName, oldKeyId: journal.oldKeyId, force: journal.force }),
-        (w) => w.detail,
-      );
-      undo = written.undo;
-      backupPath = written.backupPath;
-      journal.destination = written.destination;
-    } catch (error) {
-      return rollBackUser(iam, journal, error, undefined, rt);
-    }
-    await advance(journal, 'written', rt);
-    checkpoint(rt, journal);
-  }
-
-  if (journal.phase === 'written') {
-    try {
-      await rt.steps.run(
-        'verify',
-        () => verifyNewKey(ctx.gateway, pair, journal.userArn, verify, rt.timing),
-        (v) => `AWS accepted ${maskKeyId(pair.accessKeyId)} as ${journal.userName} ${verify.successes} time(s) in a row (${v.attempts} call(s), ${(v.elapsedMs / 1000).toFixed(1)} s)`,
-      );
-    } catch (error) {
-      if (error instanceof InterruptedError) checkpoint(rt, journal);
-      return rollBackUser(iam, journal, error, undo, rt);
-    }
-    await advance(journal, 'verified', rt);
-    checkpoint(rt, journal);
-  }
-
-  const delivered = {
-    newKeyId: pair.accessKeyId,
-    destination: journal.destination,
-    ...(journal.destination.kind === 'stdout' ? { newKey: pair } : {}),
-    ...(backupPath ? { backupPath } : {}),
+/** An admin's rotation on the lifecycle: the key goes where the journal says; the admin's credentials retire the old one. */
+function userRotation(setup: UserSetup, journal: UserJournal): Rotation<UserJournal> {
+  const { ctx } = setup;
+  // 0.1.0 journals of --to-profile do not say which profile was named: it is the first.
+  const destination = journal.destination.kind === 'profiles' && journal.destination.named === undefined ? { ...journal.destination, named: journal.destination.profiles[0] } : journal.destination;
+  return {
+    journal,
+    record: userJournalRecord,
+    iam: ctx.gateway.iam(ctx.credentials),
+    gateway: ctx.gateway,
+    delivery: openDelivery(destination, { userName: journal.userName, oldKeyId: journal.oldKeyId, force: journal.force, secretOutput: setup.secretOutput }),
+    verify: setup.verify,
+    retireWith: () => [{ credentials: ctx.credentials, label: `admin profile ${ctx.adminProfile}` }],
+    recordStaged: async (j, rt) => {
+      await recordStagedUser(j, rt);
+    },
   };
-  if (journal.keepOld) {
-    await recordStagedUser(journal, rt);
-    await removeUserJournal(journal.credentialsPath, journal.userName);
-    return { status: 'staged', ...delivered };
-  }
-
-  const action = journal.retire;
-  const keys = await iam.listAccessKeys(journal.userName);
-  const old = keys.find((k) => k.accessKeyId === journal.oldKeyId);
-  if (!old || (action === 'deactivate' && old.status !== 'Active')) {
-    rt.steps.record({ step: 'retire', status: 'skipped', detail: `the old key ${maskKeyId(journal.oldKeyId)} is already ${old ? 'inactive' : 'deleted'}` });
-  } else {
-    try {
-      await rt.steps.run(
-        'retire',
-        () => (action === 'delete' ? iam.deleteAccessKey(journal.userName, journal.oldKeyId) : iam.updateAccessKey(journal.userName, journal.oldKeyId, 'Inactive')),
-        () => `${action === 'delete' ? 'deleted' : 'deactivated'} the old key ${maskKeyId(journal.oldKeyId)}`,
-      );
-    } catch (error) {
-      throw new RotationIncompleteError(
-        'RETIRE_FAILED',
-        `The new key of ${journal.userName} is delivered and works, but the old key ${maskKeyId(journal.oldKeyId)} could not be ${action === 'delete' ? 'deleted' : 'deactivated'}: ${(error as Error).message}`,
-        { hint: `The old key is still active. Run 'aws-rekey rotate --user ${journal.userName}${journal.destination.kind === 'stdout' ? ' --print-secret' : ''}' again to finish.`, cause: error },
-      );
-    }
-  }
-  await removeUserJournal(journal.credentialsPath, journal.userName);
-  return { status: 'rotated', retired: action, ...delivered };
 }
 
-/** The new key never worked or could not be delivered: take it out of the destination and delete it. */
-async function rollBackUser(iam: IamApi, journal: UserJournal, cause: unknown, undo: (() => Promise<string>) | undefined, rt: Runtime): Promise<never> {
-  const why = cause instanceof Error ? cause.message : String(cause);
-  const newKey = journal.newKey;
-  if (newKey) {
-    const oldPair = journal.oldSecretAccessKey ? { accessKeyId: journal.oldKeyId, secretAccessKey: journal.oldSecretAccessKey } : undefined;
-    if (journal.phase !== 'created' || undo) {
-      const undone = undo ? await undo() : await undoDestination(journal.destination, newKey.accessKeyId, oldPair);
-      rt.steps.record({ step: 'rollback', status: 'done', detail: undone });
-    }
-    try {
-      await iam.deleteAccessKey(journal.userName, newKey.accessKeyId);
-      rt.steps.record({ step: 'rollback', status: 'done', detail: `deleted the new key ${maskKeyId(newKey.accessKeyId)}` });
-    } catch (error) {
-      if (!(error instanceof AwsError && error.code === 'NO_SUCH_ENTITY')) {
-        // The key lives on and its secret is now only in the journal: keep it there (back at 'created', as
-        // the destination no longer holds it), so that the next run delivers and checks it again, or undoes it.
-        await writeUserJournal({ ...journal, phase: 'created' });
-        throw new RotationIncompleteError(
-          'ROLLBACK_INCOMPLETE',
-          `The new key ${maskKeyId(newKey.accessKeyId)} of ${journal.userName} failed (${why}) and was taken out of its destination, but deleting it failed: ${(error as Error).message}`,
-          {
-            hint: `The old key is still active, and the recovery journal keeps the new key's secret. Run 'aws-rekey rotate --user ${journal.userName}' again to finish (or delete the new key: aws iam delete-access-key --user-name ${journal.userName} --access-key-id ${newKey.accessKeyId}).`,
-            cause: error,
-          },
-        );
-      }
-    }
-  }
-  await removeUserJournal(journal.credentialsPath, journal.userName);
-  throw new RekeyError('ROTATION_ROLLED_BACK', `The rotation of ${journal.userName}'s key was undone: ${why}`, {
-    hint: cause instanceof RekeyError && cause.hint ? `The old key is still active. ${cause.hint}` : 'The old key is still active. Run aws-rekey again later.',
-    cause,
-  });
+type Delivered = Pick<RotateUserResult, 'status' | 'newKeyId' | 'retired' | 'destination' | 'newKey' | 'backupPath'>;
+
+function delivered(setup: UserSetup, journal: UserJournal, outcome: RotationOutcome): Delivered {
+  const handBack = journal.destination.kind === 'stdout' && !setup.secretOutput;
+  return {
+    status: outcome.status,
+    newKeyId: outcome.newKey.accessKeyId,
+    destination: journal.destination,
+    ...(outcome.status === 'rotated' ? { retired: journal.retire } : {}),
+    ...(handBack ? { newKey: outcome.newKey } : {}),
+    ...(outcome.receipt?.backupPath ? { backupPath: outcome.receipt.backupPath } : {}),
+  };
 }
 
 /** What finishing an interrupted admin rotation will do, from its journal. */
@@ -383,7 +263,8 @@ function describeRecorded(destination: Destination): string {
   }
 }
 
-async function resumeUserRotation(ctx: AdminContext, journal: UserJournal, options: RotateUserOptions, verify: VerifyOptions, rt: Runtime): Promise<RotateUserResult> {
+async function resumeUserRotation(setup: UserSetup, journal: UserJournal, options: RotateUserOptions, rt: Runtime): Promise<RotateUserResult> {
+  const { ctx } = setup;
   const plan = describeUserRecovery(journal);
   const base = {
     schemaVersion: 1 as const,
@@ -397,8 +278,7 @@ async function resumeUserRotation(ctx: AdminContext, journal: UserJournal, optio
   if (journal.phase !== 'creating' && !sameDestination(journal.destination, options.destination)) {
     rt.reporter.warn(`The new key goes to ${describeRecorded(journal.destination)}, where the unfinished rotation was delivering it; not to ${describeDestination(options.destination)}.`);
   }
-  rt.reporter.info(`Unfinished rotation of ${journal.userArn} (started ${journal.startedAt}, stopped after '${journal.phase}'). Recovery:`);
-  plan.forEach((line, i) => rt.reporter.info(`  ${i + 1}. ${line}`));
+  printPlan(rt, `Unfinished rotation of ${journal.userArn} (started ${journal.startedAt}, stopped after '${journal.phase}'). Recovery:`, plan);
   if (options.dryRun) return { ...base, status: 'planned', steps: rt.steps.records };
   if (journal.destination.kind === 'stdout' && journal.phase !== 'creating' && options.destination.kind !== 'stdout') {
     throw new UsageError(
@@ -409,31 +289,9 @@ async function resumeUserRotation(ctx: AdminContext, journal: UserJournal, optio
   }
 
   return withFileLock(ctx.credentialsPath, async () => {
-    const iam = ctx.gateway.iam(ctx.credentials);
-    const keys = await rt.steps.run('inspect', () => iam.listAccessKeys(journal.userName), (k) => `${k.length} key(s)`);
-    if (journal.phase === 'creating') {
-      await rt.steps.run('orphans', () => deleteOrphans(iam, journal.userName, journal.keysBefore), (ids) =>
-        ids.length ? `deleted ${ids.map(maskKeyId).join(', ')} (created, secret never received)` : 'no key was created',
-      );
-      await removeUserJournal(ctx.credentialsPath, journal.userName);
-      return { ...base, outcome: 'rolled-back', steps: rt.steps.records };
-    }
-    const newKey = journal.newKey;
-    if (!newKey || !hasKey(keys, newKey.accessKeyId)) {
-      try {
-        await rollBackUser(iam, journal, new RekeyError('NEW_KEY_GONE', 'the new key no longer exists in IAM'), undefined, rt);
-      } catch (error) {
-        if (!(error instanceof RekeyError && error.code === 'ROTATION_ROLLED_BACK')) throw error;
-      }
-      return { ...base, outcome: 'rolled-back', steps: rt.steps.records };
-    }
-    try {
-      const finished = await finishRotation(ctx, journal, iam, verify, rt);
-      return { ...base, ...finished, status: 'recovered', outcome: 'finished', steps: rt.steps.records };
-    } catch (error) {
-      if (error instanceof RekeyError && error.code === 'ROTATION_ROLLED_BACK') return { ...base, outcome: 'rolled-back', steps: rt.steps.records };
-      throw error;
-    }
+    const resumed = await resumeRotation(userRotation(setup, journal), rt);
+    if (resumed.outcome === 'rolled-back') return { ...base, outcome: 'rolled-back', steps: rt.steps.records };
+    return { ...base, ...delivered(setup, journal, resumed.rotation), status: 'recovered', outcome: 'finished', steps: rt.steps.records };
   });
 }
 
@@ -441,25 +299,6 @@ function sameDestination(recorded: Destination, asked: DestinationSpec): boolean
   if (recorded.kind === 'stdout' || asked.kind === 'stdout') return recorded.kind === asked.kind;
   if (recorded.kind === 'file') return asked.kind === 'file' && resolve(asked.path) === recorded.path;
   return asked.kind === 'profile' && recorded.profiles[0] === asked.profile;
-}
-
-function hasKey(keys: readonly AccessKeyInfo[], id: string): boolean {
-  return keys.some((k) => k.accessKeyId === id);
-}
-
-async function advance(journal: UserJournal, phase: UserJournal['phase'], rt: Runtime): Promise<void> {
-  journal.phase = phase;
-  journal.updatedAt = new Date(rt.timing.now()).toISOString();
-  await writeUserJournal(journal);
-}
-
-function checkpoint(rt: Runtime, journal?: UserJournal): void {
-  if (!rt.signal?.aborted) return;
-  if (!journal) throw new InterruptedError('Interrupted. Nothing was changed.');
-  throw new InterruptedError(
-    `Interrupted after step '${journal.phase}'. The new key of ${journal.userName} is kept in a recovery journal.`,
-    `Run 'aws-rekey rotate --user ${journal.userName}${journal.destination.kind === 'stdout' ? ' --print-secret' : ''}' again to finish it.`,
-  );
 }
 
 /** Profiles of the local file that hold the old key and will not get the new one: they stop working. */

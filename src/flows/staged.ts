@@ -1,8 +1,6 @@
-import { abortableTiming, realTiming, type Timing } from '../rotation/timing.js';
 import type { CredentialsInput } from '../aws/clients.js';
 import type { AwsGateway, IamApi } from '../aws/gateway.js';
 import { openAdminContext } from '../session/account-context.js';
-import { confirmAction } from '../rotation/confirm.js';
 import { defaultProfileName, openProfileContext } from '../session/profile-context.js';
 import { getProfile } from '../credentials/ini.js';
 import { maskKeyId } from '../core/mask.js';
@@ -22,11 +20,11 @@ import {
 } from '../credentials/staged-store.js';
 import { readCredentialsFile, resolveCredentialsPath, withFileLock } from '../credentials/store.js';
 import { listUserJournals, type UserJournal } from '../credentials/user-journal.js';
-import { undoDestination } from '../rotation/destination.js';
+import { openDelivery } from '../rotation/delivery.js';
 import { ProfileError, UnsafeRotationError, UsageError } from '../errors.js';
-import { noPrompter, silentReporter, type Prompter, type Reporter, type StepRecord } from '../rotation/ports.js';
+import type { Prompter, StepRecord } from '../rotation/ports.js';
+import { confirmAction, createRuntime, mfaPrompt, printPlan, type RunDeps, type Runtime } from '../rotation/runtime.js';
 import { rotateProfile, type RotateDeps, type RotateOptions, type RotateResult } from './rotate-profile.js';
-import { StepLog, type StepRuntime } from '../rotation/steps.js';
 import { DEFAULT_VERIFY_OPTIONS, verifyNewKey, type VerifyOptions } from '../rotation/verify.js';
 
 /**
@@ -60,12 +58,7 @@ export interface RollbackOptions extends StageOptions {
   verify?: Partial<VerifyOptions>;
 }
 
-export interface StageDeps {
-  prompter?: Prompter;
-  reporter?: Reporter;
-  timing?: Timing;
-  signal?: AbortSignal;
-}
+export type StageDeps = RunDeps;
 
 /** A staged rotation as shown to people and scripts: never a secret. */
 export interface StagedSummary {
@@ -152,7 +145,7 @@ interface StagedTarget {
  */
 async function openStagedTarget(options: StagedTargetOptions, prompter: Prompter, forRollback = false): Promise<StagedTarget> {
   const env = options.env ?? process.env;
-  const mfaCodeProvider = prompter.interactive ? (serial: string) => prompter.input(`MFA code for ${serial}:`, { secret: true }) : undefined;
+  const mfaCodeProvider = mfaPrompt(prompter);
   if (options.userName !== undefined) {
     const ctx = await openAdminContext({ profile: options.adminProfile, env, mfaCodeProvider });
     const record = await readStaged(ctx.credentialsPath, stagedId('user', options.userName));
@@ -210,16 +203,6 @@ function noRecord(what: string, flag: string): UsageError {
   return new UsageError(`No staged rotation is recorded for ${what}.`, `Start one with 'aws-rekey rotate ${flag} --stage create'; 'aws-rekey status' lists those under way.`, 'NO_STAGED_ROTATION');
 }
 
-interface Runtime extends StepRuntime {
-  prompter: Prompter;
-}
-
-function runtime(deps: StageDeps): Runtime {
-  const reporter = deps.reporter ?? silentReporter;
-  const timing = abortableTiming(deps.timing ?? realTiming, deps.signal);
-  return { prompter: deps.prompter ?? noPrompter, reporter, timing, steps: new StepLog(reporter, timing), signal: deps.signal };
-}
-
 function stagedKeys(record: StagedRotation, keys: readonly AccessKeyInfo[]): StagedKeys {
   // IAM's own clock for the creation time, when it still lists the key.
   const created = keys.find((k) => k.accessKeyId === record.newKeyId)?.createDate ?? new Date(record.newKeyCreatedAt);
@@ -228,7 +211,7 @@ function stagedKeys(record: StagedRotation, keys: readonly AccessKeyInfo[]): Sta
 
 /** `--stage retire`: deactivate the old key once nothing has used it since the new key was created. */
 export async function retireStage(options: StageOptions, deps: StageDeps = {}): Promise<StageResult> {
-  const rt = runtime(deps);
+  const rt = createRuntime(deps);
   const target = await rt.steps.run('read', () => openStagedTarget(options, rt.prompter), (t) => `staged rotation of ${describeTarget(t.record)} (stage '${t.record.stage}')`);
   try {
     const { record, iam } = target;
@@ -250,8 +233,7 @@ export async function retireStage(options: StageOptions, deps: StageDeps = {}): 
         ? `deactivate the old key ${maskKeyId(record.oldKeyId)} although it was used after the new key was created (--force; ${lastUse})`
         : `deactivate the old key ${maskKeyId(record.oldKeyId)} (${lastUse}; not used since the new key was created)`,
     ];
-    rt.reporter.info(`Plan for ${record.userArn}:`);
-    plan.forEach((line, i) => rt.reporter.info(`  ${i + 1}. ${line}`));
+    printPlan(rt, `Plan for ${record.userArn}:`, plan);
     if (decision.usedAfter) rt.reporter.warn(`The old key ${maskKeyId(record.oldKeyId)} was used ${describeUse(old!)}, after the new key was created; deactivating it anyway (--force).`);
     if (options.dryRun) return { ...base, status: 'planned', rotation: before, plan, steps: rt.steps.records };
     await confirmAction(options.yes, rt.prompter, `Deactivate ${maskKeyId(record.oldKeyId)}?`, 'retiring');
@@ -281,7 +263,7 @@ async function saveRetired(target: StagedTarget, state: 'retired' | 'deleted', r
 
 /** `--stage delete`: delete the old key, which must be inactive; the rotation is then over. */
 export async function deleteStage(options: StageOptions, deps: StageDeps = {}): Promise<StageResult> {
-  const rt = runtime(deps);
+  const rt = createRuntime(deps);
   const target = await rt.steps.run('read', () => openStagedTarget(options, rt.prompter), (t) => `staged rotation of ${describeTarget(t.record)} (stage '${t.record.stage}')`);
   try {
     const { record, iam } = target;
@@ -293,8 +275,7 @@ export async function deleteStage(options: StageOptions, deps: StageDeps = {}): 
       decision.action === 'delete'
         ? [`delete the inactive old key ${maskKeyId(record.oldKeyId)}`, 'forget the staged rotation (and the old secret kept for a rollback)']
         : [`the old key ${maskKeyId(record.oldKeyId)} is already deleted: forget the staged rotation`];
-    rt.reporter.info(`Plan for ${record.userArn}:`);
-    plan.forEach((line, i) => rt.reporter.info(`  ${i + 1}. ${line}`));
+    printPlan(rt, `Plan for ${record.userArn}:`, plan);
     if (options.dryRun) return { ...base, status: 'planned', rotation: before, plan, steps: rt.steps.records };
     if (decision.action === 'delete') await confirmAction(options.yes, rt.prompter, `Delete ${maskKeyId(record.oldKeyId)} for good?`, 'deleting');
     await withFileLock(target.credentialsPath, async () => {
@@ -316,7 +297,7 @@ export async function deleteStage(options: StageOptions, deps: StageDeps = {}): 
  * the rotation goes back to stage `created` (both keys active); with it, the rotation is forgotten.
  */
 export async function rollbackStaged(options: RollbackOptions, deps: StageDeps = {}): Promise<StageResult> {
-  const rt = runtime(deps);
+  const rt = createRuntime(deps);
   const verify = { ...DEFAULT_VERIFY_OPTIONS, ...options.verify };
   const target = await rt.steps.run('read', () => openStagedTarget(options, rt.prompter, true), (t) => `staged rotation of ${describeTarget(t.record)} (stage '${t.record.stage}')`);
   try {
@@ -352,8 +333,7 @@ export async function rollbackStaged(options: RollbackOptions, deps: StageDeps =
       }
       return { ...base, status: 'unchanged', rotation: before, plan: [line], steps: rt.steps.records };
     }
-    rt.reporter.info(`Plan for ${record.userArn}:`);
-    plan.forEach((line, i) => rt.reporter.info(`  ${i + 1}. ${line}`));
+    printPlan(rt, `Plan for ${record.userArn}:`, plan);
     if (options.dryRun) return { ...base, status: 'planned', rotation: before, plan, steps: rt.steps.records };
     await confirmAction(options.yes, rt.prompter, 'Roll back to the old key?', 'rolling back');
 
@@ -378,7 +358,8 @@ export async function rollbackStaged(options: RollbackOptions, deps: StageDeps =
         // The profile is about to hold the old key again: sign the last call with it, not with the key being deleted.
         if (target.selfSigned) deleteWith = target.gateway.iam(oldPair);
       }
-      const undone = await undoDestination(record.destination, record.newKeyId, restoresProfiles ? oldPair : undefined);
+      const delivery = openDelivery(record.destination, { userName: record.userName, oldKeyId: record.oldKeyId });
+      const undone = await delivery.undo(record.newKeyId, restoresProfiles ? oldPair : undefined);
       rt.steps.record({ step: 'undo', status: 'done', detail: undone });
       await rt.steps.run('delete-new', () => deleteWith.deleteAccessKey(record.userName, record.newKeyId), () => `deleted the new key ${maskKeyId(record.newKeyId)}`);
       await removeStaged(target.credentialsPath, record.id);

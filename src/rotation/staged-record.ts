@@ -1,16 +1,16 @@
 import { maskKeyId } from '../core/mask.js';
-import { removeJournal, type RotationJournal } from '../credentials/journal.js';
+import type { RotationJournal } from '../credentials/journal.js';
 import { stagedId, writeStaged, type StagedRotation } from '../credentials/staged-store.js';
 import type { UserJournal } from '../credentials/user-journal.js';
 import { RekeyError } from '../errors.js';
-import type { StepRuntime } from './steps.js';
+import type { Runtime } from './runtime.js';
 
 /**
  * The end of `rotate --profile P --stage create` (and of its recovery): the new key is in the profiles and
- * works, the old key stays active. Record the rotation, then drop the journal: a crash in between leaves
+ * works, the old key stays active. The lifecycle drops the journal after this: a crash in between leaves
  * the journal, whose recovery records it again.
  */
-export async function recordStagedCreate(journal: RotationJournal, newKeyCreatedAt: Date | undefined, rt: StepRuntime): Promise<StagedRotation> {
+export async function recordStagedCreate(journal: RotationJournal, rt: Pick<Runtime, 'timing' | 'steps'>): Promise<StagedRotation> {
   const newKey = journal.newKey;
   if (!newKey) throw new RekeyError('JOURNAL_INVALID', 'The journal has no new key to record.');
   const record = await recordCreated(
@@ -20,18 +20,17 @@ export async function recordStagedCreate(journal: RotationJournal, newKeyCreated
       mode: 'profile',
       profile: journal.profile,
       newKeyId: newKey.accessKeyId,
-      newKeyCreatedAt: (newKeyCreatedAt ?? new Date(journal.startedAt)).toISOString(),
+      newKeyCreatedAt: newKey.createDate ?? journal.startedAt,
       destination: { kind: 'profiles', credentialsPath: journal.credentialsPath, profiles: journal.profiles },
     },
     'is in use',
     rt,
   );
-  await removeJournal(journal.credentialsPath, journal.profile);
   return record;
 }
 
 /** The end of `rotate --user NAME --stage create`: the new key is delivered and works, the old key stays active. */
-export async function recordStagedUser(journal: UserJournal, rt: StepRuntime): Promise<StagedRotation> {
+export async function recordStagedUser(journal: UserJournal, rt: Pick<Runtime, 'timing' | 'steps'>): Promise<StagedRotation> {
   const newKey = journal.newKey as NonNullable<UserJournal['newKey']>;
   return recordCreated(
     journal,
@@ -49,7 +48,7 @@ export async function recordStagedUser(journal: UserJournal, rt: StepRuntime): P
 
 type CreatedTarget = Pick<StagedRotation, 'id' | 'mode' | 'profile' | 'newKeyId' | 'newKeyCreatedAt' | 'destination'>;
 
-async function recordCreated(journal: RotationJournal | UserJournal, target: CreatedTarget, newKeyState: string, rt: StepRuntime): Promise<StagedRotation> {
+async function recordCreated(journal: RotationJournal | UserJournal, target: CreatedTarget, newKeyState: string, rt: Pick<Runtime, 'timing' | 'steps'>): Promise<StagedRotation> {
   const now = new Date(rt.timing.now()).toISOString();
   const record: StagedRotation = {
     version: 1,

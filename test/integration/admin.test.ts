@@ -131,7 +131,7 @@ describe('rotate --user (admin) against moto', () => {
     expect(/\[bob-too\]\naws_access_key_id = (\S+)/.exec(final)?.[1]).toBe(fresh);
   });
 
-  it('--print-secret: the pair on stdout only, once; --json puts it in the document', async () => {
+  it('--print-secret: the pair on stdout only, once; --json prints it as a document of its own, ahead of the result', async () => {
     const { target, home } = await setup();
     const run = await runCli(['rotate', '--user', target.userName, '--profile', 'admin', '--print-secret', '-y', ...FAST], home.env);
     expect(run.code, run.stderr).toBe(0);
@@ -142,10 +142,13 @@ describe('rotate --user (admin) against moto', () => {
 
     const json = await runCli(['rotate', '--user', target.userName, '--profile', 'admin', '--print-secret', '--json', '-y', ...FAST], home.env);
     expect(json.code, json.stderr).toBe(0);
-    const doc = JSON.parse(json.stdout) as { status: string; newKey: { accessKeyId: string; secretAccessKey: string }; oldKeyId: string };
-    expect(doc.status).toBe('rotated');
-    expect(doc.oldKeyId).toBe(match?.[1]);
-    expect(await whoIs(doc.newKey)).toBe(target.arn);
+    const [secretDoc, resultDoc, ...more] = json.stdout.split(/\n(?=\{)/).map((text) => JSON.parse(text) as Record<string, unknown>);
+    expect(more).toEqual([]);
+    const newKey = secretDoc?.newKey as { accessKeyId: string; secretAccessKey: string };
+    expect(secretDoc).toMatchObject({ schemaVersion: 1, user: target.userName });
+    expect(resultDoc).toMatchObject({ ok: true, status: 'rotated', oldKeyId: match?.[1], newKeyId: newKey.accessKeyId });
+    expect(JSON.stringify(resultDoc)).not.toContain(newKey.secretAccessKey);
+    expect(await whoIs(newKey)).toBe(target.arn);
   });
 
   it('without a destination: a usage error naming the choices, and nothing happens', async () => {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { chainByUser, groupProfilesByKey, staticKeyProfiles, worstExitCode } from '../../src/core/many.js';
 import { parseIni } from '../../src/credentials/ini.js';
 import { mapBounded } from '../../src/core/map-bounded.js';
-import { createMutex } from '../../src/rotation/mutex.js';
+import { createMutex } from '../../src/rotation/runtime.js';
 
 const FILE = `# keys
 [a]

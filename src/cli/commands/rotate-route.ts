@@ -1,4 +1,3 @@
-import { renderKeyFile } from '../../core/admin.js';
 import { maskKeyId } from '../../core/mask.js';
 import { resolveRotateMode, type RotateMode } from '../../core/rotate-mode.js';
 import { ExitCode } from '../../errors.js';
@@ -8,7 +7,7 @@ import { rotateMany, type RotateManyResult } from '../../flows/rotate-many.js';
 import { rotateUser, type RotateUserResult } from '../../flows/rotate-user.js';
 import { createStageForProfile, deleteStage, refuseIfProfileStaged, retireStage, type StageResult } from '../../flows/staged.js';
 import { profilesOf, verifyOptionsFromFlags, wantsMfa, type RotateFlags } from '../flags.js';
-import { createPorts, painter, useColor, type CliStreams } from '../io.js';
+import { createPorts, createSecretOutput, painter, useColor, type CliStreams } from '../io.js';
 import { withInterrupts } from '../signals.js';
 
 /**
@@ -85,15 +84,14 @@ async function runUser(
         verify,
         env: streams.env,
       },
-      { reporter, prompter, signal },
+      // The secret goes to stdout and nowhere else, flushed before the old key is retired.
+      { reporter, prompter, signal, secretOutput: createSecretOutput(streams, json) },
     ),
   );
   if (json) {
     streams.stdout.write(`${JSON.stringify({ ok: true, ...result }, null, 2)}\n`);
     return ExitCode.ok;
   }
-  // The secret goes to stdout and nowhere else; everything a person reads goes to stderr.
-  if (result.newKey) streams.stdout.write(renderKeyFile('ini', result.user.name, result.newKey, result.user.name));
   streams.stderr.write(summarizeUser(result));
   return ExitCode.ok;
 }
@@ -129,7 +127,7 @@ function summarizeUser(result: RotateUserResult): string {
   if (result.status === 'planned') return 'Dry run: nothing was changed.\n';
   if (result.status === 'recovered') {
     return result.outcome === 'finished'
-      ? `\nThe earlier rotation of ${result.user.name} was finished${result.newKey ? ' (the new key is printed above)' : ''}. Run aws-rekey again to rotate anew.\n`
+      ? `\nThe earlier rotation of ${result.user.name} was finished${result.destination?.kind === 'stdout' ? ' (the new key is printed on stdout)' : ''}. Run aws-rekey again to rotate anew.\n`
       : `\nThe earlier rotation of ${result.user.name} was undone: the old key is active, no new key is left behind.\n`;
   }
   const where = result.destination ? describeWhere(result) : '';
