@@ -223,7 +223,8 @@ async function rollBack<J extends LifecycleJournal>(
       rt.steps.record({ step: 'rollback', status: 'done', detail: undone });
     } catch (error) {
       // The destination may still hold the new key: it must stay valid, so it is not deleted. The journal stays.
-      throw new RotationIncompleteError('ROLLBACK_INCOMPLETE', `${summary} (${why}), but taking it back out of ${delivery.label} failed: ${(error as Error).message}`, {
+      const undo = oldPair ? `putting the old key back in ${delivery.label}` : `taking the new key back out of ${delivery.label}`;
+      throw new RotationIncompleteError('ROLLBACK_INCOMPLETE', `${summary} (${why}), but ${undo} failed: ${(error as Error).message}`, {
         hint: `Both keys are still active and the recovery journal keeps the new key's secret. Fix that, then run '${record.resumeCommand(journal)}'.`,
         cause: error,
       });
@@ -236,7 +237,7 @@ async function rollBack<J extends LifecycleJournal>(
       await record.save({ ...journal, phase: 'created' });
       throw new RotationIncompleteError(
         'ROLLBACK_INCOMPLETE',
-        `${summary} (${why}): the old key is still active and where it was, but deleting it failed (the new key ${maskKeyId(newKey.accessKeyId)} is still active): ${(error as Error).message}`,
+        `${summary} (${why}): the old key is still active and where it was, but deleting the new key ${maskKeyId(newKey.accessKeyId)} failed: ${(error as Error).message}`,
         { hint: `The recovery journal keeps the new key's secret. Run '${record.resumeCommand(journal)}' to finish or undo it.`, cause: error },
       );
     }
