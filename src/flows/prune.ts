@@ -5,7 +5,7 @@ import type { KeyLastUsed } from '../core/types.js';
 import { findProfilesWithKey, getConfigProfile, type IniDocument } from '../credentials/ini.js';
 import { readCredentialsFile } from '../credentials/store.js';
 import { ProfileError } from '../errors.js';
-import { confirmAction } from '../rotation/confirm.js';
+import { confirmAction, mfaPrompt } from '../rotation/runtime.js';
 import type { Prompter, Reporter } from '../rotation/ports.js';
 import { openAdminContext, type AdminContext } from '../session/account-context.js';
 import { defaultProfileName } from '../session/profile-context.js';
@@ -57,7 +57,7 @@ export async function pruneKeys(options: PruneOptions, { reporter, prompter }: P
   const ctx = await openAdminContext({
     profile: options.authProfile ?? options.profile,
     env,
-    mfaCodeProvider: prompter.interactive ? (serial) => prompter.input(`MFA code for ${serial}:`, { secret: true }) : undefined,
+    mfaCodeProvider: mfaPrompt(prompter),
   });
   try {
     const [credentialsFile, configFile] = await Promise.all([readCredentialsFile(ctx.credentialsPath), readCredentialsFile(ctx.configPath)]);
