@@ -13,6 +13,7 @@ export type { RollbackOptions, StageDeps, StageOptions, StageResult, StagedSumma
 export { rotateMany } from './flows/rotate-many.js';
 export type { ManyEntry, RotateManyDeps, RotateManyOptions, RotateManyResult } from './flows/rotate-many.js';
 export type { DestinationSpec } from './core/admin.js';
+export type { AgeGate, NotDue } from './core/due.js';
 export type { Destination, StagedRotation } from './credentials/staged-store.js';
 export { auditAccount } from './flows/audit.js';
 export type { AuditDeps, AuditOptions, AuditProgress, AuditResult, AuditSourceOption } from './flows/audit.js';

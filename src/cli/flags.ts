@@ -1,4 +1,6 @@
+import type { AgeGate } from '../core/due.js';
 import type { RotateModeFlags } from '../core/rotate-mode.js';
+import { UsageError } from '../errors.js';
 import type { VerifyOptions } from '../rotation/verify.js';
 
 /** --verify-timeout and --verify-successes, of the commands that check that a key works before going on. */
@@ -37,4 +39,21 @@ export interface RotateFlags extends Omit<RotateModeFlags, 'profiles' | 'deleteO
 export function profilesOf(flags: Pick<RotateFlags, 'profile' | 'profiles' | 'positionalProfile'>): string[] {
   const repeated = flags.profile === undefined ? [] : Array.isArray(flags.profile) ? flags.profile : [flags.profile];
   return [...(flags.positionalProfile !== undefined ? [flags.positionalProfile] : []), ...repeated, ...(flags.profiles ?? [])];
+}
+
+/**
+ * AWS_REKEY_NOW (test-only, undocumented in --help): the "now" that key ages are counted from, because no
+ * IAM implementation lets a test backdate a key. The audit report's freshness is still judged by the real clock.
+ */
+export function testNow(env: NodeJS.ProcessEnv): Date | undefined {
+  const value = env.AWS_REKEY_NOW?.trim();
+  if (!value) return undefined;
+  const date = new Date(value);
+  if (Number.isNaN(date.getTime())) throw new UsageError(`AWS_REKEY_NOW is not a date: '${value}'.`, 'Unset it: it exists for tests only.');
+  return date;
+}
+
+/** --if-older-than DAYS, counted from now. */
+export function ageGateOf(flags: { ifOlderThan?: number }, env: NodeJS.ProcessEnv): AgeGate | undefined {
+  return flags.ifOlderThan === undefined ? undefined : { days: flags.ifOlderThan, now: testNow(env) ?? new Date() };
 }

@@ -25,6 +25,8 @@ export interface RotateModeFlags {
   deleteOld?: boolean;
   deleteKey?: string;
   mfa?: boolean;
+  /** --if-older-than DAYS. */
+  ifOlderThan?: number;
 }
 
 export function resolveRotateMode(flags: RotateModeFlags): RotateMode {
@@ -33,6 +35,9 @@ export function resolveRotateMode(flags: RotateModeFlags): RotateMode {
   const finishing = stage === 'retire' || stage === 'delete';
   if (finishing && (flags.deleteOld || flags.deleteKey !== undefined)) {
     throw new UsageError(`--stage ${stage} does not take -d/--delete or --delete-key.`, '--stage retire deactivates the old key; --stage delete deletes it once it is inactive.');
+  }
+  if (finishing && flags.ifOlderThan !== undefined) {
+    throw new UsageError(`--if-older-than decides whether a new key is created; --stage ${stage} finishes a rotation already under way.`, 'Use it with a plain rotation or with --stage create.');
   }
   if (stage === 'create' && flags.deleteOld) {
     throw new UsageError('--stage create keeps the old key active, so -d/--delete does not apply.', 'Delete it later with --stage retire, then --stage delete.');

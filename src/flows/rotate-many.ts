@@ -1,5 +1,6 @@
 import { confirmAction, createMutex } from '../rotation/runtime.js';
 import { chainByUser, groupProfilesByKey, staticKeyProfiles, worstExitCode, type ProfileGroup } from '../core/many.js';
+import type { AgeGate, NotDue } from '../core/due.js';
 import { maskKeyId } from '../core/mask.js';
 import type { RetireAction } from '../core/plan.js';
 import { findStagedForProfile, listStaged } from '../credentials/staged-store.js';
@@ -17,6 +18,8 @@ export interface RotateManyOptions {
   /** Make every rotation's IAM calls with this profile's credentials. */
   authProfile?: string;
   deleteOld?: boolean;
+  /** `--if-older-than DAYS`: profiles whose key is younger are left alone. */
+  ifOlderThan?: AgeGate;
   dryRun?: boolean;
   yes?: boolean;
   verify?: Partial<VerifyOptions>;
@@ -37,7 +40,9 @@ export interface ManyEntry {
   profiles: string[];
   /** `planned`: --dry-run; `recovered`: an earlier interrupted rotation was finished or undone instead. */
   /** `incomplete`: the new key is saved and works, the old key is still active (exit code 3). */
-  status: 'rotated' | 'recovered' | 'planned' | 'failed' | 'incomplete' | 'skipped';
+  /** `not-due`: --if-older-than found the key younger than that (`notDue` says until when); exit code 0. */
+  status: 'rotated' | 'recovered' | 'planned' | 'failed' | 'incomplete' | 'skipped' | 'not-due';
+  notDue?: NotDue;
   user?: { arn: string; name: string; account: string };
   oldKeyId?: string;
   newKeyId?: string;
@@ -78,7 +83,7 @@ export async function rotateMany(options: RotateManyOptions, deps: RotateManyDep
   const staged = await listStaged(credentialsPath);
   const warned = new Set<string>();
   const quiet = (group: ProfileGroup, withInfo: boolean) => prefixed(reporter, group.profiles.join(','), warned, withInfo);
-  const common = { authProfile: options.authProfile, deleteOld: options.deleteOld ?? false, verify: options.verify, env };
+  const common = { authProfile: options.authProfile, deleteOld: options.deleteOld ?? false, ifOlderThan: options.ifOlderThan, verify: options.verify, env };
 
   // 1. Plans, side by side. No prompt: a refusal is reported, not negotiated.
   const planned = await mapBounded(groups, concurrency, async (group): Promise<{ group: ProfileGroup; entry: ManyEntry; recovery: boolean }> => {
@@ -92,7 +97,7 @@ export async function rotateMany(options: RotateManyOptions, deps: RotateManyDep
     }
     try {
       const result = await rotateProfile({ ...common, profile: group.profiles[0], dryRun: true, yes: options.yes }, { reporter: quiet(group, true), prompter: noPrompter, signal: deps.signal });
-      return { group, recovery: result.recovery !== undefined, entry: fromResult(group, result, 'planned') };
+      return { group, recovery: result.recovery !== undefined, entry: fromResult(group, result, result.status === 'not-due' ? 'not-due' : 'planned') };
     } catch (error) {
       return { group, recovery: false, entry: failed(group, error) };
     }
@@ -101,7 +106,10 @@ export async function rotateMany(options: RotateManyOptions, deps: RotateManyDep
   const runnable = planned.filter((p) => p.entry.status === 'planned');
   if (options.dryRun || runnable.length === 0) return finish(credentialsPath, planned.map((p) => p.entry));
 
-  reporter.info(`${runnable.length} rotation${runnable.length > 1 ? 's' : ''} to run${planned.length > runnable.length ? ` (${planned.length - runnable.length} refused, see above)` : ''}:`);
+  const refused = planned.filter((p) => p.entry.status === 'failed').length;
+  const waiting = planned.filter((p) => p.entry.status === 'not-due').length;
+  const aside = [refused ? `${refused} refused, see above` : '', waiting ? `${waiting} not due` : ''].filter(Boolean).join('; ');
+  reporter.info(`${runnable.length} rotation${runnable.length > 1 ? 's' : ''} to run${aside ? ` (${aside})` : ''}:`);
   for (const p of runnable) reporter.info(`  ${p.group.profiles.join(', ')}  ${p.entry.user?.arn ?? ''}  ${p.entry.oldKeyId ? maskKeyId(p.entry.oldKeyId) : ''}${p.recovery ? '  (finish an interrupted rotation)' : ''}`);
   await confirmAction(options.yes, deps.prompter ?? noPrompter, `Rotate ${runnable.length === 1 ? 'it' : `these ${runnable.length}`} now?`, 'rotating');
 
@@ -113,7 +121,8 @@ export async function rotateMany(options: RotateManyOptions, deps: RotateManyDep
     }
     try {
       const result = await rotateProfile({ ...common, profile: group.profiles[0], yes: true }, { ...runDeps, reporter: quiet(group, false), prompter: noPrompter, signal: deps.signal, timing: deps.timing });
-      results.set(group, fromResult(group, result, result.status === 'recovered' ? 'recovered' : 'rotated'));
+      const status = result.status === 'recovered' || result.status === 'not-due' ? result.status : 'rotated';
+      results.set(group, fromResult(group, result, status));
     } catch (error) {
       results.set(group, failed(group, error));
     }
@@ -150,7 +159,7 @@ function fromResult(group: ProfileGroup, result: RotateResult, status: ManyEntry
     oldKeyId: result.oldKeyId,
     ...(result.newKeyId ? { newKeyId: result.newKeyId } : {}),
     ...(result.retired ? { retired: result.retired } : {}),
-    updatedProfiles: result.profiles,
+    ...(result.notDue ? { notDue: result.notDue } : { updatedProfiles: result.profiles }),
     plan: result.plan,
     exitCode: ExitCode.ok,
   };

@@ -1,6 +1,7 @@
 import type { CredentialsInput } from '../aws/clients.js';
 import type { IamApi } from '../aws/gateway.js';
 import { parsePrincipalArn } from '../core/arn.js';
+import { notDue, type AgeGate, type NotDue } from '../core/due.js';
 import { maskKeyId } from '../core/mask.js';
 import { describePlan, planRotation, type RetireAction, type RotationPlan } from '../core/plan.js';
 import { describeStagedCreatePlan } from '../core/stage-decisions.js';
@@ -44,6 +45,8 @@ export interface RotateOptions {
   env?: NodeJS.ProcessEnv;
   /** Staged rotation (`--stage create`): stop once the new key is saved and works; keep the old key active and record it. */
   keepOld?: boolean;
+  /** `--if-older-than DAYS`: a younger key is left alone (status `not-due`). */
+  ifOlderThan?: AgeGate;
 }
 
 export interface RotateDeps extends RunDeps {
@@ -53,7 +56,10 @@ export interface RotateDeps extends RunDeps {
 
 export interface RotateResult {
   schemaVersion: 1;
-  status: 'rotated' | 'planned' | 'recovered' | 'staged';
+  /** `not-due`: --if-older-than found the key younger than that; nothing was done. */
+  status: 'rotated' | 'planned' | 'recovered' | 'staged' | 'not-due';
+  /** For `not-due`: the key's age and the date from which it will be rotated. */
+  notDue?: NotDue;
   /** Set when an unfinished earlier rotation was found and finished or undone instead. */
   recovery?: RecoverResult;
   profile: string;
@@ -134,6 +140,11 @@ async function rotateWithContext(
   const iam = gateway.iam(session.iamCredentials);
   const keys = await rt.steps.run('inspect', () => inspectKeys(iam, ctx, session, early), (k) => `${k.length} key(s)`);
 
+  const waiting = options.ifOlderThan ? notDue(keys.find((k) => k.accessKeyId === ctx.key.accessKeyId), options.ifOlderThan) : undefined;
+  if (waiting) {
+    const user = { arn: session.identity.arn, name: session.userName, account: session.identity.account };
+    return { schemaVersion: 1, status: 'not-due', notDue: waiting, profile: ctx.profile, profiles: ctx.key.profiles, user, oldKeyId: ctx.key.accessKeyId, plan: [], steps: rt.steps.records, warnings: ctx.warnings };
+  }
   const plan = await decidePlan(keys, ctx, session, options, rt);
   const planLines = options.keepOld ? describeStagedCreatePlan(plan) : describePlan(plan);
   const base = {

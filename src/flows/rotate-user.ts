@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { getUserArn } from '../aws/users.js';
 import { describeDestination, describeUserPlan, selectKeyToRotate, type DestinationSpec } from '../core/admin.js';
 import { parsePrincipalArn } from '../core/arn.js';
+import { notDue, type AgeGate, type NotDue } from '../core/due.js';
 import { maskKeyId } from '../core/mask.js';
 import { planRotation, type RetireAction } from '../core/plan.js';
 import { findProfilesWithKey } from '../credentials/ini.js';
@@ -35,6 +36,8 @@ export interface RotateUserOptions {
   deleteKeyId?: string;
   /** `--stage create`: stop once the new key works, keep the old key active, record the staged rotation. */
   keepOld?: boolean;
+  /** `--if-older-than DAYS`: a younger key is left alone (status `not-due`). */
+  ifOlderThan?: AgeGate;
   dryRun?: boolean;
   yes?: boolean;
   verify?: Partial<VerifyOptions>;
@@ -49,7 +52,10 @@ export interface RotateUserDeps extends RunDeps {
 export interface RotateUserResult {
   schemaVersion: 1;
   /** `recovered`: an unfinished earlier rotation of this user was finished (or undone) instead. */
-  status: 'rotated' | 'staged' | 'planned' | 'recovered';
+  /** `not-due`: --if-older-than found the key younger than that; nothing was done. */
+  status: 'rotated' | 'staged' | 'planned' | 'recovered' | 'not-due';
+  /** For `not-due`: the key's age and the date from which it will be rotated. */
+  notDue?: NotDue;
   user: { name: string; arn: string; account: string };
   adminProfile: string;
   oldKeyId: string;
@@ -139,6 +145,11 @@ async function rotateWithAdmin(setup: UserSetup, options: RotateUserOptions, rt:
   const iam = ctx.gateway.iam(ctx.credentials);
   const keys = await rt.steps.run('inspect', () => iam.listAccessKeys(userName, { lastUsed: true }), (k) => `${k.length} key(s)`);
   const oldKeyId = selectKeyToRotate(keys, userName, options.keyId);
+  const waiting = options.ifOlderThan ? notDue(keys.find((k) => k.accessKeyId === oldKeyId), options.ifOlderThan) : undefined;
+  if (waiting) {
+    const user = { name: userName, arn: target.arn, account: target.account };
+    return { schemaVersion: 1, status: 'not-due', notDue: waiting, user, adminProfile: ctx.adminProfile, oldKeyId, plan: [], steps: rt.steps.records, warnings: ctx.warnings };
+  }
   const plan = planRotation(keys, {
     userName,
     currentKeyId: oldKeyId,

@@ -4,6 +4,7 @@ import { csvField } from '../../core/credential-report.js';
 import { maskKeyId } from '../../core/mask.js';
 import { ExitCode, UsageError } from '../../errors.js';
 import { stripVTControlCharacters } from 'node:util';
+import { testNow } from '../flags.js';
 import { createPrompter, painter, useColor, type CliStreams } from '../io.js';
 
 export interface AuditFlags {
@@ -65,18 +66,6 @@ function wholeDays(flag: string, value: string | undefined): number | undefined 
     throw new UsageError(`${flag} expects a whole number of days, not '${value}'.`, `For example: ${flag} 90.`);
   }
   return number;
-}
-
-/**
- * AWS_REKEY_NOW (test-only, undocumented in --help): the "now" that key ages are counted from, because no
- * IAM implementation lets a test backdate a key. The report's freshness is still judged by the real clock.
- */
-export function testNow(env: NodeJS.ProcessEnv): Date | undefined {
-  const value = env.AWS_REKEY_NOW?.trim();
-  if (!value) return undefined;
-  const date = new Date(value);
-  if (Number.isNaN(date.getTime())) throw new UsageError(`AWS_REKEY_NOW is not a date: '${value}'.`, 'Unset it: it exists for tests only.');
-  return date;
 }
 
 const FINDING_LABELS: Record<FindingKind, string> = {

@@ -5,7 +5,8 @@ import type { OrgMode, OrgPolicyInput } from '../../core/org-policy.js';
 import { ExitCode, UsageError } from '../../errors.js';
 import { runOrg, type OrgRunResult } from '../../flows/org.js';
 import { painter, useColor, type CliStreams } from '../io.js';
-import { renderColumns, testNow } from './audit.js';
+import { testNow } from '../flags.js';
+import { renderColumns } from './audit.js';
 
 export interface OrgFlags {
   profile?: string;

@@ -1,3 +1,4 @@
+import { describeNotDue } from '../../core/due.js';
 import { maskKeyId } from '../../core/mask.js';
 import { resolveRotateMode, type RotateMode } from '../../core/rotate-mode.js';
 import { ExitCode } from '../../errors.js';
@@ -6,7 +7,7 @@ import type { RotateResult } from '../../flows/rotate-profile.js';
 import { rotateMany, type RotateManyResult } from '../../flows/rotate-many.js';
 import { rotateUser, type RotateUserResult } from '../../flows/rotate-user.js';
 import { createStageForProfile, deleteStage, refuseIfProfileStaged, retireStage, type StageResult } from '../../flows/staged.js';
-import { profilesOf, verifyOptionsFromFlags, wantsMfa, type RotateFlags } from '../flags.js';
+import { ageGateOf, profilesOf, verifyOptionsFromFlags, wantsMfa, type RotateFlags } from '../flags.js';
 import { createPorts, createSecretOutput, painter, useColor, type CliStreams } from '../io.js';
 import { withInterrupts } from '../signals.js';
 
@@ -41,7 +42,16 @@ export async function routeRotate(flags: RotateFlags, streams: CliStreams, plain
 
   const result = await withInterrupts(streams.stderr, (signal) =>
     rotateMany(
-      { profiles: mode.profiles, authProfile: flags.authProfile, deleteOld: flags.delete, dryRun: flags.dryRun, yes: flags.yes, verify, env: streams.env },
+      {
+        profiles: mode.profiles,
+        authProfile: flags.authProfile,
+        deleteOld: flags.delete,
+        ifOlderThan: ageGateOf(flags, streams.env),
+        dryRun: flags.dryRun,
+        yes: flags.yes,
+        verify,
+        env: streams.env,
+      },
       { reporter, prompter, signal },
     ),
   );
@@ -79,6 +89,7 @@ async function runUser(
         deleteOld: flags.delete,
         deleteKeyId: flags.deleteKey?.trim(),
         keepOld: mode.stage === 'create',
+        ifOlderThan: ageGateOf(flags, streams.env),
         dryRun: flags.dryRun,
         yes: flags.yes,
         verify,
@@ -102,6 +113,7 @@ function write<T extends object>(streams: CliStreams, json: boolean, result: T, 
 }
 
 function summarizeStagedCreate(result: RotateResult): string {
+  if (result.notDue) return `Profile ${result.profile}: ${describeNotDue(result.notDue)}. No staged rotation was started.\n`;
   if (result.status === 'planned') return 'Dry run: nothing was changed.\n';
   if (result.status === 'recovered') return '\nAn earlier interrupted rotation was finished or undone instead. Run the command again to start the staged rotation.\n';
   const lines = [
@@ -124,6 +136,7 @@ function summarizeStage(result: StageResult): string {
 }
 
 function summarizeUser(result: RotateUserResult): string {
+  if (result.notDue) return `User ${result.user.name}: ${describeNotDue(result.notDue)}. Nothing was changed.\n`;
   if (result.status === 'planned') return 'Dry run: nothing was changed.\n';
   if (result.status === 'recovered') {
     return result.outcome === 'finished'
@@ -168,14 +181,18 @@ export async function renderManySummary(result: RotateManyResult, color: boolean
         ? paint('red', entry.status)
         : entry.status === 'planned' || entry.status === 'incomplete'
           ? paint('yellow', entry.status)
-          : paint('green', entry.status);
+          : entry.status === 'not-due'
+            ? entry.status
+            : paint('green', entry.status);
     const detail = entry.error
       ? `${entry.error.code}: ${entry.error.message}`
       : entry.status === 'rotated'
         ? `old key ${entry.retired === 'delete' ? 'deleted' : 'deactivated'}${extra.length ? `; also updated ${extra.join(', ')}` : ''}`
         : entry.status === 'planned'
           ? `${entry.plan?.length ?? 0} steps (plan above)`
-          : '';
+          : entry.notDue
+            ? describeNotDue(entry.notDue)
+            : '';
     table.push([
       entry.profiles.join(', '),
       entry.user?.name ?? '-',
@@ -187,8 +204,10 @@ export async function renderManySummary(result: RotateManyResult, color: boolean
   }
   const failed = result.results.filter((r) => r.status === 'failed' || r.status === 'skipped' || r.status === 'incomplete').length;
   const done = result.results.filter((r) => r.status === 'rotated' || r.status === 'recovered').length;
+  const waiting = result.results.filter((r) => r.status === 'not-due').length;
+  const notDue = waiting ? `, ${waiting} not due` : '';
   const headline = dryRun
-    ? `Dry run: nothing was changed. ${result.results.length - failed} rotation(s) planned, ${failed} refused.`
-    : `${done} of ${result.results.length} rotation(s) done${failed ? `, ${failed} failed` : ''}.`;
+    ? `Dry run: nothing was changed. ${result.results.length - failed - waiting} rotation(s) planned, ${failed} refused${notDue}.`
+    : `${done} of ${result.results.length - waiting} rotation(s) done${failed ? `, ${failed} failed` : ''}${notDue}.`;
   return `\n${table.toString()}\n${headline}\n`;
 }

@@ -1,9 +1,10 @@
+import { describeNotDue } from '../../core/due.js';
 import { maskKeyId } from '../../core/mask.js';
 import { ExitCode } from '../../errors.js';
 import { rotateProfile, type RotateOptions, type RotateResult } from '../../flows/rotate-profile.js';
 import { withInterrupts } from '../signals.js';
 import { routeRotate } from './rotate-route.js';
-import { profilesOf, verifyOptionsFromFlags, wantsMfa, type RotateFlags } from '../flags.js';
+import { ageGateOf, profilesOf, verifyOptionsFromFlags, wantsMfa, type RotateFlags } from '../flags.js';
 import { createPorts, type CliStreams } from '../io.js';
 import { nextCommand } from '../next-command.js';
 
@@ -15,6 +16,7 @@ export function rotateOptionsFromFlags(flags: RotateFlags, env: NodeJS.ProcessEn
     deleteOld: flags.delete ?? false,
     deleteKeyId: flags.deleteKey?.trim(),
     dryRun: flags.dryRun ?? false,
+    ifOlderThan: ageGateOf(flags, env),
     mfa: wantsMfa(flags) ? { serialNumber: flags.mfaSerial, tokenCode: flags.mfaCode } : undefined,
     verify: verifyOptionsFromFlags(flags),
     env,
@@ -38,6 +40,7 @@ export async function runRotate(flags: RotateFlags, streams: CliStreams): Promis
 }
 
 function summarize(result: RotateResult, env: NodeJS.ProcessEnv, authProfile: string | undefined): string {
+  if (result.notDue) return `Profile ${result.profile}: ${describeNotDue(result.notDue)}. Nothing was changed.\n`;
   if (result.status === 'planned') return 'Dry run: nothing was changed.\n';
   if (result.status === 'recovered') {
     const outcome = result.recovery?.outcome === 'finished' ? 'finished' : 'undone (the old key is in the file and active)';
