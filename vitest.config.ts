@@ -2,6 +2,14 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
+    // `npm run coverage` (scripts/coverage.mjs) turns it on and merges it with the CLI child processes' coverage.
+    coverage: {
+      provider: 'v8',
+      include: ['src/**/*.ts'],
+      exclude: ['src/**/*.d.ts'],
+      reporter: [['json', { file: 'coverage-final.json' }]],
+      reportsDirectory: 'coverage/vitest',
+    },
     projects: [
       {
         test: {

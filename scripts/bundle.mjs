@@ -3,6 +3,9 @@
 // modules, and `--version`/`--help` still load no SDK code. dist/bundle/meta.json records which source
 // modules went into which chunk (the benchmark checks it). scripts/package.mjs uses the same settings for
 // the single executable's one-file CommonJS bundle.
+//
+// `--sourcemap` (npm run coverage): linked source maps that chain through tsc's own maps to src/*.ts, so
+// that the V8 coverage of the CLI's child processes is counted against the TypeScript sources.
 import { build } from 'esbuild';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
@@ -27,7 +30,7 @@ export const cliBundleOptions = {
   plugins: [versionPlugin],
 };
 
-export async function bundleCli() {
+export async function bundleCli({ sourcemap = false } = {}) {
   await rm('dist/bundle', { recursive: true, force: true });
   const result = await build({
     ...cliBundleOptions,
@@ -37,10 +40,11 @@ export async function bundleCli() {
     format: 'esm',
     target: 'node20',
     metafile: true,
+    sourcemap: sourcemap ? 'linked' : false,
     // Some of the SDK's CommonJS code calls require(); an ES module has none of its own.
     banner: { js: "import { createRequire as __aws_rekey_require } from 'node:module'; const require = __aws_rekey_require(import.meta.url);" },
   });
   await writeFile('dist/bundle/meta.json', JSON.stringify(result.metafile));
 }
 
-if (process.argv[1] === fileURLToPath(import.meta.url)) await bundleCli();
+if (process.argv[1] === fileURLToPath(import.meta.url)) await bundleCli({ sourcemap: process.argv.includes('--sourcemap') });

@@ -120,12 +120,21 @@ export interface StartedCli {
   done: Promise<CliExit>;
 }
 
+/**
+ * `npm run coverage` sets AWS_REKEY_CHILD_COVERAGE: each CLI then writes its V8 coverage there. Not
+ * NODE_V8_COVERAGE on vitest itself, whose workers would write coverage of code vite transformed in memory.
+ */
+function withChildCoverage(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const dir = process.env.AWS_REKEY_CHILD_COVERAGE;
+  return dir ? { ...env, NODE_V8_COVERAGE: dir } : env;
+}
+
 /** The built CLI as a child the test can signal or kill mid-run (runCli only reports the end). */
 export function startCli(args: string[], env: NodeJS.ProcessEnv, input = '', options: RunCliOptions = {}): StartedCli {
   const started = Date.now();
   const { bin = BIN, executable, ...spawnOptions } = options;
   const [command, argv] = executable ? [executable, args] : [process.execPath, [bin, ...args]];
-  const child = spawn(command, argv, { ...spawnOptions, env, stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(command, argv, { ...spawnOptions, env: withChildCoverage(env), stdio: ['pipe', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
