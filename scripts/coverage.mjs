@@ -27,7 +27,7 @@ export const THRESHOLDS = [
   { name: 'src/core', files: ['src/core/'], lines: 95, branches: 85 },
   { name: 'src/credentials', files: ['src/credentials/'], lines: 95, branches: 85 },
   { name: 'the lifecycle (src/rotation, recover)', files: ['src/rotation/', 'src/flows/recover.ts'], lines: 95, branches: 85 },
-  { name: 'src (all)', files: ['src/'], lines: 94 },
+  { name: 'src (all)', files: ['src/'], lines: 90 },
 ];
 
 const ROOT = process.cwd();
