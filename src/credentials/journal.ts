@@ -1,7 +1,6 @@
-import { stat } from 'node:fs/promises';
 import { CredentialsFileError } from '../errors.js';
 import type { RetireAction } from '../core/plan.js';
-import { listRecordNames, readJsonRecord, recordPath, recordsDir, removeRecord, writeJsonRecord } from './records.js';
+import { listRecordNames, readJsonRecord, recordPath, removeRecord, writeJsonRecord } from './records.js';
 
 /**
  * Where a rotation stands, written (and fsynced) before each step that cannot be undone by doing nothing.
@@ -44,21 +43,12 @@ function journalName(profile: string): string {
 }
 
 /** Journals live beside the credentials file, in a folder only the user can read (they may hold a secret). */
-export function journalPath(credentialsPath: string, profile: string): string {
+export function journalPath(credentialsPath: string, profile: string): Promise<string> {
   return recordPath(credentialsPath, journalName(profile));
 }
 
 export async function writeJournal(journal: RotationJournal): Promise<void> {
-  // Rotations side by side (rotate --all): one that just finished removes the folder when it is empty for an
-  // instant, possibly between making it and the write. Then make it again.
-  for (let attempt = 1; ; attempt += 1) {
-    try {
-      await writeJsonRecord(journal.credentialsPath, journalName(journal.profile), journal);
-      return;
-    } catch (error) {
-      if (attempt >= 3 || (await stat(recordsDir(journal.credentialsPath)).then(() => true, () => false))) throw error;
-    }
-  }
+  await writeJsonRecord(journal.credentialsPath, journalName(journal.profile), journal);
 }
 
 export async function removeJournal(credentialsPath: string, profile: string): Promise<void> {

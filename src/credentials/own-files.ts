@@ -30,6 +30,23 @@ const OPEN_FOLDER = constants.O_RDONLY | (constants.O_DIRECTORY ?? 0) | NOFOLLOW
 const FILE_MODE = 0o600;
 const FOLDER_MODE = 0o700;
 
+/**
+ * Where writes to a file the user chose (the credentials file, an `--out` file) go: the final target of a
+ * link chain (even a dangling one), else the path itself. Also what identifies a credentials file.
+ */
+export async function resolveLinkTarget(path: string, depth = 0): Promise<string> {
+  try {
+    return await realpath(path);
+  } catch (error) {
+    const code = errorCode(error);
+    if (code === 'ENOTDIR') return resolve(path);
+    if (code !== 'ENOENT') throw fileFailure('CREDENTIALS_UNREADABLE', `Cannot resolve ${path}: ${reasonOf(error)}.`, error, path);
+  }
+  const link = await lstat(path).catch(() => undefined);
+  if (!link?.isSymbolicLink() || depth > 32) return resolve(path);
+  return resolveLinkTarget(resolve(dirname(path), await readlink(path)), depth + 1);
+}
+
 /** The owner that aws-rekey's files beside `credentialsPath` must have, and are given when root writes them. */
 export async function ownerOf(credentialsPath: string): Promise<FileOwner> {
   for (const path of [credentialsPath, dirname(resolve(credentialsPath))]) {
@@ -66,7 +83,7 @@ export async function inspectOwnPath(path: string, kind: OwnPathKind, owner: Fil
     info = await lstat(path);
   } catch (error) {
     if (errorCode(error) === 'ENOENT') return undefined;
-    throw ownFileFailure('OWN_FILE_UNREADABLE', `Cannot look at ${path}: ${reasonOf(error)}.`, error, path);
+    throw fileFailure('OWN_FILE_UNREADABLE', `Cannot look at ${path}: ${reasonOf(error)}.`, error, path);
   }
   await refuseUnfit(path, info, kind, owner);
   return info;
@@ -151,7 +168,7 @@ export async function listOwnFolder(dir: string, owner: FileOwner): Promise<stri
     return await readdir(dir);
   } catch (error) {
     if (errorCode(error) === 'ENOENT') return [];
-    throw ownFileFailure('OWN_FILE_UNREADABLE', `Cannot list ${dir}: ${reasonOf(error)}.`, error, dir);
+    throw fileFailure('OWN_FILE_UNREADABLE', `Cannot list ${dir}: ${reasonOf(error)}.`, error, dir);
   }
 }
 
@@ -165,14 +182,14 @@ export async function readOwnFile(path: string, owner: FileOwner): Promise<Buffe
     if (code === 'ENOENT') return undefined;
     // ELOOP: a link (O_NOFOLLOW); say so as the checks do.
     if (code === 'ELOOP' || code === 'EISDIR') await inspectOwnPath(path, 'file', owner);
-    throw ownFileFailure('OWN_FILE_UNREADABLE', `Cannot read ${path}: ${reasonOf(error)}.`, error, path);
+    throw fileFailure('OWN_FILE_UNREADABLE', `Cannot read ${path}: ${reasonOf(error)}.`, error, path);
   }
   try {
     await refuseUnfit(path, await handle.stat(), 'file', owner);
     return await handle.readFile();
   } catch (error) {
     if (error instanceof CredentialsFileError) throw error;
-    throw ownFileFailure('OWN_FILE_UNREADABLE', `Cannot read ${path}: ${reasonOf(error)}.`, error, path);
+    throw fileFailure('OWN_FILE_UNREADABLE', `Cannot read ${path}: ${reasonOf(error)}.`, error, path);
   } finally {
     await handle.close();
   }
@@ -326,8 +343,8 @@ function unsafe(code: string, message: string, hint: string): CredentialsFileErr
   return new CredentialsFileError(code, message, { hint });
 }
 
-/** A failure of the file system on one of our paths, with the fix that matches its cause. */
-function ownFileFailure(code: string, message: string, error: unknown, path: string, exitCode?: ExitCodeValue): CredentialsFileError {
+/** A failure of the file system on a path, with the fix that matches its cause. */
+export function fileFailure(code: string, message: string, error: unknown, path: string, exitCode?: ExitCodeValue): CredentialsFileError {
   return new CredentialsFileError(code, message, { hint: fixFor(error, path), cause: error, ...(exitCode ? { exitCode } : {}) });
 }
 
@@ -349,5 +366,5 @@ function fixFor(error: unknown, path: string): string {
 }
 
 function writeFailed(path: string, error: unknown): CredentialsFileError {
-  return ownFileFailure('CREDENTIALS_WRITE_FAILED', `Cannot write ${path}: ${reasonOf(error)}.`, error, path);
+  return fileFailure('CREDENTIALS_WRITE_FAILED', `Cannot write ${path}: ${reasonOf(error)}.`, error, path);
 }

@@ -59,7 +59,7 @@ function stagedName(id: string): string {
   return `${encodeURIComponent(id)}${SUFFIX}`;
 }
 
-export function stagedPath(credentialsPath: string, id: string): string {
+export function stagedPath(credentialsPath: string, id: string): Promise<string> {
   return recordPath(credentialsPath, stagedName(id));
 }
 
@@ -96,7 +96,7 @@ export function findStagedForProfile(records: StagedRotation[], profile: string,
 async function parseStaged(credentialsPath: string, name: string): Promise<StagedRotation | undefined> {
   const parsed = await readJsonRecord(credentialsPath, name, unreadable);
   if (parsed === undefined) return undefined;
-  if (!isStaged(parsed)) throw unreadable(recordPath(credentialsPath, name), new Error('it is not a staged rotation record'));
+  if (!isStaged(parsed)) throw unreadable(await recordPath(credentialsPath, name), new Error('it is not a staged rotation record'));
   return parsed;
 }
 

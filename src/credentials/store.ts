@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import fs, { constants, type Stats } from 'node:fs';
-import { access, lstat, mkdir, open, readFile, readlink, realpath, rename, rmdir, stat, unlink } from 'node:fs/promises';
+import { access, mkdir, open, readFile, rename, rmdir, stat, unlink } from 'node:fs/promises';
 import { homedir as osHomedir, hostname as osHostname } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { lock } from 'proper-lockfile';
@@ -16,12 +16,13 @@ import {
   readOwnFile,
   reasonOf,
   removeOwnFile,
+  resolveLinkTarget,
   syncFolder,
   writeOwnFile,
   writeOwnTemp,
   type FileOwner,
 } from './own-files.js';
-import { checkRecords } from './records.js';
+import { checkRecords, recordsDir } from './records.js';
 
 export interface CredentialsFile {
   /** The file exactly as read: `serializeIni(doc) === text`. */
@@ -99,7 +100,7 @@ export async function readCredentialsFile(path: string): Promise<CredentialsFile
  * the file (or, through a symlink, its target) cannot be replaced.
  */
 export async function checkWritable(path: string): Promise<void> {
-  const target = await resolveTarget(path);
+  const target = await resolveLinkTarget(path);
   const shown = target === resolve(path) ? path : `${path} (a link to ${target})`;
   const existing = await statOrUndefined(target);
   if (existing?.isDirectory()) {
@@ -148,7 +149,7 @@ async function checkDirWritable(dir: string, purpose: string): Promise<void> {
  * credentials file is the user's choice. Its backup is aws-rekey's own file, and is never written through a link.
  */
 export async function writeCredentialsFileAtomic(path: string, text: string, options: WriteCredentialsFileOptions): Promise<WriteCredentialsFileResult> {
-  const target = await resolveTarget(path);
+  const target = await resolveLinkTarget(path);
   await makeParentDir(target);
   const existing = await statOrUndefined(target);
   const owner = existing ? ownerFromStats(existing) : await ownerOf(target);
@@ -176,8 +177,10 @@ export async function writeCredentialsFileAtomic(path: string, text: string, opt
 export async function checkOwnFiles(path: string): Promise<FileOwner> {
   const owner = await ownerOf(path);
   await inspectOwnPath(getBackupPath(path), 'file', owner);
-  await inspectOwnPath(getLockPath(path), 'folder', owner);
+  await inspectOwnPath(getLockPath(await resolveLinkTarget(path)), 'folder', owner);
   await checkRecords(path);
+  // A records folder on a read-only mount, or made immutable, would fail only once a key exists.
+  await checkDirWritable(await recordsDir(path), 'aws-rekey keeps the records of unfinished rotations');
   return owner;
 }
 
@@ -186,7 +189,7 @@ export async function checkOwnFiles(path: string): Promise<FileOwner> {
  * through; the caller checks first that the link and its target have one owner (see destination.ts).
  */
 export async function writeSecretFile(path: string, data: string | Uint8Array): Promise<void> {
-  const target = await resolveTarget(path);
+  const target = await resolveLinkTarget(path);
   await makeParentDir(target);
   const existing = await statOrUndefined(target);
   const temp = await writeOwnTemp(target, data, existing ? ownerFromStats(existing) : await ownerOf(target));
@@ -203,14 +206,15 @@ export async function removeIfExists(path: string): Promise<boolean> {
 }
 
 /**
- * Runs `fn` holding `<path>.aws-rekey.lock`, so that two aws-rekey runs never edit the file at once. The
- * file itself need not exist yet. A lock left by a dead process is taken over once it is `staleMs` old.
+ * Runs `fn` holding `<file>.aws-rekey.lock`, so that two aws-rekey runs never edit the file at once. The lock
+ * sits beside the real file (a link's target): two links to one file share it. The file itself need not
+ * exist yet. A lock left by a dead process is taken over once it is `staleMs` old.
  */
 export async function withFileLock<T>(path: string, fn: () => Promise<T>, options: FileLockOptions = {}): Promise<T> {
-  const lockfilePath = getLockPath(path);
+  const lockfilePath = getLockPath(await resolveLinkTarget(path));
   // Every change to IAM or to the files is made under this lock: a planted link is refused before any.
   const owner = await checkOwnFiles(path);
-  await makeParentDir(path);
+  await makeParentDir(lockfilePath);
   const acquire = () =>
     lock(path, {
       realpath: false,
@@ -327,20 +331,6 @@ function expandHome(path: string, homedir: string): string {
   if (path === '~') return homedir;
   if (path.startsWith('~/') || path.startsWith('~\\')) return join(homedir, path.slice(2));
   return path;
-}
-
-/** Where writes must go: the final target of a symlink chain (even a dangling one), else the path itself. */
-async function resolveTarget(path: string, depth = 0): Promise<string> {
-  try {
-    return await realpath(path);
-  } catch (error) {
-    const code = errorCode(error);
-    if (code === 'ENOTDIR') return resolve(path);
-    if (code !== 'ENOENT') throw unreadable(path, error);
-  }
-  const link = await lstat(path).catch(() => undefined);
-  if (!link?.isSymbolicLink() || depth > 32) return resolve(path);
-  return resolveTarget(resolve(dirname(path), await readlink(path)), depth + 1);
 }
 
 async function makeParentDir(path: string): Promise<void> {

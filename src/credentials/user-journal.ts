@@ -21,7 +21,7 @@ function userJournalName(userName: string): string {
   return `${encodeURIComponent(`user-${userName}`)}${SUFFIX}`;
 }
 
-export function userJournalPath(credentialsPath: string, userName: string): string {
+export function userJournalPath(credentialsPath: string, userName: string): Promise<string> {
   return recordPath(credentialsPath, userJournalName(userName));
 }
 
@@ -34,11 +34,10 @@ export async function removeUserJournal(credentialsPath: string, userName: strin
 }
 
 export async function readUserJournal(credentialsPath: string, userName: string): Promise<UserJournal | undefined> {
-  const path = userJournalPath(credentialsPath, userName);
   const parsed = (await readJsonRecord(credentialsPath, userJournalName(userName), journalUnreadable)) as Partial<UserJournal> | null | undefined;
   if (parsed === undefined) return undefined;
   if (!parsed || parsed.version !== 1 || parsed.kind !== 'user' || typeof parsed.oldKeyId !== 'string' || typeof parsed.destination !== 'object') {
-    throw journalUnreadable(path, new Error('it is not an aws-rekey journal'));
+    throw journalUnreadable(await userJournalPath(credentialsPath, userName), new Error('it is not an aws-rekey journal'));
   }
   return parsed as UserJournal;
 }

@@ -54,7 +54,7 @@ export async function listKeys(options: ListKeysOptions = {}): Promise<ListKeysR
     const warnings = pending
       ? [
           ...ctx.warnings,
-          `A rotation of profile ${pending.profile} did not finish (it stopped after step '${pending.phase}'). 'aws-rekey recover --profile ${pending.profile}' (or aws-rekey) finishes or undoes it: ${describeRecovery(pending).join('; ')}.`,
+          `A rotation of profile ${pending.profile} in ${ctx.credentialsPath} did not finish (it stopped after step '${pending.phase}'). 'aws-rekey recover --profile ${pending.profile}' (or aws-rekey) finishes or undoes it: ${describeRecovery(pending).join('; ')}.`,
         ]
       : ctx.warnings;
     return {

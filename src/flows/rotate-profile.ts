@@ -92,7 +92,7 @@ export async function rotateProfile(options: RotateOptions = {}, deps: RotateDep
     const journals = await readJournals(ctx.credentialsPath);
     const pending = findJournal(journals, ctx.key.profiles, [ctx.key.accessKeyId]);
     if (pending) {
-      rt.reporter.warn(`An earlier rotation of profile ${pending.profile} did not finish (it stopped after step '${pending.phase}'). Finishing it instead of starting a new one.`);
+      rt.reporter.warn(`An earlier rotation of profile ${pending.profile} in ${ctx.credentialsPath} did not finish (it stopped after step '${pending.phase}'). Finishing it instead of starting a new one.`);
       const recovery = await recoverWithContext(ctx, pending, { verify, yes: options.yes ?? false, dryRun: options.dryRun ?? false }, rt);
       return {
         schemaVersion: 1,

@@ -90,7 +90,7 @@ export async function rotateUser(options: RotateUserOptions, deps: RotateUserDep
   try {
     const pending = await readUserJournal(ctx.credentialsPath, options.userName);
     if (pending) {
-      rt.reporter.warn(`An earlier rotation of user ${pending.userName} did not finish (it stopped after step '${pending.phase}'). Finishing it instead of starting a new one.`);
+      rt.reporter.warn(`An earlier rotation of user ${pending.userName} (recorded beside ${ctx.credentialsPath}) did not finish (it stopped after step '${pending.phase}'). Finishing it instead of starting a new one.`);
       return await resumeUserRotation(setup, pending, options, rt);
     }
     await refuseIfStaged(ctx, options.userName);

@@ -3,6 +3,7 @@ import type { AwsGateway, IamApi } from '../aws/gateway.js';
 import { openAdminContext } from '../session/account-context.js';
 import { defaultProfileName, openProfileContext } from '../session/profile-context.js';
 import { getProfile } from '../credentials/ini.js';
+import { parsePrincipalArn } from '../core/arn.js';
 import { maskKeyId } from '../core/mask.js';
 import { decideDelete, decideRetire, decideRollback, describeUse, type StagedKeys } from '../core/stage-decisions.js';
 import type { AccessKeyInfo, StaticCredentials } from '../core/types.js';
@@ -67,6 +68,8 @@ export interface StagedSummary {
   profile?: string;
   userName: string;
   userArn: string;
+  /** The AWS account of the user (from its ARN). */
+  account: string;
   oldKeyId: string;
   newKeyId: string;
   newKeyCreatedAt: string;
@@ -430,6 +433,7 @@ function interrupted(j: RotationJournal | UserJournal) {
   return {
     userName: j.userName,
     userArn: j.userArn,
+    account: accountOf(j.userArn),
     oldKeyId: j.oldKeyId,
     ...(j.newKey ? { newKeyId: j.newKey.accessKeyId } : {}),
     stage: 'interrupted' as const,
@@ -445,6 +449,7 @@ export function summarize(record: StagedRotation): StagedSummary {
     ...(record.profile ? { profile: record.profile } : {}),
     userName: record.userName,
     userArn: record.userArn,
+    account: accountOf(record.userArn),
     oldKeyId: record.oldKeyId,
     newKeyId: record.newKeyId,
     newKeyCreatedAt: record.newKeyCreatedAt,
@@ -454,6 +459,10 @@ export function summarize(record: StagedRotation): StagedSummary {
     destination: record.destination,
     next: nextStep(record),
   };
+}
+
+function accountOf(arn: string): string {
+  return parsePrincipalArn(arn)?.account ?? '';
 }
 
 function targetFlag(record: StagedRotation): string {

@@ -5,6 +5,7 @@ import { describe, expect, inject, it } from 'vitest';
 import { runCli, startCli, type TempHome } from '../support/cli.js';
 import { createAccessKey, createUserWithKey, listKeys, setKeyStatus, stsClient, uniqueName, type SeededUser } from '../support/iam.js';
 import { FAST, succeed, tempFaultProxy, tempHome } from '../support/integration.js';
+import { recordsDir, recordsRoot } from '../../src/credentials/records.js';
 
 const endpoint = inject('motoEndpoint');
 
@@ -247,7 +248,7 @@ describe('rotate --user (admin) against moto', () => {
     const fresh = keys.find((k) => k.accessKeyId !== target.accessKeyId);
     expect(fresh?.status).toBe('Active');
     // Invariant 2: the live new key's secret is stored locally (0600), not lost.
-    const journalDir = join(home.home, '.aws', 'aws-rekey');
+    const journalDir = await recordsDir(home.credentialsPath);
     const [journalName] = await readdir(journalDir);
     const journalPath = join(journalDir, journalName ?? '');
     expect(await readFile(journalPath, 'utf8')).toContain(fresh?.accessKeyId);
@@ -261,7 +262,7 @@ describe('rotate --user (admin) against moto', () => {
     const after = await listKeys(endpoint, target.userName);
     expect(after.filter((k) => k.status === 'Active').map((k) => k.accessKeyId)).toEqual([fresh?.accessKeyId]);
     expect(JSON.parse(await readFile(out, 'utf8'))).toMatchObject({ AccessKeyId: fresh?.accessKeyId });
-    await expect(readdir(journalDir)).rejects.toThrow(); // the journal is gone, and its empty folder with it
+    await expect(readdir(recordsRoot(home.credentialsPath))).rejects.toThrow(); // the journal is gone, and its empty folders with it
   });
 
   it('killed while CreateAccessKey is in flight: the next run deletes the key whose secret never arrived', async () => {
@@ -276,7 +277,7 @@ describe('rotate --user (admin) against moto', () => {
     await started.done;
     // The request still reached IAM: a key exists that nobody has the secret of.
     await expect.poll(async () => (await listKeys(endpoint, target.userName)).length).toBe(2);
-    const journalDir = join(home.home, '.aws', 'aws-rekey');
+    const journalDir = await recordsDir(home.credentialsPath);
     expect((await readdir(journalDir)).some((n) => n.endsWith('.user-journal.json'))).toBe(true);
     expect(((await stat(journalDir)).mode & 0o777)).toBe(0o700);
 

@@ -5,6 +5,7 @@ import { makeHome, startCli, type CliExit, type StartedCli, type TempHome } from
 import { startFaultProxy, type Fault, type FaultProxy, type FaultRule, type RequestLogEntry } from '../support/fault-proxy.js';
 import { createUserWithKey, deleteAccessKey, listKeys, uniqueName, type SeededUser } from '../support/iam.js';
 import { assertInvariants, readLocalState, setImmutable, waitFor, type Observation, type RotationSubject } from '../support/invariants.js';
+import { recordsDir } from '../../src/credentials/records.js';
 
 /**
  * Crash safety, proven by injecting faults between aws-rekey and a real IAM (moto): for each step of the
@@ -47,7 +48,7 @@ async function setupScenario(ctx: TestContext, options: { retire?: 'deactivate' 
   const awsDir = join(home.home, '.aws');
   ctx.onTestFinished(async () => {
     // An immutable directory cannot be removed: undo a write fault before cleaning up.
-    await setImmutable(join(awsDir, 'aws-rekey'), false).catch(() => undefined);
+    await setImmutable(await recordsDir(home.credentialsPath), false).catch(() => undefined);
     await setImmutable(awsDir, false).catch(() => undefined);
     await home.cleanup();
   });
@@ -347,7 +348,7 @@ describe(`fault matrix: write step × ${WRITE_CASES.length} faults`, () => {
         if (!armed) return;
         armed = false;
         await setImmutable(s.awsDir, true);
-        if (journalToo) await setImmutable(join(s.awsDir, 'aws-rekey'), true);
+        if (journalToo) await setImmutable(await recordsDir(s.home.credentialsPath), true);
       });
     }
     running.cli = startCli(rotateArgs(s), s.home.env);
@@ -366,7 +367,7 @@ describe(`fault matrix: write step × ${WRITE_CASES.length} faults`, () => {
       }
       await assertInvariants(s.subject, 'after-fault');
     } finally {
-      await setImmutable(join(s.awsDir, 'aws-rekey'), false);
+      await setImmutable(await recordsDir(s.home.credentialsPath), false).catch(() => undefined);
       await setImmutable(s.awsDir, false);
     }
     const again = await rotate(s);

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { describe, expect, inject, it, type TestContext } from 'vitest';
 import { journalPath } from '../../src/credentials/journal.js';
+import { recordsDir } from '../../src/credentials/records.js';
 import { stagedId, stagedPath } from '../../src/credentials/staged-store.js';
 import { credentialsFile, makeHome, readableCliCopy, runCli, type CliRun, type RunCliOptions, type TempHome } from '../support/cli.js';
 import { createUserWithKey, listKeys, uniqueName, type SeededUser } from '../support/iam.js';
@@ -36,7 +37,7 @@ const runners: Runner[] = [
 interface OwnPath {
   name: string;
   kind: 'file' | 'folder';
-  path: (home: TempHome) => string;
+  path: (home: TempHome) => string | Promise<string>;
   /** The command that would write there. */
   args: string[];
 }
@@ -44,6 +45,7 @@ interface OwnPath {
 const ownPaths: OwnPath[] = [
   { name: 'the backup', kind: 'file', path: (h) => `${h.credentialsPath}.aws-rekey.bak`, args: ['rotate', '--profile', 'work'] },
   { name: 'the records folder', kind: 'folder', path: (h) => join(dirname(h.credentialsPath), 'aws-rekey'), args: ['rotate', '--profile', 'work'] },
+  { name: "the file's records folder", kind: 'folder', path: (h) => recordsDir(h.credentialsPath), args: ['rotate', '--profile', 'work'] },
   { name: 'the journal', kind: 'file', path: (h) => journalPath(h.credentialsPath, 'work'), args: ['rotate', '--profile', 'work'] },
   { name: 'the staged record', kind: 'file', path: (h) => stagedPath(h.credentialsPath, stagedId('profile', 'work')), args: ['rotate', '--profile', 'work', '--stage', 'create'] },
   { name: 'the lock', kind: 'folder', path: (h) => `${h.credentialsPath}.aws-rekey.lock`, args: ['rotate', '--profile', 'work'] },
@@ -153,7 +155,7 @@ describe.runIf(isRoot)('own files: a planted link or a stranger\'s file is refus
           it(`${own.name} (${own.kind}) is ${plantName}`, async (ctx) => {
             const s = await scene(runner.uid, ctx);
             const outside = await makeOutside(runner.uid, ctx);
-            const path = own.path(s.home);
+            const path = await own.path(s.home);
             // The records folder a record sits in is a real one of the user's.
             if (dirname(path) !== s.awsDir) {
               await mkdir(dirname(path), { recursive: true, mode: 0o700 });
@@ -204,8 +206,8 @@ describe.runIf(isRoot)('own files: what keeps working', () => {
     const warning = `${s.awsDir} can be written by uid ${NOBODY}`;
     expect(run.stderr).toContain(warning);
     expect((JSON.parse(run.stdout) as { warnings: string[] }).warnings.join('\n')).toContain(warning);
-    const record = stagedPath(s.home.credentialsPath, stagedId('profile', 'work'));
-    for (const path of [record, dirname(record), s.home.credentialsPath, `${s.home.credentialsPath}.aws-rekey.bak`]) {
+    const record = await stagedPath(s.home.credentialsPath, stagedId('profile', 'work'));
+    for (const path of [record, dirname(record), dirname(dirname(record)), s.home.credentialsPath, `${s.home.credentialsPath}.aws-rekey.bak`]) {
       expect(await stat(path), path).toMatchObject({ uid: NOBODY, gid: NOBODY });
     }
     expect((await stat(dirname(record))).mode & 0o777).toBe(0o700);

@@ -5,6 +5,7 @@ import { describe, expect, inject, it } from 'vitest';
 import { credentialsFile, runCli, startCli, type TempHome } from '../support/cli.js';
 import { createUserWithKey, listKeys, stsClient, uniqueName } from '../support/iam.js';
 import { FAST, succeed, tempFaultProxy, tempHome } from '../support/integration.js';
+import { recordsDir } from '../../src/credentials/records.js';
 
 const endpoint = inject('motoEndpoint');
 
@@ -38,7 +39,7 @@ describe('staged rotation of a profile (moto)', () => {
     expect(await keyStatus(user.userName, fresh)).toBe('Active');
 
     // The record: 0600, and the only place besides the backup that keeps the old secret (for a rollback).
-    const dir = join(home.home, '.aws', 'aws-rekey');
+    const dir = await recordsDir(home.credentialsPath);
     const names = await readdir(dir);
     expect(names).toEqual(['profile-app.staged.json']);
     const recordPath = join(dir, names[0]!);

@@ -1,10 +1,11 @@
 import { execFile } from 'node:child_process';
 import { chmod, readdir, readFile, stat } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { expect } from 'vitest';
 import type { RequestLogEntry } from './fault-proxy.js';
 import { listKeys, type KeyInfo } from './iam.js';
+import { recordsDir } from '../../src/credentials/records.js';
 
 /**
  * The four invariants of a crash-safe rotation (docs/invariants.md), checked from outside: IAM's state read
@@ -61,7 +62,7 @@ export function profilesOf(text: string): Map<string, StoredPair> {
 export async function readLocalState(credentialsPath: string): Promise<LocalState> {
   const text = await readFile(credentialsPath, 'utf8');
   const mode = (await stat(credentialsPath)).mode & 0o777;
-  const dir = join(dirname(credentialsPath), 'aws-rekey');
+  const dir = await recordsDir(credentialsPath);
   const journals: JournalOnDisk[] = [];
   const names = await readdir(dir).catch(() => [] as string[]);
   for (const name of names.filter((n) => n.endsWith('.journal.json'))) {

@@ -20,15 +20,16 @@ export function renderStatus(result: StatusResult, color: boolean): string {
   if (result.rotations.length === 0) return `No staged or unfinished rotation is recorded next to ${result.credentialsPath}.\n`;
   const paint = painter(color);
   const table = new Table({
-    head: ['rotation', 'user', 'stage', 'old key', 'new key', 'since', 'next'],
+    head: ['rotation', 'user', 'account', 'stage', 'old key', 'new key', 'since', 'next'],
     style: { head: color ? ['bold'] : [], border: color ? ['grey'] : [] },
     wordWrap: true,
-    colWidths: [null, null, null, null, null, null, 48],
+    colWidths: [null, null, null, null, null, null, null, 48],
   });
   for (const r of result.rotations) {
     table.push([
       r.mode === 'user' ? `--user ${r.userName}` : `--profile ${r.profile ?? '?'}`,
       r.userName,
+      r.account,
       stageLabel(r, paint),
       maskKeyId(r.oldKeyId),
       r.newKeyId ? maskKeyId(r.newKeyId) : '-',
@@ -36,7 +37,7 @@ export function renderStatus(result: StatusResult, color: boolean): string {
       r.next,
     ]);
   }
-  return `${table.toString()}\n`;
+  return `Rotations recorded for ${result.credentialsPath}:\n${table.toString()}\n`;
 }
 
 function stageLabel(r: StatusEntry, paint: ReturnType<typeof painter>): string {

@@ -2,7 +2,7 @@ import { link, lstat, mkdir, readFile, rename, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { keyIdInKeyFile, renderKeyFile } from '../../core/admin.js';
 import { maskKeyId } from '../../core/mask.js';
-import { ownerOf, syncFolder, writeOwnTemp } from '../../credentials/own-files.js';
+import { errorCode, fileFailure, ownerOf, reasonOf, syncFolder, writeOwnTemp } from '../../credentials/own-files.js';
 import type { Destination } from '../../credentials/staged-store.js';
 import { removeIfExists, writeSecretFile } from '../../credentials/store.js';
 import { CredentialsFileError, UsageError } from '../../errors.js';
@@ -22,7 +22,7 @@ export function keyFileDelivery(destination: FileDestination, ctx: DeliveryConte
     label: path,
 
     write: async (pair) => {
-      const existing = await readFile(path).catch(() => undefined);
+      const existing = await readIfExists(path);
       if (existing !== undefined && keyIdInKeyFile(existing.toString('utf8')) === pair.accessKeyId) {
         return { detail: `${path} already holds ${maskKeyId(pair.accessKeyId)}`, destination };
       }
@@ -33,7 +33,7 @@ export function keyFileDelivery(destination: FileDestination, ctx: DeliveryConte
     },
 
     confirm: async (pair) => {
-      const text = await readFile(path, 'utf8').catch(() => undefined);
+      const text = (await readIfExists(path))?.toString('utf8');
       if (text === undefined || keyIdInKeyFile(text) !== pair.accessKeyId) {
         throw new CredentialsFileError('DELIVERY_NOT_CONFIRMED', `${path} no longer holds the new key ${maskKeyId(pair.accessKeyId)}.`, {
           hint: 'Another program removed or replaced the file while aws-rekey was running.',
@@ -53,11 +53,21 @@ export function keyFileDelivery(destination: FileDestination, ctx: DeliveryConte
 }
 
 async function removeKeyFile(path: string, keyId: string): Promise<string> {
-  const text = await readFile(path, 'utf8').catch(() => undefined);
+  const text = (await readIfExists(path))?.toString('utf8');
   if (text === undefined) return `${path} is gone already`;
   if (keyIdInKeyFile(text) !== keyId) return `${path} no longer holds ${maskKeyId(keyId)}; left as it is`;
   await removeIfExists(path);
   return `removed ${path}`;
+}
+
+/** The --out file's bytes; `undefined` when there is none. Any other failure says why. */
+async function readIfExists(path: string): Promise<Buffer | undefined> {
+  try {
+    return await readFile(path);
+  } catch (error) {
+    if (errorCode(error) === 'ENOENT') return undefined;
+    throw fileFailure('OUTPUT_UNREADABLE', `Cannot read ${path}: ${reasonOf(error)}.`, error, path);
+  }
 }
 
 /**
@@ -70,7 +80,9 @@ async function writeNewFile(path: string, content: string, force: boolean): Prom
     return;
   }
   const dir = dirname(path);
-  await mkdir(dir, { recursive: true, mode: 0o700 });
+  await mkdir(dir, { recursive: true, mode: 0o700 }).catch((error: unknown) => {
+    throw fileFailure('OUTPUT_WRITE_FAILED', `Cannot create the folder of ${path}: ${reasonOf(error)}.`, error, path);
+  });
   const temp = await writeOwnTemp(path, content, await ownerOf(path));
   try {
     try {
@@ -84,8 +96,8 @@ async function writeNewFile(path: string, content: string, force: boolean): Prom
     }
     await syncFolder(dir);
   } catch (error) {
-    if (error instanceof UsageError) throw error;
-    throw new CredentialsFileError('OUTPUT_WRITE_FAILED', `Cannot write ${path}: ${(error as Error).message}.`, { cause: error });
+    if (error instanceof UsageError || error instanceof CredentialsFileError) throw error;
+    throw fileFailure('OUTPUT_WRITE_FAILED', `Cannot write ${path}: ${reasonOf(error)}.`, error, path);
   } finally {
     await unlink(temp).catch(() => undefined);
   }
