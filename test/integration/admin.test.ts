@@ -1,8 +1,10 @@
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
+import { spawn } from 'node:child_process';
+import { closeSync, openSync } from 'node:fs';
 import { mkdir, readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
-import { runCli, startCli, type TempHome } from '../support/cli.js';
+import { BIN, runCli, startCli, type TempHome } from '../support/cli.js';
 import { createAccessKey, createUserWithKey, listKeys, setKeyStatus, stsClient, uniqueName, type SeededUser } from '../support/iam.js';
 import { FAST, succeed, tempFaultProxy, tempHome } from '../support/integration.js';
 import { recordsDir, recordsRoot } from '../../src/credentials/records.js';
@@ -130,6 +132,26 @@ describe('rotate --user (admin) against moto', () => {
     expect(/\[bob\]\naws_access_key_id = (\S+)/.exec(final)?.[1]).toBe(carolKey);
     // bob-too held bob's key, not carol's old key: it is left alone.
     expect(/\[bob-too\]\naws_access_key_id = (\S+)/.exec(final)?.[1]).toBe(fresh);
+  });
+
+  it.for(['a closed pipe', 'a full disk (/dev/full)'])('--print-secret to %s: nothing is retired, the new key is deleted again, the old key stays active', async (where) => {
+    const { target, home } = await setup();
+    const args = [BIN, 'rotate', '--user', target.userName, '--profile', 'admin', '--print-secret', '-y', ...FAST];
+    const full = where.includes('full') ? openSync('/dev/full', 'w') : undefined;
+    const child = spawn(process.execPath, args, { env: home.env, stdio: ['ignore', full ?? 'pipe', 'pipe'] });
+    // The reader goes away before anything is printed: the write meets EPIPE.
+    child.stdout?.destroy();
+    let stderr = '';
+    child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    if (full !== undefined) closeSync(full);
+    expect(code, stderr).toBe(1);
+    expect(stderr).toMatch(/The new key could not be printed: .*(EPIPE|ENOSPC)/);
+    expect(stderr).toMatch(/deleted again/);
+    expect(stderr).not.toMatch(/Unexpected error|Unhandled/);
+    const keys = await listKeys(endpoint, target.userName);
+    expect(keys.map((k) => [k.accessKeyId, k.status])).toEqual([[target.accessKeyId, 'Active']]);
+    await expect(readdir(join(home.home, '.aws', 'aws-rekey'))).rejects.toThrow();
   });
 
   it('--print-secret: the pair on stdout only, once; --json prints it as a document of its own, ahead of the result', async () => {
