@@ -1,0 +1,221 @@
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, inject, it, type TestContext } from 'vitest';
+import { makeHome, startCli, type CliExit, type TempHome } from '../support/cli.js';
+import { startFaultProxy, type Fault, type FaultProxy, type FaultRule } from '../support/fault-proxy.js';
+import { createUserWithKey, listKeys, uniqueName, type SeededUser } from '../support/iam.js';
+import { readLocalState, setImmutable, waitFor, type StoredPair } from '../support/invariants.js';
+
+/**
+ * The fault matrix of the admin flow (`rotate --user`), for both local destinations: a faulted run, a clean
+ * follow-up run of the same command (it resumes from the journal), and the invariants of
+ * docs/invariants.md checked from IAM (moto, read directly), the destination and the journal — no secret
+ * lost, a working key always written down, no orphan key, the old key retired only after the new one works.
+ */
+
+const endpoint = inject('motoEndpoint');
+const FAST = ['--verify-successes', '1', '--verify-timeout', '2'];
+
+type DestinationKind = '--to-profile' | '--out';
+
+interface Scenario {
+  admin: SeededUser;
+  target: SeededUser;
+  home: TempHome;
+  proxy: FaultProxy;
+  kind: DestinationKind;
+  out: string;
+  originalText: string;
+}
+
+async function setupScenario(ctx: TestContext, kind: DestinationKind): Promise<Scenario> {
+  const proxy = await startFaultProxy(endpoint);
+  ctx.onTestFinished(() => proxy.stop());
+  const admin = await createUserWithKey(endpoint, uniqueName('admin'));
+  const target = await createUserWithKey(endpoint, uniqueName('ci'));
+  // The target's key sits in two profiles (both must end on one pair); the admin's and the comments must survive.
+  const originalText = [
+    '# admin and the CI user',
+    '[admin]',
+    `aws_access_key_id = ${admin.accessKeyId}`,
+    `aws_secret_access_key = ${admin.secretAccessKey}`,
+    '',
+    '[ci]',
+    `aws_access_key_id = ${target.accessKeyId}`,
+    `aws_secret_access_key = ${target.secretAccessKey}`,
+    'region = eu-west-1',
+    '',
+    '[ci-alias]',
+    `aws_access_key_id=${target.accessKeyId}`,
+    `aws_secret_access_key=${target.secretAccessKey}`,
+    '',
+  ].join('\n');
+  const home = await makeHome({ endpoint: proxy.endpoint, credentials: originalText });
+  ctx.onTestFinished(async () => {
+    await setImmutable(join(home.home, '.aws'), false).catch(() => undefined);
+    await home.cleanup();
+  });
+  return { admin, target, home, proxy, kind, out: join(home.home, 'ci.credentials'), originalText };
+}
+
+function args(s: Scenario): string[] {
+  const destination = s.kind === '--to-profile' ? ['--to-profile', 'ci'] : ['--out', s.out];
+  return ['rotate', '--user', s.target.userName, '--profile', 'admin', ...destination, '--yes', ...FAST];
+}
+
+/** The pair the destination holds, if any. */
+async function delivered(s: Scenario): Promise<StoredPair | undefined> {
+  if (s.kind === '--to-profile') {
+    const local = await readLocalState(s.home.credentialsPath);
+    const pair = local.profiles.get('ci');
+    expect(local.profiles.get('ci-alias'), 'both profiles hold one pair').toEqual(pair);
+    // Nothing but the rotated pair changed.
+    if (pair) expect(local.text.replaceAll(pair.accessKeyId, s.target.accessKeyId).replaceAll(pair.secretAccessKey, s.target.secretAccessKey)).toBe(s.originalText);
+    return pair;
+  }
+  const text = await readFile(s.out, 'utf8').catch(() => undefined);
+  if (text === undefined) return undefined;
+  const match = /aws_access_key_id = (\S+)\naws_secret_access_key = (\S+)/.exec(text);
+  return match ? { accessKeyId: match[1] ?? '', secretAccessKey: match[2] ?? '' } : undefined;
+}
+
+type Outcome = 'rotated' | 'restored' | 'pending';
+
+interface UserJournalOnDisk {
+  mode: number;
+  phase: string;
+  newKey?: StoredPair;
+}
+
+/** The `user-NAME.user-journal.json` records, read without the product's code. */
+async function userJournals(s: Scenario): Promise<UserJournalOnDisk[]> {
+  const dir = join(s.home.home, '.aws', 'aws-rekey');
+  const names = (await readdir(dir).catch(() => [] as string[])).filter((n) => n.endsWith('.user-journal.json'));
+  return Promise.all(
+    names.map(async (name) => ({ ...(JSON.parse(await readFile(join(dir, name), 'utf8')) as UserJournalOnDisk), mode: (await stat(join(dir, name))).mode & 0o777 })),
+  );
+}
+
+async function assertUserInvariants(s: Scenario, when: 'after-fault' | 'final'): Promise<Outcome> {
+  const keys = await listKeys(endpoint, s.target.userName);
+  const local = { journals: await userJournals(s) };
+  const pair = await delivered(s);
+  const status = (id: string | undefined) => keys.find((k) => k.accessKeyId === id)?.status;
+  const seen = () => `IAM: ${JSON.stringify(keys.map((k) => [k.accessKeyId, k.status]))}; delivered: ${pair?.accessKeyId}; journals: ${JSON.stringify(local.journals.map((j) => [j.phase, j.newKey?.accessKeyId]))}`;
+  const journaled = new Set(local.journals.flatMap((j) => (j.newKey ? [j.newKey.accessKeyId] : [])));
+  for (const journal of local.journals) expect(journal.mode, 'journal mode').toBe(0o600);
+
+  // (1) A working key is written down: the destination's key is active, or (nothing delivered yet) the old key is.
+  const workingDelivered = pair !== undefined && status(pair.accessKeyId) === 'Active';
+  const untouched = (pair === undefined || pair.accessKeyId === s.target.accessKeyId) && status(s.target.accessKeyId) === 'Active';
+  expect(workingDelivered || untouched, `(1) a working key is written down. ${seen()}`).toBe(true);
+  // (2) No created key's secret is lost.
+  const creating = local.journals.find((j) => j.phase === 'creating');
+  for (const key of keys) {
+    if (key.accessKeyId === s.target.accessKeyId) continue;
+    const known = pair?.accessKeyId === key.accessKeyId || journaled.has(key.accessKeyId) || (when === 'after-fault' && creating !== undefined);
+    expect(known, `(2) created key ${key.accessKeyId} is kept or deleted. ${seen()}`).toBe(true);
+  }
+  // (3) The old key is retired only once the destination holds a working new key.
+  if (status(s.target.accessKeyId) !== 'Active') {
+    expect(pair?.accessKeyId, `(3) retired, so the destination holds the new key. ${seen()}`).not.toBe(s.target.accessKeyId);
+    expect(workingDelivered, `(3) and it works. ${seen()}`).toBe(true);
+  }
+
+  const active = keys.filter((k) => k.status === 'Active').map((k) => k.accessKeyId);
+  let outcome: Outcome = 'pending';
+  if (local.journals.length === 0 && keys.length === 1 && active[0] === s.target.accessKeyId) outcome = 'restored';
+  else if (local.journals.length === 0 && pair && pair.accessKeyId !== s.target.accessKeyId && active.length === 1 && active[0] === pair.accessKeyId) outcome = 'rotated';
+  if (when === 'final') {
+    // (4) Clean: no journal, one active key, nothing left behind.
+    expect(local.journals, `(4) no journal left. ${seen()}`).toEqual([]);
+    expect(outcome, `(4) rotated or restored. ${seen()}`).not.toBe('pending');
+    if (outcome === 'rotated') expect(status(s.target.accessKeyId)).toBe('Inactive');
+  }
+  return outcome;
+}
+
+const STEPS: Record<string, { match: Pick<FaultRule, 'action' | 'newKey'>; retire?: 'delete' }> = {
+  'inspect (ListAccessKeys)': { match: { action: 'ListAccessKeys' } },
+  'create (CreateAccessKey)': { match: { action: 'CreateAccessKey' } },
+  'verify (GetCallerIdentity, new key)': { match: { action: 'GetCallerIdentity', newKey: true } },
+  'retire (UpdateAccessKey)': { match: { action: 'UpdateAccessKey' } },
+};
+
+type FaultName = 'error 500' | 'lost response' | 'stall + SIGKILL';
+
+const FAULTS: Record<FaultName, Fault> = {
+  'error 500': { kind: 'error', status: 500, code: 'InternalFailure', message: 'We encountered an internal error. Please try again.' },
+  'lost response': { kind: 'drop-response' },
+  'stall + SIGKILL': { kind: 'stall-response' },
+};
+
+/** 1: failed with nothing changed (or rolled back); 3: incomplete, journal left; 'killed'. */
+function expectedExit(step: string, fault: FaultName): number | 'killed' {
+  if (fault === 'stall + SIGKILL') return 'killed';
+  return step.startsWith('retire') ? 3 : 1;
+}
+
+const MATRIX = (['--to-profile', '--out'] as const).flatMap((kind) =>
+  Object.entries(STEPS).flatMap(([step, spec]) => (Object.keys(FAULTS) as FaultName[]).map((fault) => ({ kind, step, fault, spec, exit: expectedExit(step, fault) }))),
+);
+
+describe(`fault matrix of rotate --user: 2 destinations × ${Object.keys(STEPS).length} steps × ${Object.keys(FAULTS).length} faults = ${MATRIX.length} cases`, () => {
+  it.concurrent.for(MATRIX)('$kind × $step × $fault', async ({ kind, step, fault, spec, exit }, ctx) => {
+    const s = await setupScenario(ctx, kind);
+    s.proxy.setRules([{ ...spec.match, fault: FAULTS[fault] }]);
+    const isStep = (e: (typeof s.proxy.log)[number]) => e.action === spec.match.action && (spec.match.newKey !== true || ![s.admin.accessKeyId, s.target.accessKeyId].includes(e.accessKeyId));
+    const cli = startCli(args(s), s.home.env);
+    if (fault === 'stall + SIGKILL') {
+      await waitFor(() => s.proxy.log.some((e) => isStep(e) && e.status === 'stalled'), `a stalled ${step} request`);
+      cli.child.kill('SIGKILL');
+    }
+    const run: CliExit = await cli.done;
+    expect(s.proxy.log.filter(isStep).length, `the fault was hit: ${step}`).toBeGreaterThan(0);
+    if (exit === 'killed') {
+      expect(run.signal).toBe('SIGKILL');
+    } else {
+      expect(run.code, run.stderr).toBe(exit);
+      expect(run.stderr).toMatch(/error:/);
+      expect(run.stdout + run.stderr).not.toContain(s.target.secretAccessKey);
+    }
+    await assertUserInvariants(s, 'after-fault');
+
+    s.proxy.setRules([]);
+    const journalLeft = (await userJournals(s)).length > 0;
+    const again = await startCli(args(s), s.home.env).done;
+    expect(again.code, again.stderr).toBe(0);
+    if (journalLeft) expect(again.stderr).toMatch(/did not finish/);
+    const final = await assertUserInvariants(s, 'final');
+    // A run that found a journal finishes or undoes it; otherwise it is a rotation of its own.
+    if (!journalLeft) expect(final).toBe('rotated');
+  });
+});
+
+describe('fault matrix of rotate --user: the delivery step', () => {
+  it.concurrent.for(['--to-profile', '--out'] as const)('%s: the destination cannot be written after CreateAccessKey: undone, the new key deleted; the next run rotates', async (kind, ctx) => {
+    const s = await setupScenario(ctx, kind);
+    // Immutable, because chmod does not stop root. The journal folder (~/.aws/aws-rekey) stays writable.
+    const folder = kind === '--out' ? s.home.home : join(s.home.home, '.aws');
+    let armed = true;
+    s.proxy.onRequest('CreateAccessKey', async () => {
+      if (!armed) return;
+      armed = false;
+      await setImmutable(folder, true);
+    });
+    let run: CliExit;
+    try {
+      run = await startCli(args(s), s.home.env).done;
+    } finally {
+      await setImmutable(folder, false);
+    }
+    expect(run.code, run.stderr).toBe(1);
+    expect(run.stderr).toMatch(/could not be saved to .*, so it was deleted again/);
+    expect((await listKeys(endpoint, s.target.userName)).map((k) => [k.accessKeyId, k.status])).toEqual([[s.target.accessKeyId, 'Active']]);
+    expect(await assertUserInvariants(s, 'after-fault')).toBe('restored');
+
+    const again = await startCli(args(s), s.home.env).done;
+    expect(again.code, again.stderr).toBe(0);
+    expect(await assertUserInvariants(s, 'final')).toBe('rotated');
+  });
+});
