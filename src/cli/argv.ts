@@ -80,13 +80,18 @@ function unknownSingleDash(token: string, name: string, spec: OptionSpec): Usage
   const aliases = [...SINGLE_DASH_ALIASES.keys()].map((alias) => `-${alias}`).join(', ');
   const why = `Long options take two dashes; of the one-dash words only aws-rotate-key's (${aliases}) are accepted.`;
   if (spec.longs.has(name)) return new UsageError(`unknown option '${token}': did you mean '--${name}'?`, why);
-  const candidates = [...spec.longs.keys()];
-  const nearest = candidates.length > 0 ? closest(name, candidates) : undefined;
-  const near = nearest !== undefined && distance(name, nearest) <= Math.max(2, Math.floor(name.length / 3));
+  const nearest = nearestWord(name, [...spec.longs.keys()]);
   return new UsageError(
-    near ? `unknown option '${token}': did you mean '--${nearest}'?` : `unknown option '${token}'.`,
+    nearest ? `unknown option '${token}': did you mean '--${nearest}'?` : `unknown option '${token}'.`,
     `${why} Run 'aws-rekey --help' (or 'aws-rekey COMMAND --help') for the options.`,
   );
+}
+
+/** The candidate a mistyped word most likely meant (`audti` → `audit`), if one is close enough. */
+export function nearestWord(word: string, candidates: string[]): string | undefined {
+  if (candidates.length === 0) return undefined;
+  const nearest = closest(word, candidates);
+  return distance(word, nearest) <= Math.max(2, Math.floor(word.length / 3)) ? nearest : undefined;
 }
 
 /** The first word that is neither an option nor an option's value: the command, when one was named. */

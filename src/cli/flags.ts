@@ -1,7 +1,7 @@
 import type { AgeGate } from '../core/due.js';
 import type { RotateModeFlags } from '../core/rotate-mode.js';
 import { UsageError } from '../errors.js';
-import type { VerifyOptions } from '../rotation/verify.js';
+import { DEFAULT_VERIFY_OPTIONS, type VerifyOptions } from '../rotation/verify.js';
 
 /** --verify-timeout and --verify-successes, of the commands that check that a key works before going on. */
 export interface VerifyFlags {
@@ -9,8 +9,17 @@ export interface VerifyFlags {
   verifySuccesses: number;
 }
 
+/** Refuses, before any AWS call, a timeout too short for the checks asked for (one a second). */
 export function verifyOptionsFromFlags(flags: VerifyFlags): Pick<VerifyOptions, 'timeoutMs' | 'successes'> {
-  return { timeoutMs: Math.round(flags.verifyTimeout * 1000), successes: flags.verifySuccesses };
+  const timeoutMs = Math.round(flags.verifyTimeout * 1000);
+  const neededMs = (flags.verifySuccesses - 1) * DEFAULT_VERIFY_OPTIONS.successIntervalMs;
+  if (timeoutMs <= neededMs) {
+    throw new UsageError(
+      `--verify-timeout ${flags.verifyTimeout} is too short for --verify-successes ${flags.verifySuccesses}: the checks alone take ${neededMs / 1000} s (one a second).`,
+      `Give --verify-timeout more than ${neededMs / 1000} seconds (the default is 30), or ask for fewer --verify-successes.`,
+    );
+  }
+  return { timeoutMs, successes: flags.verifySuccesses };
 }
 
 /** --mfa-serial and --mfa-code imply --mfa. */

@@ -1,6 +1,7 @@
 import { styleText } from 'node:util';
 import { renderKeyFile } from '../core/admin.js';
 import type { SecretOutput } from '../rotation/delivery.js';
+import { redactSecrets } from '../core/mask.js';
 import type { Prompter, Reporter, StepRecord } from '../rotation/ports.js';
 
 export interface CliStreams {
@@ -25,7 +26,7 @@ export function painter(enabled: boolean): (style: Style, text: string) => strin
 /** Human progress on stderr: one line a step, warnings marked. */
 export function createHumanReporter(streams: CliStreams): Reporter {
   const paint = painter(useColor(streams.stderr, streams.env));
-  const write = (line: string) => streams.stderr.write(`${line}\n`);
+  const write = (line: string) => streams.stderr.write(`${redactSecrets(line)}\n`);
   const marks: Record<StepRecord['status'], string> = {
     done: paint('green', '✓'),
     skipped: paint('dim', '-'),
@@ -45,7 +46,7 @@ export function createHumanReporter(streams: CliStreams): Reporter {
 export function createJsonReporter(streams: CliStreams): Reporter {
   return {
     info: () => undefined,
-    warn: (message) => streams.stderr.write(`warning: ${message}\n`),
+    warn: (message) => streams.stderr.write(`warning: ${redactSecrets(message)}\n`),
     step: () => undefined,
   };
 }

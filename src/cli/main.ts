@@ -1,7 +1,10 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { redactSecrets } from '../core/mask.js';
 import { ExitCode, isRekeyError, UsageError } from '../errors.js';
 import { version } from '../version.js';
-import { commandWord, rewriteSingleDash, SINGLE_DASH_NOTE } from './argv.js';
+import { commandWord, nearestWord, rewriteSingleDash, SINGLE_DASH_NOTE } from './argv.js';
+import { nextCommand } from './next-command.js';
+import { shellQuote } from '../core/shell.js';
 import type { CliStreams } from './io.js';
 import { painter, useColor } from './io.js';
 
@@ -68,9 +71,7 @@ function buildProgram(streams: CliStreams, setJson: (json: boolean) => void, wor
     .addHelpText('after', `\n${SINGLE_DASH_NOTE}`)
     .action(async (profile: string | undefined, options) => {
       setJson(Boolean(options.json));
-      if (profile !== undefined && !words.rotateNamed) {
-        throw new UsageError(`unknown command '${profile}'.`, `To rotate a profile by name: aws-rekey rotate ${profile} (or --profile ${profile}). Run 'aws-rekey --help' for the commands.`);
-      }
+      if (profile !== undefined && !words.rotateNamed) throw unknownCommand(profile, program.commands.map((command) => command.name()));
       const { runRotate } = await import('./commands/rotate.js');
       process.exitCode = await runRotate({ ...options, positionalProfile: profile }, streams);
     });
@@ -219,6 +220,14 @@ function buildProgram(streams: CliStreams, setJson: (json: boolean) => void, wor
   return program;
 }
 
+function unknownCommand(word: string, commands: string[]): UsageError {
+  const nearest = nearestWord(word, commands);
+  const rotate = `To rotate a profile by name: ${nextCommand(['rotate', word], {})} (or --profile ${shellQuote(word)}).`;
+  return nearest
+    ? new UsageError(`unknown command '${word}': did you mean '${nearest}'?`, `Run ${nextCommand([nearest, '--help'], {})} for its options. ${rotate}`)
+    : new UsageError(`unknown command '${word}'.`, `${rotate} Run 'aws-rekey --help' for the commands.`);
+}
+
 function collectProfiles(value: string, previous: string | string[] | undefined): string | string[] {
   return previous === undefined ? value : [...(Array.isArray(previous) ? previous : [previous]), value];
 }
@@ -270,7 +279,8 @@ function isExitPrompt(error: unknown): boolean {
   return error instanceof Error && error.name === 'ExitPromptError';
 }
 
-function printError(streams: CliStreams, json: boolean, error: { code: string; message: string; hint?: string }, exitCode: number): number {
+function printError(streams: CliStreams, json: boolean, raw: { code: string; message: string; hint?: string }, exitCode: number): number {
+  const error = { ...raw, message: redactSecrets(raw.message), ...(raw.hint === undefined ? {} : { hint: redactSecrets(raw.hint) }) };
   if (json) {
     streams.stdout.write(`${JSON.stringify({ schemaVersion: 1, ok: false, error: { ...error, exitCode } }, null, 2)}\n`);
   }

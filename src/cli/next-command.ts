@@ -1,15 +1,11 @@
 import { homedir } from 'node:os';
+import { shellQuote } from '../core/shell.js';
 import { resolveCredentialsPath } from '../credentials/store.js';
 
 /*
  * The commands the tool tells a user to run next, complete and shell-quoted so that copying one works: the
  * credentials file is named when it is not the default one (another shell may not have it set).
  */
-
-/** POSIX shell quoting: bare when safe, else in single quotes. */
-export function shellQuote(arg: string): string {
-  return /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
-}
 
 export function nextCommand(args: string[], env: NodeJS.ProcessEnv): string {
   const home = env.HOME || homedir();

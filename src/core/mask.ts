@@ -8,3 +8,13 @@ export function maskKeyId(accessKeyId: string): string {
 export function isTemporaryKeyId(accessKeyId: string): boolean {
   return accessKeyId.startsWith('ASIA');
 }
+
+const SECRET_LIKE = /(?<![A-Za-z0-9/+=])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])/g;
+
+/**
+ * Hides anything shaped like a secret access key (40 characters of base64, mixed case, a digit or / or +),
+ * wherever it came from: a secret pasted into the wrong flag must not be echoed back in a message.
+ */
+export function redactSecrets(text: string): string {
+  return text.replace(SECRET_LIKE, (token) => (/[a-z]/.test(token) && /[A-Z]/.test(token) && /[0-9/+]/.test(token) ? '****' : token));
+}

@@ -4,6 +4,7 @@ import { access, mkdir, open, readFile, rename, rmdir, stat, unlink } from 'node
 import { homedir as osHomedir, hostname as osHostname } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { lock } from 'proper-lockfile';
+import { shellQuote } from '../core/shell.js';
 import { CredentialsFileError, ExitCode } from '../errors.js';
 import { parseIni, type IniDocument } from './ini.js';
 import {
@@ -110,13 +111,22 @@ export async function checkWritable(path: string): Promise<void> {
     try {
       await access(target, constants.W_OK);
     } catch (error) {
-      throw notWritable(`${shown} is not writable: ${reasonOf(error)}.`, `Make it writable: chmod u+w '${target}'.`, error);
+      throw notWritable(`${shown} is not writable: ${reasonOf(error)}.`, notWritableHint(target, existing), error);
     }
   }
 
   await checkDirWritable(dirname(target), `${shown} is replaced atomically`);
   // The backup and the lock sit next to the path as given, which for a link is not the target's directory.
   if (resolve(dirname(path)) !== dirname(target)) await checkDirWritable(dirname(path), `the backup and lock of ${path} are written`);
+}
+
+/** chmod helps only the owner: a file of another user needs that user (or root). */
+function notWritableHint(target: string, stats: Stats): string {
+  const me = process.getuid?.();
+  if (me !== undefined && me !== 0 && stats.uid !== me) {
+    return `It belongs to another user (uid ${stats.uid}; you are uid ${me}): run aws-rekey as that user, or have the file given to you (sudo chown $(id -u) ${shellQuote(target)}).`;
+  }
+  return `Make it writable: chmod u+w ${shellQuote(target)}.`;
 }
 
 async function checkDirWritable(dir: string, purpose: string): Promise<void> {

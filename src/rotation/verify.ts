@@ -48,6 +48,7 @@ export async function verifyNewKey(
   const start = timing.now();
   const deadline = start + options.timeoutMs;
   let attempts = 0;
+  let succeeded = 0;
   let consecutive = 0;
   let delay = options.initialDelayMs;
   let lastError: unknown;
@@ -58,6 +59,7 @@ export async function verifyNewKey(
       if (identity.arn !== expectedArn) {
         throw new RekeyError('VERIFY_WRONG_IDENTITY', `The new key signs in as ${identity.arn}, not ${expectedArn}.`);
       }
+      succeeded += 1;
       consecutive += 1;
       if (consecutive >= options.successes) return { attempts, elapsedMs: timing.now() - start };
       if (timing.now() + options.successIntervalMs > deadline) break;
@@ -75,9 +77,13 @@ export async function verifyNewKey(
   const why = lastError instanceof Error ? ` The last answer was: ${lastError.message}` : '';
   throw new RekeyError(
     'VERIFY_TIMEOUT',
-    `AWS did not accept the new key ${options.successes} times in a row within ${Math.round(options.timeoutMs / 1000)} s (${attempts} attempts).${why}`,
+    `AWS did not accept the new key ${times(options.successes)} in a row within ${Math.round(options.timeoutMs / 1000)} s: ${succeeded} of ${attempts} ${attempts === 1 ? 'check' : 'checks'} succeeded${consecutive > 0 ? ` (the last ${consecutive} in a row)` : ''}.${why}`,
     { hint: 'New keys usually work within seconds. Try again later with a longer --verify-timeout.' },
   );
+}
+
+function times(count: number): string {
+  return count === 1 ? 'once' : `${count} times`;
 }
 
 /**

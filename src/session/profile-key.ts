@@ -1,5 +1,6 @@
 import { isTemporaryKeyId } from '../core/mask.js';
 import type { StaticCredentials } from '../core/types.js';
+import { shellQuote } from '../core/shell.js';
 import { ProfileError } from '../errors.js';
 import { findProfilesWithKey, getProfile, listProfiles, type IniDocument } from '../credentials/ini.js';
 
@@ -82,15 +83,28 @@ export function resolveProfileKey(options: ResolveProfileKeyOptions): ProfileKey
   return { profile, profiles, accessKeyId, secretAccessKey };
 }
 
+/** What to do instead depends on where the credentials come from. */
+function noStaticKeysHint(profile: string, config: Record<string, string>): string {
+  const quoted = shellQuote(profile);
+  const authOnly = `To rotate another profile's key with these credentials: aws-rekey --profile OTHER --auth-profile ${quoted}.`;
+  if (config.role_arn !== undefined && config.source_profile !== undefined) {
+    return `The role is assumed with the key of profile ${config.source_profile}: rotate that one (aws-rekey --profile ${shellQuote(config.source_profile)}). ${authOnly}`;
+  }
+  if (config.role_arn !== undefined || config.web_identity_token_file !== undefined) return `A role's credentials are temporary and expire on their own. ${authOnly}`;
+  if (config.credential_process !== undefined) {
+    return `The program in credential_process (${config.credential_process.split(/\s/)[0]}) supplies them: rotate the key it holds with that program's own tools. ${authOnly}`;
+  }
+  if (config.sso_session !== undefined || config.sso_start_url !== undefined || config.login_session !== undefined) {
+    return `Sign-in sessions are temporary and renewed with 'aws sso login' (or 'aws login'). ${authOnly}`;
+  }
+  return `Give it a key with 'aws configure --profile ${quoted}', or pick another profile.`;
+}
+
 function noStaticKeys(profile: string, profileConfig: Record<string, string>, configPath: string): ProfileError {
   const source = SOURCE_SETTINGS.find(([key]) => profileConfig[key] !== undefined)?.[1];
   return new ProfileError(
     'NO_STATIC_KEYS',
     `Profile '${profile}' has no long-lived access key to rotate${source ? `: its credentials come from ${source}` : ''} (${configPath}).`,
-    {
-      hint: source
-        ? `Such credentials are rotated by AWS. To rotate another profile's key with these credentials, use --profile OTHER --auth-profile ${profile}.`
-        : `Give it a key with 'aws configure --profile ${profile}', or pick another profile.`,
-    },
+    { hint: noStaticKeysHint(profile, profileConfig) },
   );
 }

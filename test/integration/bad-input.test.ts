@@ -365,6 +365,19 @@ describe('bad input: a credentials file that cannot be written, found before any
     expect(await listKeys(endpoint, s.user.userName)).toEqual([expect.objectContaining({ accessKeyId: s.user.accessKeyId, status: 'Active' })]);
   });
 
+  it.runIf(process.getuid?.() === 0)("another user's file (run as nobody, the file root's 0644): the hint says whose it is, not chmod", async () => {
+    const s = await scene();
+    // The folder and the records are nobody's, the file stays root's: only the file is in the way.
+    await chownTree(s.home.home, NOBODY, NOBODY);
+    await chown(s.home.credentialsPath, 0, 0);
+    await chmod(s.home.credentialsPath, 0o644);
+    s.before = await snapshot(join(s.home.home, '.aws'));
+    const run = await rekey(s, ['--profile', 'work'], {}, { uid: NOBODY, gid: NOBODY, bin: await readableCliCopy() });
+    expectError(run, { exit: 1, code: 'CREDENTIALS_NOT_WRITABLE', message: [s.home.credentialsPath, 'not writable'], hint: /belongs to another user \(uid 0; you are uid 65534\)/ });
+    expect(run.stderr).not.toMatch(/chmod/);
+    await expectNothingChanged(s);
+  });
+
   it('a folder nobody may create files in, not even root (chattr +i ~/.aws)', async () => {
     const s = await scene();
     const awsDir = join(s.home.home, '.aws');

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { nextCommand, shellQuote } from '../../src/cli/next-command.js';
+import { nextCommand } from '../../src/cli/next-command.js';
+import { shellQuote } from '../../src/core/shell.js';
 import { planPrune, type PruneKey } from '../../src/core/prune.js';
 
 const NOW = new Date('2026-06-01T00:00:00Z');

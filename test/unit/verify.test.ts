@@ -50,7 +50,7 @@ describe('verifyNewKey', () => {
     const timing = fakeTiming();
     await expect(verifyNewKey(gateway, { accessKeyId: 'AKIA', secretAccessKey: 's' }, ARN, options, timing)).rejects.toMatchObject({
       code: 'VERIFY_TIMEOUT',
-      message: expect.stringContaining('(5 attempts)'),
+      message: expect.stringContaining('0 of 5 checks succeeded.'),
     });
     // It kept trying, with growing pauses, until the next pause would have crossed the deadline: not less.
     expect(timing.slept).toEqual([1000, 1500, 2250, 3375]);
@@ -63,7 +63,11 @@ describe('verifyNewKey', () => {
     // Four rejections take 8.125 s; two successes follow; a third would come after the 10 s deadline.
     const gateway = scriptedGateway(['invalid', 'invalid', 'invalid', 'invalid', 'ok']);
     const timing = fakeTiming();
-    await expect(verifyNewKey(gateway, { accessKeyId: 'AKIA', secretAccessKey: 's' }, ARN, options, timing)).rejects.toMatchObject({ code: 'VERIFY_TIMEOUT' });
+    // The message says how far it got: two checks succeeded, both at the end.
+    await expect(verifyNewKey(gateway, { accessKeyId: 'AKIA', secretAccessKey: 's' }, ARN, options, timing)).rejects.toMatchObject({
+      code: 'VERIFY_TIMEOUT',
+      message: expect.stringContaining('3 times in a row within 10 s: 2 of 6 checks succeeded (the last 2 in a row).'),
+    });
     expect(gateway.calls).toBe(6);
     expect(timing.slept).toEqual([1000, 1500, 2250, 3375, 1000]);
     expect(timing.now()).toBeLessThanOrEqual(options.timeoutMs);
