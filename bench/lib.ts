@@ -45,15 +45,18 @@ const now = () => performance.timeOrigin + performance.now();
 /**
  * Runs a command and measures its wall time. With `probe`, a node process (given its script and arguments)
  * also reports CPU time, peak memory and a timeline (bench/probe.mjs); with `rusage`, any process reports
- * CPU time and peak memory through /usr/bin/time (the single executable, which takes no --import).
+ * CPU time and peak memory through /usr/bin/time (the single executable, which takes no --import), in
+ * 10 ms steps; with `perf`, CPU time to the microsecond through `perf stat` (Debian's linux-perf).
  */
-export async function measure(command: string, args: string[], env: NodeJS.ProcessEnv, options: { probe?: boolean; rusage?: boolean } = {}): Promise<Measured> {
-  const dir = options.probe || options.rusage ? await mkdtemp(join(tmpdir(), 'aws-rekey-bench-')) : undefined;
+export async function measure(command: string, args: string[], env: NodeJS.ProcessEnv, options: { probe?: boolean; rusage?: boolean; perf?: boolean } = {}): Promise<Measured> {
+  const dir = options.probe || options.rusage || options.perf ? await mkdtemp(join(tmpdir(), 'aws-rekey-bench-')) : undefined;
   const file = (name: string) => (dir ? join(dir, name) : '');
   let [program, argv, childEnv] = [command, args, env];
   if (options.probe) {
     argv = ['--import', PROBE, ...args];
     childEnv = { ...env, AWS_REKEY_BENCH_USAGE: file('usage.json'), AWS_REKEY_BENCH_TIMELINE: file('timeline.json') };
+  } else if (options.perf) {
+    [program, argv] = ['perf', ['stat', '-x,', '-e', 'task-clock', '-o', file('perf.txt'), '--', command, ...args]];
   } else if (options.rusage) {
     [program, argv] = ['/usr/bin/time', ['-f', '%U %S %M', '-o', file('time.txt'), command, ...args]];
   }
@@ -75,6 +78,10 @@ export async function measure(command: string, args: string[], env: NodeJS.Proce
       const usage = JSON.parse(await readFile(file('usage.json'), 'utf8')) as { userMs: number; systemMs: number; maxRssKb: number };
       const timeline = JSON.parse(await readFile(file('timeline.json'), 'utf8')) as Timeline;
       return { ...measured, cpuMs: usage.userMs + usage.systemMs, maxRssKb: usage.maxRssKb, timeline };
+    }
+    if (options.perf) {
+      const line = (await readFile(file('perf.txt'), 'utf8')).split('\n').find((l) => l.includes(',task-clock,'));
+      return { ...measured, cpuMs: Number(line?.split(',')[0]) };
     }
     const [user, system, rss] = (await readFile(file('time.txt'), 'utf8')).trim().split('\n').pop()?.split(' ').map(Number) ?? [];
     return { ...measured, cpuMs: ((user ?? 0) + (system ?? 0)) * 1000, maxRssKb: rss ?? 0 };
@@ -138,7 +145,7 @@ export interface Timeline {
   origin: number;
   bootstrapComplete: number;
   exit: number;
-  events: Array<{ kind: 'fs' | 'request'; name: string; path?: string; start: number; end: number }>;
+  events: Array<{ kind: 'fs' | 'request' | 'socket'; name: string; path?: string; start: number; end: number }>;
 }
 
 /** Reads of the CLI's own code (bundle chunks, package.json) by Node's module loader: part of loading. */

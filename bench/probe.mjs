@@ -39,6 +39,8 @@ if (timelineFile) {
   const events = [];
   const open = new Map();
   subscribe('http.client.request.start', ({ request }) => open.set(request, at()));
+  // Connections opened (a TCP socket each; through an HTTPS proxy, one CONNECT tunnel and TLS session each).
+  subscribe('net.client.socket', () => events.push({ kind: 'socket', name: 'connect', start: at(), end: at() }));
   subscribe('http.client.response.finish', ({ request }) => {
     events.push({ kind: 'request', name: `${request.method} ${request.host ?? ''}`, start: open.get(request) ?? at(), end: at() });
   });

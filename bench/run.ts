@@ -1,6 +1,6 @@
 // `npm run bench`: how fast aws-rekey is, against moto on loopback. Prints a markdown report and writes
 // bench/results.json. Each figure is the median of several runs, with min–max. See bench/README.md.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -29,6 +29,8 @@ interface RotationFigures {
   critical: CriticalPath;
   /** Wall time minus the time the critical path spent in the network and in moto. */
   localOverheadMs: Stats;
+  /** TCP connections the CLI opened (median): one per endpoint when the server keeps connections alive. */
+  connections?: number;
   /** Medians per phase (bench/lib.ts phaseBreakdown), per step (the CLI's own step log) and per file call. */
   phases?: Record<string, Stats>;
   steps?: Record<string, Stats>;
@@ -79,6 +81,8 @@ function load(): string {
 const COMPILE_CACHE = mkdtempSync(join(tmpdir(), 'aws-rekey-bench-cache-'));
 process.on('exit', () => rmSync(COMPILE_CACHE, { recursive: true, force: true }));
 
+const PERF = spawnSync('perf', ['stat', '-x,', '-e', 'task-clock', '--', 'true'], { stdio: 'ignore' }).status === 0;
+
 async function startup(list: Target[]): Promise<void> {
   const env = { PATH: process.env.PATH, HOME: process.env.HOME, XDG_CACHE_HOME: COMPILE_CACHE, ...noCompileCache() };
   const commands = list.flatMap((t): Array<[string, string, string[], string]> => [
@@ -88,27 +92,37 @@ async function startup(list: Target[]): Promise<void> {
   ]);
   const key = (target: string, command: string) => `${target} ${command}`;
   const times = new Map<string, number[]>(commands.map(([t, c]) => [key(t, c), []]));
+  // CPU time (all threads, through perf stat when it is there) as well: on a machine shared with other
+  // work, wall time mostly measures the wait for a core, CPU time what the command itself costs.
+  const cpu = new Map<string, number[]>(commands.map(([t, c]) => [key(t, c), []]));
   const before = load();
   // Interleaved, after one warm-up round (which also fills the compile cache), so that a busy machine
   // weighs on all alike.
   for (let round = 0; round <= RUNS * 2; round++) {
     for (const [target, command, argv] of commands) {
-      const run = await measure(argv[0] as string, argv.slice(1), env);
+      const run = await measure(argv[0] as string, argv.slice(1), env, PERF ? { perf: true } : { rusage: true });
       if (run.code !== 0) throw new Error(`${target} ${command} failed: ${run.stderr}`);
       if (round > 0) times.get(key(target, command))?.push(run.wallMs);
+      if (round > 0) cpu.get(key(target, command))?.push(run.cpuMs ?? 0);
     }
   }
   const rows = commands.map(([target, command, , baseline]) => {
     const s = stats(times.get(key(target, command)) ?? []);
     const base = stats(times.get(key(baseline, 'node -e 0')) ?? []);
-    return [target, command, formatStats(s, 'ms'), `${(s.median / base.median).toFixed(2)}× ${baseline} -e 0`];
+    const c = stats(cpu.get(key(target, command)) ?? []);
+    const cbase = stats(cpu.get(key(baseline, 'node -e 0')) ?? []);
+    return [target, command, formatStats(s, 'ms'), `${(s.median / base.median).toFixed(2)}×`, formatStats(c, 'ms'), `${(c.median / cbase.median).toFixed(2)}×`, `${baseline} -e 0`];
   });
   const sdkLoaded = await modulesLoaded(['--version']).then(async (v) => [v, await modulesLoaded(['--help'])]);
-  results.startup = { load: [before, load()], ...Object.fromEntries([...times].map(([name, values]) => [name, stats(values)])) };
+  results.startup = {
+    load: [before, load()],
+    wallMs: Object.fromEntries([...times].map(([name, values]) => [name, stats(values)])),
+    cpuMs: Object.fromEntries([...cpu].map(([name, values]) => [name, stats(values)])),
+  };
   results.startupSdkModules = { version: sdkLoaded[0], help: sdkLoaded[1] };
   section(
     'Start-up',
-    `Load average ${before} before, ${load()} after.\n\n${markdownTable(['target', 'command', 'wall time', 'ratio'], rows)}\n\nAWS SDK modules loaded (${process.version}): --version ${sdkLoaded[0]}, --help ${sdkLoaded[1]}. Target: --version and --help within 1.3× of \`node -e 0\`, no SDK. Node 22+ with a warm compile cache (\`${'${XDG_CACHE_HOME}'}/aws-rekey/compile-cache\`); "sea" is the single executable (Node 24), against Node 24's \`node -e 0\`.`,
+    `Load average ${before} before, ${load()} after.\n\n${markdownTable(['target', 'command', 'wall time', 'ratio', 'CPU time', 'ratio', 'against'], rows)}\n\nAWS SDK modules loaded (${process.version}): --version ${sdkLoaded[0]}, --help ${sdkLoaded[1]}. Target: --version and --help within 1.3× of \`node -e 0\`, no SDK. Node 22+ with a warm compile cache (\`${'${XDG_CACHE_HOME}'}/aws-rekey/compile-cache\`); "sea" is the single executable (Node 24), against Node 24's \`node -e 0\`.`,
   );
 }
 
@@ -148,6 +162,7 @@ async function rotation(moto: MotoHandle, proxy: FaultProxy, latencyMs: number, 
   const phases = new Map<string, number[]>();
   const steps = new Map<string, number[]>();
   const fsCalls = new Map<string, { calls: number; ms: number[] }>();
+  const connections: number[] = [];
   const push = <K>(map: Map<K, number[]>, key: K, value: number) => map.set(key, [...(map.get(key) ?? []), value]);
   let requests: Record<string, number> = {};
   let critical: CriticalPath = { roundTrips: 0, networkMs: 0, actions: [] };
@@ -174,6 +189,7 @@ async function rotation(moto: MotoHandle, proxy: FaultProxy, latencyMs: number, 
       overheads.push(run.wallMs - critical.networkMs);
       for (const step of (JSON.parse(run.stdout) as { steps?: Array<{ step: string; durationMs?: number }> }).steps ?? []) push(steps, step.step, step.durationMs ?? 0);
       if (run.timeline) {
+        connections.push(run.timeline.events.filter((e) => e.kind === 'socket').length);
         const breakdown = phaseBreakdown(run.spawnedAt, run.endedAt, run.timeline, proxy.log);
         for (const [phase, ms] of Object.entries(breakdown.phases)) push(phases, phase, ms);
         for (const [call, { calls, ms }] of Object.entries(breakdown.fsByCall)) fsCalls.set(call, { calls, ms: [...(fsCalls.get(call)?.ms ?? []), ms] });
@@ -193,6 +209,7 @@ async function rotation(moto: MotoHandle, proxy: FaultProxy, latencyMs: number, 
     requestTotal: Object.values(requests).reduce((a, b) => a + b, 0),
     critical,
     localOverheadMs: stats(overheads),
+    ...(connections.length ? { connections: stats(connections).median } : {}),
     ...(phases.size ? { phases: medians(phases) } : {}),
     steps: medians(steps),
     ...(fsCalls.size ? { fsCalls: Object.fromEntries([...fsCalls].map(([k, v]) => [k, { calls: v.calls, ms: stats(v.ms) }])) } : {}),
@@ -222,8 +239,8 @@ async function rotationSections(moto: MotoHandle, proxy: FaultProxy, list: Targe
       `Load average ${before} before, ${after} after.`,
       '',
       markdownTable(
-        ['target', 'wall time', 'CPU time', 'peak memory', 'requests', 'sequential round trips', 'local overhead (wall − network)'],
-        figures.map((f) => [f.target, formatStats(f.wallMs, 'ms'), formatStats(f.cpuMs, 'ms'), formatStats(f.maxRssMb, 'MiB'), String(f.requestTotal), String(f.critical.roundTrips), formatStats(f.localOverheadMs, 'ms')]),
+        ['target', 'wall time', 'CPU time', 'peak memory', 'requests', 'connections', 'sequential round trips', 'local overhead (wall − network)'],
+        figures.map((f) => [f.target, formatStats(f.wallMs, 'ms'), formatStats(f.cpuMs, 'ms'), formatStats(f.maxRssMb, 'MiB'), String(f.requestTotal), f.connections === undefined ? '–' : String(f.connections), String(f.critical.roundTrips), formatStats(f.localOverheadMs, 'ms')]),
       ),
       '',
       plain ? `Requests by action: ${Object.entries(plain.requests).map(([a, n]) => `${a} ${n}`).join(', ')}.` : '',
