@@ -89,11 +89,11 @@ interface UserJournalOnDisk {
 
 /** The `user-NAME.user-journal.json` records, read without the product's code. */
 async function userJournals(s: Scenario): Promise<UserJournalOnDisk[]> {
-  const dir = join(s.home.home, '.aws', 'aws-rekey');
-  const names = (await readdir(dir).catch(() => [] as string[])).filter((n) => n.endsWith('.user-journal.json'));
-  return Promise.all(
-    names.map(async (name) => ({ ...(JSON.parse(await readFile(join(dir, name), 'utf8')) as UserJournalOnDisk), mode: (await stat(join(dir, name))).mode & 0o777 })),
-  );
+  // Records sit in aws-rekey/ or in a folder per credentials file below it.
+  const root = join(s.home.home, '.aws', 'aws-rekey');
+  const entries = await readdir(root, { recursive: true }).catch(() => [] as string[]);
+  const paths = entries.filter((n) => n.endsWith('.user-journal.json')).map((n) => join(root, n));
+  return Promise.all(paths.map(async (path) => ({ ...(JSON.parse(await readFile(path, 'utf8')) as UserJournalOnDisk), mode: (await stat(path)).mode & 0o777 })));
 }
 
 async function assertUserInvariants(s: Scenario, when: 'after-fault' | 'final'): Promise<Outcome> {
