@@ -1,4 +1,5 @@
 import { CfnCondition, CfnParameter, Fn, type Stack } from 'aws-cdk-lib';
+import { ORG_MODES } from '../src/core/org-policy.js';
 
 /**
  * The template's parameters: everything a platform team chooses at deploy time. Defaults are the safe
@@ -61,7 +62,7 @@ const ID_LIST = '^[0-9a-z,\\- ]*$';
 
 export function defineParameters(stack: Stack, codeKeyDefault: string): RekeyParameters {
   return {
-    mode: choice(stack, 'Mode', 'report', ['report', 'notify', 'enforce'], 'report: list findings, change nothing. notify: also mail the key owners. enforce: rotate, deactivate and delete keys.'),
+    mode: choice(stack, 'Mode', 'report', [...ORG_MODES], 'report: list findings, change nothing. notify: also mail the key owners. enforce: rotate, deactivate and delete keys.'),
     rotateAfterDays: days(stack, 'RotateAfterDays', 90, 'Age (days) at which a key is rotated (CIS: 90).'),
     deactivateAfterDays: days(stack, 'DeactivateAfterDays', 7, 'Days after its replacement was delivered before the old key is deactivated.'),
     deleteAfterDays: days(stack, 'DeleteAfterDays', 7, 'Days after deactivation before the old key is deleted.'),

@@ -212,6 +212,13 @@ function buildProgram(streams: CliStreams, setJson: (json: boolean) => void, wor
     .option('--mfa', 'require MFA (aws:MultiFactorAuthPresent) for the actions that change keys')
     .option('--admin', "rotate any user's keys and audit the account, not only your own keys")
     .addOption(new Option('--partition <name>', 'ARN partition').choices(['aws', 'aws-cn', 'aws-us-gov']).default('aws'))
+    .addOption(new Option('--org <role>', "an organisation role's policy instead (docs/deploy.md)").choices(['planner', 'worker', 'member', 'config-rule']))
+    .option('--trust', 'with --org: the role\'s trust policy instead of its permissions')
+    .option('--member-role-name <name>', 'with --org: the member role\'s name (default aws-rekey-member)')
+    .option('--worker-role-arn <arn>', 'with --org member --trust: the worker role the member role trusts')
+    .option('--queue-arn <arn>', 'with --org: the accounts queue')
+    .option('--topic-arn <arn>', 'with --org: the SNS topic of the decision events')
+    .option('--mail-identity-arn <arn>', 'with --org: the SES identity the owner mails come from')
     .action(async (options) => {
       const { runPolicy } = await import('./commands/policy.js');
       process.exitCode = await runPolicy(options, streams);

@@ -54,3 +54,33 @@ export function importGraph(
   visit(entry);
   return { files, packages };
 }
+
+/** The SDK client packages the organisation engine uses, with the IAM service prefix of their actions. */
+const SERVICES: Array<[pkg: string, prefix: string]> = [
+  ['@aws-sdk/client-iam', 'iam'],
+  ['@aws-sdk/client-sts', 'sts'],
+  ['@aws-sdk/client-organizations', 'organizations'],
+  ['@aws-sdk/client-sqs', 'sqs'],
+  ['@aws-sdk/client-sns', 'sns'],
+  ['@aws-sdk/client-sesv2', 'ses'],
+  ['@aws-sdk/client-config-service', 'config'],
+  ['@aws-sdk/client-secrets-manager', 'secretsmanager'],
+];
+
+/** Calls whose permission has another name, and calls that need none. */
+const PERMISSION_OF: Record<string, string | null> = {
+  'sqs:SendMessageBatch': 'sqs:SendMessage',
+  'sts:GetCallerIdentity': null,
+};
+
+/**
+ * The IAM permissions the code reachable from a handler (e.g. `src/lambda/worker.ts`) needs: the commands it
+ * sends, static imports only (lazy paths are not the handler's). A client package not in SERVICES is an error.
+ */
+export function permissionsSentFrom(handler: string): string[] {
+  const { files, packages } = importGraph(resolve(SRC, '..', handler), () => false);
+  const unknown = [...packages].filter((pkg) => pkg.startsWith('@aws-sdk/client-') && !SERVICES.some(([p]) => p === pkg));
+  if (unknown.length > 0) throw new Error(`${handler} uses ${unknown.join(', ')}: add it to SERVICES in test/support/source-scan.ts`);
+  const used = SERVICES.flatMap(([pkg, prefix]) => actionsUsed([...files], pkg, prefix));
+  return [...new Set(used.map((a) => (a in PERMISSION_OF ? PERMISSION_OF[a] : a)).filter((a): a is string => a !== null))].sort();
+}

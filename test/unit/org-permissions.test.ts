@@ -1,36 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ORG_PERMISSIONS, ORG_ROLE_HANDLERS, orgRoleActions, orgRolePolicy, type OrgRoleName } from '../../src/org/permissions.js';
-import { SRC, actionsUsed, importGraph } from '../support/source-scan.js';
-
-/** The SDK client packages the engine uses, with the IAM service prefix of their actions. */
-const SERVICES: Array<[pkg: string, prefix: string]> = [
-  ['@aws-sdk/client-iam', 'iam'],
-  ['@aws-sdk/client-sts', 'sts'],
-  ['@aws-sdk/client-organizations', 'organizations'],
-  ['@aws-sdk/client-sqs', 'sqs'],
-  ['@aws-sdk/client-sns', 'sns'],
-  ['@aws-sdk/client-sesv2', 'ses'],
-  ['@aws-sdk/client-config-service', 'config'],
-  ['@aws-sdk/client-secrets-manager', 'secretsmanager'],
-];
-
-/** Calls whose permission has another name, and calls that need none. */
-const PERMISSION_OF: Record<string, string | null> = {
-  'sqs:SendMessageBatch': 'sqs:SendMessage',
-  'sts:GetCallerIdentity': null,
-};
-
-/** The permissions the code reachable from a handler needs (static imports: lazy paths are not the handler's). */
-function actionsSentFrom(handler: string): string[] {
-  const { files, packages } = importGraph(resolve(SRC, '..', handler), () => false);
-  for (const pkg of packages) {
-    if (pkg.startsWith('@aws-sdk/client-')) expect(SERVICES.map(([p]) => p), `${handler} uses ${pkg}: add it to SERVICES`).toContain(pkg);
-  }
-  const used = SERVICES.flatMap(([pkg, prefix]) => actionsUsed([...files], pkg, prefix));
-  return [...new Set(used.map((a) => (a in PERMISSION_OF ? PERMISSION_OF[a] : a)).filter((a): a is string => a !== null))].sort();
-}
+import { SRC, permissionsSentFrom as actionsSentFrom } from '../support/source-scan.js';
 
 describe('the organisation roles allow exactly what the handlers send', () => {
   it('the handlers exist at their fixed paths and export handler', () => {
