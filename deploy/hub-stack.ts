@@ -3,7 +3,7 @@ import { CfnStackSet } from 'aws-cdk-lib/aws-cloudformation';
 import { Alarm, ComparisonOperator, TreatMissingData, type IMetric } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { CfnConfigRule } from 'aws-cdk-lib/aws-config';
-import { Rule, RuleTargetInput, Schedule } from 'aws-cdk-lib/aws-events';
+import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { Effect, PolicyDocument, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture, CfnPermission, Code, Function as LambdaFn, Runtime } from 'aws-cdk-lib/aws-lambda';
@@ -124,7 +124,8 @@ export function buildHubStack(app: App, options: HubStackOptions): Stack {
   new Rule(stack, 'ScheduleRule', {
     description: 'aws-rekey: start a run',
     schedule: Schedule.expression(parameters.schedule.valueAsString),
-    targets: [new LambdaFunction(planner, { event: RuleTargetInput.fromObject({ source: 'aws-rekey.schedule' }) })],
+    // The scheduled event as it is: its id names the run in the logs and the messages.
+    targets: [new LambdaFunction(planner)],
   });
   worker.addEventSourceMapping('AccountQueue', {
     eventSourceArn: accounts.queueArn,

@@ -19,6 +19,9 @@
 #    botocore 1.29 satisfy that, and IAM/STS (all these tests use) work with them. No newer botocore needed.
 #  - bookworm's awscli is AWS CLI v2 (2.9.x). It vendors its own botocore and s3transfer (awscli/botocore),
 #    so it never imports bookworm's botocore: the two cannot conflict.
+#  - moto's CloudFormation imports openapi_spec_validator, which Debian ships only for trixie's Python 3.13
+#    (python3-openapi-spec-validator needs python3-rpds-py, compiled for 3.13): the tests add a stand-in
+#    for it (test/support/python/README.md), so nothing here provides it.
 #  - Left out on purpose: non-Python dependencies (ca-certificates, tzdata, libssl3, libyaml, groff-base,
 #    lsb-release, libjs-*, docutils-common: the base system has what is needed at run time), alternatives
 #    already satisfied by python 3.11 (python3-importlib-metadata), and python3-antlr4 (a moto Depends

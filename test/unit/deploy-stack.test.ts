@@ -121,7 +121,8 @@ describe('the hub template: resources', () => {
   it('the schedule starts the planner, which alone may be invoked by EventBridge', () => {
     const [plannerId] = functionOf('planner');
     const [ruleId] = only('AWS::Events::Rule', { ScheduleExpression: { Ref: 'Schedule' }, State: 'ENABLED' });
-    template.hasResourceProperties('AWS::Events::Rule', { Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [plannerId, 'Arn'] } })] });
+    // No Input: the planner gets the scheduled event itself, whose id names the run.
+    template.hasResourceProperties('AWS::Events::Rule', { Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [plannerId, 'Arn'] }, Input: Match.absent() })] });
     template.hasResourceProperties('AWS::Lambda::Permission', {
       Principal: 'events.amazonaws.com',
       FunctionName: { 'Fn::GetAtt': [plannerId, 'Arn'] },
