@@ -63,7 +63,7 @@ function buildProgram(streams: CliStreams, setJson: (json: boolean) => void, wor
     .option('--mfa-serial <arn>', 'MFA device ARN (implies --mfa; default: the user\'s first device)')
     .option('--mfa-code <code>', 'current MFA code (implies --mfa; asked for on a terminal otherwise)')
     .option('--delete-key <akid>', "allow deleting this other *active* key of the user to make room for the new one")
-    .option('--dry-run', 'show the plan and change nothing')
+    .option('--dry-run', 'show the plan and run the read-only pre-flight checks; change nothing')
     .addOption(new Option('--if-older-than <days>', 'rotate only a key at least this many days old; a younger one is left alone ("not due until DATE", exit 0)').argParser(positiveInteger))
     .option('--json', 'print one JSON document on stdout; never prompt (use with --yes to act)')
     .addOption(new Option('--verify-timeout <seconds>', 'how long to wait for AWS to accept the new key').default(30).argParser(positiveNumber))

@@ -3,7 +3,7 @@ import fs, { constants, type Stats } from 'node:fs';
 import { access, mkdir, open, readFile, rename, rmdir, stat, unlink } from 'node:fs/promises';
 import { homedir as osHomedir, hostname as osHostname } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { lock } from 'proper-lockfile';
+import { check, lock } from 'proper-lockfile';
 import { shellQuote } from '../core/shell.js';
 import { CredentialsFileError, ExitCode } from '../errors.js';
 import { parseIni, type IniDocument } from './ini.js';
@@ -192,6 +192,21 @@ export async function checkOwnFiles(path: string): Promise<FileOwner> {
   // A records folder on a read-only mount, or made immutable, would fail only once a key exists.
   await checkDirWritable(await recordsDir(path), 'aws-rekey keeps the records of unfinished rotations');
   return owner;
+}
+
+/**
+ * The pre-flight that changes nothing, for --dry-run: what the real run would refuse before creating a key
+ * (a file or folder it cannot write, a planted link, a records folder it cannot use, a lock held by a run).
+ */
+export async function checkBeforeRotation(path: string, options: FileLockOptions = {}): Promise<void> {
+  await checkWritable(path);
+  await checkOwnFiles(path);
+  const lockfilePath = getLockPath(await resolveLinkTarget(path));
+  if (await check(path, { realpath: false, lockfilePath, stale: options.staleMs ?? 10_000, fs: lockFs })) {
+    throw new CredentialsFileError('CREDENTIALS_LOCKED', `Another aws-rekey run is using ${path} (lock ${lockfilePath}).`, {
+      hint: 'Wait for it to finish and try again; a lock left by a run that died is taken over by the next real run.',
+    });
+  }
 }
 
 /**

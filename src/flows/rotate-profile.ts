@@ -8,7 +8,7 @@ import { describeStagedCreatePlan } from '../core/stage-decisions.js';
 import type { AccessKeyInfo, CallerIdentity, StaticCredentials } from '../core/types.js';
 import { findProfilesWithKey } from '../credentials/ini.js';
 import { findJournal, readJournals, type RotationJournal } from '../credentials/journal.js';
-import { checkWritable, readCredentialsFile, withFileLock } from '../credentials/store.js';
+import { checkBeforeRotation, checkWritable, readCredentialsFile, withFileLock } from '../credentials/store.js';
 import { AwsError, ProfileError, RekeyError, UnsafeRotationError, UsageError } from '../errors.js';
 import { deleteOtherKey } from '../rotation/key-steps.js';
 import { rotateKey, type RetireCredentials } from '../rotation/lifecycle.js';
@@ -158,6 +158,8 @@ async function rotateWithContext(
   };
   printPlan(rt, `Plan for ${session.identity.arn}:`, planLines);
   if (options.dryRun) {
+    // What the real run checks before creating anything, checked here too: a dry run that passes means it.
+    await rt.steps.run('pre-flight', () => checkBeforeRotation(ctx.credentialsPath), () => `${ctx.credentialsPath} can be written (nothing was changed)`);
     return { ...base, status: 'planned', steps: rt.steps.records };
   }
   await confirmAction(options.yes, rt.prompter, 'Rotate now?', 'rotating');

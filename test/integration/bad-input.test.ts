@@ -399,6 +399,37 @@ describe('bad input: a credentials file that cannot be written, found before any
     await expectNothingChanged(s);
     expect(await listKeys(endpoint, s.user.userName)).toHaveLength(1);
   });
+
+  it('--dry-run runs the same read-only pre-flight: an immutable file is reported, not a plan that would fail', async () => {
+    const s = await scene();
+    await setImmutable(s.home.credentialsPath, true);
+    immutable.push(s.home.credentialsPath);
+    const run = await rekey(s, ['--profile', 'work', '--dry-run']);
+    expectError(run, { exit: 1, code: 'CREDENTIALS_NOT_WRITABLE', message: [s.home.credentialsPath, 'not writable'], hint: /./ });
+    await expectNothingChanged(s);
+  });
+
+  it('--dry-run with a run holding the lock: says so (the real run would refuse too)', async () => {
+    const s = await scene();
+    const lockfile = await import('proper-lockfile');
+    const release = await lockfile.lock(s.home.credentialsPath, { realpath: false, lockfilePath: `${s.home.credentialsPath}.aws-rekey.lock` });
+    try {
+      s.before = await snapshot(join(s.home.home, '.aws'));
+      const run = await rekey(s, ['--profile', 'work', '--dry-run']);
+      expectError(run, { exit: 1, code: 'CREDENTIALS_LOCKED', message: ['Another aws-rekey run is using', s.home.credentialsPath], hint: /Wait/ });
+      await expectNothingChanged(s);
+    } finally {
+      await release();
+    }
+  });
+
+  it('--dry-run on a healthy file: the pre-flight is among the steps, nothing is left behind', async () => {
+    const s = await scene();
+    const run = await rekey(s, ['--profile', 'work', '--dry-run']);
+    expect(run.code, run.stderr).toBe(0);
+    expect(JSON.parse(run.stdout)).toMatchObject({ status: 'planned', steps: expect.arrayContaining([expect.objectContaining({ step: 'pre-flight', status: 'done' })]) });
+    await expectNothingChanged(s);
+  });
 });
 
 async function chownTree(path: string, uid: number, gid: number): Promise<void> {
