@@ -112,7 +112,8 @@ export function commandWord(argv: readonly string[], program: Command): string |
 function optionSpec(program: Command): OptionSpec {
   const longs = new Map<string, boolean>([['help', false]]);
   const shorts = new Map<string, boolean>([['h', false]]);
-  for (const command of [program, ...program.commands]) {
+  const commands = (command: Command): Command[] => [command, ...command.commands.flatMap(commands)];
+  for (const command of commands(program)) {
     for (const option of command.options) {
       const takesValue = option.required || option.optional;
       if (option.long) longs.set(option.long.replace(/^--/, ''), takesValue);

@@ -224,6 +224,52 @@ function buildProgram(streams: CliStreams, setJson: (json: boolean) => void, wor
       process.exitCode = await runPolicy(options, streams);
     });
 
+  const schedule = program
+    .command('schedule')
+    .description("rotate when due, unattended: a job of your platform's scheduler (systemd user timer, else cron; launchd; Task Scheduler) that runs 'rotate --yes --if-older-than DAYS'");
+  schedule
+    .command('install')
+    .description('install the job, or replace the one installed (never two)')
+    .addOption(new Option('--every <interval>', 'how often the job checks: 1h, 2h, 3h, 4h, 6h, 8h, 12h, 1d or 1w (at minute 17; daily and weekly at 09:17)').default('1d'))
+    .addOption(new Option('--if-older-than <days>', 'rotate a key once it is this many days old').default(90).argParser(positiveInteger))
+    .option('--profile <name>', 'profile to rotate (repeatable; default: the default profile)', collectProfiles)
+    .option('--profiles <a,b,c>', 'several profiles, comma-separated', commaList)
+    .option('--all', 'every profile of the credentials file that holds a long-lived key')
+    .option('--auth-profile <name>', "make the IAM calls with this profile's credentials")
+    .option('-d, --delete', 'delete the old key instead of deactivating it')
+    .option('--json', 'print one JSON document on stdout')
+    .action(async (options) => {
+      setJson(Boolean(options.json));
+      const { runScheduleInstall } = await import('./commands/schedule.js');
+      process.exitCode = await runScheduleInstall(options, streams);
+    });
+  schedule
+    .command('status')
+    .description('whether the job is installed, its last run and result (from the log), and its next run')
+    .option('--json', 'print one JSON document on stdout')
+    .action(async (options) => {
+      setJson(Boolean(options.json));
+      const { runScheduleStatus } = await import('./commands/schedule.js');
+      process.exitCode = await runScheduleStatus(options, streams);
+    });
+  schedule
+    .command('remove')
+    .description('remove the job (the log stays)')
+    .option('--json', 'print one JSON document on stdout')
+    .action(async (options) => {
+      setJson(Boolean(options.json));
+      const { runScheduleRemove } = await import('./commands/schedule.js');
+      process.exitCode = await runScheduleRemove(options, streams);
+    });
+  schedule
+    .command('run', { hidden: true })
+    .description('what the job runs: aws-rekey schedule run -- rotate --yes …, logged beside the records')
+    .argument('<args...>')
+    .action(async (args: string[]) => {
+      const { runScheduleRun } = await import('./commands/schedule.js');
+      process.exitCode = await runScheduleRun(args, streams);
+    });
+
   return program;
 }
 
