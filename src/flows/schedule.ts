@@ -1,7 +1,7 @@
 import { execFile, spawn } from 'node:child_process';
 import { mkdir, rm, stat, writeFile } from 'node:fs/promises';
 import { homedir as osHomedir } from 'node:os';
-import { isAbsolute, join, resolve } from 'node:path';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import {
   appendLogEntry,
   describeEvery,
@@ -23,7 +23,7 @@ import {
   type ScheduleSpec,
 } from '../core/schedule.js';
 import { getProfile } from '../credentials/ini.js';
-import { ensureOwnFolder, ownerOf, readOwnFile, writeOwnFile } from '../credentials/own-files.js';
+import { ensureOwnFolder, ownerOf, readOwnFile, writeOwnFile, type FileOwner } from '../credentials/own-files.js';
 import { readJsonRecord, recordPath, recordsDir, removeRecord, writeJsonRecord } from '../credentials/records.js';
 import { readCredentialsFile, resolveCredentialsPath } from '../credentials/store.js';
 import { RekeyError, UsageError } from '../errors.js';
@@ -129,7 +129,7 @@ export async function removeSchedule(se: ScheduleEnv): Promise<{ removed: boolea
 
 export async function scheduleStatus(se: ScheduleEnv): Promise<ScheduleStatus> {
   const credentialsPath = resolveCredentialsPath(se.env, se.homedir);
-  const logPath = recordPath(credentialsPath, LOG);
+  const logPath = await recordPath(credentialsPath, LOG);
   const record = await readRecord(credentialsPath);
   const log = (await readOwnFile(logPath, await ownerOf(credentialsPath)))?.toString('utf8');
   const last = log ? lastLoggedRun(log) : undefined;
@@ -159,11 +159,11 @@ export async function runScheduled(args: string[], se: ScheduleEnv): Promise<{ e
   }
   const credentialsPath = resolveCredentialsPath(se.env, se.homedir);
   const owner = await ownerOf(credentialsPath);
-  const logPath = recordPath(credentialsPath, LOG);
+  const logPath = await recordPath(credentialsPath, LOG);
   const startedAt = se.now();
   const { code, output } = await runCapturing(se.cli, args, { ...se.env, NO_COLOR: '1' });
   const entry = renderLogEntry({ startedAt, finishedAt: se.now(), args, output, exitCode: code });
-  await ensureOwnFolder(recordsDir(credentialsPath), owner);
+  await ensureRecordsFolder(credentialsPath, owner);
   const before = (await readOwnFile(logPath, owner))?.toString('utf8') ?? '';
   await writeOwnFile(logPath, appendLogEntry(before, entry), owner);
   return { exitCode: code, logPath };
@@ -231,8 +231,8 @@ const BACKENDS: Record<SchedulerKind, Backend> = {
     async install(spec, se, credentialsPath) {
       // schtasks reads the definition from a file, in the UTF-16 its declaration names.
       const owner = await ownerOf(credentialsPath);
-      await ensureOwnFolder(recordsDir(credentialsPath), owner);
-      const xmlPath = recordPath(credentialsPath, 'schedule-task.xml');
+      await ensureRecordsFolder(credentialsPath, owner);
+      const xmlPath = await recordPath(credentialsPath, 'schedule-task.xml');
       await writeOwnFile(xmlPath, Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(renderTaskXml(spec, se.now()), 'utf16le')]), owner);
       try {
         await must(se, 'schtasks', ['/Create', '/TN', JOB.windowsTask, '/XML', xmlPath, '/F']);
@@ -310,6 +310,13 @@ async function checkProfiles(credentialsPath: string, options: ScheduleInstallOp
 async function readRecord(credentialsPath: string): Promise<ScheduleRecord | undefined> {
   const record = await readJsonRecord(credentialsPath, RECORD, (path) => new RekeyError('SCHEDULE_RECORD_UNREADABLE', `${path} is not valid JSON.`, { hint: 'Run aws-rekey schedule install again.' }));
   return record as ScheduleRecord | undefined;
+}
+
+/** The records folder of this credentials file (and the aws-rekey folder it is in), private. */
+async function ensureRecordsFolder(credentialsPath: string, owner: FileOwner): Promise<void> {
+  const dir = await recordsDir(credentialsPath);
+  await ensureOwnFolder(dirname(dir), owner);
+  await ensureOwnFolder(dir, owner);
 }
 
 async function exists(path: string): Promise<boolean> {

@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { chown, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, inject, it, onTestFinished } from 'vitest';
 import { JOB, renderSystemdService, renderSystemdTimer } from '../../src/core/schedule.js';
@@ -71,8 +71,9 @@ describe('schedule with cron (a throwaway user, for real)', () => {
     const next = new Date(doc.nextRun);
     expect(next.getTime()).toBeGreaterThan(Date.now());
     expect([next.getHours(), next.getMinutes()]).toEqual([9, 17]);
-    expect(doc.logPath).toBe(join(user.home, '.aws', 'aws-rekey', 'schedule.log'));
-    const record = join(user.home, '.aws', 'aws-rekey', 'schedule.json');
+    // Beside the records of this credentials file.
+    expect(doc.logPath).toMatch(new RegExp(`^${user.home}/\\.aws/aws-rekey/credentials-[0-9a-f]{12}/schedule\\.log$`));
+    const record = join(dirname(doc.logPath), 'schedule.json');
     expect((await stat(record)).uid).toBe(user.uid);
     expect((await stat(record)).mode & 0o777).toBe(0o600);
 
@@ -146,7 +147,8 @@ describe('schedule run (what the job runs), against moto', () => {
   it('logs each run beside the records: the output, the exit code; never a secret; 0600; status shows the last run', async () => {
     const work = await createUserWithKey(endpoint, uniqueName('sched'));
     const h = await tempHome({ endpoint, credentials: credentialsFile({ work: { accessKeyId: work.accessKeyId, secretAccessKey: work.secretAccessKey } }) });
-    const logPath = join(h.home, '.aws', 'aws-rekey', 'schedule.log');
+    const logPath = (JSON.parse((await runCli(['schedule', 'status', '--json'], h.env)).stdout) as { logPath: string }).logPath;
+    expect(logPath.startsWith(join(h.home, '.aws', 'aws-rekey'))).toBe(true);
 
     // Not due: exit 0, and the log says so.
     const young = await runCli(['schedule', 'run', '--', 'rotate', '--yes', '--if-older-than', '90', '--profile', 'work'], h.env);

@@ -3,6 +3,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { recordPath } from '../../src/credentials/records.js';
 import { detectScheduler, installSchedule, removeSchedule, scheduleStatus, type Exec, type ScheduleEnv } from '../../src/flows/schedule.js';
 
 /* The install/status/remove flow on each platform, with the scheduler's commands faked and the files real. */
@@ -87,10 +88,11 @@ describe('install, status, remove', () => {
     const { home, calls, se } = await scene('win32');
     await installSchedule(options, se);
     const create = calls.find((c) => c.args[0] === '/Create');
-    expect(create?.args).toEqual(['/Create', '/TN', 'aws-rekey rotate', '/XML', join(home, '.aws', 'aws-rekey', 'schedule-task.xml'), '/F']);
+    const xmlPath = await recordPath(join(home, '.aws', 'credentials'), 'schedule-task.xml');
+    expect(create?.args).toEqual(['/Create', '/TN', 'aws-rekey rotate', '/XML', xmlPath, '/F']);
     expect([...create!.xml!.subarray(0, 2)]).toEqual([0xff, 0xfe]);
     expect(create!.xml!.subarray(2).toString('utf16le')).toContain('<Arguments>/opt/aws-rekey/bin/aws-rekey schedule run -- rotate --yes --if-older-than 90 --profile work</Arguments>');
-    expect(existsSync(join(home, '.aws', 'aws-rekey', 'schedule-task.xml'))).toBe(false);
+    expect(existsSync(xmlPath)).toBe(false);
     await removeSchedule(se);
     expect(calls.at(-1)?.args).toEqual(['/Delete', '/TN', 'aws-rekey rotate', '/F']);
   });
