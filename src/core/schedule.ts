@@ -1,4 +1,5 @@
 import { UsageError } from '../errors.js';
+import { shellQuote } from './shell.js';
 
 /*
  * `aws-rekey schedule`: the job each platform's own scheduler runs, as text (pure). The job runs
@@ -78,8 +79,8 @@ export function renderCrontabLine(spec: ScheduleSpec): string {
     spec.every.unit === 'hours'
       ? `${spec.minute} ${spec.every.hours === 1 ? '*' : `*/${spec.every.hours}`} * * *`
       : `${spec.minute} ${spec.hour} * * ${spec.every.unit === 'week' ? '0' : '*'}`;
-  const env = Object.entries(spec.env).map(([name, value]) => `${name}=${shQuote(value)} `);
-  const command = spec.command.map(shQuote).join(' ');
+  const env = Object.entries(spec.env).map(([name, value]) => `${name}=${shellQuote(value)} `);
+  const command = spec.command.map(shellQuote).join(' ');
   return `${time} ${env.join('')}${command} ${JOB.cronMarker}`.replace(/%/g, '\\%');
 }
 
@@ -98,10 +99,6 @@ export function withoutCrontabEntry(crontab: string): string {
 
 export function hasCrontabEntry(crontab: string): boolean {
   return crontab.split('\n').some((line) => line.includes(JOB.cronMarker));
-}
-
-function shQuote(value: string): string {
-  return /^[\w@%+=:,./-]+$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`;
 }
 
 // ---- systemd ----------------------------------------------------------------------------------------
