@@ -170,7 +170,7 @@ describe('aws-vault and aws-rotate-iam-keys spellings', () => {
     const h = await homeFor({ work });
     const run = await runCli(['work', '-y'], h.env);
     expect(run.code).toBe(2);
-    expect(run.stderr).toContain("error: unknown command 'work'.");
+    expect(run.stderr).toContain("error: unknown command 'work'");
     expect(run.stderr).toContain('aws-rekey rotate work');
     expect(proxy.log).toEqual([]);
   });
