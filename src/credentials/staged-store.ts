@@ -1,5 +1,6 @@
 import { CredentialsFileError } from '../errors.js';
 import { listRecordNames, readJsonRecord, recordPath, removeRecord, writeJsonRecord } from './records.js';
+import { listUserJournals, sameUser, userRecordId, userRefOf, type UserRef } from './user-journal.js';
 
 /**
  * Where a new key was delivered. `profiles`: profiles of a local credentials file (self-rotation, or
@@ -25,7 +26,7 @@ export type StagedStage = 'created' | 'retired';
  */
 export interface StagedRotation {
   version: 1;
-  /** `profile-NAME` for a profile's own key, `user-NAME` for `--user NAME`. */
+  /** `profile-NAME` for a profile's own key, `user-PARTITION-ACCOUNT-NAME` for `--user NAME` (`user-NAME` in 0.1.0). */
   id: string;
   mode: 'profile' | 'user';
   /** The profile whose key is rotated (mode `profile`). */
@@ -73,6 +74,30 @@ export async function removeStaged(credentialsPath: string, id: string): Promise
 
 export async function readStaged(credentialsPath: string, id: string): Promise<StagedRotation | undefined> {
   return parseStaged(credentialsPath, stagedName(id));
+}
+
+/**
+ * The staged rotation of this user in this account. A 0.1.0 record (`user-NAME`, by the name alone) is taken
+ * only when its ARN is of that account, and is then kept under the new id.
+ */
+export async function readStagedUser(credentialsPath: string, ref: UserRef): Promise<StagedRotation | undefined> {
+  const id = userRecordId(ref);
+  const record = await readStaged(credentialsPath, id);
+  if (record) return record;
+  const legacy = await readStaged(credentialsPath, stagedId('user', ref.userName));
+  if (!legacy || !sameUser(userRefOf(legacy.userArn, legacy.userName), ref)) return undefined;
+  const adopted: StagedRotation = { ...legacy, id };
+  await writeStaged(credentialsPath, adopted);
+  await removeStaged(credentialsPath, legacy.id);
+  return adopted;
+}
+
+/** The accounts (other than `ref`'s) where a rotation of a user of the same name is recorded, staged or unfinished. */
+export async function sameNameElsewhere(credentialsPath: string, ref: UserRef): Promise<UserRef[]> {
+  const found = [...(await listStaged(credentialsPath)).filter((r) => r.mode === 'user'), ...(await listUserJournals(credentialsPath))]
+    .map((r) => userRefOf(r.userArn, r.userName))
+    .filter((other) => other.userName === ref.userName && !sameUser(other, ref));
+  return found.filter((other, i) => found.findIndex((o) => sameUser(o, other)) === i);
 }
 
 /** Every staged rotation recorded beside this credentials file, oldest first. */

@@ -6,9 +6,11 @@ import { notDue, type AgeGate, type NotDue } from '../core/due.js';
 import { maskKeyId } from '../core/mask.js';
 import { planRotation, type RetireAction } from '../core/plan.js';
 import { findProfilesWithKey } from '../credentials/ini.js';
-import { readStaged, stagedId, type Destination } from '../credentials/staged-store.js';
+import { readStagedUser, type Destination } from '../credentials/staged-store.js';
 import { readCredentialsFile, withFileLock } from '../credentials/store.js';
-import { readUserJournal, type UserJournal } from '../credentials/user-journal.js';
+import { describeAccount, readUserJournal, type UserJournal, type UserRef } from '../credentials/user-journal.js';
+import type { CallerIdentity } from '../core/types.js';
+import { elsewhereWarning, identifyCaller, type UserCaller } from './user-account.js';
 import { RekeyError, UsageError } from '../errors.js';
 import { prepareDestination } from '../rotation/deliveries/prepare.js';
 import { openDelivery, type SecretOutput } from '../rotation/delivery.js';
@@ -86,22 +88,29 @@ export async function rotateUser(options: RotateUserOptions, deps: RotateUserDep
     () => openAdminContext({ profile: options.adminProfile, env: options.env, mfaCodeProvider: mfaPrompt(rt.prompter) }),
     (c) => `admin profile ${c.adminProfile}`,
   );
-  const setup: UserSetup = { ctx, verify, secretOutput: deps.secretOutput };
   try {
-    const pending = await readUserJournal(ctx.credentialsPath, options.userName);
+    // The account first: records are kept per account, and a run never takes another account's for its own.
+    const caller = await identifyCaller(ctx, options.userName);
+    const setup: UserSetup = { ctx, verify, secretOutput: deps.secretOutput, caller };
+    const pending = await readUserJournal(ctx.credentialsPath, caller.ref);
     if (pending) {
-      rt.reporter.warn(`An earlier rotation of user ${pending.userName} (recorded beside ${ctx.credentialsPath}) did not finish (it stopped after step '${pending.phase}'). Finishing it instead of starting a new one.`);
+      rt.reporter.warn(
+        `An earlier rotation of user ${pending.userName} in ${describeAccount(caller.ref)} (recorded beside ${ctx.credentialsPath}) did not finish (it stopped after step '${pending.phase}'). Finishing it instead of starting a new one.`,
+      );
       return await resumeUserRotation(setup, pending, options, rt);
     }
-    await refuseIfStaged(ctx, options.userName);
+    await refuseIfStaged(ctx, caller.ref);
+    const elsewhere = await elsewhereWarning(ctx.credentialsPath, caller.ref);
+    if (elsewhere) ctx.warnings.push(elsewhere);
     return await rotateWithAdmin(setup, options, rt);
   } finally {
     ctx.gateway.destroy();
   }
 }
 
-async function refuseIfStaged(ctx: AdminContext, userName: string): Promise<void> {
-  const staged = await readStaged(ctx.credentialsPath, stagedId('user', userName));
+async function refuseIfStaged(ctx: AdminContext, ref: UserRef): Promise<void> {
+  const { userName } = ref;
+  const staged = await readStagedUser(ctx.credentialsPath, ref);
   if (!staged) return;
   throw new UsageError(
     `A staged rotation of user ${userName} is under way (stage '${staged.stage}', new key ${maskKeyId(staged.newKeyId)}, old key ${maskKeyId(staged.oldKeyId)}).`,
@@ -117,8 +126,7 @@ interface Target {
   account: string;
 }
 
-async function identifyTarget(ctx: AdminContext, userName: string): Promise<Target> {
-  const caller = await ctx.gateway.getCallerIdentity(ctx.credentials);
+async function identifyTarget(ctx: AdminContext, userName: string, caller: CallerIdentity): Promise<Target> {
   const principal = parsePrincipalArn(caller.arn);
   if (principal?.kind === 'user' && principal.userName === userName) {
     throw new UsageError(
@@ -136,12 +144,14 @@ interface UserSetup {
   ctx: AdminContext;
   verify: VerifyOptions;
   secretOutput?: SecretOutput;
+  /** Who the admin's credentials are: the account whose NAME this run is about. */
+  caller: UserCaller;
 }
 
 async function rotateWithAdmin(setup: UserSetup, options: RotateUserOptions, rt: Runtime): Promise<RotateUserResult> {
   const { ctx } = setup;
   const { userName } = options;
-  const target = await rt.steps.run('identify', () => identifyTarget(ctx, userName), (t) => `${t.arn} (admin profile ${ctx.adminProfile})`);
+  const target = await rt.steps.run('identify', () => identifyTarget(ctx, userName, setup.caller.identity), (t) => `${t.arn} (admin profile ${ctx.adminProfile})`);
   const iam = ctx.gateway.iam(ctx.credentials);
   const keys = await rt.steps.run('inspect', () => iam.listAccessKeys(userName, { lastUsed: true }), (k) => `${k.length} key(s)`);
   const oldKeyId = selectKeyToRotate(keys, userName, options.keyId);
@@ -182,10 +192,10 @@ async function rotateWithAdmin(setup: UserSetup, options: RotateUserOptions, rt:
 
   return withFileLock(ctx.credentialsPath, async () => {
     // Under the lock: another run may have started a rotation of this user meanwhile.
-    if (await readUserJournal(ctx.credentialsPath, userName)) {
+    if (await readUserJournal(ctx.credentialsPath, setup.caller.ref)) {
       throw new RekeyError('ROTATION_IN_PROGRESS', `Another aws-rekey run started rotating ${userName}'s key meanwhile. Nothing was changed.`, { hint: 'Run aws-rekey again once it is done.' });
     }
-    await refuseIfStaged(ctx, userName);
+    await refuseIfStaged(ctx, setup.caller.ref);
 
     const deletedOtherKeyId = await deleteOtherKey(iam, userName, plan.otherKey, rt);
     stopIfInterrupted(rt);

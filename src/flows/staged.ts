@@ -11,7 +11,7 @@ import { readJournals, type RotationJournal } from '../credentials/journal.js';
 import {
   findStagedForProfile,
   listStaged,
-  readStaged,
+  readStagedUser,
   removeStaged,
   stagedId,
   writeStaged,
@@ -20,7 +20,8 @@ import {
   type StagedStage,
 } from '../credentials/staged-store.js';
 import { readCredentialsFile, resolveCredentialsPath, withFileLock } from '../credentials/store.js';
-import { listUserJournals, type UserJournal } from '../credentials/user-journal.js';
+import { describeAccount, listUserJournals, userRefOf, userRecordId, type UserJournal } from '../credentials/user-journal.js';
+import { identifyCaller, refuseOtherAccount } from './user-account.js';
 import { openDelivery } from '../rotation/delivery.js';
 import { ProfileError, UnsafeRotationError, UsageError } from '../errors.js';
 import type { Prompter, StepRecord } from '../rotation/ports.js';
@@ -151,10 +152,17 @@ async function openStagedTarget(options: StagedTargetOptions, prompter: Prompter
   const mfaCodeProvider = mfaPrompt(prompter);
   if (options.userName !== undefined) {
     const ctx = await openAdminContext({ profile: options.adminProfile, env, mfaCodeProvider });
-    const record = await readStaged(ctx.credentialsPath, stagedId('user', options.userName));
-    if (!record) {
+    let record: StagedRotation | undefined;
+    try {
+      const { ref } = await identifyCaller(ctx, options.userName);
+      record = await readStagedUser(ctx.credentialsPath, ref);
+      if (!record) {
+        await refuseOtherAccount(ctx.credentialsPath, ref, 'staged rotation');
+        throw noRecord(`user ${options.userName} in ${describeAccount(ref)}`, `--user ${options.userName}`);
+      }
+    } catch (error) {
       ctx.gateway.destroy();
-      throw noRecord(`user ${options.userName}`, `--user ${options.userName}`);
+      throw error;
     }
     return {
       credentialsPath: ctx.credentialsPath,
@@ -418,7 +426,7 @@ export async function rotationStatus(options: { env?: NodeJS.ProcessEnv } = {}):
   }
   for (const j of userJournals) {
     rotations.push({
-      id: stagedId('user', j.userName),
+      id: userRecordId(userRefOf(j.userArn, j.userName)),
       mode: 'user',
       ...interrupted(j),
       destination: j.destination,

@@ -5,7 +5,7 @@ import type { JournalRecord } from './lifecycle.js';
 /**
  * The two journal formats of 0.1.0, kept as they are on disk so that rotations they describe still finish:
  * a profile's own rotation (`<profile>.journal.json`) and an admin's rotation of a user
- * (`user-<name>.user-journal.json`, which also records where the key goes).
+ * (`user-<partition>-<account>-<name>.user-journal.json`, which also records where the key goes).
  */
 
 export const profileJournalRecord: JournalRecord<RotationJournal> = {
@@ -16,7 +16,7 @@ export const profileJournalRecord: JournalRecord<RotationJournal> = {
 
 export const userJournalRecord: JournalRecord<UserJournal> = {
   save: writeUserJournal,
-  remove: (journal) => removeUserJournal(journal.credentialsPath, journal.userName),
+  remove: removeUserJournal,
   resumeCommand: (journal) => `aws-rekey rotate --user ${journal.userName}${journal.destination.kind === 'stdout' ? ' --print-secret' : ''}`,
   delivered: (journal, receipt) => {
     journal.destination = receipt.destination;

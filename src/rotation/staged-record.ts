@@ -1,7 +1,7 @@
 import { maskKeyId } from '../core/mask.js';
 import type { RotationJournal } from '../credentials/journal.js';
 import { stagedId, writeStaged, type StagedRotation } from '../credentials/staged-store.js';
-import type { UserJournal } from '../credentials/user-journal.js';
+import { userRecordId, userRefOf, type UserJournal } from '../credentials/user-journal.js';
 import { RekeyError } from '../errors.js';
 import type { Runtime } from './runtime.js';
 
@@ -35,7 +35,7 @@ export async function recordStagedUser(journal: UserJournal, rt: Pick<Runtime, '
   return recordCreated(
     journal,
     {
-      id: stagedId('user', journal.userName),
+      id: userRecordId(userRefOf(journal.userArn, journal.userName)),
       mode: 'user',
       newKeyId: newKey.accessKeyId,
       newKeyCreatedAt: newKey.createDate ?? journal.startedAt,

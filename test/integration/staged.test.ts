@@ -195,7 +195,7 @@ describe('staged rotation of another user (--user, moto)', () => {
     expect(created.code, created.stderr).toBe(0);
     const fresh = (JSON.parse(await readFile(out, 'utf8')) as { AccessKeyId: string }).AccessKeyId;
     expect(await keyStatus(target.userName, target.accessKeyId)).toBe('Active');
-    expect((await statusOf(home)).rotations).toMatchObject([{ id: `user-${target.userName}`, mode: 'user', stage: 'created', newKeyId: fresh }]);
+    expect((await statusOf(home)).rotations).toMatchObject([{ id: `user-aws-123456789012-${target.userName}`, account: '123456789012', mode: 'user', stage: 'created', newKeyId: fresh }]);
     const again = await runCli(['rotate', '--user', target.userName, '--profile', 'admin', '--print-secret', '-y', ...FAST], home.env);
     expect(again.code, again.stderr).toBe(2);
     expect(again.stderr).toMatch(/staged rotation of user .* is under way/);
