@@ -3,7 +3,7 @@
 // the pinned Node 24 of scripts/runtimes, and injected with postject into a copy of that same Node binary.
 // Needs a build (dist/); `npm run package` makes one.
 //
-//   node scripts/package.mjs        → dist/sea/aws-rekey-linux-x64
+//   node scripts/package.mjs [--out-dir DIR]     → dist/sea/aws-rekey-linux-x64 (or DIR/…)
 import { build } from 'esbuild';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { chmod, copyFile, mkdir, rm, stat, writeFile } from 'node:fs/promises';
@@ -12,11 +12,12 @@ import { cliBundleOptions } from './bundle.mjs';
 import { ensureRuntimes, POSTJECT } from './runtimes.mjs';
 
 const SEA_MAJOR = 24;
-const OUT_DIR = 'dist/sea';
+const outDirFlag = process.argv.indexOf('--out-dir');
+const OUT_DIR = outDirFlag > 0 && process.argv[outDirFlag + 1] ? process.argv[outDirFlag + 1] : 'dist/sea';
 const MAIN = join(OUT_DIR, 'main.cjs');
 const BLOB = join(OUT_DIR, 'main.blob');
 const CONFIG = join(OUT_DIR, 'sea-config.json');
-export const EXECUTABLE = join(OUT_DIR, 'aws-rekey-linux-x64');
+const EXECUTABLE = join(OUT_DIR, 'aws-rekey-linux-x64');
 // The fuse postject flips so that the Node binary runs the injected blob (Node's documented value).
 const SEA_FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
 

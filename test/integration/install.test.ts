@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
 import { promisify } from 'node:util';
@@ -78,15 +78,20 @@ describe('npm pack, then npm install -g from the tarball', () => {
 
 // The single executable embeds Node 24 for linux-x64 (scripts/runtimes); elsewhere there is nothing to run.
 describe.runIf(process.platform === 'linux' && process.arch === 'x64')('the single executable (npm run package)', () => {
-  const executable = join(ROOT, 'dist', 'sea', 'aws-rekey-linux-x64');
+  let dir = '';
+  let executable = '';
   let path = '';
 
   beforeAll(async () => {
-    await run(process.execPath, [join(ROOT, 'scripts', 'package.mjs')], { cwd: ROOT, maxBuffer: 16 * 1024 * 1024 });
+    // Built into a folder of this run's own: the suite may run on several Node versions at once.
+    dir = await mkdtemp(join(tmpdir(), 'aws-rekey-sea-'));
+    await run(process.execPath, [join(ROOT, 'scripts', 'package.mjs'), '--out-dir', join(dir, 'sea')], { cwd: ROOT, maxBuffer: 16 * 1024 * 1024 });
+    executable = join(dir, 'sea', 'aws-rekey-linux-x64');
     // A PATH with no node on it: the executable must not need one.
-    path = await mkdtemp(join(tmpdir(), 'aws-rekey-nonode-'));
+    path = join(dir, 'empty');
+    await mkdir(path);
   });
-  afterAll(() => rm(path, { recursive: true, force: true }));
+  afterAll(() => rm(dir, { recursive: true, force: true }));
 
   it('is built', async () => {
     expect((await stat(executable)).mode & 0o111).not.toBe(0);
