@@ -65,3 +65,122 @@ describe('planRotation', () => {
     expect(text).not.toContain(CURRENT);
   });
 });
+
+describe('planRotation: the refusals say exactly what is wrong and what to do', () => {
+  const refusals: Array<{ name: string; keys: AccessKeyInfo[]; options?: Partial<PlanOptions>; code: string; message: string; hint: string }> = [
+    {
+      name: 'profile key not among the user keys',
+      keys: [key(OTHER, 'Active')],
+      code: 'KEY_NOT_FOUND',
+      message: "The key AKIA…0001 of profile work is not one of IAM user alice's keys.",
+      hint: 'It may have been deleted or belong to another user. Put a working key of this user in the profile (aws configure) and run aws-rekey again.',
+    },
+    {
+      name: 'profile key not among the user keys, no profile named',
+      keys: [key(OTHER, 'Active')],
+      options: { profiles: [] },
+      code: 'KEY_NOT_FOUND',
+      message: "The key AKIA…0001 of profile ? is not one of IAM user alice's keys.",
+      hint: 'It may have been deleted or belong to another user. Put a working key of this user in the profile (aws configure) and run aws-rekey again.',
+    },
+    {
+      name: 'profile key inactive',
+      keys: [key(CURRENT, 'Inactive')],
+      code: 'KEY_INACTIVE',
+      message: 'The key AKIA…0001 of profile work is inactive in IAM, so it cannot be the key that is replaced.',
+      hint: "Reactivate it (aws iam update-access-key --status Active) or put the user's active key in the profile, then run aws-rekey again.",
+    },
+    {
+      name: 'profile key inactive, no profile named',
+      keys: [key(CURRENT, 'Inactive')],
+      options: { profiles: [] },
+      code: 'KEY_INACTIVE',
+      message: 'The key AKIA…0001 of profile ? is inactive in IAM, so it cannot be the key that is replaced.',
+      hint: "Reactivate it (aws iam update-access-key --status Active) or put the user's active key in the profile, then run aws-rekey again.",
+    },
+    {
+      name: '--delete-key naming the current key',
+      keys: [key(CURRENT, 'Active'), key(OTHER, 'Active')],
+      options: { allowDeleteKeyId: CURRENT },
+      code: 'USAGE',
+      message: '--delete-key AKIA…0001 cannot be used: it is the key being rotated (use --delete to delete it after the new key works).',
+      hint: "Run 'aws-rekey keys --profile work' to see the user's keys.",
+    },
+    {
+      name: '--delete-key naming an unknown key, no profile named',
+      keys: [key(CURRENT, 'Active')],
+      options: { allowDeleteKeyId: 'AKIAUNKNOWN000000003', profiles: [] },
+      code: 'USAGE',
+      message: '--delete-key AKIA…0003 cannot be used: it is not a key of user alice.',
+      hint: "Run 'aws-rekey keys --profile NAME' to see the user's keys.",
+    },
+    {
+      name: 'more keys than IAM allows',
+      keys: [key(CURRENT, 'Active'), key(OTHER, 'Inactive'), key('AKIATHIRD00000000003', 'Inactive')],
+      code: 'TOO_MANY_KEYS',
+      message: 'User alice has 3 access keys; IAM allows 2.',
+      hint: 'Delete the keys that are not in use, then run aws-rekey again.',
+    },
+  ];
+  for (const r of refusals) {
+    it(r.name, () => {
+      expect(() => planRotation(r.keys, { ...base, ...r.options })).toThrowError(expect.objectContaining({ code: r.code, message: r.message, hint: r.hint }));
+    });
+  }
+});
+
+describe('planRotation: the plan it returns', () => {
+  it('keeps the profiles (a copy) and names the other key and the retire action', () => {
+    const profiles = ['work', 'alias'];
+    const other = key(OTHER, 'Inactive');
+    const plan = planRotation([key(CURRENT, 'Active'), other], { ...base, profiles, deleteOld: true });
+    expect(plan).toEqual({
+      userName: 'alice',
+      currentKeyId: CURRENT,
+      profiles: ['work', 'alias'],
+      otherKey: other,
+      retire: 'delete',
+      steps: [
+        { kind: 'delete-other', key: other },
+        { kind: 'create' },
+        { kind: 'write', profiles: ['work', 'alias'] },
+        { kind: 'verify' },
+        { kind: 'retire', accessKeyId: CURRENT, action: 'delete' },
+      ],
+    });
+    profiles.push('later');
+    expect(plan.profiles).toEqual(['work', 'alias']);
+  });
+});
+
+describe('describePlan', () => {
+  const used = (serviceName: string, region: string): AccessKeyInfo => ({
+    ...key(OTHER, 'Inactive'),
+    lastUsed: { date: new Date('2026-11-20T10:00:00Z'), serviceName, region },
+  });
+  const cases: Array<{ name: string; other?: AccessKeyInfo; profiles?: string[]; deleteOld?: boolean; lines: string[] }> = [
+    {
+      name: 'one profile, deactivate',
+      lines: ['create a new access key for alice', 'write it to profile work', 'check that AWS accepts the new key', 'deactivate the old key AKIA…0001'],
+    },
+    {
+      name: 'two profiles, delete',
+      profiles: ['work', 'alias'],
+      deleteOld: true,
+      lines: ['create a new access key for alice', 'write it to profiles work, alias', 'check that AWS accepts the new key', 'delete the old key AKIA…0001'],
+    },
+    { name: 'an other key used by a service in a region', other: used('s3', 'eu-west-1'), lines: ['delete inactive key AKIA…0002 (last used 2026-11-20 by s3 in eu-west-1) to make room'] },
+    { name: "IAM's N/A for the service and region is left out", other: used('N/A', 'N/A'), lines: ['delete inactive key AKIA…0002 (last used 2026-11-20) to make room'] },
+    { name: 'an empty service and region are left out', other: used('', ''), lines: ['delete inactive key AKIA…0002 (last used 2026-11-20) to make room'] },
+    { name: 'a service without a region', other: used('sts', 'N/A'), lines: ['delete inactive key AKIA…0002 (last used 2026-11-20 by sts) to make room'] },
+    { name: 'a region without a service', other: used('N/A', 'us-east-1'), lines: ['delete inactive key AKIA…0002 (last used 2026-11-20 in us-east-1) to make room'] },
+  ];
+  for (const c of cases) {
+    it(c.name, () => {
+      const keys = [key(CURRENT, 'Active'), ...(c.other ? [c.other] : [])];
+      const lines = describePlan(planRotation(keys, { ...base, profiles: c.profiles ?? ['work'], deleteOld: c.deleteOld ?? false }));
+      if (c.other) expect(lines[0]).toBe(c.lines[0]);
+      else expect(lines).toEqual(c.lines);
+    });
+  }
+});

@@ -1,0 +1,37 @@
+// npm run mutate: mutation testing of the safety core with StrykerJS (docs/testing.md has the score, the
+// time it takes and every surviving mutant with the reason it is acceptable). Too slow for .ci/run.
+// One group at a time: npm run mutate -- --mutate 'src/core/**/*.ts'
+/** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
+export default {
+  testRunner: 'vitest',
+  vitest: { configFile: 'vitest.stryker.config.ts' },
+  checkers: ['typescript'],
+  // src only: whether a mutant compiles is a question about src (the tests' and deploy/'s types are slow).
+  tsconfigFile: 'tsconfig.build.json',
+  typescriptChecker: { prioritizePerformanceOverAccuracy: true },
+  // The safety core: pure decisions, the credentials editor and store, verification, the lifecycle.
+  mutate: [
+    'src/core/**/*.ts',
+    '!src/core/types.ts',
+    'src/credentials/ini.ts',
+    'src/credentials/store.ts',
+    'src/credentials/own-files.ts',
+    'src/credentials/journal.ts',
+    'src/credentials/records.ts',
+    'src/rotation/verify.ts',
+    'src/rotation/lifecycle.ts',
+    'src/rotation/key-steps.ts',
+    'src/flows/recover.ts',
+  ],
+  coverageAnalysis: 'perTest',
+  // The machine is shared: one test process, and no more.
+  concurrency: 1,
+  ignoreStatic: true,
+  timeoutMS: 10_000,
+  reporters: ['clear-text', 'progress', 'html', 'json'],
+  htmlReporter: { fileName: 'reports/mutation/index.html' },
+  jsonReporter: { fileName: 'reports/mutation/mutation.json' },
+  thresholds: { high: 90, low: 85, break: 85 },
+  tempDirName: '.stryker-tmp',
+  cleanTempDir: 'always',
+};
