@@ -141,8 +141,3 @@ export function parseCsv(text: string): string[][] {
   }
   return rows;
 }
-
-/** Quotes a field for CSV output when it needs it. */
-export function csvField(value: string): string {
-  return /[",\r\n]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
-}

@@ -110,7 +110,7 @@ interface AuditDoc {
   fallback: boolean;
   reportGeneratedAt?: string;
   summary: { keys: number; users: number; findings: number };
-  keys: Array<{ userName: string; accessKeyId?: string; slot?: number; active: boolean; createDate?: string; lastUsedDate?: string; lastUsedService?: string; ageDays?: number; findings: string[] }>;
+  keys: Array<{ userName: string; userArn?: string; accessKeyId?: string; slot?: number; active: boolean; createDate?: string; lastUsedDate?: string; lastUsedService?: string; ageDays?: number; findings: string[] }>;
   findings: Array<{ kind: string; userName: string; accessKeyId?: string; keyCreated?: string; message: string }>;
   warnings: string[];
 }
@@ -283,7 +283,9 @@ describe('aws-rekey audit: narrowing, exit codes, formats', () => {
     expect([...new Set(run.doc.keys.map((k) => k.userName))].sort()).toEqual([a.userName, b.userName].sort());
     expect(run.doc.keys.map((k) => k.accessKeyId).sort()).toEqual([...a.keys, ...b.keys].map((k) => k.accessKeyId).sort());
     expect(run.doc.summary).toEqual({ keys: 3, users: 2, findings: 1 });
-    expect(recorder.counts()).toEqual({ ListAccessKeys: 2, GetAccessKeyLastUsed: 3 });
+    // The user_arn as on the other paths: one GetUser per named user.
+    for (const key of run.doc.keys) expect(key.userArn).toBe(`arn:aws:iam::123456789012:user${SMALL_PATH}${key.userName}`);
+    expect(recorder.counts()).toEqual({ GetUser: 2, ListAccessKeys: 2, GetAccessKeyLastUsed: 3 });
 
     const missing = await audit(['--user', a.userName, '--user', 'nobody-at-all']);
     expect(missing.code).toBe(2);
@@ -362,6 +364,23 @@ describe('aws-rekey audit: narrowing, exit codes, formats', () => {
     expect(byKey.get(seeded[7]?.keys[1]?.accessKeyId)?.[4]).toBe('Inactive');
     expect(run.stderr).toMatch(new RegExp(`^${smallKeys} keys, ${SMALL} users, \\d+ findings; source: per-user calls\\n$`));
     expect((await audit(['--csv', '--json'])).code).toBe(2);
+  });
+
+  it('--csv: a user name a spreadsheet would evaluate (=…, +…, @…) is written as text, with a leading quote (OWASP)', async () => {
+    const iam = iamClient(endpoint);
+    const names = [`=HYPERLINK${Date.now()}`, `+cmd${Date.now()}`, `@SUM${Date.now()}`];
+    for (const name of names) {
+      await iam.send(new CreateUserCommand({ UserName: name, Path: `${PATH}formula/` }));
+      await iam.send(new CreateAccessKeyCommand({ UserName: name }));
+    }
+    const run = await audit(['--path-prefix', `${PATH}formula/`, '--csv', '--source', 'api']);
+    expect(run.code, run.stderr).toBe(0);
+    const rows = parseCsv(run.stdout).slice(1);
+    expect(rows.map((r) => r[0]).sort()).toEqual(names.map((n) => `'${n}`).sort());
+    for (const row of rows) expect(row[1]).toMatch(/^arn:aws:iam::123456789012:user\//);
+    // The human table shows whole key ids: an admin acts on them.
+    const table = await audit(['--path-prefix', `${PATH}formula/`, '--source', 'api']);
+    for (const row of rows) expect(table.stdout).toContain(row[2]);
   });
 
   it('root keys and the last-used service/region from a real-format report (moto\'s lacks them)', async () => {

@@ -4,7 +4,8 @@ import { mapBounded } from '../../src/core/map-bounded.js';
 import type { AuditIamApi, IamUser } from '../../src/aws/audit-api.js';
 import { AwsError } from '../../src/errors.js';
 import { auditKeys, userPathOfArn, wholeDaysBetween, type AuditInventory, type AuditKeyRecord, type FindingKind } from '../../src/core/audit.js';
-import { CredentialReportFormatError, csvField, parseCredentialReport, parseCsv } from '../../src/core/credential-report.js';
+import { CredentialReportFormatError, parseCredentialReport, parseCsv } from '../../src/core/credential-report.js';
+import { csvField, spreadsheetField } from '../../src/core/csv.js';
 import { CSV_COLUMNS, createProgress, renderAuditCsv, renderAuditTable, summaryLine } from '../../src/cli/commands/audit.js';
 
 const NOW = new Date('2025-06-01T12:00:00Z');
@@ -233,6 +234,21 @@ describe('parseCsv / csvField', () => {
     expect(values.map(csvField)).toEqual(['plain', '"a,b"', '"say ""hi"""', '"two\nlines"', '']);
     expect(parseCsv(values.map(csvField).join(','))).toEqual([values]);
   });
+
+  it('spreadsheetField: a cell a spreadsheet would evaluate gets a leading quote (OWASP CSV injection); others as csvField', () => {
+    const cases: Array<[string, string]> = [
+      ['=HYPERLINK("http://x","y")', '"\'=HYPERLINK(""http://x"",""y"")"'],
+      ['+admin', "'+admin"],
+      ['-1+2', "'-1+2"],
+      ['@SUM(A1)', "'@SUM(A1)"],
+      ['\tcmd', "'\tcmd"],
+      ['\rcmd', '"\'\rcmd"'],
+      ['alice=x', 'alice=x'],
+      ['2026-11-30T09:17:00.000Z', '2026-11-30T09:17:00.000Z'],
+      ['', ''],
+    ];
+    for (const [value, field] of cases) expect(spreadsheetField(value), JSON.stringify(value)).toBe(field);
+  });
 });
 
 /** An in-memory IAM for the orchestrator: users with keys, a credential report, and a log of calls. */
@@ -266,6 +282,11 @@ function fakeIam(options: {
     return user;
   };
   const api: AuditIamApi = {
+    getUser: (name) =>
+      track('GetUser', () => {
+        const { userName, arn, path } = find(name);
+        return { userName, arn, path };
+      }),
     listUsers: ({ pathPrefix, marker }) =>
       track('ListUsers', () => {
         const all = options.users.filter((u) => !pathPrefix || u.path.startsWith(pathPrefix));
@@ -506,15 +527,15 @@ describe('renderAuditCsv', () => {
 });
 
 describe('renderAuditTable', () => {
-  it('aligned columns, masked key ids, findings per key, the root line and the summary', async () => {
+  it('aligned columns, whole key ids (an admin acts on them), findings per key, the root line and the summary', async () => {
     const result = await audit(fakeIam({ users: USERS, rootKeys: true }), { source: 'api' });
     const text = renderAuditTable(result, result.keys, false);
     const lines = text.split('\n');
     expect(lines[0]).toMatch(/^USER +KEY +STATUS +CREATED +AGE +LAST USED +SERVICE +REGION +FINDINGS$/);
-    expect(lines).toContain(`alice  AKIA…0001  Active    ${daysAgo(200).toISOString().slice(0, 10)}  200 d  ${daysAgo(1).toISOString().slice(0, 16).replace('T', ' ')}  iam      us-east-1  old`);
-    expect(text).not.toContain('AKIAALICE00000000001');
+    expect(lines).toContain(`alice  AKIAALICE00000000001  Active    ${daysAgo(200).toISOString().slice(0, 10)}  200 d  ${daysAgo(1).toISOString().slice(0, 16).replace('T', ' ')}  iam      us-east-1  old`);
+    expect(text).not.toContain('…');
     const columns = lines.slice(0, 6).map((line) => line.search(/STATUS|Active|Inactive/));
-    expect(new Set(columns)).toEqual(new Set([18]));
+    expect(new Set(columns)).toEqual(new Set([29]));
     expect(text).toContain('<root_account>: The root user has access keys: delete them.');
     expect(lines.at(-2)).toBe('5 keys, 5 users, 4 findings; source: per-user calls');
     expect(renderAuditTable(result, [], false)).toMatch(/^No key has a finding\./);

@@ -1,7 +1,6 @@
 import { auditAccount, type AuditProgress, type AuditResult, type AuditSourceOption } from '../../flows/audit.js';
 import { ROOT_USER_NAME, type AuditedKey, type FindingKind } from '../../core/audit.js';
-import { csvField } from '../../core/credential-report.js';
-import { maskKeyId } from '../../core/mask.js';
+import { spreadsheetField } from '../../core/csv.js';
 import { ExitCode, UsageError } from '../../errors.js';
 import { stripVTControlCharacters } from 'node:util';
 import { testNow } from '../flags.js';
@@ -91,7 +90,8 @@ export function summaryLine(result: AuditResult): string {
 }
 
 function keyLabel(key: AuditedKey): string {
-  if (key.accessKeyId) return maskKeyId(key.accessKeyId);
+  // The whole id: an admin acts on it, and a key id is no secret.
+  if (key.accessKeyId) return key.accessKeyId;
   return key.slot ? `key ${key.slot}` : '-';
 }
 
@@ -188,7 +188,7 @@ export function renderAuditCsv(result: AuditResult, keys: AuditedKey[]): string 
   if (result.findings.some((f) => f.kind === 'root-key') && !result.keys.some((k) => k.root)) {
     rows.push([ROOT_USER_NAME, '', '', '', '', '', '', '', '', '', '', 'root-key']);
   }
-  return rows.map((row) => row.map(csvField).join(',')).join('\n') + '\n';
+  return rows.map((row) => row.map(spreadsheetField).join(',')).join('\n') + '\n';
 }
 
 function formatMinute(date: Date): string {

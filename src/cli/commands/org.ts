@@ -1,4 +1,4 @@
-import { csvField } from '../../core/credential-report.js';
+import { spreadsheetField } from '../../core/csv.js';
 import { isoDay } from '../../core/org-decision.js';
 import { maskKeyId } from '../../core/mask.js';
 import type { OrgMode, OrgPolicyInput } from '../../core/org-policy.js';
@@ -162,5 +162,5 @@ export const ORG_CSV_COLUMNS = ['account', 'user', 'access_key_id', 'status', 'c
 
 export function renderOrgCsv(result: OrgRunResult): string {
   const rows = rowsOf(result, false).map((r) => [r.account, r.user, r.key, r.status, r.created, r.ageDays, r.level, r.next, r.findings, r.exemption, r.owner]);
-  return [[...ORG_CSV_COLUMNS], ...rows].map((row) => row.map(csvField).join(',')).join('\n') + '\n';
+  return [[...ORG_CSV_COLUMNS], ...rows].map((row) => row.map(spreadsheetField).join(',')).join('\n') + '\n';
 }
