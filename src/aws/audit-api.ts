@@ -3,7 +3,6 @@ import {
   GetAccessKeyLastUsedCommand,
   GetAccountSummaryCommand,
   GetCredentialReportCommand,
-  GetUserCommand,
   ListAccessKeysCommand,
   ListUsersCommand,
   type IAMClient,
@@ -16,8 +15,6 @@ import { errorCodeOf, mapAwsError } from './errors.js';
 export interface AuditIamApi {
   /** One page of ListUsers. */
   listUsers(options: { pathPrefix?: string; marker?: string }): Promise<{ users: IamUser[]; marker?: string }>;
-  /** GetUser: a user named with --user, for its ARN. */
-  getUser(userName: string): Promise<IamUser>;
   listAccessKeys(userName: string): Promise<Array<{ accessKeyId: string; status: KeyStatus; createDate?: Date }>>;
   getAccessKeyLastUsed(accessKeyId: string, userName: string): Promise<{ date?: Date; serviceName?: string; region?: string }>;
   /** AccountAccessKeysPresent of GetAccountSummary: whether the root user has access keys. */
@@ -60,14 +57,6 @@ export function createAuditIamApi(client: IAMClient): AuditIamApi {
         return { users, ...(out.IsTruncated && out.Marker ? { marker: out.Marker } : {}) };
       } catch (error) {
         throw mapError(error, 'iam:ListUsers');
-      }
-    },
-    async getUser(userName) {
-      try {
-        const u = (await client.send(new GetUserCommand({ UserName: userName }))).User;
-        return { userName: u?.UserName ?? userName, arn: u?.Arn ?? '', path: u?.Path ?? '/', ...(u?.UserId ? { userId: u.UserId } : {}) };
-      } catch (error) {
-        throw mapError(error, 'iam:GetUser', `user ${userName}`);
       }
     },
     async listAccessKeys(userName) {

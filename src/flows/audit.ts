@@ -286,15 +286,7 @@ async function collectFromApi(c: Collector): Promise<AuditInventory> {
   const progress = c.deps.onProgress;
   let targets: Array<Pick<IamUser, 'userName'> & Partial<IamUser>>;
   if (users && !options.pathPrefix) {
-    // GetUser for the ARN, as ListUsers gives it on the other paths; a user that is not there is reported below.
-    targets = await mapBounded(users, options.concurrency ?? DEFAULT_CONCURRENCY, async (userName) => {
-      try {
-        return await api.getUser(userName);
-      } catch (error) {
-        if (error instanceof AwsError && (error.code === 'NO_SUCH_ENTITY' || error.code === 'ACCESS_DENIED')) return { userName };
-        throw error;
-      }
-    });
+    targets = users.map((userName) => ({ userName }));
   } else {
     targets = [];
     let marker: string | undefined;

@@ -282,11 +282,6 @@ function fakeIam(options: {
     return user;
   };
   const api: AuditIamApi = {
-    getUser: (name) =>
-      track('GetUser', () => {
-        const { userName, arn, path } = find(name);
-        return { userName, arn, path };
-      }),
     listUsers: ({ pathPrefix, marker }) =>
       track('ListUsers', () => {
         const all = options.users.filter((u) => !pathPrefix || u.path.startsWith(pathPrefix));
