@@ -11,13 +11,32 @@ export interface ProfileGroup {
   profiles: string[];
 }
 
+export interface SkippedProfile {
+  profile: string;
+  /** Why --all leaves it alone, e.g. `temporary credentials (a session token)`. */
+  reason: string;
+}
+
 /** The profiles of the credentials file that hold a long-lived key (not a session). */
 export function staticKeyProfiles(doc: IniDocument): string[] {
-  return listProfiles(doc).filter((name) => {
-    const values = getProfile(doc, name) ?? {};
-    const id = values.aws_access_key_id?.trim();
-    return Boolean(id && values.aws_secret_access_key?.trim() && !values.aws_session_token && !values.aws_security_token && !isTemporaryKeyId(id));
+  return listProfiles(doc).filter((name) => whyNotStatic(getProfile(doc, name) ?? {}) === undefined);
+}
+
+/** The profiles --all leaves alone, and why. */
+export function skippedProfiles(doc: IniDocument): SkippedProfile[] {
+  return listProfiles(doc).flatMap((profile) => {
+    const reason = whyNotStatic(getProfile(doc, profile) ?? {});
+    return reason === undefined ? [] : [{ profile, reason }];
   });
+}
+
+function whyNotStatic(values: Record<string, string>): string | undefined {
+  const id = values.aws_access_key_id?.trim();
+  if (values.aws_session_token || values.aws_security_token) return 'temporary credentials (a session token)';
+  if (!id) return values.aws_secret_access_key ? 'no aws_access_key_id' : 'no access key';
+  if (isTemporaryKeyId(id)) return 'temporary credentials (an ASIA… key)';
+  if (!values.aws_secret_access_key?.trim()) return 'no aws_secret_access_key';
+  return undefined;
 }
 
 /** One group per key: profiles sharing a key are rotated once. */

@@ -1,5 +1,5 @@
 import { confirmAction, createMutex } from '../rotation/runtime.js';
-import { chainByUser, groupProfilesByKey, staticKeyProfiles, worstExitCode, type ProfileGroup } from '../core/many.js';
+import { chainByUser, groupProfilesByKey, skippedProfiles, staticKeyProfiles, worstExitCode, type ProfileGroup, type SkippedProfile } from '../core/many.js';
 import type { AgeGate, NotDue } from '../core/due.js';
 import { maskKeyId } from '../core/mask.js';
 import type { RetireAction } from '../core/plan.js';
@@ -61,6 +61,8 @@ export interface RotateManyResult {
   exitCode: number;
   credentialsPath: string;
   results: ManyEntry[];
+  /** --all: the profiles of the file left alone because they hold no long-lived key, and why. */
+  skipped: SkippedProfile[];
 }
 
 /**
@@ -76,9 +78,16 @@ export async function rotateMany(options: RotateManyOptions, deps: RotateManyDep
   const concurrency = options.concurrency ?? 4;
   const file = await readCredentialsFile(credentialsPath);
   const names = options.profiles === 'all' ? staticKeyProfiles(file.doc) : options.profiles;
+  const skipped = options.profiles === 'all' ? skippedProfiles(file.doc) : [];
+  const skippedText = skipped.map((p) => `${p.profile} (${p.reason})`).join(', ');
   if (names.length === 0) {
-    throw new UsageError(`${credentialsPath} has no profile with a long-lived access key.`, 'Nothing to rotate. Profiles with a session token or SSO are renewed by AWS.', 'NO_STATIC_PROFILES');
+    throw new UsageError(
+      `${credentialsPath} has no profile with a long-lived access key${skipped.length > 0 ? `; skipped: ${skippedText}` : ''}.`,
+      'Nothing to rotate: temporary credentials expire on their own. Name a profile that holds an AKIA… key and its secret.',
+      'NO_STATIC_PROFILES',
+    );
   }
+  if (skipped.length > 0) reporter.info(`Skipped ${skipped.length} ${skipped.length === 1 ? 'profile' : 'profiles'} without a long-lived key: ${skippedText}.`);
   const groups = groupProfilesByKey(file.doc, names);
   const staged = await listStaged(credentialsPath);
   const warned = new Set<string>();
@@ -104,7 +113,7 @@ export async function rotateMany(options: RotateManyOptions, deps: RotateManyDep
   });
 
   const runnable = planned.filter((p) => p.entry.status === 'planned');
-  if (options.dryRun || runnable.length === 0) return finish(credentialsPath, planned.map((p) => p.entry));
+  if (options.dryRun || runnable.length === 0) return finish(credentialsPath, planned.map((p) => p.entry), skipped);
 
   const refused = planned.filter((p) => p.entry.status === 'failed').length;
   const waiting = planned.filter((p) => p.entry.status === 'not-due').length;
@@ -143,12 +152,12 @@ export async function rotateMany(options: RotateManyOptions, deps: RotateManyDep
       });
     });
   }
-  return finish(credentialsPath, groups.map((g) => results.get(g)!));
+  return finish(credentialsPath, groups.map((g) => results.get(g)!), skipped);
 }
 
-function finish(credentialsPath: string, results: ManyEntry[]): RotateManyResult {
+function finish(credentialsPath: string, results: ManyEntry[], skipped: SkippedProfile[]): RotateManyResult {
   const exitCode = worstExitCode(results.map((r) => r.exitCode));
-  return { schemaVersion: 1, ok: exitCode === ExitCode.ok, exitCode, credentialsPath, results };
+  return { schemaVersion: 1, ok: exitCode === ExitCode.ok, exitCode, credentialsPath, results, skipped };
 }
 
 function fromResult(group: ProfileGroup, result: RotateResult, status: ManyEntry['status']): ManyEntry {

@@ -158,10 +158,31 @@ describe('rotate several profiles at once (moto)', () => {
     expect(keyOf(await home.readCredentials(), 'b')[0]).not.toBe(bob.accessKeyId);
   });
 
-  it('--all with no long-lived key in the file: a usage error', async () => {
+  it('--all with no long-lived key in the file: a usage error that lists what it skipped', async () => {
     const home = await tempHome({ endpoint, credentials: '[x]\nregion = eu-west-1\n' });
     const run = await runCli(['rotate', '--all', '-y'], home.env);
     expect(run.code, run.stderr).toBe(2);
-    expect(run.stderr).toMatch(/no profile with a long-lived access key/);
+    expect(run.stderr).toMatch(/no profile with a long-lived access key; skipped: x \(no access key\)/);
+  });
+
+  it('--all lists the profiles it skipped and why, in text and in --json', async () => {
+    const user = await createUserWithKey(endpoint, uniqueName('skip'));
+    const body = [
+      section('good', user),
+      '[session]\naws_access_key_id = ASIAXXXXXXXXXXXXXXXX\naws_secret_access_key = s\naws_session_token = t\n',
+      '[half]\naws_access_key_id = AKIAHALF000000000000\n',
+      '[settings]\nregion = eu-west-1\n',
+    ].join('\n');
+    const home = await tempHome({ endpoint, credentials: body });
+    const json = await runCli(['rotate', '--all', '--dry-run', '--json'], home.env);
+    expect(json.code, json.stderr).toBe(0);
+    expect((JSON.parse(json.stdout) as { skipped: unknown }).skipped).toEqual([
+      { profile: 'session', reason: 'temporary credentials (a session token)' },
+      { profile: 'half', reason: 'no aws_secret_access_key' },
+      { profile: 'settings', reason: 'no access key' },
+    ]);
+    const text = await runCli(['rotate', '--all', '--dry-run'], home.env);
+    expect(text.code, text.stderr).toBe(0);
+    expect(text.stderr).toContain('Skipped (no long-lived key): session (temporary credentials (a session token)), half (no aws_secret_access_key), settings (no access key).');
   });
 });

@@ -209,5 +209,6 @@ export async function renderManySummary(result: RotateManyResult, color: boolean
   const headline = dryRun
     ? `Dry run: nothing was changed. ${result.results.length - failed - waiting} rotation(s) planned, ${failed} refused${notDue}.`
     : `${done} of ${result.results.length - waiting} rotation(s) done${failed ? `, ${failed} failed` : ''}${notDue}.`;
-  return `\n${table.toString()}\n${headline}\n`;
+  const skipped = result.skipped.length > 0 ? `Skipped (no long-lived key): ${result.skipped.map((p) => `${p.profile} (${p.reason})`).join(', ')}.\n` : '';
+  return `\n${table.toString()}\n${headline}\n${skipped}`;
 }
