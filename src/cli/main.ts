@@ -93,6 +93,7 @@ function buildProgram(streams: CliStreams, setJson: (json: boolean) => void, wor
     .option('--auth-profile <name>', "make the IAM calls with this profile's credentials")
     .option('--user <name>', "the IAM user of a staged rotation started with --user")
     .option('--delete-new', 'also delete the new key and take it out of where it went (a profile gets the old key back)')
+    .option('--force', 'with --delete-new: delete the new key even though IAM saw it used after it was created')
     .option('-y, --yes', 'do not ask for confirmation')
     .option('--dry-run', 'show what would be done and change nothing')
     .option('--json', 'print one JSON document on stdout')

@@ -23,6 +23,8 @@ export interface StagedKeys {
   newKeyId: string;
   /** When the new key was created (IAM's clock). */
   newKeyCreatedAt: Date;
+  /** Until when uses of the new key were aws-rekey's own (its verification, a retirement it signed). */
+  ownUseUntil?: Date;
 }
 
 export type RetireDecision =
@@ -76,7 +78,7 @@ export interface RollbackDecision {
 }
 
 /** `rollback`: go back to the old key. Refused when the old key no longer exists (nothing to go back to). */
-export function decideRollback(staged: StagedKeys, keys: readonly AccessKeyInfo[], deleteNew: boolean): RollbackDecision {
+export function decideRollback(staged: StagedKeys, keys: readonly AccessKeyInfo[], deleteNew: boolean, force = false): RollbackDecision {
   const old = keys.find((k) => k.accessKeyId === staged.oldKeyId);
   if (!old) {
     throw new UnsafeRotationError(
@@ -85,7 +87,16 @@ export function decideRollback(staged: StagedKeys, keys: readonly AccessKeyInfo[
       'The new key stays as it is. Forget the record with --stage delete, or remove it from the aws-rekey folder next to the credentials file.',
     );
   }
-  return { reactivate: old.status !== 'Active', deleteNew: deleteNew && keys.some((k) => k.accessKeyId === staged.newKeyId) };
+  const fresh = keys.find((k) => k.accessKeyId === staged.newKeyId);
+  const used = fresh?.lastUsed?.date;
+  if (deleteNew && fresh && used && usedAfter(used, staged.ownUseUntil ?? staged.newKeyCreatedAt) && !force) {
+    throw new UnsafeRotationError(
+      'NEW_KEY_IN_USE',
+      `The new key ${maskKeyId(fresh.accessKeyId)} was used ${describeUse(fresh)}, after it was created and checked: something already uses it, and deleting it would break that. Nothing was changed.`,
+      'Roll back without --delete-new (the old key is reactivated, the new one stays), or find what uses the new key first (CloudTrail shows the calls). To delete it anyway, add --force.',
+    );
+  }
+  return { reactivate: old.status !== 'Active', deleteNew: deleteNew && fresh !== undefined };
 }
 
 /** Whole seconds: IAM reports last use to the second (or coarser), and a use in the creation's own second is ours. */

@@ -214,10 +214,13 @@ function noRecord(what: string, flag: string): UsageError {
   return new UsageError(`No staged rotation is recorded for ${what}.`, `Start one with 'aws-rekey rotate ${flag} --stage create'; 'aws-rekey status' lists those under way.`, 'NO_STAGED_ROTATION');
 }
 
-function stagedKeys(record: StagedRotation, keys: readonly AccessKeyInfo[]): StagedKeys {
+function stagedKeys(record: StagedRotation, keys: readonly AccessKeyInfo[], ownUseSince?: number): StagedKeys {
   // IAM's own clock for the creation time, when it still lists the key.
   const created = keys.find((k) => k.accessKeyId === record.newKeyId)?.createDate ?? new Date(record.newKeyCreatedAt);
-  return { oldKeyId: record.oldKeyId, newKeyId: record.newKeyId, newKeyCreatedAt: created };
+  // Uses of the new key until aws-rekey last wrote the record were its own (verification, a retirement it
+  // signed); so are those of this run when the profile's new key signs its calls (`ownUseSince`: its start).
+  const ownUseUntil = Math.max(Date.parse(record.updatedAt), ownUseSince ?? 0);
+  return { oldKeyId: record.oldKeyId, newKeyId: record.newKeyId, newKeyCreatedAt: created, ownUseUntil: new Date(ownUseUntil) };
 }
 
 /** `--stage retire`: deactivate the old key once nothing has used it since the new key was created. */
@@ -309,13 +312,14 @@ export async function deleteStage(options: StageOptions, deps: StageDeps = {}): 
  */
 export async function rollbackStaged(options: RollbackOptions, deps: StageDeps = {}): Promise<StageResult> {
   const rt = createRuntime(deps);
+  const startedAt = rt.timing.now();
   const verify = { ...DEFAULT_VERIFY_OPTIONS, ...options.verify };
   const target = await rt.steps.run('read', () => openStagedTarget(options, rt.prompter, true), (t) => `staged rotation of ${describeTarget(t.record)} (stage '${t.record.stage}')`);
   try {
     const { record, iam } = target;
     const before = summarize(record);
-    const keys = await rt.steps.run('inspect', () => iam.listAccessKeys(record.userName), (k) => `${k.length} key(s)`);
-    const decision = decideRollback(stagedKeys(record, keys), keys, options.deleteNew ?? false);
+    const keys = await rt.steps.run('inspect', () => iam.listAccessKeys(record.userName, { lastUsed: options.deleteNew ?? false }), (k) => `${k.length} key(s)`);
+    const decision = decideRollback(stagedKeys(record, keys, target.selfSigned ? startedAt : undefined), keys, options.deleteNew ?? false, options.force ?? false);
     const oldPair = record.oldSecretAccessKey ? { accessKeyId: record.oldKeyId, secretAccessKey: record.oldSecretAccessKey } : undefined;
     const restoresProfiles = record.destination.kind === 'profiles';
     if (decision.deleteNew && restoresProfiles && record.mode === 'profile' && !oldPair) {

@@ -239,6 +239,28 @@ describe('staged rotation of another user (--user, moto)', () => {
     expect((await listKeys(endpoint, target.userName)).map((k) => k.accessKeyId)).toEqual([target.accessKeyId]);
   });
 
+  it('rollback --delete-new refuses when IAM saw the new key used after it was created and checked, naming when and where; --force deletes it', async () => {
+    const proxy = await tempFaultProxy(endpoint);
+    const { target, home } = await setupUser({ endpoint: proxy.endpoint });
+    const out = join(home.home, 'svc.credentials');
+    await succeed(['rotate', '--user', target.userName, '--profile', 'admin', '--stage', 'create', '--out', out, '-y', ...FAST], home.env);
+    const fresh = /aws_access_key_id = (\S+)/.exec(await readFile(out, 'utf8'))?.[1];
+    proxy.setRules([{ action: 'GetAccessKeyLastUsed', fault: { kind: 'respond', status: 200, body: lastUsedBody('2099-01-02T03:04:05Z', 's3', 'ap-southeast-2') } }]);
+    const refused = await runCli(['rollback', '--user', target.userName, '--profile', 'admin', '--delete-new', '-y', '--json', ...FAST], home.env);
+    expect(refused.code, refused.stderr).toBe(1);
+    const doc = JSON.parse(refused.stdout) as { ok: boolean; error: { code: string; message: string; hint: string } };
+    expect(doc).toMatchObject({ ok: false, error: { code: 'NEW_KEY_IN_USE' } });
+    expect(doc.error.message).toContain('at 2099-01-02T03:04:05.000Z by s3 in ap-southeast-2');
+    expect(doc.error.hint).toContain('--force');
+    expect(await readFile(out, 'utf8')).toContain(fresh);
+    expect(await keyStatus(target.userName, fresh ?? '')).toBe('Active');
+
+    const forced = await runCli(['rollback', '--user', target.userName, '--profile', 'admin', '--delete-new', '--force', '-y', ...FAST], home.env);
+    expect(forced.code, forced.stderr).toBe(0);
+    await expect(stat(out)).rejects.toThrow();
+    expect((await listKeys(endpoint, target.userName)).map((k) => [k.accessKeyId, k.status])).toEqual([[target.accessKeyId, 'Active']]);
+  });
+
   it('rollback --delete-new removes the --out file and the new key, and reactivates the old key', async () => {
     const { target, home } = await setupUser();
     const out = join(home.home, 'svc.credentials');

@@ -66,7 +66,8 @@ describe('decideDelete', () => {
 });
 
 describe('decideRollback', () => {
-  type Case = { name: string; keys: AccessKeyInfo[]; deleteNew: boolean } & ({ decision: Record<string, boolean> } | { error: string });
+  type Case = { name: string; keys: AccessKeyInfo[]; deleteNew: boolean; force?: boolean } & ({ decision: Record<string, boolean> } | { error: string });
+  const usedKey = (id: string, at: string): AccessKeyInfo => ({ ...key(id, 'Active'), lastUsed: { date: new Date(at), serviceName: 's3', region: 'eu-west-1' } });
   const cases: Case[] = [
     { name: 'retired: reactivate', keys: [key(OLD, 'Inactive'), key(NEW, 'Active')], deleteNew: false, decision: { reactivate: true, deleteNew: false } },
     { name: 'retired, --delete-new: reactivate and delete', keys: [key(OLD, 'Inactive'), key(NEW, 'Active')], deleteNew: true, decision: { reactivate: true, deleteNew: true } },
@@ -74,10 +75,14 @@ describe('decideRollback', () => {
     { name: 'created, --delete-new: delete only', keys: [key(OLD, 'Active'), key(NEW, 'Active')], deleteNew: true, decision: { reactivate: false, deleteNew: true } },
     { name: 'new key gone already: nothing to delete', keys: [key(OLD, 'Active')], deleteNew: true, decision: { reactivate: false, deleteNew: false } },
     { name: 'old key deleted: refused', keys: [key(NEW, 'Active')], deleteNew: true, error: 'OLD_KEY_GONE' },
+    { name: 'new key used after it was checked, --delete-new: refused', keys: [key(OLD, 'Active'), usedKey(NEW, '2026-11-20T10:05:00Z')], deleteNew: true, error: 'NEW_KEY_IN_USE' },
+    { name: 'new key used after it was checked, without --delete-new: reactivate only', keys: [key(OLD, 'Inactive'), usedKey(NEW, '2026-11-20T10:05:00Z')], deleteNew: false, decision: { reactivate: true, deleteNew: false } },
+    { name: 'new key used only while aws-rekey checked it: deleted', keys: [key(OLD, 'Active'), usedKey(NEW, '2026-11-20T10:00:30Z')], deleteNew: true, decision: { reactivate: false, deleteNew: true } },
+    { name: 'new key used after it was checked, --delete-new --force: deleted', keys: [key(OLD, 'Active'), usedKey(NEW, '2026-11-20T10:05:00Z')], deleteNew: true, force: true, decision: { reactivate: false, deleteNew: true } },
   ];
   for (const c of cases) {
     it(c.name, () => {
-      const run = () => decideRollback(staged, c.keys, c.deleteNew);
+      const run = () => decideRollback({ ...staged, ownUseUntil: new Date('2026-11-20T10:01:00Z') }, c.keys, c.deleteNew, c.force);
       if ('error' in c) {
         expect(run).toThrowError(expect.objectContaining({ code: c.error }));
         return;

@@ -10,6 +10,7 @@ export interface RollbackFlags extends VerifyFlags {
   authProfile?: string;
   user?: string;
   deleteNew?: boolean;
+  force?: boolean;
   yes?: boolean;
   dryRun?: boolean;
   json?: boolean;
@@ -30,6 +31,7 @@ export async function runRollback(flags: RollbackFlags, streams: CliStreams): Pr
       {
         ...target,
         deleteNew: flags.deleteNew ?? false,
+        force: flags.force,
         yes: flags.yes,
         dryRun: flags.dryRun,
         verify: verifyOptionsFromFlags(flags),
