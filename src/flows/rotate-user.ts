@@ -21,7 +21,7 @@ import type { StepRecord } from '../rotation/ports.js';
 import { confirmAction, createRuntime, mfaPrompt, printPlan, stopIfInterrupted, type RunDeps, type Runtime } from '../rotation/runtime.js';
 import { recordStagedUser } from '../rotation/staged-record.js';
 import { DEFAULT_VERIFY_OPTIONS, type VerifyOptions } from '../rotation/verify.js';
-import { openAdminContext, type AdminContext } from '../session/account-context.js';
+import { credentialChain, openAdminContext, type AdminContext } from '../session/account-context.js';
 
 export interface RotateUserOptions {
   /** The IAM user whose key is rotated. */
@@ -186,7 +186,15 @@ async function rotateWithAdmin(setup: UserSetup, options: RotateUserOptions, rt:
 
   const prepared = await rt.steps.run(
     'pre-flight',
-    () => prepareDestination(options.destination, { credentialsPath: ctx.credentialsPath, userName, oldKeyId, force: options.force ?? false, adminProfile: ctx.adminProfile }),
+    async () =>
+      prepareDestination(options.destination, {
+        credentialsPath: ctx.credentialsPath,
+        userName,
+        oldKeyId,
+        force: options.force ?? false,
+        adminProfile: ctx.adminProfile,
+        ownChain: await credentialChain(ctx.adminProfile, ctx.env),
+      }),
     () => `${label} can be written`,
   );
 

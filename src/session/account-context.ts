@@ -160,3 +160,18 @@ async function openCaller(options: CallerOptions): Promise<Caller> {
   }
   return { credentialsPath, configPath, credentialSource, credentials, factory };
 }
+
+/**
+ * The profiles the credentials of `profile` come from: itself, then each `source_profile` in turn (in the
+ * config file, or the credentials file), as the SDK follows them. A run never writes into any of them.
+ */
+export async function credentialChain(profile: string, env: NodeJS.ProcessEnv): Promise<string[]> {
+  const [credentialsFile, configFile] = await Promise.all([readCredentialsFile(resolveCredentialsPath(env)), readCredentialsFile(resolveConfigPath(env))]);
+  const chain: string[] = [];
+  for (let name: string | undefined = profile; name !== undefined && !chain.includes(name); ) {
+    chain.push(name);
+    const source: string | undefined = getConfigProfile(configFile.doc, name)?.source_profile ?? getConfigProfile(credentialsFile.doc, name, 'credentials')?.source_profile;
+    name = source?.trim() || undefined;
+  }
+  return chain;
+}

@@ -134,6 +134,17 @@ describe('rotate --user (admin) against moto', () => {
     expect(/\[bob-too\]\naws_access_key_id = (\S+)/.exec(final)?.[1]).toBe(fresh);
   });
 
+  it("--to-profile never writes into the admin's own credentials, even with --force: its source_profile is refused before any key exists", async () => {
+    const { target, home } = await setup();
+    await writeFile(home.configPath, `[profile admin-role]\nrole_arn = arn:aws:iam::123456789012:role/key-admin\nsource_profile = admin\nrole_session_name = t\n`);
+    const before = await home.readCredentials();
+    const run = await runCli(['rotate', '--user', target.userName, '--profile', 'admin-role', '--to-profile', 'admin', '--force', '-y', ...FAST], home.env);
+    expect(run.code, run.stderr).toBe(2);
+    expect(run.stderr).toMatch(/--to-profile admin is where the credentials of profile admin-role come from \(source_profile admin-role → admin\)/);
+    expect(await home.readCredentials()).toBe(before);
+    expect((await listKeys(endpoint, target.userName)).map((k) => k.accessKeyId)).toEqual([target.accessKeyId]);
+  });
+
   it.for(['a closed pipe', 'a full disk (/dev/full)'])('--print-secret to %s: nothing is retired, the new key is deleted again, the old key stays active', async (where) => {
     const { target, home } = await setup();
     const args = [BIN, 'rotate', '--user', target.userName, '--profile', 'admin', '--print-secret', '-y', ...FAST];

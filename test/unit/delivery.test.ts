@@ -111,6 +111,9 @@ describe('--to-profile NAME', () => {
       destination: { kind: 'profiles' },
     });
     await expect(prepareDestination({ kind: 'profile', profile: 'admin' }, { ...ctx, force: true })).rejects.toMatchObject({ code: 'TO_PROFILE_IS_ADMIN' });
+    // Nor any profile the admin's credentials come from (source_profile), --force or not.
+    const chained = { ...ctx, adminProfile: 'admin-role', ownChain: ['admin-role', 'bob'], force: true };
+    await expect(prepareDestination({ kind: 'profile', profile: 'bob' }, chained)).rejects.toMatchObject({ code: 'TO_PROFILE_IS_ADMIN', message: expect.stringContaining('admin-role → bob') });
   });
 
   it('later undo with the old pair puts it back in every profile that holds the new key', async () => {

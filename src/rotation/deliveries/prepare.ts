@@ -17,6 +17,8 @@ export interface DestinationContext {
   force: boolean;
   /** The profile whose credentials make the calls: never overwritten. */
   adminProfile?: string;
+  /** Every profile those credentials come from (the admin profile and each source_profile): never written, even with --force. */
+  ownChain?: string[];
 }
 
 export interface PreparedDestination {
@@ -44,6 +46,13 @@ export async function prepareDestination(spec: DestinationSpec, ctx: Destination
     case 'profile': {
       if (ctx.adminProfile !== undefined && spec.profile === ctx.adminProfile) {
         throw new UsageError(`--to-profile ${spec.profile} is the profile whose credentials make the calls; aws-rekey does not overwrite it.`, 'Name another profile.', 'TO_PROFILE_IS_ADMIN');
+      }
+      if (ctx.ownChain?.includes(spec.profile)) {
+        throw new UsageError(
+          `--to-profile ${spec.profile} is where the credentials of profile ${ctx.adminProfile ?? ctx.ownChain[0]} come from (source_profile ${ctx.ownChain.join(' → ')}); aws-rekey does not write into the run's own credentials, even with --force.`,
+          'Name a profile that is not part of the admin\'s own credentials.',
+          'TO_PROFILE_IS_ADMIN',
+        );
       }
       await checkWritable(ctx.credentialsPath);
       const file = await readCredentialsFile(ctx.credentialsPath);
