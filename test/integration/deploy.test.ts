@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -53,25 +53,43 @@ describe('npm run synth', () => {
   });
 });
 
-describe('cfn-lint', () => {
-  /** Checks cfn-lint does not apply to a CDK template: CDK repeats a role it references in DependsOn. */
-  const IGNORED = ['W3005'];
+/** Checks cfn-lint does not apply to a CDK template: CDK repeats a role it references in DependsOn. */
+const IGNORED_CHECKS = ['W3005'];
 
-  it(`finds nothing in ${TEMPLATE_FILE} and ${MEMBER_TEMPLATE_FILE}`, async () => {
-    let lint: { stdout: string; stderr: string; code: number };
-    try {
-      const files = [TEMPLATE_FILE, MEMBER_TEMPLATE_FILE].map((name) => join(outDir, name));
-      const { stdout, stderr } = await run('cfn-lint', ['--format', 'parseable', '--ignore-checks', ...IGNORED, '--', ...files]);
-      lint = { stdout, stderr, code: 0 };
-    } catch (error) {
-      const e = error as NodeJS.ErrnoException & { stdout?: string; stderr?: string; code?: number | string };
-      if (e.code === 'ENOENT') {
-        throw new Error('cfn-lint is not installed, and this test needs it: `pip install cfn-lint` (PyPI; Debian has no package), then make sure `cfn-lint` is on PATH.');
-      }
-      lint = { stdout: e.stdout ?? '', stderr: e.stderr ?? '', code: typeof e.code === 'number' ? e.code : -1 };
+/** cfn-lint's findings on `files` (empty when it finds nothing); an error that says how to install it when it is missing. */
+async function cfnLint(files: string[], env: NodeJS.ProcessEnv = process.env): Promise<{ output: string; code: number }> {
+  try {
+    const { stdout, stderr } = await run('cfn-lint', ['--format', 'parseable', '--ignore-checks', ...IGNORED_CHECKS, '--', ...files], { env });
+    return { output: `${stdout}${stderr}`, code: 0 };
+  } catch (error) {
+    const e = error as NodeJS.ErrnoException & { stdout?: string; stderr?: string; code?: number | string };
+    if (e.code === 'ENOENT') {
+      throw new Error('cfn-lint is not installed, and this test needs it: `pip install cfn-lint` (PyPI; Debian has no package), then make sure `cfn-lint` is on PATH.');
     }
-    expect(`${lint.stdout}${lint.stderr}`).toBe('');
+    return { output: `${e.stdout ?? ''}${e.stderr ?? ''}`, code: typeof e.code === 'number' ? e.code : -1 };
+  }
+}
+
+describe('cfn-lint', () => {
+  it(`finds nothing in ${TEMPLATE_FILE} and ${MEMBER_TEMPLATE_FILE}`, async () => {
+    const lint = await cfnLint([TEMPLATE_FILE, MEMBER_TEMPLATE_FILE].map((name) => join(outDir, name)));
+    expect(lint.output).toBe('');
     expect(lint.code).toBe(0);
+  });
+
+  it('finds what is wrong in a broken template (it really checks)', async () => {
+    const broken = JSON.parse(result.body) as { Resources: Record<string, { Type: string; Properties?: Record<string, unknown> }> };
+    const queue = Object.values(broken.Resources).find((r) => r.Type === 'AWS::SQS::Queue');
+    if (queue) queue.Properties = { ...queue.Properties, VisibilityTimeout: 'soon' };
+    const file = join(outDir, 'broken.template.json');
+    await writeFile(file, JSON.stringify(broken));
+    const lint = await cfnLint([file]);
+    expect(lint.code).not.toBe(0);
+    expect(lint.output).toMatch(/E3012:'soon' is not of type 'integer'/);
+  });
+
+  it('a machine without cfn-lint fails the test, saying how to install it (no skip)', async () => {
+    await expect(cfnLint([join(outDir, TEMPLATE_FILE)], { ...process.env, PATH: outDir })).rejects.toThrow(/cfn-lint is not installed.*pip install cfn-lint/);
   });
 });
 
