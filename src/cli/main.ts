@@ -196,11 +196,11 @@ function buildProgram(streams: CliStreams, setJson: (json: boolean) => void, wor
       process.exitCode = await runOrgCommand({ ...options, mode: 'report' }, streams);
     },
   );
-  orgOptions(org.command('run').description('run the engine in a mode: notify sends the decision events (SNS) and owner mails (SES); no key is changed'))
-    .addOption(new Option('--mode <mode>', 'what the run may do').choices(['report', 'notify']).makeOptionMandatory())
+  orgOptions(org.command('run').description('run the engine in a mode: notify sends the decision events (SNS) and owner mails (SES); enforce also rotates (into the secret aws-rekey/USER), deactivates and deletes keys as due'))
+    .addOption(new Option('--mode <mode>', 'what the run may do').choices(['report', 'notify', 'enforce']).makeOptionMandatory())
     .option('--topic-arn <arn>', 'notify: publish one JSON event per decision to this SNS topic')
     .option('--mail-from <address>', 'notify: mail the owners (user tag aws-rekey:owner) from this verified SES identity')
-    .option('-y, --yes', 'go ahead without asking (required: the run sends mails)')
+    .option('-y, --yes', 'go ahead without asking (required: the run sends mails, and enforce changes keys)')
     .action(async (options) => {
       setJson(Boolean(options.json));
       const { runOrgCommand } = await import('./commands/org.js');

@@ -23,10 +23,12 @@ export const TAGS = {
   /** The key aws-rekey deactivated, and when. */
   deactivated: 'aws-rekey:deactivated',
   deactivatedAt: 'aws-rekey:deactivated-at',
+  /** A rotation under way: `<phase>:<key ids before it, joined by +>` (its journal; the secret is in the user's secret). */
+  rotation: 'aws-rekey:rotation',
 } as const;
 
 /** The tags that hold a rotation's progress (removed when the old key is deleted). */
-export const PROGRESS_TAGS = [TAGS.rotatedAt, TAGS.replacement, TAGS.deactivated, TAGS.deactivatedAt] as const;
+export const PROGRESS_TAGS = [TAGS.rotatedAt, TAGS.replacement, TAGS.deactivated, TAGS.deactivatedAt, TAGS.rotation] as const;
 
 export interface OrgKey {
   /** Absent when the key comes from the credential report, which has no key ids. */
@@ -97,6 +99,8 @@ export interface UserDecision {
   keys: KeyDecision[];
   /** Things a person should fix (an unreadable tag, an expired exemption…). */
   notes: string[];
+  /** A rotation that stopped part-way (tag aws-rekey:rotation): the next enforce run finishes or undoes it first. */
+  interrupted?: { phase: string; keysBefore: string[] };
 }
 
 const DAY_MS = 86_400_000;
@@ -168,6 +172,14 @@ export function decideUser(user: OrgUserState, now: Date, policy: OrgPolicy): Us
     if (wholeDaysBetween(since, now) >= policy.unusedAfterDays) key.findings.push('unused');
   }
 
+  const interrupted = parseRotationTag(user.tags[TAGS.rotation]);
+  if (interrupted) {
+    for (const key of decisions) {
+      key.action = 'none';
+      delete key.upcoming;
+      key.reason = `a rotation stopped after '${interrupted.phase}': the next enforce run finishes or undoes it`;
+    }
+  }
   if (exemption) {
     for (const key of decisions) {
       key.action = 'none';
@@ -181,12 +193,23 @@ export function decideUser(user: OrgUserState, now: Date, policy: OrgPolicy): Us
     ...(exemption ? { exemption } : {}),
     keys: decisions,
     notes,
+    ...(interrupted ? { interrupted } : {}),
   };
+}
+
+export function rotationTagValue(phase: string, keysBefore: readonly string[]): string {
+  return `${phase}:${keysBefore.join('+')}`;
+}
+
+function parseRotationTag(value: string | undefined): { phase: string; keysBefore: string[] } | undefined {
+  if (value === undefined) return undefined;
+  const [phase = '', ids = ''] = value.split(':');
+  return { phase, keysBefore: ids.split('+').filter(Boolean) };
 }
 
 /** Whether a decision made from the credential report alone is final, or the user's keys and tags must be read. */
 export function needsInspection(decision: UserDecision): boolean {
-  return decision.keys.some((k) => k.action !== 'none' || k.upcoming !== undefined || k.findings.some((f) => f !== 'unused'));
+  return decision.interrupted !== undefined || decision.keys.some((k) => k.action !== 'none' || k.upcoming !== undefined || k.findings.some((f) => f !== 'unused'));
 }
 
 function baseDecision(key: OrgKey, now: Date): KeyDecision {

@@ -15,7 +15,9 @@ export type Destination =
       named?: string;
     }
   | { kind: 'file'; path: string; format: 'ini' | 'json'; section: string }
-  | { kind: 'stdout' };
+  | { kind: 'stdout' }
+  /** A Secrets Manager secret (the organisation engine's hand-off). */
+  | { kind: 'secret'; name: string };
 
 /** `created`: both keys active, the new one works; `retired`: the old key is inactive. */
 export type StagedStage = 'created' | 'retired';

@@ -16,7 +16,8 @@ import type { OrgSettings } from '../org/config.js';
 import { silentLogger } from '../org/log.js';
 import { selectedAccounts } from '../org/planner.js';
 import { openAccount } from '../org/runtime.js';
-import { processAccount } from '../org/worker.js';
+import { processAccount, type AccountOutcome } from '../org/worker.js';
+import type { VerifyOptions } from '../rotation/verify.js';
 import { openAccountContext } from '../session/account-context.js';
 
 export interface OrgRunOptions {
@@ -33,6 +34,8 @@ export interface OrgRunOptions {
   concurrency?: number;
   /** "Now" for key ages (tests only: no IAM implementation lets a test backdate a key). */
   now?: Date;
+  /** enforce: how new keys are verified (default: three successes in a row). */
+  verify?: VerifyOptions;
 }
 
 export interface OrgAccountResult {
@@ -46,6 +49,8 @@ export interface OrgAccountResult {
   inspected?: number;
   events?: number;
   mails?: number;
+  /** enforce: what was done. */
+  done?: AccountOutcome['done'];
   warnings?: string[];
   /** The account could not be processed (the role could not be assumed, a call was denied…). */
   error?: { code: string; message: string; hint?: string };
@@ -83,9 +88,6 @@ export interface OrgSummary {
  */
 export async function runOrg(options: OrgRunOptions = {}): Promise<OrgRunResult> {
   const policy = resolveOrgPolicy(options.policy ?? {});
-  if (policy.mode === 'enforce') {
-    throw new UsageError('The enforce mode is not available yet in aws-rekey org run.', 'Use --mode notify, or aws-rekey org report.', 'ORG_MODE_UNAVAILABLE');
-  }
   if (options.role !== undefined && !/^[\w+=,.@-]{1,64}$/.test(options.role)) {
     throw new UsageError(`--role '${options.role}' is not an IAM role name.`, 'Give the name of the role in each account (the same in all), without a path or ARN.');
   }
@@ -125,15 +127,16 @@ export async function runOrg(options: OrgRunOptions = {}): Promise<OrgRunResult>
           { schemaVersion: 1, runId, accountId: account.id },
           {
             settings,
-            openAccount: (id) => openAccount(ctx.factory, ctx.credentials, settings, id, id === caller.account),
+            openAccount: (id) => openAccount(ctx.factory, ctx.credentials, settings, id, id === caller.account ? { callerArn: principalArnOf(caller.arn) } : false),
             ...(topic ? { topic } : {}),
             ...(mail ? { mail } : {}),
             log: silentLogger,
             now: () => now,
+            ...(options.verify ? { verify: options.verify } : {}),
           },
         );
-        const { source, users, inspected, events, mails, warnings } = outcome;
-        return { ...account, source, users, inspected, events, mails, warnings };
+        const { source, users, inspected, events, mails, warnings, done } = outcome;
+        return { ...account, source, users, inspected, events, mails, done, warnings };
       } catch (error) {
         if (!isRekeyError(error)) throw error;
         return { ...account, error: { code: error.code, message: error.message, ...(error.hint ? { hint: error.hint } : {}) } };
@@ -152,6 +155,12 @@ export async function runOrg(options: OrgRunOptions = {}): Promise<OrgRunResult>
   } finally {
     ctx.destroy();
   }
+}
+
+/** What `aws:PrincipalArn` says for a caller: an assumed-role session is its role. */
+function principalArnOf(arn: string): string {
+  const match = /^arn:([^:]+):sts::(\d{12}):assumed-role\/([^/]+)\//.exec(arn);
+  return match ? `arn:${match[1]}:iam::${match[2]}:role/${match[3]}` : arn;
 }
 
 export function summarize(accounts: OrgAccountResult[]): OrgSummary {

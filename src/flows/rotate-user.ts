@@ -289,6 +289,8 @@ function describeRecorded(destination: Destination): string {
       return `profile ${destination.profiles.join(', ')} in ${destination.credentialsPath}`;
     case 'stdout':
       return 'standard output';
+    case 'secret':
+      return `the Secrets Manager secret ${destination.name}`;
   }
 }
 
@@ -327,6 +329,7 @@ async function resumeUserRotation(setup: UserSetup, journal: UserJournal, option
 function sameDestination(recorded: Destination, asked: DestinationSpec): boolean {
   if (recorded.kind === 'stdout' || asked.kind === 'stdout') return recorded.kind === asked.kind;
   if (recorded.kind === 'file') return asked.kind === 'file' && resolve(asked.path) === recorded.path;
+  if (recorded.kind === 'secret') return false;
   return asked.kind === 'profile' && recorded.profiles[0] === asked.profile;
 }
 

@@ -394,6 +394,8 @@ function describeUndo(destination: Destination, restoreOld: boolean): string {
       return `remove ${destination.path} if it still holds the new key`;
     case 'stdout':
       return 'nothing to take back: the new key was printed';
+    case 'secret':
+      return restoreOld ? `put the previous version of the secret ${destination.name} back` : `take the new key out of the secret ${destination.name}`;
   }
 }
 

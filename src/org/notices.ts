@@ -21,8 +21,9 @@ export interface DecisionEvent {
   findings: OrgFindingKind[];
   exempt: boolean;
   reason: string;
-  /** Where the new key is (a rotation): the secret's name. */
+  /** Where the new key is (a rotation): the secret's name, and the new key's id. */
   secretName?: string;
+  newAccessKeyId?: string;
 }
 
 /** The keys worth telling anyone about: something due, done or escalated. */
@@ -38,13 +39,13 @@ export interface OwnerMail {
 }
 
 /** What the owner of a user's keys reads: each key, what happens (or happened) to it, when, and where the new key is. */
-export function ownerMail(accountId: string, decision: UserDecision, lines: Array<{ key: KeyDecision; done?: string; secretName?: string }>): OwnerMail {
+export function ownerMail(accountId: string, decision: UserDecision, lines: Array<{ key: KeyDecision; done?: string; secretName?: string }>, now: Date = new Date()): OwnerMail {
   const parts: string[] = [];
   const fingerprint: string[] = [];
   for (const { key, done, secretName } of lines) {
     const id = key.accessKeyId ? maskKeyId(key.accessKeyId) : 'a key';
     if (done) {
-      parts.push(`- ${id}: ${done} today (${isoDay(new Date())}).${secretName ? ` The new key is in the Secrets Manager secret ${secretName} of account ${accountId}.` : ''}`);
+      parts.push(`- ${id}: ${done} on ${isoDay(now)}.${secretName ? ` The new key is in the Secrets Manager secret ${secretName} of account ${accountId}; switch to it before the old key is deactivated.` : ''}`);
       fingerprint.push(`${key.accessKeyId}:${done}`);
     } else if (key.upcoming) {
       const when = key.action !== 'none' ? `is due (since ${isoDay(key.upcoming.on)})` : `is planned for ${isoDay(key.upcoming.on)}`;

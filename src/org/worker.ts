@@ -4,7 +4,9 @@ import type { QueueApi } from '../aws/queue.js';
 import type { TopicApi } from '../aws/topic.js';
 import type { KeyDecision, UserDecision } from '../core/org-decision.js';
 import { RekeyError } from '../errors.js';
+import type { VerifyOptions } from '../rotation/verify.js';
 import { assessAccount, type AccountReadApi } from './assess.js';
+import { enforceUser, type DoneAction, type DoneItem, type EnforceServices } from './enforce.js';
 import type { OrgSettings } from './config.js';
 import type { OrgLogger } from './log.js';
 import type { AccountMessage } from './messages.js';
@@ -17,6 +19,8 @@ export const NOTIFIED_TAG = 'aws-rekey:notified';
 export interface AccountServices {
   read: AccountReadApi;
   tags: OrgIamApi;
+  /** Enforce mode: the key, verification and Secrets Manager calls. */
+  enforce?: EnforceServices;
   /** Takes the member role's session down (connections, timers). */
   close(): void;
 }
@@ -32,6 +36,8 @@ export interface WorkerDeps {
   now: () => Date;
   /** True when the invocation must stop and hand the rest of the account to a continuation. */
   outOfTime?: () => boolean;
+  /** How new keys are verified (default: three successes in a row, DEFAULT_VERIFY_OPTIONS). */
+  verify?: VerifyOptions;
 }
 
 export interface AccountOutcome {
@@ -41,6 +47,10 @@ export interface AccountOutcome {
   inspected: number;
   events: number;
   mails: number;
+  /** Enforce mode: what was done. */
+  done: Array<{ userName: string; accessKeyId?: string; done: DoneAction; newKeyId?: string }>;
+  /** Users whose action failed (the message fails too, so that the queue tries the account again). */
+  failures: Array<{ userName: string; code: string; message: string }>;
   /** Set when the rest of the account went back to the queue. */
   continuedAfter?: string;
   warnings: string[];
@@ -53,12 +63,6 @@ const MAX_CONTINUATIONS = 50;
 export async function processAccount(message: AccountMessage, deps: WorkerDeps): Promise<AccountOutcome> {
   const { settings, log } = deps;
   const { policy } = settings;
-  if (policy.mode === 'enforce') {
-    throw new RekeyError('ORG_MODE_UNAVAILABLE', 'The enforce mode is not available in this version of the worker.', {
-      hint: 'Run in report or notify mode (AWS_REKEY_MODE).',
-      exitCode: 2,
-    });
-  }
   const now = deps.now();
   const services = await deps.openAccount(message.accountId);
   try {
@@ -70,12 +74,28 @@ export async function processAccount(message: AccountMessage, deps: WorkerDeps):
     });
     let events = 0;
     let mails = 0;
+    const done: AccountOutcome['done'] = [];
+    const failures: AccountOutcome['failures'] = [];
     if (policy.mode !== 'report') {
       for (const user of assessment.users) {
-        const keys = user.keys.filter(noteworthy);
-        if (keys.length === 0) continue;
-        events += await publishEvents(message, user, keys, deps);
-        mails += await mailOwner(message, user, keys, services, deps);
+        let items: DoneItem[] = [];
+        if (policy.mode === 'enforce' && (user.interrupted || user.keys.some((k) => k.action !== 'none'))) {
+          if (!services.enforce) throw new RekeyError('ORG_ENFORCE_UNAVAILABLE', 'The enforce mode needs the key and Secrets Manager calls, which were not set up.');
+          try {
+            items = await enforceUser(user, services.enforce, { now, ...(deps.verify ? { verify: deps.verify } : {}) });
+          } catch (error) {
+            const e = error as { code?: string; message?: string };
+            failures.push({ userName: user.userName, code: e.code ?? 'INTERNAL', message: e.message ?? String(error) });
+            log.error('user-failed', { runId: message.runId, accountId: message.accountId, userName: user.userName, error: { code: e.code, message: e.message } });
+            continue;
+          }
+          for (const item of items) done.push({ userName: user.userName, ...(item.key.accessKeyId ? { accessKeyId: item.key.accessKeyId } : {}), done: item.done, ...(item.newKeyId ? { newKeyId: item.newKeyId } : {}) });
+        }
+        const doneKeys = new Set(items.map((i) => i.key));
+        const pending = user.keys.filter((k) => noteworthy(k) && !doneKeys.has(k) && !(policy.mode === 'enforce' && k.action !== 'none'));
+        if (items.length === 0 && pending.length === 0) continue;
+        events += await publishEvents(message, user, items, pending, deps);
+        mails += await mailOwner(message, user, items, pending, services, deps);
       }
     }
     const outcome: AccountOutcome = {
@@ -85,6 +105,8 @@ export async function processAccount(message: AccountMessage, deps: WorkerDeps):
       inspected: assessment.inspected,
       events,
       mails,
+      done,
+      failures,
       warnings: assessment.warnings,
     };
     if (assessment.continueAfter !== undefined) {
@@ -100,8 +122,15 @@ export async function processAccount(message: AccountMessage, deps: WorkerDeps):
       inspected: outcome.inspected,
       events,
       mails,
+      done: done.length,
+      failures: failures.length,
       ...(outcome.continuedAfter !== undefined ? { continuedAfter: outcome.continuedAfter } : {}),
     });
+    if (failures.length > 0) {
+      throw new RekeyError('ORG_USERS_FAILED', `${failures.length} user(s) of account ${message.accountId} failed: ${failures.map((f) => `${f.userName} (${f.code})`).join(', ')}.`, {
+        hint: 'The queue delivers the account again; each run redoes only what is still due.',
+      });
+    }
     return outcome;
   } finally {
     services.close();
@@ -123,10 +152,11 @@ async function continueLater(message: AccountMessage, startAfter: string, deps: 
   deps.log.info('account-continued', { runId: message.runId, accountId: message.accountId, startAfter, continuation: count });
 }
 
-async function publishEvents(message: AccountMessage, user: UserDecision, keys: KeyDecision[], deps: WorkerDeps): Promise<number> {
+async function publishEvents(message: AccountMessage, user: UserDecision, items: DoneItem[], pending: KeyDecision[], deps: WorkerDeps): Promise<number> {
   const topicArn = deps.settings.topicArn;
   if (!deps.topic || !topicArn) return 0;
-  for (const key of keys) {
+  const entries: Array<{ key: KeyDecision; item?: DoneItem }> = [...items.map((item) => ({ key: item.key, item })), ...pending.map((key) => ({ key }))];
+  for (const { key, item } of entries) {
     const event: DecisionEvent = {
       schemaVersion: 1,
       type: 'aws-rekey.decision',
@@ -135,25 +165,40 @@ async function publishEvents(message: AccountMessage, user: UserDecision, keys: 
       accountId: message.accountId,
       userName: user.userName,
       ...(key.accessKeyId ? { accessKeyId: key.accessKeyId } : {}),
-      done: 'none',
-      ...(key.upcoming ? { upcoming: { action: key.upcoming.action, on: key.upcoming.on.toISOString() } } : {}),
+      done: item ? eventDone(item.done) : 'none',
+      ...(key.upcoming && !item ? { upcoming: { action: key.upcoming.action, on: key.upcoming.on.toISOString() } } : {}),
       findings: key.findings,
       exempt: user.exemption !== undefined,
       reason: key.reason,
+      ...(item?.secretName ? { secretName: item.secretName } : {}),
+      ...(item?.newKeyId ? { newAccessKeyId: item.newKeyId } : {}),
     };
     await deps.topic.publish(topicArn, JSON.stringify(event), `aws-rekey: ${user.userName} in ${message.accountId}`);
   }
-  return keys.length;
+  return entries.length;
 }
 
-async function mailOwner(message: AccountMessage, user: UserDecision, keys: KeyDecision[], services: AccountServices, deps: WorkerDeps): Promise<number> {
+function eventDone(done: DoneAction): DecisionEvent['done'] {
+  return done === 'resumed' ? 'rotated' : done === 'undone' ? 'none' : done;
+}
+
+async function mailOwner(message: AccountMessage, user: UserDecision, items: DoneItem[], pending: KeyDecision[], services: AccountServices, deps: WorkerDeps): Promise<number> {
   const from = deps.settings.mailFrom;
   if (!deps.mail || !from || !user.owner || user.exemption) return 0;
-  const mail = ownerMail(message.accountId, user, keys.map((key) => ({ key })));
+  const lines = [
+    ...items.filter((i) => i.done !== 'undone').map((i) => ({ key: i.key, done: doneText(i.done), ...(i.secretName ? { secretName: i.secretName } : {}) })),
+    ...pending.map((key) => ({ key })),
+  ];
+  if (lines.length === 0) return 0;
+  const mail = ownerMail(message.accountId, user, lines, deps.now());
   const tags = await services.tags.listUserTags(user.userName);
   if (tags[NOTIFIED_TAG] === mail.fingerprint) return 0;
   await deps.mail.send({ from, to: [user.owner], subject: mail.subject, text: mail.text });
   await services.tags.tagUser(user.userName, { [NOTIFIED_TAG]: mail.fingerprint });
   deps.log.info('owner-mailed', { runId: message.runId, accountId: message.accountId, userName: user.userName });
   return 1;
+}
+
+function doneText(done: DoneAction): string {
+  return done === 'rotated' || done === 'resumed' ? 'replaced by a new key' : done;
 }

@@ -1,7 +1,9 @@
 import type { StaticCredentials } from '../core/types.js';
 import type { Destination } from '../credentials/staged-store.js';
 import { credentialsProfilesDelivery } from './deliveries/credentials-profiles.js';
+import { RekeyError } from '../errors.js';
 import { keyFileDelivery } from './deliveries/key-file.js';
+import { secretsManagerDelivery, type SecretDeliveryOptions } from './deliveries/secrets-manager.js';
 import { stdoutDelivery, type SecretOutput } from './deliveries/stdout.js';
 
 /**
@@ -47,6 +49,8 @@ export interface DeliveryContext {
   secretOutput?: SecretOutput;
   /** Runs each read-modify-write of the credentials file; rotations sharing a file in one process pass a mutex. */
   serializeFileEdit?: <T>(edit: () => Promise<T>) => Promise<T>;
+  /** `secret` deliveries: the Secrets Manager calls and who may read the secret. */
+  secret?: Omit<SecretDeliveryOptions, 'name' | 'userName'>;
 }
 
 /** The delivery a recorded destination stands for. */
@@ -58,6 +62,9 @@ export function openDelivery(destination: Destination, ctx: DeliveryContext): De
       return keyFileDelivery(destination, ctx);
     case 'stdout':
       return stdoutDelivery(ctx);
+    case 'secret':
+      if (!ctx.secret) throw new RekeyError('SECRET_DELIVERY_UNAVAILABLE', `The key goes to the Secrets Manager secret ${destination.name}, but no Secrets Manager client was given.`);
+      return secretsManagerDelivery({ ...ctx.secret, name: destination.name, userName: ctx.userName });
   }
 }
 

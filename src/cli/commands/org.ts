@@ -34,7 +34,7 @@ export interface OrgFlags {
 export async function runOrgCommand(flags: OrgFlags, streams: CliStreams): Promise<number> {
   const mode = flags.mode ?? 'report';
   if (mode !== 'report' && !flags.yes) {
-    throw new UsageError(`org run --mode ${mode} sends events and mails: add --yes to go ahead.`, 'Run aws-rekey org report first to see what would be sent.');
+    throw new UsageError(`org run --mode ${mode} ${mode === 'enforce' ? 'changes keys and ' : ''}sends events and mails: add --yes to go ahead.`, 'Run aws-rekey org report first to see what would be done.');
   }
   const result = await runOrg({
     profile: flags.profile,
@@ -154,8 +154,14 @@ export function summaryText(result: OrgRunResult): string {
   return [
     `${s.accounts} account${s.accounts === 1 ? '' : 's'}${s.failedAccounts ? ` (${s.failedAccounts} failed)` : ''}, ${s.users} users with keys, ${s.keys} keys (green ${s.levels.green}, yellow ${s.levels.yellow}, red ${s.levels.red}); ${s.exemptUsers} exempt user${s.exemptUsers === 1 ? '' : 's'}.`,
     `Due now: rotate ${s.due.rotate}, deactivate ${s.due.deactivate}, delete ${s.due.delete}; within ${p.warnDaysBefore} days: ${s.upcoming}. Findings: ${findings}.`,
-    `Mode ${result.mode}: ${result.mode === 'report' ? 'nothing was changed or sent' : 'events and owner mails were sent; no key was changed'}. Policy: rotate at ${p.rotateAfterDays} days, deactivate ${p.deactivateAfterDays} days after delivery, delete ${p.deleteAfterDays} days after deactivation.`,
+    `Mode ${result.mode}: ${result.mode === 'report' ? 'nothing was changed or sent' : result.mode === 'notify' ? 'events and owner mails were sent; no key was changed' : `done: ${doneCounts(result)}`}. Policy: rotate at ${p.rotateAfterDays} days, deactivate ${p.deactivateAfterDays} days after delivery, delete ${p.deleteAfterDays} days after deactivation.`,
   ].join('\n');
+}
+
+function doneCounts(result: OrgRunResult): string {
+  const counts = new Map<string, number>();
+  for (const account of result.accounts) for (const d of account.done ?? []) counts.set(d.done, (counts.get(d.done) ?? 0) + 1);
+  return counts.size === 0 ? 'nothing was due' : [...counts].map(([k, n]) => `${k} ${n}`).join(', ');
 }
 
 export const ORG_CSV_COLUMNS = ['account', 'user', 'access_key_id', 'status', 'created', 'age_days', 'level', 'next', 'findings', 'exemption', 'owner'] as const;
