@@ -4,6 +4,7 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import { createMailApi } from '../aws/mail.js';
 import { createQueueApi } from '../aws/queue.js';
 import { createTopicApi } from '../aws/topic.js';
+import type { VerifyOptions } from '../rotation/verify.js';
 import { parseAccountMessage } from '../org/messages.js';
 import { openAccount } from '../org/runtime.js';
 import { processAccount, type AccountOutcome } from '../org/worker.js';
@@ -26,7 +27,7 @@ export interface SqsBatchResponse {
 export const TIME_RESERVE_MS = 90_000;
 
 /** The worker: one account per message, in the account's member role. */
-export function createWorkerHandler(options: HandlerOptions & { onOutcome?: (outcome: AccountOutcome) => void } = {}) {
+export function createWorkerHandler(options: HandlerOptions & { onOutcome?: (outcome: AccountOutcome) => void; verify?: VerifyOptions } = {}) {
   const runtime = lazily(async () => {
     const rt = await createHandlerRuntime('worker', options);
     return {
@@ -50,6 +51,7 @@ export function createWorkerHandler(options: HandlerOptions & { onOutcome?: (out
           mail: rt.mail,
           log: rt.log,
           now: rt.now,
+          ...(options.verify ? { verify: options.verify } : {}),
           ...(context ? { outOfTime: () => context.getRemainingTimeInMillis() < TIME_RESERVE_MS } : {}),
         });
         options.onOutcome?.(outcome);

@@ -52,6 +52,24 @@ export const ORG_PERMISSIONS: Readonly<Record<OrgRoleName, readonly OrgPermissio
     { actions: [...ACCOUNT_READS], resources: ['*'], why: 'the credential report first; ListUsers only when the report cannot be had' },
     { actions: [...KEY_READS, 'iam:ListUserTags', 'iam:TagUser', 'iam:UntagUser'], resources: [USERS], why: "the keys, last use and tags of users the report cannot decide; the rotation's progress and the owner's notice marker" },
     { actions: ['iam:GetGroup'], resources: ['arn:${Partition}:iam::*:group/*'], why: 'members of the exempt groups' },
+    {
+      actions: ['iam:CreateAccessKey', 'iam:DeleteAccessKey', 'iam:ListMFADevices', 'iam:UpdateAccessKey'],
+      resources: [USERS],
+      why: 'enforce: rotate (through the rotation lifecycle, whose IAM gateway also holds ListMFADevices, never called here), deactivate, delete',
+    },
+    {
+      actions: [
+        'secretsmanager:CreateSecret',
+        'secretsmanager:DeleteSecret',
+        'secretsmanager:DescribeSecret',
+        'secretsmanager:GetSecretValue',
+        'secretsmanager:PutResourcePolicy',
+        'secretsmanager:PutSecretValue',
+        'secretsmanager:UpdateSecretVersionStage',
+      ],
+      resources: ['arn:${Partition}:secretsmanager:*:*:secret:aws-rekey/*'],
+      why: "enforce: the user's secret aws-rekey/USER (write, undo, and read back to resume an interrupted rotation)",
+    },
   ],
   configRule: [
     { actions: [...ACCOUNT_READS], resources: ['*'], why: 'the users and the credential report' },

@@ -44,7 +44,8 @@ export function importGraph(
     if (files.has(file) || skip(file)) return;
     files.add(file);
     const text = readFileSync(file, 'utf8');
-    const specifiers = [...text.matchAll(/^\s*(?:import|export)\s[^;]*?from\s*'([^']+)'/gm)].map((m) => m[1] ?? '');
+    // `import type` is erased at compile time: it loads nothing.
+    const specifiers = [...text.matchAll(/^\s*(?:import|export)\s(?!type\s)[^;]*?from\s*'([^']+)'/gm)].map((m) => m[1] ?? '');
     if (followDynamic(file)) specifiers.push(...[...text.matchAll(/import\(\s*'([^']+)'\s*\)/g)].map((m) => m[1] ?? ''));
     for (const spec of specifiers) {
       if (spec.startsWith('.')) visit(resolve(dirname(file), spec.replace(/\.js$/, '.ts')));
@@ -71,6 +72,8 @@ const SERVICES: Array<[pkg: string, prefix: string]> = [
 const PERMISSION_OF: Record<string, string | null> = {
   'sqs:SendMessageBatch': 'sqs:SendMessage',
   'sts:GetCallerIdentity': null,
+  // The rotation gateway can ask for an MFA session; STS needs no permission for it.
+  'sts:GetSessionToken': null,
 };
 
 /**
