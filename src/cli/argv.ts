@@ -91,7 +91,9 @@ function unknownSingleDash(token: string, name: string, spec: OptionSpec): Usage
 export function nearestWord(word: string, candidates: string[]): string | undefined {
   if (candidates.length === 0) return undefined;
   const nearest = closest(word, candidates);
-  return distance(word, nearest) <= Math.max(2, Math.floor(word.length / 3)) ? nearest : undefined;
+  const d = distance(word, nearest);
+  // Short candidates need a closer match: two edits turn `work` into `org`, which nobody meant.
+  return d <= Math.max(2, Math.floor(word.length / 3)) && d < nearest.length - 1 ? nearest : undefined;
 }
 
 /** The first word that is neither an option nor an option's value: the command, when one was named. */
