@@ -1,51 +1,24 @@
-import type { CredentialsInput } from '../aws/clients.js';
-import type { AwsGateway, IamApi } from '../aws/gateway.js';
-import { openAdminContext } from '../session/account-context.js';
-import { defaultProfileName, openProfileContext } from '../session/profile-context.js';
-import { getProfile } from '../credentials/ini.js';
-import { parsePrincipalArn } from '../core/arn.js';
+import type { IamApi } from '../aws/gateway.js';
 import { maskKeyId } from '../core/mask.js';
-import { decideDelete, decideRetire, decideRollback, describeUse, type StagedKeys } from '../core/stage-decisions.js';
-import type { AccessKeyInfo, StaticCredentials } from '../core/types.js';
-import { readJournals, type RotationJournal } from '../credentials/journal.js';
-import {
-  findStagedForProfile,
-  listStaged,
-  readStagedUser,
-  removeStaged,
-  stagedId,
-  writeStaged,
-  type Destination,
-  type StagedRotation,
-  type StagedStage,
-} from '../credentials/staged-store.js';
+import { decideDelete, decideRetire, decideRollback, describeUse } from '../core/stage-decisions.js';
+import { findStagedForProfile, listStaged, removeStaged, writeStaged, type Destination, type StagedRotation } from '../credentials/staged-store.js';
+import { getProfile } from '../credentials/ini.js';
+import { defaultProfileName } from '../session/profile-context.js';
 import { readCredentialsFile, resolveCredentialsPath, withFileLock } from '../credentials/store.js';
-import { describeAccount, listUserJournals, userRefOf, userRecordId, type UserJournal } from '../credentials/user-journal.js';
-import { identifyCaller, refuseOtherAccount } from './user-account.js';
 import { openDelivery } from '../rotation/delivery.js';
-import { ProfileError, UnsafeRotationError, UsageError } from '../errors.js';
-import type { Prompter, StepRecord } from '../rotation/ports.js';
-import { confirmAction, createRuntime, mfaPrompt, printPlan, type RunDeps, type Runtime } from '../rotation/runtime.js';
+import { UnsafeRotationError } from '../errors.js';
+import type { StepRecord } from '../rotation/ports.js';
+import { confirmAction, createRuntime, printPlan, type RunDeps, type Runtime } from '../rotation/runtime.js';
 import { rotateProfile, type RotateDeps, type RotateOptions, type RotateResult } from './rotate-profile.js';
 import { DEFAULT_VERIFY_OPTIONS, verifyNewKey, type VerifyOptions } from '../rotation/verify.js';
+import { openStagedTarget, stagedInProgress, stagedKeys, type StagedTarget, type StagedTargetOptions } from './staged-guards.js';
+import { describeTarget, summarize, type StagedSummary } from './status.js';
 
 /**
  * Staged rotation, for keys that applications use: `--stage create` (new key saved and verified, old key
  * still active), then `--stage retire` (old key deactivated, unless IAM saw it used after the new key was
  * created), then `--stage delete`. `rollback` goes back to the old key; `status` lists what is under way.
  */
-
-export interface StagedTargetOptions {
-  /** Self-rotation: the profile whose key is rotated. */
-  profile?: string;
-  /** Self-rotation: make the IAM calls with this profile's credentials. */
-  authProfile?: string;
-  /** Admin rotation: the IAM user. */
-  userName?: string;
-  /** Admin rotation: the admin's profile. */
-  adminProfile?: string;
-  env?: NodeJS.ProcessEnv;
-}
 
 export interface StageOptions extends StagedTargetOptions {
   /** retire: deactivate even if the old key was used after the new one was created. */
@@ -61,26 +34,6 @@ export interface RollbackOptions extends StageOptions {
 }
 
 export type StageDeps = RunDeps;
-
-/** A staged rotation as shown to people and scripts: never a secret. */
-export interface StagedSummary {
-  id: string;
-  mode: StagedRotation['mode'];
-  profile?: string;
-  userName: string;
-  userArn: string;
-  /** The AWS account of the user (from its ARN). */
-  account: string;
-  oldKeyId: string;
-  newKeyId: string;
-  newKeyCreatedAt: string;
-  stage: StagedStage;
-  recordedAt: string;
-  retiredAt?: string;
-  destination: Destination;
-  /** What to run next. */
-  next: string;
-}
 
 export interface StageResult {
   schemaVersion: 1;
@@ -111,117 +64,6 @@ export async function createStageForProfile(options: RotateOptions, deps: Rotate
   return rotateProfile({ ...options, keepOld: true }, deps);
 }
 
-/** A plain rotation of a profile in the middle of a staged one would fight over the same two key slots. */
-export async function refuseIfProfileStaged(profile: string | undefined, env: NodeJS.ProcessEnv): Promise<void> {
-  const credentialsPath = resolveCredentialsPath(env);
-  const records = await listStaged(credentialsPath);
-  if (records.length === 0) return;
-  const name = profile ?? defaultProfileName(env);
-  const keyId = getProfile((await readCredentialsFile(credentialsPath)).doc, name)?.aws_access_key_id?.trim();
-  const existing = findStagedForProfile(records, name, keyId ? [keyId] : []);
-  if (existing) throw stagedInProgress(existing);
-}
-
-function stagedInProgress(record: StagedRotation): UsageError {
-  const who = targetFlag(record);
-  return new UsageError(
-    `A staged rotation of ${describeTarget(record)} is under way (stage '${record.stage}', new key ${maskKeyId(record.newKeyId)}, old key ${maskKeyId(record.oldKeyId)}).`,
-    `Next: ${nextStep(record)}; or undo it with 'aws-rekey rollback ${who}${record.stage === 'created' ? ' --delete-new' : ''}'.`,
-    'STAGED_IN_PROGRESS',
-  );
-}
-
-interface StagedTarget {
-  credentialsPath: string;
-  record: StagedRotation;
-  iam: IamApi;
-  gateway: AwsGateway;
-  iamCredentials: CredentialsInput;
-  /** Self-rotation without --auth-profile: the profile's key signs the IAM calls. */
-  selfSigned: boolean;
-  warnings: string[];
-  destroy(): void;
-}
-
-/**
- * `rollback` also works when the profile holds the old key again (a rollback that stopped half-way);
- * retire and delete need the profile on the new key, or they would retire the key it holds.
- */
-async function openStagedTarget(options: StagedTargetOptions, prompter: Prompter, forRollback = false): Promise<StagedTarget> {
-  const env = options.env ?? process.env;
-  const mfaCodeProvider = mfaPrompt(prompter);
-  if (options.userName !== undefined) {
-    const ctx = await openAdminContext({ profile: options.adminProfile, env, mfaCodeProvider });
-    let record: StagedRotation | undefined;
-    try {
-      const { ref } = await identifyCaller(ctx, options.userName);
-      record = await readStagedUser(ctx.credentialsPath, ref);
-      if (!record) {
-        await refuseOtherAccount(ctx.credentialsPath, ref, 'staged rotation');
-        throw noRecord(`user ${options.userName} in ${describeAccount(ref)}`, `--user ${options.userName}`);
-      }
-    } catch (error) {
-      ctx.gateway.destroy();
-      throw error;
-    }
-    return {
-      credentialsPath: ctx.credentialsPath,
-      record,
-      iam: ctx.gateway.iam(ctx.credentials),
-      gateway: ctx.gateway,
-      iamCredentials: ctx.credentials,
-      selfSigned: false,
-      warnings: ctx.warnings,
-      destroy: () => ctx.gateway.destroy(),
-    };
-  }
-  const ctx = await openProfileContext({ profile: options.profile, authProfile: options.authProfile, env, mfaCodeProvider });
-  try {
-    const record = findStagedForProfile(await listStaged(ctx.credentialsPath), ctx.profile, [ctx.key.accessKeyId]);
-    if (!record) throw noRecord(`profile ${ctx.profile}`, `--profile ${ctx.profile}`);
-    const self: StaticCredentials = { accessKeyId: ctx.key.accessKeyId, secretAccessKey: ctx.key.secretAccessKey };
-    const onOldKey = forRollback && ctx.key.accessKeyId === record.oldKeyId;
-    if (ctx.key.accessKeyId !== record.newKeyId && !onOldKey) {
-      throw new ProfileError(
-        'PROFILE_NOT_ON_NEW_KEY',
-        `Profile ${ctx.profile} holds ${maskKeyId(ctx.key.accessKeyId)}, not the new key ${maskKeyId(record.newKeyId)} of its staged rotation.`,
-        {
-          hint:
-            ctx.key.accessKeyId === record.oldKeyId
-              ? `The old key is back in the profile. Undo the staged rotation with 'aws-rekey rollback --profile ${ctx.profile} --delete-new', or put the new key back.`
-              : `Put the new key back in the profile ('aws-rekey status' shows its id), then run this again.`,
-        },
-      );
-    }
-    const iamCredentials: CredentialsInput = ctx.authCredentials ?? self;
-    return {
-      credentialsPath: ctx.credentialsPath,
-      record,
-      iam: ctx.gateway.iam(iamCredentials),
-      gateway: ctx.gateway,
-      iamCredentials,
-      selfSigned: !ctx.authCredentials && !onOldKey,
-      warnings: ctx.warnings,
-      destroy: () => ctx.gateway.destroy(),
-    };
-  } catch (error) {
-    ctx.gateway.destroy();
-    throw error;
-  }
-}
-
-function noRecord(what: string, flag: string): UsageError {
-  return new UsageError(`No staged rotation is recorded for ${what}.`, `Start one with 'aws-rekey rotate ${flag} --stage create'; 'aws-rekey status' lists those under way.`, 'NO_STAGED_ROTATION');
-}
-
-function stagedKeys(record: StagedRotation, keys: readonly AccessKeyInfo[], ownUseSince?: number): StagedKeys {
-  // IAM's own clock for the creation time, when it still lists the key.
-  const created = keys.find((k) => k.accessKeyId === record.newKeyId)?.createDate ?? new Date(record.newKeyCreatedAt);
-  // Uses of the new key until aws-rekey last wrote the record were its own (verification, a retirement it
-  // signed); so are those of this run when the profile's new key signs its calls (`ownUseSince`: its start).
-  const ownUseUntil = Math.max(Date.parse(record.updatedAt), ownUseSince ?? 0);
-  return { oldKeyId: record.oldKeyId, newKeyId: record.newKeyId, newKeyCreatedAt: created, ownUseUntil: new Date(ownUseUntil) };
-}
 
 /** `--stage retire`: deactivate the old key once nothing has used it since the new key was created. */
 export async function retireStage(options: StageOptions, deps: StageDeps = {}): Promise<StageResult> {
@@ -397,99 +239,4 @@ function describeUndo(destination: Destination, restoreOld: boolean): string {
     case 'secret':
       return restoreOld ? `put the previous version of the secret ${destination.name} back` : `take the new key out of the secret ${destination.name}`;
   }
-}
-
-export interface StatusEntry extends Omit<StagedSummary, 'stage' | 'destination' | 'newKeyCreatedAt' | 'recordedAt' | 'newKeyId'> {
-  /** `interrupted`: a rotation stopped part-way (crash, Ctrl-C); its journal says where. */
-  stage: StagedStage | 'interrupted';
-  newKeyId?: string;
-  newKeyCreatedAt?: string;
-  recordedAt: string;
-  destination?: Destination;
-  /** For `interrupted`: the last step that completed. */
-  phase?: string;
-}
-
-export interface StatusResult {
-  schemaVersion: 1;
-  credentialsPath: string;
-  rotations: StatusEntry[];
-}
-
-/** Every staged rotation and every interrupted one recorded beside the credentials file. No AWS call. */
-export async function rotationStatus(options: { env?: NodeJS.ProcessEnv } = {}): Promise<StatusResult> {
-  const credentialsPath = resolveCredentialsPath(options.env ?? process.env);
-  const [staged, journals, userJournals] = await Promise.all([listStaged(credentialsPath), readJournals(credentialsPath), listUserJournals(credentialsPath)]);
-  const rotations: StatusEntry[] = staged.map(summarize);
-  for (const j of journals) {
-    rotations.push({
-      id: stagedId('profile', j.profile),
-      mode: 'profile',
-      profile: j.profile,
-      ...interrupted(j),
-      next: `aws-rekey recover --profile ${j.profile}`,
-    });
-  }
-  for (const j of userJournals) {
-    rotations.push({
-      id: userRecordId(userRefOf(j.userArn, j.userName)),
-      mode: 'user',
-      ...interrupted(j),
-      destination: j.destination,
-      next: `aws-rekey rotate --user ${j.userName}${j.destination.kind === 'stdout' ? ' --print-secret' : ''}`,
-    });
-  }
-  return { schemaVersion: 1, credentialsPath, rotations };
-}
-
-/** What a journal left by an interrupted rotation says, whichever kind of rotation wrote it. */
-function interrupted(j: RotationJournal | UserJournal) {
-  return {
-    userName: j.userName,
-    userArn: j.userArn,
-    account: accountOf(j.userArn),
-    oldKeyId: j.oldKeyId,
-    ...(j.newKey ? { newKeyId: j.newKey.accessKeyId } : {}),
-    stage: 'interrupted' as const,
-    phase: j.phase,
-    recordedAt: j.startedAt,
-  };
-}
-
-export function summarize(record: StagedRotation): StagedSummary {
-  return {
-    id: record.id,
-    mode: record.mode,
-    ...(record.profile ? { profile: record.profile } : {}),
-    userName: record.userName,
-    userArn: record.userArn,
-    account: accountOf(record.userArn),
-    oldKeyId: record.oldKeyId,
-    newKeyId: record.newKeyId,
-    newKeyCreatedAt: record.newKeyCreatedAt,
-    stage: record.stage,
-    recordedAt: record.recordedAt,
-    ...(record.retiredAt ? { retiredAt: record.retiredAt } : {}),
-    destination: record.destination,
-    next: nextStep(record),
-  };
-}
-
-function accountOf(arn: string): string {
-  return parsePrincipalArn(arn)?.account ?? '';
-}
-
-function targetFlag(record: StagedRotation): string {
-  return record.mode === 'user' ? `--user ${record.userName}` : `--profile ${record.profile ?? 'default'}`;
-}
-
-function describeTarget(record: StagedRotation): string {
-  return record.mode === 'user' ? `user ${record.userName}` : `profile ${record.profile ?? 'default'}`;
-}
-
-function nextStep(record: StagedRotation): string {
-  const flag = targetFlag(record);
-  return record.stage === 'created'
-    ? `roll the new key out, then 'aws-rekey rotate ${flag} --stage retire'`
-    : `once nothing broke, 'aws-rekey rotate ${flag} --stage delete' (or 'aws-rekey rollback ${flag}')`;
 }

@@ -1,7 +1,7 @@
 import Table from 'cli-table3';
 import { maskKeyId } from '../../core/mask.js';
 import { ExitCode } from '../../errors.js';
-import { rotationStatus, type StatusEntry, type StatusResult } from '../../flows/staged.js';
+import { rotationStatus, type StatusEntry, type StatusResult } from '../../flows/status.js';
 import { painter, useColor, type CliStreams } from '../io.js';
 
 export interface StatusFlags {
