@@ -9,6 +9,13 @@ import { listRecordNames, readJsonRecord, recordPath, removeRecord, writeJsonRec
  */
 export type JournalPhase = 'creating' | 'created' | 'written' | 'verified';
 
+/** The new key as a journal keeps it. `createDate`: IAM's creation time (absent in journals of 0.1.0 for a profile). */
+export interface JournalKey {
+  accessKeyId: string;
+  secretAccessKey: string;
+  createDate?: string;
+}
+
 /** What every journal of a rotation holds, whatever else its flow keeps in it (0.1.0 journals have it all). */
 export interface JournalCore {
   userName: string;
@@ -23,8 +30,7 @@ export interface JournalCore {
   /** Staged rotation (`--stage create`): stop once the new key works; the old key stays active (src/flows/staged.ts). */
   keepOld?: boolean;
   phase: JournalPhase;
-  /** `createDate`: IAM's creation time (absent in journals of 0.1.0 for a profile). */
-  newKey?: { accessKeyId: string; secretAccessKey: string; createDate?: string };
+  newKey?: JournalKey;
   startedAt: string;
   updatedAt: string;
 }

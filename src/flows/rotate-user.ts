@@ -244,8 +244,8 @@ function userRotation(setup: UserSetup, journal: UserJournal): Rotation<UserJour
     delivery: openDelivery(destination, { userName: journal.userName, oldKeyId: journal.oldKeyId, force: journal.force, secretOutput: setup.secretOutput }),
     verify: setup.verify,
     retireWith: () => [{ credentials: ctx.credentials, label: `admin profile ${ctx.adminProfile}` }],
-    recordStaged: async (j, rt) => {
-      await recordStagedUser(j, rt);
+    recordStaged: async (j, newKey, rt) => {
+      await recordStagedUser(j, newKey, rt);
     },
   };
 }

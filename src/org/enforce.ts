@@ -105,8 +105,8 @@ function orgRotation(user: UserDecision, journal: OrgJournal, services: EnforceS
     verify: options.verify ?? DEFAULT_VERIFY_OPTIONS,
     // Nothing is retired in this run: the old key is deactivated deactivateAfterDays later, if unused since.
     retireWith: () => [],
-    recordStaged: async (j) => {
-      await services.tags.tagUser(j.userName, { [TAGS.rotatedAt]: options.now.toISOString(), [TAGS.replacement]: j.newKey?.accessKeyId ?? '' });
+    recordStaged: async (j, newKey) => {
+      await services.tags.tagUser(j.userName, { [TAGS.rotatedAt]: options.now.toISOString(), [TAGS.replacement]: newKey.accessKeyId });
     },
   };
 }

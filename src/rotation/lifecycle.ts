@@ -2,7 +2,7 @@ import type { CredentialsInput } from '../aws/clients.js';
 import type { AwsGateway, IamApi } from '../aws/gateway.js';
 import { maskKeyId } from '../core/mask.js';
 import type { AccessKeyInfo } from '../core/types.js';
-import type { JournalCore, JournalPhase } from '../credentials/journal.js';
+import type { JournalCore, JournalKey, JournalPhase } from '../credentials/journal.js';
 import { InterruptedError, RekeyError, RotationIncompleteError } from '../errors.js';
 import type { Delivery, DeliveryReceipt, KeyPair } from './delivery.js';
 import { createKeyOnce, deleteKeyIfPresent, deleteOrphans } from './key-steps.js';
@@ -52,7 +52,7 @@ export interface Rotation<J extends LifecycleJournal> {
   /** The credentials that retire the old key, tried in order. */
   retireWith(newKey: KeyPair): RetireCredentials[];
   /** `--stage create`: what to record instead of retiring (the journal is removed after it). */
-  recordStaged?(journal: J, rt: Runtime): Promise<void>;
+  recordStaged?(journal: J, newKey: JournalKey, rt: Runtime): Promise<void>;
 }
 
 export interface RotationOutcome {
@@ -83,14 +83,15 @@ export async function rotateKey<J extends LifecycleJournal>(rotation: Rotation<J
     await record.remove(journal);
     throw error;
   }
-  journal.newKey = { accessKeyId: created.accessKeyId, secretAccessKey: created.secretAccessKey, ...(created.createDate ? { createDate: created.createDate.toISOString() } : {}) };
+  const newKey: JournalKey = { accessKeyId: created.accessKeyId, secretAccessKey: created.secretAccessKey, ...(created.createDate ? { createDate: created.createDate.toISOString() } : {}) };
+  journal.newKey = newKey;
   try {
     await advance(rotation, 'created', rt);
   } catch (error) {
     // The secret is kept nowhere: a key nobody can use must not stay.
     return rollBack(rotation, error, rt, 'The new key could not be saved in the recovery journal, so it was deleted again');
   }
-  return carryOn(rotation, rt);
+  return carryOn(rotation, newKey, rt);
 }
 
 export type ResumeOutcome = { outcome: 'finished'; rotation: RotationOutcome } | { outcome: 'rolled-back'; deletedOrphans: string[] };
@@ -112,17 +113,17 @@ export async function resumeRotation<J extends LifecycleJournal>(rotation: Rotat
     if (!newKey || !keys.some((k) => k.accessKeyId === newKey.accessKeyId)) {
       return await rollBack(rotation, new RekeyError('NEW_KEY_GONE', 'the new key no longer exists in IAM'), rt);
     }
-    return { outcome: 'finished', rotation: await carryOn(rotation, rt, keys) };
+    return { outcome: 'finished', rotation: await carryOn(rotation, newKey, rt, keys) };
   } catch (error) {
     if (error instanceof RekeyError && error.code === 'ROTATION_ROLLED_BACK') return { outcome: 'rolled-back', deletedOrphans: [] };
     throw error;
   }
 }
 
-/** From `created` on: deliver (again, when resuming: deliveries are idempotent), verify, confirm, retire. */
-async function carryOn<J extends LifecycleJournal>(rotation: Rotation<J>, rt: Runtime, keys?: readonly AccessKeyInfo[]): Promise<RotationOutcome> {
+/** From `created` on (the journal holds `created`): deliver (again, when resuming: deliveries are idempotent), verify, confirm, retire. */
+async function carryOn<J extends LifecycleJournal>(rotation: Rotation<J>, created: JournalKey, rt: Runtime, keys?: readonly AccessKeyInfo[]): Promise<RotationOutcome> {
   const { journal, delivery } = rotation;
-  const newKey = pairOf(journal);
+  const newKey: KeyPair = { accessKeyId: created.accessKeyId, secretAccessKey: created.secretAccessKey };
   let receipt: DeliveryReceipt;
   try {
     receipt = await rt.steps.run('write', () => delivery.write(newKey), (r) => r.detail);
@@ -156,16 +157,16 @@ async function carryOn<J extends LifecycleJournal>(rotation: Rotation<J>, rt: Ru
   }
 
   if (journal.keepOld) {
-    await rotation.recordStaged?.(journal, rt);
+    await rotation.recordStaged?.(journal, created, rt);
     await rotation.record.remove(journal);
     return { status: 'staged', newKey, receipt };
   }
-  await retireOld(rotation, rt, keys);
+  await retireOld(rotation, newKey, rt, keys);
   return { status: 'rotated', newKey, receipt };
 }
 
 /** Deactivate or delete the old key, trying each set of credentials in turn; then the journal goes. */
-async function retireOld<J extends LifecycleJournal>(rotation: Rotation<J>, rt: Runtime, keys?: readonly AccessKeyInfo[]): Promise<void> {
+async function retireOld<J extends LifecycleJournal>(rotation: Rotation<J>, newKey: KeyPair, rt: Runtime, keys?: readonly AccessKeyInfo[]): Promise<void> {
   const { journal, record } = rotation;
   const action = journal.retire;
   const old = keys?.find((k) => k.accessKeyId === journal.oldKeyId);
@@ -177,7 +178,7 @@ async function retireOld<J extends LifecycleJournal>(rotation: Rotation<J>, rt: 
   const act = (iam: IamApi) =>
     // "No such key" after a retried call whose answer was lost: the key is already deleted, which is done.
     action === 'delete' ? deleteKeyIfPresent(iam, journal.userName, journal.oldKeyId) : iam.updateAccessKey(journal.userName, journal.oldKeyId, 'Inactive');
-  const candidates = rotation.retireWith(pairOf(journal));
+  const candidates = rotation.retireWith(newKey);
   let lastError: unknown;
   for (const [index, candidate] of candidates.entries()) {
     try {
@@ -267,10 +268,4 @@ function checkpoint<J extends LifecycleJournal>(rotation: Rotation<J>, rt: Runti
     `Interrupted after step '${journal.phase}'. The new key of ${journal.userName} is kept in a recovery journal.`,
     `Run '${rotation.record.resumeCommand(journal)}' to finish it.`,
   );
-}
-
-function pairOf(journal: LifecycleJournal): KeyPair {
-  const newKey = journal.newKey;
-  if (!newKey) throw new RekeyError('JOURNAL_INVALID', `The recovery journal of ${journal.userName} has no new key.`);
-  return { accessKeyId: newKey.accessKeyId, secretAccessKey: newKey.secretAccessKey };
 }

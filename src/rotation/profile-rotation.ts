@@ -28,8 +28,8 @@ export function profileRotation(
     ),
     verify,
     retireWith,
-    recordStaged: async (j, runtime) => {
-      await recordStagedCreate(j, runtime);
+    recordStaged: async (j, newKey, runtime) => {
+      await recordStagedCreate(j, newKey, runtime);
     },
   };
 }

@@ -1,8 +1,7 @@
 import { maskKeyId } from '../core/mask.js';
-import type { RotationJournal } from '../credentials/journal.js';
+import type { JournalKey, RotationJournal } from '../credentials/journal.js';
 import { stagedId, writeStaged, type StagedRotation } from '../credentials/staged-store.js';
 import { userRecordId, userRefOf, type UserJournal } from '../credentials/user-journal.js';
-import { RekeyError } from '../errors.js';
 import type { Runtime } from './runtime.js';
 
 /**
@@ -10,9 +9,7 @@ import type { Runtime } from './runtime.js';
  * works, the old key stays active. The lifecycle drops the journal after this: a crash in between leaves
  * the journal, whose recovery records it again.
  */
-export async function recordStagedCreate(journal: RotationJournal, rt: Pick<Runtime, 'timing' | 'steps'>): Promise<StagedRotation> {
-  const newKey = journal.newKey;
-  if (!newKey) throw new RekeyError('JOURNAL_INVALID', 'The journal has no new key to record.');
+export async function recordStagedCreate(journal: RotationJournal, newKey: JournalKey, rt: Pick<Runtime, 'timing' | 'steps'>): Promise<StagedRotation> {
   const record = await recordCreated(
     journal,
     {
@@ -30,8 +27,7 @@ export async function recordStagedCreate(journal: RotationJournal, rt: Pick<Runt
 }
 
 /** The end of `rotate --user NAME --stage create`: the new key is delivered and works, the old key stays active. */
-export async function recordStagedUser(journal: UserJournal, rt: Pick<Runtime, 'timing' | 'steps'>): Promise<StagedRotation> {
-  const newKey = journal.newKey as NonNullable<UserJournal['newKey']>;
+export async function recordStagedUser(journal: UserJournal, newKey: JournalKey, rt: Pick<Runtime, 'timing' | 'steps'>): Promise<StagedRotation> {
   return recordCreated(
     journal,
     {

@@ -155,8 +155,8 @@ class World {
       delivery: this.delivery(),
       verify: { timeoutMs: 5_000, successes: 2, successIntervalMs: 100, initialDelayMs: 100, maxDelayMs: 1_000 },
       retireWith: (newKey) => [{ credentials: newKey, label: 'the new key', fresh: true }],
-      recordStaged: async (j) => {
-        this.staged.push(j.newKey?.accessKeyId ?? '');
+      recordStaged: async (_j, newKey) => {
+        this.staged.push(newKey.accessKeyId);
       },
     };
   }
