@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
 // The unit tests only, for `npm run mutate` (stryker.config.mjs): they are pure or use temp dirs, so each
@@ -6,5 +7,9 @@ export default defineConfig({
   test: {
     include: ['test/unit/**/*.test.ts'],
     setupFiles: ['test/support/assertions.ts'],
+    // Stryker's vitest runner asks for worker threads, but the permission tests of store.test.ts switch
+    // root's effective ids (seteuid), which Node allows only in a main thread: that file gets a process.
+    // An absolute path: Stryker's sandbox is under .stryker-tmp/, which a `**` glob does not enter.
+    poolMatchGlobs: [[fileURLToPath(new URL('test/unit/store.test.ts', import.meta.url)), 'forks']],
   },
 });
