@@ -1,10 +1,10 @@
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, inject, it, type TestContext } from 'vitest';
 import { makeHome, startCli, type CliExit, type TempHome } from '../support/cli.js';
 import { startFaultProxy, type Fault, type FaultProxy, type FaultRule } from '../support/fault-proxy.js';
 import { createUserWithKey, listKeys, uniqueName, type SeededUser } from '../support/iam.js';
-import { readLocalState, setImmutable, waitFor, type StoredPair } from '../support/invariants.js';
+import { readLocalState, setImmutable, waitFor, type JournalOnDisk, type StoredPair } from '../support/invariants.js';
 
 /**
  * The fault matrix of the admin flow (`rotate --user`), for both local destinations: a faulted run, a clean
@@ -81,24 +81,14 @@ async function delivered(s: Scenario): Promise<StoredPair | undefined> {
 
 type Outcome = 'rotated' | 'restored' | 'pending';
 
-interface UserJournalOnDisk {
-  mode: number;
-  phase: string;
-  newKey?: StoredPair;
-}
-
-/** The `user-NAME.user-journal.json` records, read without the product's code. */
-async function userJournals(s: Scenario): Promise<UserJournalOnDisk[]> {
-  // Records sit in aws-rekey/ or in a folder per credentials file below it.
-  const root = join(s.home.home, '.aws', 'aws-rekey');
-  const entries = await readdir(root, { recursive: true }).catch(() => [] as string[]);
-  const paths = entries.filter((n) => n.endsWith('.user-journal.json')).map((n) => join(root, n));
-  return Promise.all(paths.map(async (path) => ({ ...(JSON.parse(await readFile(path, 'utf8')) as UserJournalOnDisk), mode: (await stat(path)).mode & 0o777 })));
+/** The recovery journals beside the admin's credentials file (the `.user-journal.json` ones, and any other), read without the product's code. */
+async function journals(s: Scenario): Promise<JournalOnDisk[]> {
+  return (await readLocalState(s.home.credentialsPath)).journals;
 }
 
 async function assertUserInvariants(s: Scenario, when: 'after-fault' | 'final'): Promise<Outcome> {
   const keys = await listKeys(endpoint, s.target.userName);
-  const local = { journals: await userJournals(s) };
+  const local = { journals: await journals(s) };
   const pair = await delivered(s);
   const status = (id: string | undefined) => keys.find((k) => k.accessKeyId === id)?.status;
   const seen = () => `IAM: ${JSON.stringify(keys.map((k) => [k.accessKeyId, k.status]))}; delivered: ${pair?.accessKeyId}; journals: ${JSON.stringify(local.journals.map((j) => [j.phase, j.newKey?.accessKeyId]))}`;
@@ -180,9 +170,11 @@ describe(`fault matrix of rotate --user: 2 destinations × ${Object.keys(STEPS).
       expect(run.stdout + run.stderr).not.toContain(s.target.secretAccessKey);
     }
     await assertUserInvariants(s, 'after-fault');
+    // The old key could not be retired: the new key works, and the admin's journal says so.
+    if (exit === 3) expect((await journals(s)).map((j) => [j.kind, j.phase])).toEqual([['user', 'verified']]);
 
     s.proxy.setRules([]);
-    const journalLeft = (await userJournals(s)).length > 0;
+    const journalLeft = (await journals(s)).length > 0;
     const again = await startCli(args(s), s.home.env).done;
     expect(again.code, again.stderr).toBe(0);
     if (journalLeft) expect(again.stderr).toMatch(/did not finish/);

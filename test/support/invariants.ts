@@ -21,8 +21,11 @@ export interface StoredPair {
 export interface JournalOnDisk {
   path: string;
   mode: number;
+  /** A profile's rotation (`<profile>.journal.json`) or `rotate --user`'s (`user-….user-journal.json`). */
+  kind: 'profile' | 'user';
   phase: 'creating' | 'created' | 'written' | 'verified';
-  profile: string;
+  /** A profile's journal only. */
+  profile?: string;
   oldKeyId: string;
   oldSecretAccessKey?: string;
   keysBefore: string[];
@@ -35,8 +38,14 @@ export interface LocalState {
   mode: number;
   /** Profile name → the key pair it holds. */
   profiles: Map<string, StoredPair>;
+  /** Every recovery journal beside the file: the profiles' and those of `rotate --user`. */
   journals: JournalOnDisk[];
 }
+
+const JOURNAL_KINDS: Array<[suffix: string, kind: JournalOnDisk['kind']]> = [
+  ['.user-journal.json', 'user'],
+  ['.journal.json', 'profile'],
+];
 
 /** A deliberately small ini reader, independent of the product's parser. */
 export function profilesOf(text: string): Map<string, StoredPair> {
@@ -65,10 +74,12 @@ export async function readLocalState(credentialsPath: string): Promise<LocalStat
   const dir = await recordsDir(credentialsPath);
   const journals: JournalOnDisk[] = [];
   const names = await readdir(dir).catch(() => [] as string[]);
-  for (const name of names.filter((n) => n.endsWith('.journal.json'))) {
+  for (const name of names.sort()) {
+    const kind = JOURNAL_KINDS.find(([suffix]) => name.endsWith(suffix))?.[1];
+    if (!kind) continue;
     const path = join(dir, name);
-    const parsed = JSON.parse(await readFile(path, 'utf8')) as Omit<JournalOnDisk, 'path' | 'mode'>;
-    journals.push({ ...parsed, path, mode: (await stat(path)).mode & 0o777 });
+    const parsed = JSON.parse(await readFile(path, 'utf8')) as Omit<JournalOnDisk, 'path' | 'mode' | 'kind'>;
+    journals.push({ ...parsed, kind, path, mode: (await stat(path)).mode & 0o777 });
   }
   return { text, mode, profiles: profilesOf(text), journals };
 }
