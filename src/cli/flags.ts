@@ -2,6 +2,7 @@ import type { AgeGate } from '../core/due.js';
 import type { RotateModeFlags } from '../core/rotate-mode.js';
 import { UsageError } from '../errors.js';
 import { DEFAULT_VERIFY_OPTIONS, type VerifyOptions } from '../rotation/verify.js';
+import { checkMfaCode } from '../core/mfa-code.js';
 
 /** --verify-timeout and --verify-successes, of the commands that check that a key works before going on. */
 export interface VerifyFlags {
@@ -22,9 +23,14 @@ export function verifyOptionsFromFlags(flags: VerifyFlags): Pick<VerifyOptions, 
   return { timeoutMs, successes: flags.verifySuccesses };
 }
 
-/** --mfa-serial and --mfa-code imply --mfa. */
+/** --mfa-serial and --mfa-code imply --mfa (for a profile's own rotation without a role that takes the code). */
 export function wantsMfa(flags: { mfa?: boolean; mfaSerial?: string; mfaCode?: string }): boolean {
   return Boolean(flags.mfa || flags.mfaSerial !== undefined || flags.mfaCode !== undefined);
+}
+
+/** --mfa-code, checked (six digits) before anything else happens. */
+export function mfaCodeOf(flags: { mfaCode?: string }): string | undefined {
+  return flags.mfaCode === undefined ? undefined : checkMfaCode(flags.mfaCode);
 }
 
 /** The flags of `rotate` as commander gives them; most of those that choose the mode are named as in RotateModeFlags. */

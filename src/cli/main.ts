@@ -8,6 +8,9 @@ import { shellQuote } from '../core/shell.js';
 import type { CliStreams } from './io.js';
 import { painter, useColor } from './io.js';
 
+/** --mfa-code, alike for every command whose credentials may come from a role profile. */
+const MFA_CODE_HELP = 'the current code of the MFA device (mfa_serial) of the role profile that makes the calls (--profile or --auth-profile), for a run without a prompt; asked for on a terminal otherwise';
+
 /** The one place that decides exit codes and prints errors. Commands are imported only when they run. */
 export async function main(argv: string[], streams: CliStreams = defaultStreams()): Promise<void> {
   let json = argv.includes('--json');
@@ -59,9 +62,9 @@ function buildProgram(streams: CliStreams, setJson: (json: boolean) => void, wor
     .addOption(new Option('--stage <stage>', 'staged rotation for keys used by applications: create (new key, old stays active), retire (deactivate the old key if unused since), delete (delete the inactive old key)').choices(['create', 'retire', 'delete']))
     .option('-y, --yes', 'do not ask for confirmation')
     .option('-d, --delete', 'delete the old key instead of deactivating it')
-    .option('--mfa', 'make the IAM calls in an MFA session (sts:GetSessionToken)')
+    .option('--mfa', "make the IAM calls in an MFA session (sts:GetSessionToken) of the profile's own key")
     .option('--mfa-serial <arn>', 'MFA device ARN (implies --mfa; default: the user\'s first device)')
-    .option('--mfa-code <code>', 'current MFA code (implies --mfa; asked for on a terminal otherwise)')
+    .option('--mfa-code <code>', `${MFA_CODE_HELP}; without such a role, the code of the --mfa session (implies --mfa)`)
     .option('--delete-key <akid>', "allow deleting this other *active* key of the user to make room for the new one")
     .option('--dry-run', 'show the plan and run the read-only pre-flight checks; change nothing')
     .addOption(new Option('--if-older-than <days>', 'rotate only a key at least this many days old; a younger one is left alone ("not due until DATE", exit 0)').argParser(positiveInteger))
@@ -92,6 +95,7 @@ function buildProgram(streams: CliStreams, setJson: (json: boolean) => void, wor
     .option('--profile <name>', 'the profile of the staged rotation; with --user, the admin\'s profile (default: $AWS_PROFILE or $AWS_DEFAULT_PROFILE, else "default")')
     .option('--auth-profile <name>', "make the IAM calls with this profile's credentials")
     .option('--user <name>', "the IAM user of a staged rotation started with --user")
+    .option('--mfa-code <code>', MFA_CODE_HELP)
     .option('--delete-new', 'also delete the new key and take it out of where it went (a profile gets the old key back)')
     .option('--force', 'with --delete-new: delete the new key even though IAM saw it used after it was created')
     .option('-y, --yes', 'do not ask for confirmation')
@@ -110,6 +114,7 @@ function buildProgram(streams: CliStreams, setJson: (json: boolean) => void, wor
     .description('finish or undo a rotation that was interrupted (crash, Ctrl-C, network failure)')
     .option('--profile <name>', 'profile whose rotation is recovered (default: $AWS_PROFILE or $AWS_DEFAULT_PROFILE, else "default")')
     .option('--auth-profile <name>', "make the IAM calls with this profile's credentials")
+    .option('--mfa-code <code>', MFA_CODE_HELP)
     .option('--dry-run', 'show what would be done and change nothing')
     .option('--json', 'print one JSON document on stdout')
     .addOption(new Option('--verify-timeout <seconds>', 'how long to wait for AWS to accept the new key').default(30).argParser(positiveNumber))
@@ -125,6 +130,7 @@ function buildProgram(streams: CliStreams, setJson: (json: boolean) => void, wor
     .description("list the profile's IAM user's access keys: status, age, last use, and which one the profile holds")
     .option('--profile <name>', 'profile whose user is listed (default: $AWS_PROFILE or $AWS_DEFAULT_PROFILE, else "default")')
     .option('--auth-profile <name>', "make the IAM calls with this profile's credentials")
+    .option('--mfa-code <code>', MFA_CODE_HELP)
     .option('--json', 'print one JSON document on stdout')
     .action(async (options) => {
       setJson(Boolean(options.json));
@@ -138,6 +144,7 @@ function buildProgram(streams: CliStreams, setJson: (json: boolean) => void, wor
     .option('--profile <name>', 'profile whose IAM user is pruned, and whose credentials make the calls (default: $AWS_PROFILE or $AWS_DEFAULT_PROFILE, else "default")')
     .option('--auth-profile <name>', "make the IAM calls with this profile's credentials")
     .option('--user <name>', "admin: prune this IAM user's keys instead")
+    .option('--mfa-code <code>', MFA_CODE_HELP)
     .option('--key <akid>', 'only this key (refused when it is active or a profile holds it)')
     .option('--older-than <days>', 'only keys unused for at least this many days (never used: since creation)')
     .option('-y, --yes', 'do not ask for confirmation')
@@ -154,6 +161,7 @@ function buildProgram(streams: CliStreams, setJson: (json: boolean) => void, wor
     .description("every IAM user's access keys against the CIS rules: age, last use, two active keys, root keys")
     .option('--profile <name>', 'call IAM with the credentials of this profile, of any kind (default: $AWS_PROFILE or $AWS_DEFAULT_PROFILE, else the default chain)')
     .option('--auth-profile <name>', 'same as --profile (wins over it)')
+    .option('--mfa-code <code>', MFA_CODE_HELP)
     .addOption(new Option('--source <source>', 'credential report, per-user calls, or the report when allowed and fresh').choices(['auto', 'report', 'api']).default('auto'))
     .option('--user <name>', 'audit only this user (repeatable)', (value: string, previous: string[] = []) => [...previous, value])
     .option('--path-prefix <path>', 'audit only users whose path starts with this, e.g. /engineering/')

@@ -24,7 +24,10 @@ export interface RotateModeFlags {
   stage?: Stage;
   deleteOld?: boolean;
   deleteKey?: string;
+  /** An MFA session asked for (--mfa, --mfa-serial): sts:GetSessionToken with the profile's own key. */
   mfa?: boolean;
+  /** --mfa-code: the code of that session, or of the MFA device an admin or auth profile's role is assumed with. */
+  mfaCode?: string;
   /** --if-older-than DAYS. */
   ifOlderThan?: number;
 }
@@ -56,7 +59,10 @@ export function resolveRotateMode(flags: RotateModeFlags): RotateMode {
       throw new UsageError('With --user, --profile and --auth-profile both name the admin credentials: give one of them.');
     }
     if (flags.mfa) {
-      throw new UsageError('--mfa is not supported with --user.', 'Use an --auth-profile whose config has mfa_serial (with role_arn): the code is asked for when it is needed.');
+      throw new UsageError(
+        '--mfa and --mfa-serial are not supported with --user.',
+        "Use an admin profile whose config has role_arn and mfa_serial: give its code with --mfa-code CODE, or type it when asked.",
+      );
     }
     const adminProfile = flags.profiles[0] ?? flags.authProfile;
     if (finishing) {
@@ -86,11 +92,13 @@ export function resolveRotateMode(flags: RotateModeFlags): RotateMode {
     if (flags.all && flags.profiles.length > 0) throw new UsageError('Give either --all or --profile, not both.');
     if (stage) throw new UsageError('--stage works on one profile or one user at a time.', 'Run it once per profile.');
     if (flags.deleteKey !== undefined) throw new UsageError('--delete-key names a key of one user; it does not combine with --all or several --profile.', 'Rotate that profile on its own.');
-    if (flags.mfa) throw new UsageError('--mfa asks for one code of one device; it does not combine with --all or several --profile.', 'Rotate those profiles one at a time, or use an --auth-profile.');
+    if (flags.mfa || flags.mfaCode !== undefined) {
+      throw new UsageError('--mfa and --mfa-code give one code of one device; they do not combine with --all or several --profile.', 'Rotate those profiles one at a time, or use an --auth-profile.');
+    }
     return { kind: 'many', profiles: flags.all ? 'all' : dedupe(flags.profiles) };
   }
   if (finishing && flags.mfa) {
-    throw new UsageError(`--mfa is not supported with --stage ${stage}.`, 'Use an --auth-profile whose config has mfa_serial (with role_arn).');
+    throw new UsageError(`--mfa and --mfa-serial are not supported with --stage ${stage}.`, 'Use an --auth-profile whose config has role_arn and mfa_serial; give its code with --mfa-code CODE, or type it when asked.');
   }
   return { kind: 'profile', ...(flags.profiles[0] ? { profile: flags.profiles[0] } : {}), ...(stage ? { stage } : {}) };
 }

@@ -19,6 +19,8 @@ export interface AuditOptions {
   /** The profile whose credentials call IAM (any kind of credentials). */
   profile?: string;
   authProfile?: string;
+  /** The current code of the MFA device the profile's role is assumed with (mfa_serial); else `mfaCodeProvider` asks. */
+  mfaCode?: string;
   env?: NodeJS.ProcessEnv;
   /** auto (default): the credential report when it is allowed and fresh, else per-user calls. */
   source?: AuditSourceOption;
@@ -101,6 +103,7 @@ export async function auditAccount(options: AuditOptions = {}, deps: AuditDeps =
     profile: options.profile,
     authProfile: options.authProfile,
     env: options.env,
+    mfaCode: options.mfaCode,
     mfaCodeProvider: deps.mfaCodeProvider,
     defaultMaxAttempts: AUDIT_MAX_ATTEMPTS,
   });

@@ -9,6 +9,10 @@ import { ProfileError } from '../errors.js';
 export interface ListKeysOptions {
   profile?: string;
   authProfile?: string;
+  /** The current code of the MFA device the --auth-profile's role is assumed with (mfa_serial). */
+  mfaCode?: string;
+  /** Asks for that code when none was given. */
+  mfaCodeProvider?: (serial: string) => Promise<string>;
   env?: NodeJS.ProcessEnv;
   /** For ages; injected by tests. */
   now?: Date;
@@ -34,7 +38,7 @@ const DAY_MS = 86_400_000;
 
 /** The access keys of the profile's IAM user, with last use and which local profiles hold them. */
 export async function listKeys(options: ListKeysOptions = {}): Promise<ListKeysResult> {
-  const ctx = await openProfileContext({ profile: options.profile, authProfile: options.authProfile, env: options.env });
+  const ctx = await openProfileContext({ profile: options.profile, authProfile: options.authProfile, env: options.env, mfaCode: options.mfaCode, mfaCodeProvider: options.mfaCodeProvider });
   try {
     const self: StaticCredentials = { accessKeyId: ctx.key.accessKeyId, secretAccessKey: ctx.key.secretAccessKey };
     const identity = await ctx.gateway.getCallerIdentity(self);

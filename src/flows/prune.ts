@@ -17,6 +17,8 @@ export interface PruneOptions {
   authProfile?: string;
   /** Prune this IAM user's keys (an admin's job) instead of the profile's own user. */
   user?: string;
+  /** The current code of the MFA device the profile's role is assumed with (mfa_serial); asked for on a terminal otherwise. */
+  mfaCode?: string;
   /** Only this key. */
   keyId?: string;
   olderThanDays?: number;
@@ -57,6 +59,7 @@ export async function pruneKeys(options: PruneOptions, { reporter, prompter }: P
   const ctx = await openAdminContext({
     profile: options.authProfile ?? options.profile,
     env,
+    mfaCode: options.mfaCode,
     mfaCodeProvider: mfaPrompt(prompter),
   });
   try {

@@ -15,6 +15,8 @@ import { openProfileContext, type ProfileContext } from '../session/profile-cont
 export interface RecoverOptions {
   profile?: string;
   authProfile?: string;
+  /** The current code of the MFA device the --auth-profile's role is assumed with (mfa_serial); asked for on a terminal otherwise. */
+  mfaCode?: string;
   dryRun?: boolean;
   verify?: Partial<VerifyOptions>;
   env?: NodeJS.ProcessEnv;
@@ -42,7 +44,7 @@ export interface RecoverResult {
 /** Finish or undo an interrupted rotation of a profile, from its journal and IAM's state. */
 export async function recoverProfile(options: RecoverOptions = {}, deps: RecoverDeps = {}): Promise<RecoverResult> {
   const rt = createRuntime(deps);
-  const ctx = await openProfileContext({ profile: options.profile, authProfile: options.authProfile, env: options.env, mfaCodeProvider: mfaPrompt(rt.prompter) });
+  const ctx = await openProfileContext({ profile: options.profile, authProfile: options.authProfile, env: options.env, mfaCode: options.mfaCode, mfaCodeProvider: mfaPrompt(rt.prompter) });
   try {
     for (const warning of ctx.warnings) rt.reporter.warn(warning);
     const journals = await readJournals(ctx.credentialsPath);

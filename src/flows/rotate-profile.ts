@@ -3,6 +3,7 @@ import type { IamApi } from '../aws/gateway.js';
 import { parsePrincipalArn } from '../core/arn.js';
 import { notDue, type AgeGate, type NotDue } from '../core/due.js';
 import { maskKeyId } from '../core/mask.js';
+import { checkMfaCode } from '../core/mfa-code.js';
 import { describePlan, planRotation, type RetireAction, type RotationPlan } from '../core/plan.js';
 import { describeStagedCreatePlan } from '../core/stage-decisions.js';
 import type { AccessKeyInfo, CallerIdentity, StaticCredentials } from '../core/types.js';
@@ -84,7 +85,16 @@ export async function rotateProfile(options: RotateOptions = {}, deps: RotateDep
   const verify = { ...DEFAULT_VERIFY_OPTIONS, ...options.verify };
   const ctx = await rt.steps.run(
     'read',
-    () => openProfileContext({ profile: options.profile, authProfile: options.authProfile, env: options.env, mfaCodeProvider: mfaPrompt(rt.prompter) }),
+    () =>
+      openProfileContext({
+        profile: options.profile,
+        authProfile: options.authProfile,
+        env: options.env,
+        // With an --auth-profile whose role takes an MFA code, the code is for that role; otherwise it opens an MFA session.
+        mfaCode: options.mfa?.tokenCode,
+        mfaCodeProvider: mfaPrompt(rt.prompter),
+        mfaCodeOpensSession: true,
+      }),
     (c) => `profile ${c.profile} (${c.credentialsPath})`,
   );
   try {
@@ -254,18 +264,24 @@ async function identify(ctx: ProfileContext, options: RotateOptions, rt: Profile
   }
   const userName = principal.userName;
   let iamCredentials: CredentialsInput = ctx.authCredentials ?? selfCredentials;
-  if (options.mfa) {
+  if (options.mfa && ctx.authMfaSerial) {
+    // The role is assumed with MFA already (its mfa_serial): that session is the MFA session.
+    if (options.mfa.serialNumber !== undefined && options.mfa.serialNumber !== ctx.authMfaSerial) {
+      throw new UsageError(
+        `--mfa-serial ${options.mfa.serialNumber} differs from the mfa_serial (${ctx.authMfaSerial}) of the auth profile, whose role is assumed with that device.`,
+        'Drop --mfa-serial: the auth profile names its device.',
+      );
+    }
+  } else if (options.mfa) {
     const serialNumber = options.mfa.serialNumber ?? (await findMfaDevice(ctx.gateway.iam(iamCredentials), userName));
     let tokenCode = options.mfa.tokenCode;
     if (!tokenCode) {
       if (!rt.prompter.interactive) {
         throw new UsageError(`An MFA code for ${serialNumber} is needed and there is no terminal to ask for it.`, 'Pass --mfa-code CODE.');
       }
-      tokenCode = (await rt.prompter.input(`MFA code for ${serialNumber}:`, { secret: true })).trim();
+      tokenCode = (await rt.prompter.input(`Enter MFA code for ${serialNumber}:`, { secret: true })).trim();
     }
-    if (!/^\d{6}$/.test(tokenCode)) {
-      throw new UsageError(`The MFA code must be 6 digits, not '${tokenCode}'.`, 'Type the current code shown by the MFA device.');
-    }
+    tokenCode = checkMfaCode(tokenCode);
     iamCredentials = await ctx.gateway.getSessionToken(iamCredentials, { serialNumber, tokenCode });
   }
   return { identity, userName, selfCredentials, iamCredentials, selfAuth: signsOwnCalls(ctx, options) };

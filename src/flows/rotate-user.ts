@@ -28,6 +28,8 @@ export interface RotateUserOptions {
   userName: string;
   /** The admin's profile (any kind of credentials); default AWS_PROFILE, else `default`. */
   adminProfile?: string;
+  /** The current code of the MFA device the admin profile's role is assumed with (mfa_serial); asked for on a terminal otherwise. */
+  mfaCode?: string;
   /** Which key to rotate; needed when the user has two. */
   keyId?: string;
   /** Where the new pair goes. */
@@ -85,7 +87,7 @@ export async function rotateUser(options: RotateUserOptions, deps: RotateUserDep
   const verify = { ...DEFAULT_VERIFY_OPTIONS, ...options.verify };
   const ctx = await rt.steps.run(
     'read',
-    () => openAdminContext({ profile: options.adminProfile, env: options.env, mfaCodeProvider: mfaPrompt(rt.prompter) }),
+    () => openAdminContext({ profile: options.adminProfile, env: options.env, mfaCode: options.mfaCode, mfaCodeProvider: mfaPrompt(rt.prompter) }),
     (c) => `admin profile ${c.adminProfile}`,
   );
   try {

@@ -29,6 +29,8 @@ export interface StagedTargetOptions {
   userName?: string;
   /** Admin rotation: the admin's profile. */
   adminProfile?: string;
+  /** The current code of the MFA device of the admin's (or --auth-profile's) role; asked for on a terminal otherwise. */
+  mfaCode?: string;
   env?: NodeJS.ProcessEnv;
 }
 
@@ -70,9 +72,9 @@ export interface StagedTarget {
  */
 export async function openStagedTarget(options: StagedTargetOptions, prompter: Prompter, forRollback = false): Promise<StagedTarget> {
   const env = options.env ?? process.env;
-  const mfaCodeProvider = mfaPrompt(prompter);
+  const mfa = { mfaCode: options.mfaCode, mfaCodeProvider: mfaPrompt(prompter) };
   if (options.userName !== undefined) {
-    const ctx = await openAdminContext({ profile: options.adminProfile, env, mfaCodeProvider });
+    const ctx = await openAdminContext({ profile: options.adminProfile, env, ...mfa });
     let record: StagedRotation | undefined;
     try {
       const { ref } = await identifyCaller(ctx, options.userName);
@@ -96,7 +98,7 @@ export async function openStagedTarget(options: StagedTargetOptions, prompter: P
       destroy: () => ctx.gateway.destroy(),
     };
   }
-  const ctx = await openProfileContext({ profile: options.profile, authProfile: options.authProfile, env, mfaCodeProvider });
+  const ctx = await openProfileContext({ profile: options.profile, authProfile: options.authProfile, env, ...mfa });
   try {
     const record = findStagedForProfile(await listStaged(ctx.credentialsPath), ctx.profile, [ctx.key.accessKeyId]);
     if (!record) throw noRecord(`profile ${ctx.profile}`, `--profile ${ctx.profile}`);

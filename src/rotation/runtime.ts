@@ -54,9 +54,9 @@ export async function confirmAction(yes: boolean | undefined, prompter: Prompter
   if (!(await prompter.confirm(question))) throw new AbortedError(`Not ${verb}: you said no. Nothing was changed.`);
 }
 
-/** The MFA code prompt for profiles with mfa_serial; undefined when nobody is there to type a code. */
+/** The MFA code prompt, worded as the AWS CLI words it; undefined when nobody is there to type a code. */
 export function mfaPrompt(prompter: Prompter): ((serial: string) => Promise<string>) | undefined {
-  return prompter.interactive ? (serial) => prompter.input(`MFA code for ${serial}:`, { secret: true }) : undefined;
+  return prompter.interactive ? (serial) => prompter.input(`Enter MFA code for ${serial}:`, { secret: true }) : undefined;
 }
 
 /** One at a time, in call order: for edits of one file by rotations running side by side in one process. */

@@ -1,4 +1,4 @@
-import { fromIni, fromNodeProviderChain } from '@aws-sdk/credential-providers';
+import { fromNodeProviderChain } from '@aws-sdk/credential-providers';
 import { createClientFactory, type ClientFactory, type CredentialsInput } from '../aws/clients.js';
 import { createAwsGateway, type AwsGateway } from '../aws/gateway.js';
 import { resolveConnectionSettings } from '../aws/settings.js';
@@ -8,15 +8,15 @@ import { rootInSharedFolderWarning } from '../credentials/own-files.js';
 import { readCredentialsFile, resolveConfigPath, resolveCredentialsPath } from '../credentials/store.js';
 import type { StaticCredentials } from '../core/types.js';
 import { ProfileError } from '../errors.js';
+import { mfaCodeSource, profileChain, profileCredentials, refuseUnusedMfaCode, roleMfaSerial, sharedCredentials, type MfaCodeOptions } from './profile-credentials.js';
 
-export interface AccountContextOptions {
+/** `mfaCode` / `mfaCodeProvider`: the code of the MFA device when a role profile needs one (mfa_serial). */
+export interface AccountContextOptions extends MfaCodeOptions {
   /** The profile whose credentials make the calls; any kind (static keys, role_arn, SSO, credential_process). */
   profile?: string;
   /** Same as `profile`, and wins over it: for symmetry with the commands that rotate a profile's key. */
   authProfile?: string;
   env?: NodeJS.ProcessEnv;
-  /** Asked for the code of an MFA device when a role profile needs one (mfa_serial). */
-  mfaCodeProvider?: (serial: string) => Promise<string>;
   /** Client retries when neither AWS_MAX_ATTEMPTS nor max_attempts says otherwise. */
   defaultMaxAttempts?: number;
 }
@@ -30,11 +30,10 @@ export interface AccountContext {
   destroy(): void;
 }
 
-export interface AdminContextOptions {
+export interface AdminContextOptions extends MfaCodeOptions {
   /** The admin's profile: any kind (static keys, role_arn, SSO, credential_process). Default: AWS_PROFILE, else `default`. */
   profile?: string;
   env?: NodeJS.ProcessEnv;
-  mfaCodeProvider?: (serial: string) => Promise<string>;
 }
 
 /** The admin's way to call IAM and STS, and the local files where journals and records live. */
@@ -59,6 +58,7 @@ export async function openAccountContext(options: AccountContextOptions = {}): P
   const { credentialSource, credentials, factory } = await openCaller({
     profile: options.authProfile ?? options.profile ?? envProfileName(env),
     env,
+    mfaCode: options.mfaCode,
     mfaCodeProvider: options.mfaCodeProvider,
     defaultMaxAttempts: options.defaultMaxAttempts,
     label: 'profile',
@@ -74,6 +74,7 @@ export async function openAdminContext(options: AdminContextOptions): Promise<Ad
   const { credentialsPath, configPath, credentials, factory } = await openCaller({
     profile: adminProfile,
     env,
+    mfaCode: options.mfaCode,
     mfaCodeProvider: options.mfaCodeProvider,
     label: 'admin profile',
     howToName: " Name the admin's with --profile (or --auth-profile).",
@@ -95,11 +96,10 @@ function staticKeysOf(inCredentials: Record<string, string> | undefined, inConfi
   };
 }
 
-interface CallerOptions {
+interface CallerOptions extends MfaCodeOptions {
   /** Undefined: the environment's keys, else the SDK's default chain. */
   profile: string | undefined;
   env: NodeJS.ProcessEnv;
-  mfaCodeProvider?: (serial: string) => Promise<string>;
   defaultMaxAttempts?: number;
   /** How the messages name the profile (`profile`, `admin profile`). */
   label: string;
@@ -131,31 +131,36 @@ async function openCaller(options: CallerOptions): Promise<Caller> {
       hint: known.length ? `Profiles there: ${known.join(', ')}.${options.howToName}` : "Create one with 'aws configure --profile NAME'.",
     });
   }
+  const envKey = env.AWS_ACCESS_KEY_ID?.trim();
+  const envSecret = env.AWS_SECRET_ACCESS_KEY?.trim();
+  const fromEnv = name === undefined && Boolean(envKey && envSecret);
+  const mfaSerial = fromEnv ? undefined : roleMfaSerial(name ?? 'default', configFile.doc, credentialsFile.doc);
+  refuseUnusedMfaCode(options.mfaCode, mfaSerial, name !== undefined ? `the ${options.label} '${name}'` : fromEnv ? 'AWS_ACCESS_KEY_ID (environment)' : 'the default profile');
   const settings = resolveConnectionSettings({ env, profileConfig });
   const maxAttemptsSet = Boolean(env.AWS_MAX_ATTEMPTS?.trim() || profileConfig?.max_attempts?.trim());
   if (!maxAttemptsSet && options.defaultMaxAttempts !== undefined) settings.maxAttempts = options.defaultMaxAttempts;
   const factory = await createClientFactory(settings);
-  const common = {
-    filepath: credentialsPath,
-    configFilepath: configPath,
-    ignoreCache: true,
-    clientConfig: factory.stsClientConfig(),
-    ...(options.mfaCodeProvider ? { mfaCodeProvider: options.mfaCodeProvider } : {}),
-  };
   let credentials: CredentialsInput;
   let credentialSource: string;
-  const envKey = env.AWS_ACCESS_KEY_ID?.trim();
-  const envSecret = env.AWS_SECRET_ACCESS_KEY?.trim();
-  const ownKeys = name === undefined ? undefined : staticKeysOf(getConfigProfile(credentialsFile.doc, name, 'credentials'), profileConfig);
   if (name !== undefined) {
     // Keys read as the AWS CLI reads them (any case, key: value), which the SDK's own reader would miss.
-    credentials = ownKeys ?? fromIni({ ...common, profile: name });
+    const ownKeys = staticKeysOf(getConfigProfile(credentialsFile.doc, name, 'credentials'), profileConfig);
+    credentials =
+      ownKeys ??
+      profileCredentials({ profile: name, config: profileConfig, credentialsPath, configPath, factory, label: options.label, mfaSerial, mfaCode: options.mfaCode, mfaCodeProvider: options.mfaCodeProvider });
     credentialSource = `profile ${name}`;
-  } else if (envKey && envSecret) {
+  } else if (fromEnv && envKey && envSecret) {
     credentials = { accessKeyId: envKey, secretAccessKey: envSecret, ...(env.AWS_SESSION_TOKEN ? { sessionToken: env.AWS_SESSION_TOKEN } : {}) };
     credentialSource = 'AWS_ACCESS_KEY_ID (environment)';
   } else {
-    credentials = fromNodeProviderChain(common);
+    const chain = fromNodeProviderChain({
+      filepath: credentialsPath,
+      configFilepath: configPath,
+      ignoreCache: true,
+      clientConfig: factory.stsClientConfig(),
+      mfaCodeProvider: mfaCodeSource(options, 'default'),
+    });
+    credentials = sharedCredentials(chain);
     credentialSource = 'the default credential chain';
   }
   return { credentialsPath, configPath, credentialSource, credentials, factory };
@@ -167,11 +172,5 @@ async function openCaller(options: CallerOptions): Promise<Caller> {
  */
 export async function credentialChain(profile: string, env: NodeJS.ProcessEnv): Promise<string[]> {
   const [credentialsFile, configFile] = await Promise.all([readCredentialsFile(resolveCredentialsPath(env)), readCredentialsFile(resolveConfigPath(env))]);
-  const chain: string[] = [];
-  for (let name: string | undefined = profile; name !== undefined && !chain.includes(name); ) {
-    chain.push(name);
-    const source: string | undefined = getConfigProfile(configFile.doc, name)?.source_profile ?? getConfigProfile(credentialsFile.doc, name, 'credentials')?.source_profile;
-    name = source?.trim() || undefined;
-  }
-  return chain;
+  return profileChain(profile, configFile.doc, credentialsFile.doc).map((link) => link.name);
 }

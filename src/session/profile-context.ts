@@ -1,21 +1,20 @@
-import { fromIni } from '@aws-sdk/credential-providers';
-import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@aws-sdk/types';
 import { createClientFactory, type CredentialsInput } from '../aws/clients.js';
 import { createAwsGateway, type AwsGateway } from '../aws/gateway.js';
 import { resolveConnectionSettings, type ConnectionSettings } from '../aws/settings.js';
 import { getConfigProfile, type IniDocument } from '../credentials/ini.js';
 import { rootInSharedFolderWarning } from '../credentials/own-files.js';
 import { readCredentialsFile, resolveConfigPath, resolveCredentialsPath } from '../credentials/store.js';
-import { mapAwsError } from '../aws/errors.js';
-import { AwsError, ExitCode, ProfileError, RekeyError } from '../errors.js';
+import { ProfileError } from '../errors.js';
+import { profileCredentials, refuseUnusedMfaCode, roleMfaSerial, type MfaCodeOptions } from './profile-credentials.js';
 import { resolveProfileKey, type ProfileKey } from './profile-key.js';
 
-export interface ContextOptions {
+/** `mfaCode` / `mfaCodeProvider`: the code of the MFA device when an --auth-profile role needs one (mfa_serial). */
+export interface ContextOptions extends MfaCodeOptions {
   profile?: string;
   authProfile?: string;
   env?: NodeJS.ProcessEnv;
-  /** Asked for the code of an MFA device when an --auth-profile role needs one (mfa_serial). */
-  mfaCodeProvider?: (serial: string) => Promise<string>;
+  /** An `mfaCode` that no --auth-profile role needs opens an MFA session (rotate --mfa) instead of being refused. */
+  mfaCodeOpensSession?: boolean;
 }
 
 /** Everything a command needs to act on one profile: its key, where it lives, and a way to reach AWS. */
@@ -31,56 +30,10 @@ export interface ProfileContext {
   gateway: AwsGateway;
   /** Credentials for IAM calls when they differ from the profile's own key (--auth-profile). */
   authCredentials?: CredentialsInput;
+  /** The MFA device the --auth-profile's role is assumed with (mfa_serial), if any. */
+  authMfaSerial?: string;
   /** Things the user should know (e.g. AWS_ACCESS_KEY_ID set in the environment). */
   warnings: string[];
-}
-
-/**
- * One set of credentials for every client made with them. Each SDK client caches credentials on its own, so
- * without this a role would be assumed once per client, and an MFA code (valid once) asked for each time.
- */
-export function shareCredentials(provider: AwsCredentialIdentityProvider): AwsCredentialIdentityProvider {
-  let current: Promise<AwsCredentialIdentity> | undefined;
-  return async () => {
-    const held = current && (await current.catch(() => undefined));
-    if (held && !expiresWithin(held, 60_000)) return held;
-    const next = provider();
-    current = next;
-    next.catch(() => {
-      if (current === next) current = undefined;
-    });
-    return next;
-  };
-}
-
-/**
- * A failure to get the --auth-profile's credentials, told as such: otherwise it surfaces as a failure of the
- * IAM call that needed them ("iam:ListAccessKeys failed: CredentialsProviderError …"), without a hint.
- */
-function explainAuthFailures(profile: string, config: Record<string, string> | undefined, provider: AwsCredentialIdentityProvider): AwsCredentialIdentityProvider {
-  return async () => {
-    try {
-      return await provider();
-    } catch (error) {
-      if (error instanceof RekeyError) throw error;
-      if (error instanceof Error && error.name === 'CredentialsProviderError') {
-        const needsMfa = /multi-factor|mfa/i.test(error.message);
-        throw new AwsError('AUTH_PROFILE_UNUSABLE', 'credentials', error.name, `Cannot get credentials from the auth profile '${profile}': ${error.message}`, {
-          hint: needsMfa
-            ? `Its role needs an MFA code (mfa_serial): run aws-rekey in a terminal to be asked for it.`
-            : `Check it with 'aws sts get-caller-identity --profile ${profile}' (for SSO, run 'aws sso login --profile ${profile}' first).`,
-          cause: error,
-          exitCode: ExitCode.usage,
-        });
-      }
-      const action = config?.role_arn ? 'sts:AssumeRole' : config?.sso_session || config?.sso_start_url ? 'sso:GetRoleCredentials' : undefined;
-      throw action ? mapAwsError(error, action, `auth profile ${profile}`) : error;
-    }
-  };
-}
-
-function expiresWithin(credentials: AwsCredentialIdentity, ms: number): boolean {
-  return credentials.expiration !== undefined && credentials.expiration.getTime() - Date.now() < ms;
 }
 
 export function defaultProfileName(env: NodeJS.ProcessEnv): string {
@@ -124,23 +77,24 @@ export async function openProfileContext(options: ContextOptions): Promise<Profi
   const settings = resolveConnectionSettings({ env, profileConfig: authConfig ?? profileConfig });
   const factory = await createClientFactory(settings);
   const gateway = createAwsGateway(factory);
+  const authMfaSerial = options.authProfile === undefined ? undefined : roleMfaSerial(options.authProfile, configFile.doc, credentialsFile.doc);
+  if (!options.mfaCodeOpensSession) {
+    refuseUnusedMfaCode(options.mfaCode, authMfaSerial, options.authProfile === undefined ? `profile '${profile}' (without --auth-profile)` : `the auth profile '${options.authProfile}'`);
+  }
   const authCredentials =
     options.authProfile === undefined
       ? undefined
-      : shareCredentials(
-          explainAuthFailures(
-            options.authProfile,
-            authConfig,
-            fromIni({
-              profile: options.authProfile,
-              filepath: credentialsPath,
-              configFilepath: configPath,
-              ignoreCache: true,
-              ...(options.mfaCodeProvider ? { mfaCodeProvider: options.mfaCodeProvider } : {}),
-              clientConfig: factory.stsClientConfig(),
-            }),
-          ),
-        );
+      : profileCredentials({
+          profile: options.authProfile,
+          config: authConfig,
+          credentialsPath,
+          configPath,
+          factory,
+          label: 'auth profile',
+          mfaSerial: authMfaSerial,
+          mfaCode: options.mfaCode,
+          mfaCodeProvider: options.mfaCodeProvider,
+        });
   const warnings: string[] = [];
   if (env.AWS_ACCESS_KEY_ID) {
     warnings.push(
@@ -160,6 +114,7 @@ export async function openProfileContext(options: ContextOptions): Promise<Profi
     settings,
     gateway,
     authCredentials,
+    ...(authMfaSerial ? { authMfaSerial } : {}),
     warnings,
   };
 }

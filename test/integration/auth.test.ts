@@ -131,13 +131,14 @@ describe('--auth-profile', () => {
       expect(proxy.log.map((e) => e.action)).not.toContain('CreateAccessKey');
     }
 
-    it('a role with mfa_serial and no terminal to ask for the code: exit 2', async () => {
+    it('a role with mfa_serial, no terminal to ask for the code and no --mfa-code: exit 2, naming --mfa-code', async () => {
       const scene = await roleScene((roleArn) => `[profile key-admin]\nrole_arn = ${roleArn}\nsource_profile = admin\nmfa_serial = arn:aws:iam::123456789012:mfa/admin\n`);
       const run = await runCli(['--profile', 'work', '--auth-profile', 'key-admin', '-y', '--json', ...FAST], scene.h.env);
       expect(run.code, run.stderr).toBe(2);
-      expect(JSON.parse(run.stdout)).toMatchObject({ ok: false, error: { code: 'AUTH_PROFILE_UNUSABLE' } });
-      expect(run.stderr).toMatch(/^error: Cannot get credentials from the auth profile 'key-admin': .*multi-factor/m);
-      expect(run.stderr).toMatch(/^hint: .*MFA code.*terminal/m);
+      expect(JSON.parse(run.stdout)).toMatchObject({ ok: false, error: { code: 'MFA_CODE_NEEDED' } });
+      expect(run.stderr).toMatch(/^error: Profile 'key-admin' assumes its role with the MFA device arn:aws:iam::123456789012:mfa\/admin \(mfa_serial\), and there is no terminal to ask for the code\./m);
+      expect(run.stderr).toMatch(/^hint: Pass the code the device shows now with --mfa-code CODE/m);
+      expect(proxy.log.map((e) => e.action)).not.toContain('AssumeRole');
       await expectUnchanged(scene);
     });
 

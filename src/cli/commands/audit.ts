@@ -3,12 +3,14 @@ import { ROOT_USER_NAME, type AuditedKey, type FindingKind } from '../../core/au
 import { spreadsheetField } from '../../core/csv.js';
 import { ExitCode, UsageError } from '../../errors.js';
 import { stripVTControlCharacters } from 'node:util';
-import { testNow } from '../flags.js';
+import { mfaPrompt } from '../../rotation/runtime.js';
+import { mfaCodeOf, testNow } from '../flags.js';
 import { createPrompter, painter, useColor, type CliStreams } from '../io.js';
 
 export interface AuditFlags {
   profile?: string;
   authProfile?: string;
+  mfaCode?: string;
   source?: AuditSourceOption;
   user?: string[];
   pathPrefix?: string;
@@ -29,6 +31,7 @@ export async function runAudit(flags: AuditFlags, streams: CliStreams): Promise<
       {
         profile: flags.profile,
         authProfile: flags.authProfile,
+        mfaCode: mfaCodeOf(flags),
         env: streams.env,
         source: flags.source ?? 'auto',
         users: flags.user,
@@ -39,7 +42,7 @@ export async function runAudit(flags: AuditFlags, streams: CliStreams): Promise<
       },
       {
         onProgress: progress.update,
-        mfaCodeProvider: prompter.interactive ? (serial) => prompter.input(`MFA code for ${serial}:`, { secret: true }) : undefined,
+        mfaCodeProvider: mfaPrompt(prompter),
       },
     );
   } finally {

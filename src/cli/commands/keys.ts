@@ -1,16 +1,21 @@
 import Table from 'cli-table3';
 import { ExitCode } from '../../errors.js';
 import { listKeys, type ListKeysResult } from '../../flows/keys.js';
-import { painter, useColor, type CliStreams } from '../io.js';
+import { mfaPrompt } from '../../rotation/runtime.js';
+import { mfaCodeOf } from '../flags.js';
+import { createPrompter, painter, useColor, type CliStreams } from '../io.js';
 
 export interface KeysFlags {
   profile?: string;
   authProfile?: string;
+  mfaCode?: string;
   json?: boolean;
 }
 
 export async function runKeys(flags: KeysFlags, streams: CliStreams): Promise<number> {
-  const result = await listKeys({ profile: flags.profile, authProfile: flags.authProfile, env: streams.env });
+  const mfaCode = mfaCodeOf(flags);
+  const prompter = createPrompter(streams, !flags.json);
+  const result = await listKeys({ profile: flags.profile, authProfile: flags.authProfile, mfaCode, mfaCodeProvider: mfaPrompt(prompter), env: streams.env });
   for (const warning of result.warnings) streams.stderr.write(`warning: ${warning}\n`);
   if (flags.json) {
     streams.stdout.write(`${JSON.stringify({ ok: true, ...result }, null, 2)}\n`);

@@ -1,11 +1,13 @@
 import { ExitCode, UsageError } from '../../errors.js';
 import { pruneKeys, type PruneResult } from '../../flows/prune.js';
+import { mfaCodeOf } from '../flags.js';
 import { createPorts, type CliStreams } from '../io.js';
 
 export interface PruneFlags {
   profile?: string;
   authProfile?: string;
   user?: string;
+  mfaCode?: string;
   key?: string;
   olderThan?: string;
   dryRun?: boolean;
@@ -21,6 +23,7 @@ export async function runPrune(flags: PruneFlags, streams: CliStreams): Promise<
       profile: flags.profile,
       authProfile: flags.authProfile,
       user: flags.user?.trim(),
+      mfaCode: mfaCodeOf(flags),
       keyId: flags.key?.trim(),
       olderThanDays: flags.olderThan === undefined ? undefined : parseDays(flags.olderThan),
       dryRun: flags.dryRun,

@@ -1,12 +1,13 @@
 import { ExitCode } from '../../errors.js';
 import { recoverProfile, type RecoverResult } from '../../flows/recover.js';
-import { verifyOptionsFromFlags, type VerifyFlags } from '../flags.js';
+import { mfaCodeOf, verifyOptionsFromFlags, type VerifyFlags } from '../flags.js';
 import { createPorts, type CliStreams } from '../io.js';
 import { withInterrupts } from '../signals.js';
 
 export interface RecoverFlags extends VerifyFlags {
   profile?: string;
   authProfile?: string;
+  mfaCode?: string;
   dryRun?: boolean;
   json?: boolean;
 }
@@ -19,6 +20,7 @@ export async function runRecover(flags: RecoverFlags, streams: CliStreams): Prom
       {
         profile: flags.profile,
         authProfile: flags.authProfile,
+        mfaCode: mfaCodeOf(flags),
         dryRun: flags.dryRun ?? false,
         verify: verifyOptionsFromFlags(flags),
         env: streams.env,

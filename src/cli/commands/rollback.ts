@@ -1,7 +1,7 @@
 import { ExitCode } from '../../errors.js';
 import { UsageError } from '../../errors.js';
 import { rollbackStaged, type StageResult } from '../../flows/staged.js';
-import { verifyOptionsFromFlags, type VerifyFlags } from '../flags.js';
+import { mfaCodeOf, verifyOptionsFromFlags, type VerifyFlags } from '../flags.js';
 import { createPorts, type CliStreams } from '../io.js';
 import { withInterrupts } from '../signals.js';
 
@@ -9,6 +9,7 @@ export interface RollbackFlags extends VerifyFlags {
   profile?: string;
   authProfile?: string;
   user?: string;
+  mfaCode?: string;
   deleteNew?: boolean;
   force?: boolean;
   yes?: boolean;
@@ -30,6 +31,7 @@ export async function runRollback(flags: RollbackFlags, streams: CliStreams): Pr
     rollbackStaged(
       {
         ...target,
+        mfaCode: mfaCodeOf(flags),
         deleteNew: flags.deleteNew ?? false,
         force: flags.force,
         yes: flags.yes,

@@ -8,7 +8,7 @@ import { rotateMany, type RotateManyResult } from '../../flows/rotate-many.js';
 import { rotateUser, type RotateUserResult } from '../../flows/rotate-user.js';
 import { createStageForProfile, deleteStage, retireStage, type StageResult } from '../../flows/staged.js';
 import { refuseIfProfileStaged } from '../../flows/staged-guards.js';
-import { ageGateOf, profilesOf, verifyOptionsFromFlags, wantsMfa, type RotateFlags } from '../flags.js';
+import { ageGateOf, mfaCodeOf, profilesOf, verifyOptionsFromFlags, type RotateFlags } from '../flags.js';
 import { createPorts, createSecretOutput, painter, useColor, type CliStreams } from '../io.js';
 import { withInterrupts } from '../signals.js';
 
@@ -17,7 +17,8 @@ import { withInterrupts } from '../signals.js';
  * code, or undefined for a plain rotation (which src/cli/commands/rotate.ts runs as before).
  */
 export async function routeRotate(flags: RotateFlags, streams: CliStreams, plainOptions: () => Parameters<typeof createStageForProfile>[0]): Promise<number | undefined> {
-  const mode = resolveRotateMode({ ...flags, profiles: profilesOf(flags), deleteOld: flags.delete, mfa: wantsMfa(flags) });
+  const mfaCode = mfaCodeOf(flags);
+  const mode = resolveRotateMode({ ...flags, profiles: profilesOf(flags), deleteOld: flags.delete, mfa: Boolean(flags.mfa || flags.mfaSerial !== undefined), mfaCode });
   const json = flags.json ?? false;
   const { reporter, prompter } = createPorts(streams, json);
   const verify = verifyOptionsFromFlags(flags);
@@ -32,14 +33,14 @@ export async function routeRotate(flags: RotateFlags, streams: CliStreams, plain
       write(streams, json, result, () => summarizeStagedCreate(result));
       return ExitCode.ok;
     }
-    const stageOptions = { profile: mode.profile, authProfile: flags.authProfile, force: flags.force, dryRun: flags.dryRun, yes: flags.yes, env: streams.env };
+    const stageOptions = { profile: mode.profile, authProfile: flags.authProfile, mfaCode, force: flags.force, dryRun: flags.dryRun, yes: flags.yes, env: streams.env };
     const run = mode.stage === 'retire' ? retireStage : deleteStage;
     const result = await withInterrupts(streams.stderr, (signal) => run(stageOptions, { reporter, prompter, signal }));
     write(streams, json, result, () => summarizeStage(result));
     return ExitCode.ok;
   }
 
-  if (mode.kind === 'user') return runUser(mode, flags, streams, reporter, prompter, verify);
+  if (mode.kind === 'user') return runUser(mode, { ...flags, mfaCode }, streams, reporter, prompter, verify);
 
   const result = await withInterrupts(streams.stderr, (signal) =>
     rotateMany(
@@ -72,7 +73,7 @@ async function runUser(
   const json = flags.json ?? false;
   if (mode.stage === 'retire' || mode.stage === 'delete') {
     const run = mode.stage === 'retire' ? retireStage : deleteStage;
-    const options = { userName: mode.userName, adminProfile: mode.adminProfile, force: flags.force, dryRun: flags.dryRun, yes: flags.yes, env: streams.env };
+    const options = { userName: mode.userName, adminProfile: mode.adminProfile, mfaCode: flags.mfaCode, force: flags.force, dryRun: flags.dryRun, yes: flags.yes, env: streams.env };
     const result = await withInterrupts(streams.stderr, (signal) => run(options, { reporter, prompter, signal }));
     write(streams, json, result, () => summarizeStage(result));
     return ExitCode.ok;
@@ -84,6 +85,7 @@ async function runUser(
       {
         userName: mode.userName,
         adminProfile: mode.adminProfile,
+        mfaCode: flags.mfaCode,
         keyId: mode.keyId,
         destination,
         force: flags.force,

@@ -4,7 +4,7 @@ import { ExitCode } from '../../errors.js';
 import { rotateProfile, type RotateOptions, type RotateResult } from '../../flows/rotate-profile.js';
 import { withInterrupts } from '../signals.js';
 import { routeRotate } from './rotate-route.js';
-import { ageGateOf, profilesOf, verifyOptionsFromFlags, wantsMfa, type RotateFlags } from '../flags.js';
+import { ageGateOf, mfaCodeOf, profilesOf, verifyOptionsFromFlags, wantsMfa, type RotateFlags } from '../flags.js';
 import { createPorts, type CliStreams } from '../io.js';
 import { nextCommand } from '../next-command.js';
 
@@ -17,7 +17,7 @@ export function rotateOptionsFromFlags(flags: RotateFlags, env: NodeJS.ProcessEn
     deleteKeyId: flags.deleteKey?.trim(),
     dryRun: flags.dryRun ?? false,
     ifOlderThan: ageGateOf(flags, env),
-    mfa: wantsMfa(flags) ? { serialNumber: flags.mfaSerial, tokenCode: flags.mfaCode } : undefined,
+    mfa: wantsMfa(flags) ? { serialNumber: flags.mfaSerial, tokenCode: mfaCodeOf(flags) } : undefined,
     verify: verifyOptionsFromFlags(flags),
     env,
   };
