@@ -4,7 +4,7 @@
 // runs the built CLI, and shows the file before and after (secrets masked).
 import { spawn } from 'node:child_process';
 import { stat } from 'node:fs/promises';
-import { BIN, makeHome } from '../test/support/cli.js';
+import { BIN, credentialsFile, makeHome, pairOf } from '../test/support/cli.js';
 import { createUserWithKey } from '../test/support/iam.js';
 import { startMoto } from '../test/support/moto.js';
 
@@ -38,23 +38,11 @@ async function main(): Promise<void> {
     const user = await createUserWithKey(moto.endpoint, 'demo-alice', { path: '/engineering/' });
     const home = await makeHome({
       endpoint: moto.endpoint,
-      credentials: [
-        "# Alice's keys. aws-rekey keeps this comment, the order and the other settings.",
-        '[work]',
-        `aws_access_key_id = ${user.accessKeyId}`,
-        `aws_secret_access_key = ${user.secretAccessKey}`,
-        'region = eu-west-1',
-        '',
-        '; the same key under a second name: it is rotated too',
-        '[work-alias]',
-        `aws_access_key_id = ${user.accessKeyId}`,
-        `aws_secret_access_key = ${user.secretAccessKey}`,
-        '',
-        '[personal]',
-        'aws_access_key_id = AKIAIOSFODNN7EXAMPLE',
-        'aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
-        '',
-      ].join('\n'),
+      credentials: credentialsFile({
+        work: { ...pairOf(user), extra: 'region = eu-west-1\n', comment: "# Alice's keys. aws-rekey keeps this comment, the order and the other settings." },
+        'work-alias': { ...pairOf(user), comment: '; the same key under a second name: it is rotated too' },
+        personal: { accessKeyId: 'AKIAIOSFODNN7EXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY' },
+      }),
     });
     // The tests switch colours off; the demo keeps the terminal's choice.
     delete home.env.NO_COLOR;

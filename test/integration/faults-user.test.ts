@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, inject, it, type TestContext } from 'vitest';
-import { makeHome, startCli, type CliExit, type TempHome } from '../support/cli.js';
+import { credentialsFile, makeHome, pairOf, startCli, type CliExit, type TempHome } from '../support/cli.js';
 import { startFaultProxy, type Fault, type FaultProxy, type FaultRule } from '../support/fault-proxy.js';
 import { createUserWithKey, listKeys, uniqueName, type SeededUser } from '../support/iam.js';
 import { readLocalState, setImmutable, waitFor, type JournalOnDisk, type StoredPair } from '../support/invariants.js';
@@ -34,22 +34,11 @@ async function setupScenario(ctx: TestContext, kind: DestinationKind): Promise<S
   const admin = await createUserWithKey(endpoint, uniqueName('admin'));
   const target = await createUserWithKey(endpoint, uniqueName('ci'));
   // The target's key sits in two profiles (both must end on one pair); the admin's and the comments must survive.
-  const originalText = [
-    '# admin and the CI user',
-    '[admin]',
-    `aws_access_key_id = ${admin.accessKeyId}`,
-    `aws_secret_access_key = ${admin.secretAccessKey}`,
-    '',
-    '[ci]',
-    `aws_access_key_id = ${target.accessKeyId}`,
-    `aws_secret_access_key = ${target.secretAccessKey}`,
-    'region = eu-west-1',
-    '',
-    '[ci-alias]',
-    `aws_access_key_id=${target.accessKeyId}`,
-    `aws_secret_access_key=${target.secretAccessKey}`,
-    '',
-  ].join('\n');
+  const originalText = credentialsFile({
+    admin: { ...pairOf(admin), comment: '# admin and the CI user' },
+    ci: { ...pairOf(target), extra: 'region = eu-west-1\n' },
+    'ci-alias': { ...pairOf(target), compact: true },
+  });
   const home = await makeHome({ endpoint: proxy.endpoint, credentials: originalText });
   ctx.onTestFinished(async () => {
     await setImmutable(join(home.home, '.aws'), false).catch(() => undefined);

@@ -1,7 +1,7 @@
 import { mkdir, stat, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, inject, it, type TestContext } from 'vitest';
-import { makeHome, startCli, type CliExit, type StartedCli, type TempHome } from '../support/cli.js';
+import { credentialsFile, makeHome, pairOf, startCli, type CliExit, type StartedCli, type TempHome } from '../support/cli.js';
 import { startFaultProxy, type Fault, type FaultProxy, type FaultRule, type RequestLogEntry } from '../support/fault-proxy.js';
 import { createUserWithKey, deleteAccessKey, listKeys, uniqueName, type SeededUser } from '../support/iam.js';
 import { assertInvariants, readLocalState, setImmutable, waitFor, type Observation, type RotationSubject } from '../support/invariants.js';
@@ -30,20 +30,11 @@ async function setupScenario(ctx: TestContext, options: { retire?: 'deactivate' 
   ctx.onTestFinished(() => proxy.stop());
   const user = await createUserWithKey(endpoint, uniqueName('fault'));
   // Two profiles hold the key (one with `singleProfile`); a third, unrelated one and the comments must survive everything.
-  const alias = ['[alias]', `aws_access_key_id=${user.accessKeyId}`, `aws_secret_access_key=${user.secretAccessKey}`, ''];
-  const originalText = [
-    '# managed by hand',
-    '[work]',
-    `aws_access_key_id = ${user.accessKeyId}`,
-    `aws_secret_access_key = ${user.secretAccessKey}`,
-    'region = eu-west-1',
-    '',
-    ...(options.singleProfile ? [] : alias),
-    '[unrelated]',
-    'aws_access_key_id = AKIAUNRELATED0000000',
-    'aws_secret_access_key = unrelated-secret',
-    '',
-  ].join('\n');
+  const originalText = credentialsFile({
+    work: { ...pairOf(user), extra: 'region = eu-west-1\n', comment: '# managed by hand' },
+    ...(options.singleProfile ? {} : { alias: { ...pairOf(user), compact: true } }),
+    unrelated: { accessKeyId: 'AKIAUNRELATED0000000', secretAccessKey: 'unrelated-secret' },
+  });
   const home = await makeHome({ endpoint: proxy.endpoint, credentials: originalText });
   const awsDir = join(home.home, '.aws');
   ctx.onTestFinished(async () => {

@@ -147,9 +147,31 @@ export function startCli(args: string[], env: NodeJS.ProcessEnv, input = '', opt
   return { child, done };
 }
 
-/** A credentials file body with one profile per entry. */
-export function credentialsFile(profiles: Record<string, { accessKeyId: string; secretAccessKey: string; extra?: string }>): string {
+export interface ProfileFixture {
+  accessKeyId: string;
+  secretAccessKey: string;
+  /** Lines after the key pair, each ending in a newline (`region = eu-west-1\n`). */
+  extra?: string;
+  /** `key=value` without spaces, as people also write it (the AWS CLI writes `key = value`). */
+  compact?: boolean;
+  /** A comment line above the section (`# …` or `; …`). */
+  comment?: string;
+}
+
+/**
+ * A credentials file body with one profile per entry, a blank line between them, as a person keeps it: an
+ * admin's or a user's key, aliases holding the same pair, comments and other settings that must survive.
+ */
+export function credentialsFile(profiles: Record<string, ProfileFixture>): string {
   return Object.entries(profiles)
-    .map(([name, p]) => `[${name}]\naws_access_key_id = ${p.accessKeyId}\naws_secret_access_key = ${p.secretAccessKey}\n${p.extra ?? ''}`)
+    .map(([name, p]) => {
+      const is = p.compact ? '=' : ' = ';
+      return `${p.comment === undefined ? '' : `${p.comment}\n`}[${name}]\naws_access_key_id${is}${p.accessKeyId}\naws_secret_access_key${is}${p.secretAccessKey}\n${p.extra ?? ''}`;
+    })
     .join('\n');
+}
+
+/** The pair of a seeded user, for credentialsFile. */
+export function pairOf(user: { accessKeyId: string; secretAccessKey: string }): ProfileFixture {
+  return { accessKeyId: user.accessKeyId, secretAccessKey: user.secretAccessKey };
 }
