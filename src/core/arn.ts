@@ -12,11 +12,13 @@ export interface ParsedPrincipal {
 export function parsePrincipalArn(arn: string): ParsedPrincipal | undefined {
   const match = /^arn:([^:]+):(iam|sts)::(\d{12}):(.+)$/.exec(arn);
   if (!match) return undefined;
+  // Stryker disable next-line StringLiteral: equivalent, every group matched once the regex did; the defaults only satisfy the types.
   const [, partition = '', , account = '', resource = ''] = match;
   if (resource === 'root') return { partition, account, kind: 'root' };
   const segments = resource.split('/');
   const type = segments[0];
   if (type === 'user' && segments.length >= 2) {
+    // Stryker disable next-line StringLiteral: equivalent, a user ARN has at least two segments here.
     const userName = segments[segments.length - 1] ?? '';
     const path = segments.length > 2 ? `/${segments.slice(1, -1).join('/')}/` : '/';
     return { partition, account, kind: 'user', userName, path };

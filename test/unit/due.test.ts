@@ -29,5 +29,7 @@ describe('notDue', () => {
   it('one line with the date, the masked key, its age and the setting', () => {
     const waiting = notDue(key, at('2026-01-02T13:00:00Z'));
     expect(waiting && describeNotDue(waiting)).toBe('not due until 2026-04-01: key AKIA…1234 is 1 day old (--if-older-than 90)');
+    const older = notDue(key, at('2026-01-13T13:00:00Z'));
+    expect(older && describeNotDue(older)).toBe('not due until 2026-04-01: key AKIA…1234 is 12 days old (--if-older-than 90)');
   });
 });
