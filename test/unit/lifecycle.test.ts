@@ -3,10 +3,10 @@ import type { CredentialsInput } from '../../src/aws/clients.js';
 import type { AwsGateway, IamApi, NewAccessKey } from '../../src/aws/gateway.js';
 import type { AccessKeyInfo } from '../../src/core/types.js';
 import type { JournalPhase } from '../../src/credentials/journal.js';
-import { AwsError, RekeyError } from '../../src/errors.js';
+import { AwsError, InterruptedError, RekeyError } from '../../src/errors.js';
 import type { Delivery, KeyPair } from '../../src/rotation/delivery.js';
 import { resumeRotation, rotateKey, type JournalRecord, type LifecycleJournal, type Rotation } from '../../src/rotation/lifecycle.js';
-import { createRuntime } from '../../src/rotation/runtime.js';
+import { createRuntime, type Runtime } from '../../src/rotation/runtime.js';
 import type { Timing } from '../../src/rotation/timing.js';
 
 /**
@@ -27,14 +27,19 @@ class World {
   delivered: KeyPair | undefined = OLD;
   staged: string[] = [];
   failures = new Map<Op, number>();
+  /** The error a scripted failure throws, when not the default for its operation. */
+  errors = new Map<Op, Error>();
+  /** Removing the journal fails (a read-only records folder). */
+  removeFails = false;
   calls: Op[] = [];
   /** Abort the signal after this operation succeeds. */
   abortAfter: Op | undefined;
   controller = new AbortController();
   private created = 0;
 
-  fail(op: Op, times = Infinity): this {
+  fail(op: Op, times = Infinity, error?: Error): this {
     this.failures.set(op, times);
+    if (error) this.errors.set(op, error);
     return this;
   }
 
@@ -43,6 +48,8 @@ class World {
     const left = this.failures.get(op) ?? 0;
     if (left > 0) {
       this.failures.set(op, left - 1);
+      const scripted = this.errors.get(op);
+      if (scripted) throw scripted;
       if (op === 'verify') throw new AwsError('INVALID_CREDENTIALS', 'sts:GetCallerIdentity', 'InvalidClientTokenId', 'The security token included in the request is invalid.');
       // A refusal, not a lost answer: CreateAccessKey then surely created nothing.
       if (op === 'create') throw new AwsError('ACCESS_DENIED', 'iam:CreateAccessKey', 'AccessDenied', 'create refused (scripted)');
@@ -115,6 +122,7 @@ class World {
         this.after(`save-${journal.phase}` as Op);
       },
       remove: async () => {
+        if (this.removeFails) throw new Error('EROFS: read-only file system');
         this.journal = undefined;
       },
       resumeCommand: () => 'aws-rekey recover --profile test',
@@ -342,5 +350,303 @@ describe('resumeRotation: the next run finishes or undoes what every failure lef
     expect(world.calls).not.toContain('verify');
     expect(world.delivered?.accessKeyId).toBe(left.newKey?.accessKeyId);
     world.check();
+  });
+});
+
+/** The error a run ends with. */
+async function errorOf(promise: Promise<unknown>): Promise<RekeyError> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(RekeyError);
+  return error as RekeyError;
+}
+
+const stepsOf = (rt: Runtime) => rt.steps.records.map((r) => [r.step, r.status, r.detail]);
+const unknownKey = () => new AwsError('INVALID_CREDENTIALS', 'iam:UpdateAccessKey', 'InvalidClientTokenId', 'The security token included in the request is invalid.');
+const NEW1 = 'AKIANEWNEWNEWNEWNEW1';
+
+/** A runtime whose reporter keeps the warnings. */
+function watchedRuntime(world: World): Runtime & { warnings: string[] } {
+  const warnings: string[] = [];
+  const reporter = { info: () => undefined, warn: (m: string) => void warnings.push(m), step: () => undefined };
+  return { ...createRuntime({ timing: fakeTiming(), reporter }), signal: world.controller.signal, warnings };
+}
+
+/** Ctrl-C while the run waits: the pause ends with INTERRUPTED, as abortableTiming makes it. */
+function interruptedAtSleep(world: World): Runtime {
+  const rt = runtimeFor(world);
+  const timing: Timing = {
+    now: rt.timing.now,
+    sleep: async () => {
+      world.controller.abort();
+      throw new InterruptedError('interrupted while waiting');
+    },
+  };
+  return { ...rt, timing };
+}
+
+describe('rotateKey: what it records and says', () => {
+  it('each step with what it did; the journal moves through every phase, dated by the clock', async () => {
+    const world = new World();
+    const rt = runtimeFor(world);
+    const saved: Array<[JournalPhase, string]> = [];
+    const rotation = world.rotation(freshJournal());
+    const save = rotation.record.save;
+    rotation.record.save = async (j) => {
+      saved.push([j.phase, j.updatedAt]);
+      await save(j);
+    };
+    const outcome = await rotateKey(rotation, rt);
+    expect(outcome).toEqual({ status: 'rotated', newKey: { accessKeyId: NEW1, secretAccessKey: 'new-secret-1' }, receipt: { detail: `wrote ${NEW1}`, destination: { kind: 'stdout' } } });
+    expect(stepsOf(rt)).toEqual([
+      ['create', 'done', 'created AKIA…NEW1'],
+      ['write', 'done', `wrote ${NEW1}`],
+      ['verify', 'done', 'AWS accepted AKIA…NEW1 2 time(s) in a row (2 call(s))'],
+      ['deliver', 'done', 'confirmed'],
+      ['retire', 'done', 'deactivated the old key AKIA…OLD1 (signed with the new key)'],
+    ]);
+    // Verification waited 100 ms between its two successes: the clock dates the phase after it.
+    expect(saved).toEqual([
+      ['creating', '2026-01-01T00:00:00.000Z'],
+      ['created', '2026-01-01T00:00:00.000Z'],
+      ['written', '2026-01-01T00:00:00.000Z'],
+      ['verified', '2026-01-01T00:00:00.100Z'],
+    ]);
+    expect(world.journal).toBeUndefined();
+  });
+
+  it('the journal keeps the new key with its creation date', async () => {
+    const world = new World();
+    world.abortAfter = 'save-created';
+    await outcomeOf(rotateKey(world.rotation(freshJournal()), runtimeFor(world)));
+    expect(world.journal?.newKey).toEqual({ accessKeyId: NEW1, secretAccessKey: 'new-secret-1', createDate: '2026-01-01T00:00:00.000Z' });
+  });
+
+  it('--delete deletes the old key', async () => {
+    const world = new World();
+    const rt = runtimeFor(world);
+    await rotateKey(world.rotation({ ...freshJournal(), retire: 'delete' }), rt);
+    expect([...world.keys.keys()]).toEqual([NEW1]);
+    expect(stepsOf(rt).at(-1)).toEqual(['retire', 'done', 'deleted the old key AKIA…OLD1 (signed with the new key)']);
+  });
+
+  it.each([
+    ['deactivate', 'update', 'deactivated'],
+    ['delete', 'delete', 'deleted'],
+  ] as const)('retiring (%s) fails: RETIRE_FAILED says the new key works and how to finish', async (retire, op, verb) => {
+    const world = new World().fail(op);
+    const error = await errorOf(rotateKey(world.rotation({ ...freshJournal(), retire }), runtimeFor(world)));
+    expect(error).toMatchObject({
+      code: 'RETIRE_FAILED',
+      message: `The new key is delivered to the test destination and works, but the old key AKIA…OLD1 could not be ${verb}: ${op} failed (scripted)`,
+      hint: "The old key is still active. Run 'aws-rekey recover --profile test' to finish.",
+    });
+  });
+
+  it('the new key signs the retirement, and IAM not knowing it yet is waited out', async () => {
+    const world = new World().fail('update', 2, unknownKey());
+    const rt = runtimeFor(world);
+    expect((await rotateKey(world.rotation(freshJournal()), rt)).status).toBe('rotated');
+    expect(world.calls.filter((c) => c === 'update')).toHaveLength(3);
+    expect(world.keys.get(OLD.accessKeyId)?.status).toBe('Inactive');
+  });
+
+  it('credentials that are not fresh are not waited for: the next ones retire, the failure stays quiet', async () => {
+    const world = new World().fail('update', 1, unknownKey());
+    const rt = runtimeFor(world);
+    const rotation = { ...world.rotation(freshJournal()), retireWith: () => [{ credentials: OLD, label: 'the old key' }, { credentials: OLD, label: 'the admin' }] };
+    expect((await rotateKey(rotation, rt)).status).toBe('rotated');
+    expect(world.calls.filter((c) => c === 'update')).toHaveLength(2);
+    expect(stepsOf(rt).filter(([step]) => step === 'retire')).toEqual([['retire', 'done', 'deactivated the old key AKIA…OLD1 (signed with the admin)']]);
+  });
+
+  it('when every set of credentials fails, the last failure is recorded and reported', async () => {
+    const world = new World().fail('update');
+    const rt = runtimeFor(world);
+    const rotation = { ...world.rotation(freshJournal()), retireWith: () => [{ credentials: OLD, label: 'the old key' }, { credentials: OLD, label: 'the admin' }] };
+    expect((await errorOf(rotateKey(rotation, rt))).code).toBe('RETIRE_FAILED');
+    expect(stepsOf(rt).filter(([step]) => step === 'retire')).toEqual([['retire', 'failed', 'update failed (scripted)']]);
+  });
+
+  it.each([
+    ['the secret cannot be journaled', 'save-created', 'The new key could not be saved in the recovery journal, so it was deleted again: save-created failed (scripted)'],
+    ['the delivery cannot be written', 'write', 'The new key could not be saved to the test destination, so it was deleted again: write failed (scripted)'],
+    ['the delivery cannot be confirmed', 'confirm', 'The new key could not be delivered to the test destination, so it was deleted again: confirm failed (scripted)'],
+  ] as const)('%s: ROTATION_ROLLED_BACK says what happened and that the old key is still in use', async (_name, op, message) => {
+    const world = new World().fail(op);
+    const rt = runtimeFor(world);
+    const error = await errorOf(rotateKey(world.rotation(freshJournal()), rt));
+    expect(error).toMatchObject({ code: 'ROTATION_ROLLED_BACK', message, hint: 'The old key is still active and where it was. Run aws-rekey again later.' });
+    expect(stepsOf(rt).filter(([step]) => step === 'rollback').at(-1)).toEqual(['rollback', 'done', 'deleted the new key AKIA…NEW1']);
+  });
+
+  it('the new key never works: the cause and its hint are passed on', async () => {
+    const world = new World().fail('verify');
+    const rt = runtimeFor(world);
+    const error = await errorOf(rotateKey(world.rotation(freshJournal()), rt));
+    expect(error.code).toBe('ROTATION_ROLLED_BACK');
+    expect(error.message).toMatch(/^The new key never worked, so the rotation was undone: AWS did not accept the new key 2 times in a row within 5 s/);
+    expect(error.hint).toBe('The old key is still active and where it was. New keys usually work within seconds. Try again later with a longer --verify-timeout.');
+    expect(stepsOf(rt).filter(([step]) => step === 'rollback')).toEqual([
+      ['rollback', 'done', 'undone'],
+      ['rollback', 'done', 'deleted the new key AKIA…NEW1'],
+    ]);
+  });
+
+  it('a journal that cannot be removed after a rollback: a warning, the rollback still reported', async () => {
+    const world = new World().fail('verify');
+    world.removeFails = true;
+    const rt = watchedRuntime(world);
+    expect((await errorOf(rotateKey(world.rotation(freshJournal()), rt))).code).toBe('ROTATION_ROLLED_BACK');
+    expect(rt.warnings).toEqual(['The recovery journal could not be removed (EROFS: read-only file system); the next run clears it.']);
+    expect(world.keys.size).toBe(1);
+  });
+
+  it.each([
+    ['with the old secret', OLD.secretAccessKey, 'putting the old key back in the test destination'],
+    ['without it', undefined, 'taking the new key back out of the test destination'],
+  ])('the delivery cannot be undone (%s): ROLLBACK_INCOMPLETE says what failed, the new key is kept', async (_name, oldSecretAccessKey, what) => {
+    const world = new World().fail('verify').fail('undo');
+    const journal = { ...freshJournal(), oldSecretAccessKey };
+    const error = await errorOf(rotateKey(world.rotation(journal), runtimeFor(world)));
+    expect(error.code).toBe('ROLLBACK_INCOMPLETE');
+    expect(error.message).toMatch(/^The new key never worked, so the rotation was undone \(AWS did not accept the new key/);
+    expect(error.message).toContain(`), but ${what} failed: undo failed (scripted)`);
+    expect(error.hint).toBe("Both keys are still active and the recovery journal keeps the new key's secret. Fix that, then run 'aws-rekey recover --profile test'.");
+    expect(world.keys.has(NEW1)).toBe(true);
+  });
+
+  it('the new key cannot be deleted: ROLLBACK_INCOMPLETE, the journal back at created', async () => {
+    const world = new World().fail('verify').fail('delete');
+    const error = await errorOf(rotateKey(world.rotation(freshJournal()), runtimeFor(world)));
+    expect(error.code).toBe('ROLLBACK_INCOMPLETE');
+    expect(error.message).toContain('the old key is still active and where it was, but deleting the new key AKIA…NEW1 failed: delete failed (scripted)');
+    expect(error.hint).toBe("The recovery journal keeps the new key's secret. Run 'aws-rekey recover --profile test' to finish or undo it.");
+    expect(world.journal).toMatchObject({ phase: 'created', newKey: { accessKeyId: NEW1 } });
+  });
+
+  it('CreateAccessKey lost its answer and the keys cannot be listed: CREATE_UNCERTAIN, the journal stays at creating', async () => {
+    const world = new World().fail('create', 1, new AwsError('NETWORK', 'iam:CreateAccessKey', 'ECONNRESET', 'socket hang up')).fail('list');
+    const error = await errorOf(rotateKey(world.rotation(freshJournal()), runtimeFor(world)));
+    expect(error.code).toBe('CREATE_UNCERTAIN');
+    expect(error.exitCode).toBe(3);
+    expect(error.hint).toBe("A key of alice may exist whose secret never arrived. Run 'aws-rekey recover --profile test' to find and delete it.");
+    expect(world.journal?.phase).toBe('creating');
+  });
+
+  it('Ctrl-C while verification waits: INTERRUPTED at written, nothing undone', async () => {
+    const world = new World().fail('verify', 1);
+    const error = await errorOf(rotateKey(world.rotation(freshJournal()), interruptedAtSleep(world)));
+    expect(error).toMatchObject({
+      code: 'INTERRUPTED',
+      message: "Interrupted after step 'written'. The new key of alice is kept in a recovery journal.",
+      hint: "Run 'aws-rekey recover --profile test' to finish it.",
+    });
+    expect(world.journal?.phase).toBe('written');
+    expect(world.keys.size).toBe(2);
+    expect(world.delivered?.accessKeyId).toBe(NEW1);
+  });
+
+  it('Ctrl-C while the retirement waits for the new key: INTERRUPTED at verified, the old key still active', async () => {
+    const world = new World().fail('update', 1, unknownKey());
+    const rt = interruptedAtSleep(world);
+    // Verification needs one success only: no pause before the retirement's.
+    const rotation = { ...world.rotation(freshJournal()), verify: { timeoutMs: 5_000, successes: 1, successIntervalMs: 100, initialDelayMs: 100, maxDelayMs: 1_000 } };
+    const error = await errorOf(rotateKey(rotation, rt));
+    expect(error).toMatchObject({ code: 'INTERRUPTED', message: "Interrupted after step 'verified'. The new key of alice is kept in a recovery journal." });
+    expect(world.journal?.phase).toBe('verified');
+    expect(world.keys.get(OLD.accessKeyId)?.status).toBe('Active');
+  });
+});
+
+describe('resumeRotation: what it records', () => {
+  async function leftAt(op: Op, journal = freshJournal()): Promise<{ world: World; left: LifecycleJournal }> {
+    const world = new World();
+    world.abortAfter = op;
+    await outcomeOf(rotateKey(world.rotation(journal), runtimeFor(world)));
+    world.abortAfter = undefined;
+    world.controller = new AbortController();
+    world.calls = [];
+    return { world, left: structuredClone(world.journal!) };
+  }
+
+  it('written: inspected, delivered again, verified, retired; the journal moves to verified only', async () => {
+    const { world, left } = await leftAt('save-written');
+    const rt = runtimeFor(world);
+    const resumed = await resumeRotation(world.rotation(left), rt);
+    expect(resumed).toEqual({ outcome: 'finished', rotation: { status: 'rotated', newKey: { accessKeyId: NEW1, secretAccessKey: 'new-secret-1' }, receipt: { detail: `wrote ${NEW1}`, destination: { kind: 'stdout' } } } });
+    expect(stepsOf(rt)[0]).toEqual(['inspect', 'done', '2 key(s)']);
+    expect(world.calls.filter((c) => c.startsWith('save-'))).toEqual(['save-verified']);
+    expect(world.calls).toContain('verify');
+  });
+
+  it('created (the delivery undone, the key kept): delivered, then the journal moves to written and verified', async () => {
+    const world = new World().fail('verify').fail('delete');
+    await outcomeOf(rotateKey(world.rotation(freshJournal()), runtimeFor(world)));
+    const left = structuredClone(world.journal!);
+    expect(left.phase).toBe('created');
+    world.failures.clear();
+    world.calls = [];
+    const resumed = await resumeRotation(world.rotation(left), runtimeFor(world));
+    expect(resumed.outcome).toBe('finished');
+    expect(world.calls.filter((c) => c.startsWith('save-'))).toEqual(['save-written', 'save-verified']);
+  });
+
+  it('verified: not verified again', async () => {
+    const { world, left } = await leftAt('save-verified');
+    await resumeRotation(world.rotation(left), runtimeFor(world));
+    expect(world.calls).not.toContain('verify');
+    expect(world.keys.get(OLD.accessKeyId)?.status).toBe('Inactive');
+  });
+
+  it.each([
+    ['already inactive', 'deactivate', (w: World): void => void (w.keys.get(OLD.accessKeyId)!.status = 'Inactive'), 'the old key AKIA…OLD1 is already inactive'],
+    ['already deleted', 'deactivate', (w: World): void => void w.keys.delete(OLD.accessKeyId), 'the old key AKIA…OLD1 is already deleted'],
+    ['already deleted (--delete)', 'delete', (w: World): void => void w.keys.delete(OLD.accessKeyId), 'the old key AKIA…OLD1 is already deleted'],
+  ] as const)('the old key is %s: retirement skipped, said so, the journal cleared', async (_name, retire, change, detail) => {
+    const { world, left } = await leftAt('save-verified', { ...freshJournal(), retire });
+    change(world);
+    const rt = runtimeFor(world);
+    expect((await resumeRotation(world.rotation(left), rt)).outcome).toBe('finished');
+    expect(stepsOf(rt).at(-1)).toEqual(['retire', 'skipped', detail]);
+    expect(world.calls.filter((c) => c === 'update' || c === 'delete')).toEqual([]);
+    expect(world.journal).toBeUndefined();
+  });
+
+  it('--delete, and the old key only inactive: it is deleted', async () => {
+    const { world, left } = await leftAt('save-verified', { ...freshJournal(), retire: 'delete' });
+    world.keys.get(OLD.accessKeyId)!.status = 'Inactive';
+    expect((await resumeRotation(world.rotation(left), runtimeFor(world))).outcome).toBe('finished');
+    expect([...world.keys.keys()]).toEqual([NEW1]);
+  });
+
+  it('creating, and no key was made: said so, nothing deleted', async () => {
+    const world = new World();
+    world.journal = freshJournal();
+    const rt = runtimeFor(world);
+    expect(await resumeRotation(world.rotation(freshJournal()), rt)).toEqual({ outcome: 'rolled-back', deletedOrphans: [] });
+    expect(stepsOf(rt)).toEqual([
+      ['inspect', 'done', '1 key(s)'],
+      ['orphans', 'done', 'no key was created'],
+    ]);
+    expect(world.journal).toBeUndefined();
+  });
+
+  it('creating, and a key was made: deleted, said so', async () => {
+    const world = new World();
+    world.newKey();
+    const rt = runtimeFor(world);
+    await resumeRotation(world.rotation(freshJournal()), rt);
+    expect(stepsOf(rt).at(-1)).toEqual(['orphans', 'done', 'deleted AKIA…NEW1 (created, secret never received)']);
+  });
+
+  it('an error other than a rollback is thrown as it is, the journal kept', async () => {
+    const { world, left } = await leftAt('save-verified');
+    world.fail('update');
+    const error = await errorOf(resumeRotation(world.rotation(left), runtimeFor(world)));
+    expect(error.code).toBe('RETIRE_FAILED');
+    expect(world.journal?.phase).toBe('verified');
   });
 });
