@@ -65,6 +65,7 @@ export async function createKeyOnce(iam: IamApi, userName: string, keysBefore: s
 }
 
 /** Delete keys that appeared after `keysBefore` was taken: they were made for us but their secret was lost. */
+// Stryker disable next-line ArrayDeclaration: equivalent, a default holding any string that is not an access key id keeps nothing.
 export async function deleteOrphans(iam: IamApi, userName: string, keysBefore: string[], keep: string[] = []): Promise<string[]> {
   const now = await iam.listAccessKeys(userName);
   const orphans = now.filter((k) => !keysBefore.includes(k.accessKeyId) && !keep.includes(k.accessKeyId)).map((k) => k.accessKeyId);

@@ -8,8 +8,8 @@ const ARN = 'arn:aws:iam::123456789012:user/alice';
 const options: VerifyOptions = { timeoutMs: 10_000, successes: 3, successIntervalMs: 1_000, initialDelayMs: 1_000, maxDelayMs: 4_000 };
 
 /** A clock that only moves when the code under test sleeps. */
-function fakeTiming(): Timing & { slept: number[] } {
-  let now = 0;
+function fakeTiming(start = 0): Timing & { slept: number[] } {
+  let now = start;
   const slept: number[] = [];
   return { slept, now: () => now, sleep: async (ms) => { slept.push(ms); now += ms; } };
 }
@@ -82,7 +82,10 @@ describe('verifyNewKey', () => {
 
   it('fails at once when the key signs in as someone else', async () => {
     const gateway = scriptedGateway(['arn:aws:iam::123456789012:user/mallory']);
-    await expect(verifyNewKey(gateway, { accessKeyId: 'AKIA', secretAccessKey: 's' }, ARN, options, fakeTiming())).rejects.toMatchObject({ code: 'VERIFY_WRONG_IDENTITY' });
+    await expect(verifyNewKey(gateway, { accessKeyId: 'AKIA', secretAccessKey: 's' }, ARN, options, fakeTiming())).rejects.toMatchObject({
+      code: 'VERIFY_WRONG_IDENTITY',
+      message: `The new key signs in as arn:aws:iam::123456789012:user/mallory, not ${ARN}.`,
+    });
     expect(gateway.calls).toBe(1);
   });
 
@@ -90,6 +93,31 @@ describe('verifyNewKey', () => {
     const gateway = scriptedGateway(['denied']);
     await expect(verifyNewKey(gateway, { accessKeyId: 'AKIA', secretAccessKey: 's' }, ARN, options, fakeTiming())).rejects.toMatchObject({ code: 'ACCESS_DENIED' });
     expect(gateway.calls).toBe(1);
+  });
+
+  it('reports the attempts and the time it took, by the clock it was given', async () => {
+    const result = await verifyNewKey(scriptedGateway(['invalid', 'ok']), { accessKeyId: 'AKIA', secretAccessKey: 's' }, ARN, options, fakeTiming(1_000_000));
+    // 1 s after the rejection, then two pauses of 1 s between the three successes.
+    expect(result).toEqual({ attempts: 4, elapsedMs: 3_000 });
+  });
+
+  it('a check due exactly at the deadline is still made (after a success, and after a rejection)', async () => {
+    const afterSuccesses = await verifyNewKey(scriptedGateway(['ok']), { accessKeyId: 'AKIA', secretAccessKey: 's' }, ARN, { ...options, timeoutMs: 2_000 }, fakeTiming());
+    expect(afterSuccesses.attempts).toBe(3);
+    const afterRejection = await verifyNewKey(scriptedGateway(['invalid', 'ok']), { accessKeyId: 'AKIA', secretAccessKey: 's' }, ARN, { ...options, timeoutMs: 1_000, successes: 1 }, fakeTiming());
+    expect(afterRejection.attempts).toBe(2);
+  });
+
+  it('the timeout message: how many checks, how many in a row, the last rejection, and a hint', async () => {
+    const never = verifyNewKey(scriptedGateway(['invalid']), { accessKeyId: 'AKIA', secretAccessKey: 's' }, ARN, { ...options, timeoutMs: 500, successes: 1 }, fakeTiming());
+    await expect(never).rejects.toMatchObject({
+      code: 'VERIFY_TIMEOUT',
+      message: 'AWS did not accept the new key once in a row within 1 s: 0 of 1 check succeeded. The last answer was: The security token included in the request is invalid.',
+      hint: 'New keys usually work within seconds. Try again later with a longer --verify-timeout.',
+    });
+    // Accepted each time, but not often enough before the deadline: no rejection to quote.
+    const tooFew = verifyNewKey(scriptedGateway(['ok']), { accessKeyId: 'AKIA', secretAccessKey: 's' }, ARN, { ...options, timeoutMs: 1_500 }, fakeTiming());
+    await expect(tooFew).rejects.toMatchObject({ message: 'AWS did not accept the new key 3 times in a row within 2 s: 2 of 2 checks succeeded (the last 2 in a row).' });
   });
 
   it('needs only one success when asked for one', async () => {
@@ -118,6 +146,16 @@ describe('retryWhilePropagating', () => {
     // 0.5 s, then 1 s; the next pause (2 s) would end after the 3 s allowed.
     expect(timing.slept).toEqual([500, 1000]);
     expect(calls).toBe(3);
+  });
+
+  it('a retry due exactly at the deadline is made', async () => {
+    let calls = 0;
+    const value = await retryWhilePropagating(async () => {
+      calls += 1;
+      if (calls < 2) throw invalid();
+      return 'done';
+    }, 500, fakeTiming());
+    expect(value).toBe('done');
   });
 
   it('does not retry another error', async () => {
