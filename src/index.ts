@@ -14,7 +14,7 @@ export { rotationStatus } from './flows/status.js';
 export type { StagedSummary, StatusEntry, StatusResult } from './flows/status.js';
 export { rotateMany } from './flows/rotate-many.js';
 export type { ManyEntry, RotateManyDeps, RotateManyOptions, RotateManyResult } from './flows/rotate-many.js';
-export type { DestinationSpec } from './core/admin.js';
+export type { DestinationSpec } from './core/destination.js';
 export type { AgeGate, NotDue } from './core/due.js';
 export type { Destination, StagedRotation } from './credentials/staged-store.js';
 export { auditAccount } from './flows/audit.js';

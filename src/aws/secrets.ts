@@ -5,9 +5,10 @@ import {
   GetSecretValueCommand,
   PutResourcePolicyCommand,
   PutSecretValueCommand,
+  SecretsManagerClient,
   UpdateSecretVersionStageCommand,
-  type SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
+import type { ClientFactory, CredentialsInput } from './clients.js';
 import { errorCodeOf, mapAwsError } from './errors.js';
 
 export interface SecretState {
@@ -99,4 +100,9 @@ export function createSecretsApi(client: SecretsManagerClient): SecretsApi {
       }
     },
   };
+}
+
+/** A client with the factory's connection setup (proxy, CA bundle, AWS_ENDPOINT_URL_SECRETS_MANAGER). */
+export function openSecretsApi(factory: ClientFactory, credentials: CredentialsInput): SecretsApi {
+  return createSecretsApi(new SecretsManagerClient(factory.clientConfig('SECRETS_MANAGER', credentials)));
 }

@@ -5,42 +5,6 @@ import type { AccessKeyInfo, StaticCredentials } from './types.js';
 
 /** Decisions of `rotate --user NAME` (an admin rotating another user's key). Pure. */
 
-/** Where the admin wants the new pair. Exactly one is required. */
-export type DestinationSpec =
-  | { kind: 'file'; path: string; format: 'ini' | 'json' }
-  | { kind: 'profile'; profile: string }
-  | { kind: 'stdout' };
-
-export interface DestinationFlags {
-  out?: string;
-  toProfile?: string;
-  printSecret?: boolean;
-}
-
-export function resolveDestination(flags: DestinationFlags): DestinationSpec {
-  const given = [flags.out !== undefined, flags.toProfile !== undefined, flags.printSecret === true].filter(Boolean).length;
-  if (given === 0) {
-    throw new UsageError(
-      'rotate --user needs to know where the new key goes: the secret is shown only once.',
-      'Add one of --out FILE (a new 0600 file; .json for JSON), --to-profile NAME (a profile in your credentials file) or --print-secret (stdout).',
-    );
-  }
-  if (given > 1) {
-    throw new UsageError('Give only one of --out, --to-profile and --print-secret: the new key goes to one place.', 'Pick one; copy it elsewhere afterwards if you need to.');
-  }
-  if (flags.out !== undefined) {
-    const path = flags.out.trim();
-    if (path === '' || path === '-') throw new UsageError(`--out needs a file name, not '${flags.out}'.`, 'To print the key, use --print-secret.');
-    return { kind: 'file', path, format: /\.json$/i.test(path) ? 'json' : 'ini' };
-  }
-  if (flags.toProfile !== undefined) {
-    const profile = flags.toProfile.trim();
-    if (profile === '' || /[[\]\r\n]/.test(profile)) throw new UsageError(`--to-profile needs a profile name, not '${flags.toProfile}'.`);
-    return { kind: 'profile', profile };
-  }
-  return { kind: 'stdout' };
-}
-
 /**
  * Which key `--user` rotates: there is no profile to say so. One key: that one. Two keys of which one is
  * active: the active one (an inactive key is never "rotated"). Two active keys: the admin names one with
@@ -84,17 +48,6 @@ export function selectKeyToRotate(keys: readonly AccessKeyInfo[], userName: stri
     `Name it with --key, e.g. --key ${keys.find((k) => k.status === 'Active')?.accessKeyId ?? keys[0]!.accessKeyId}. The other key is then deleted to make room if it is inactive; if it is active, that also needs --delete-key.`,
     'KEY_AMBIGUOUS',
   );
-}
-
-export function describeDestination(destination: DestinationSpec, credentialsPath?: string): string {
-  switch (destination.kind) {
-    case 'file':
-      return `the new file ${destination.path} (${destination.format === 'json' ? 'JSON' : 'credentials format'}, mode 0600)`;
-    case 'profile':
-      return `profile ${destination.profile}${credentialsPath ? ` in ${credentialsPath}` : ''}`;
-    case 'stdout':
-      return 'standard output (--print-secret), once';
-  }
 }
 
 /** The plan of an admin rotation, as lines a person reads before saying yes. */

@@ -1,5 +1,5 @@
 import { UsageError } from '../errors.js';
-import { resolveDestination, type DestinationSpec } from './admin.js';
+import { destinationFlagsGiven, resolveDestination, type DestinationFlags, type DestinationSpec } from './destination.js';
 import type { Stage } from './stage-decisions.js';
 
 /** What `aws-rekey rotate` was asked to do, decided from its flags alone (pure). */
@@ -11,15 +11,12 @@ export type RotateMode =
   /** Several profiles (`--profile` repeated) or every profile with a static key (`--all`). */
   | { kind: 'many'; profiles: string[] | 'all' };
 
-export interface RotateModeFlags {
+export interface RotateModeFlags extends DestinationFlags {
   profiles: string[];
   authProfile?: string;
   all?: boolean;
   user?: string;
   key?: string;
-  out?: string;
-  toProfile?: string;
-  printSecret?: boolean;
   force?: boolean;
   stage?: Stage;
   deleteOld?: boolean;
@@ -33,7 +30,10 @@ export interface RotateModeFlags {
 }
 
 export function resolveRotateMode(flags: RotateModeFlags): RotateMode {
-  const destinationGiven = flags.out !== undefined || flags.toProfile !== undefined || flags.printSecret === true;
+  const destinations = destinationFlagsGiven(flags);
+  const destinationGiven = destinations.length > 0;
+  if (flags.kmsKeyId !== undefined && flags.toParameter === undefined) throw new UsageError('--kms-key-id goes with --to-parameter.', 'It names the KMS key that encrypts the SecureString parameter.');
+  if (flags.execTimeout !== undefined && flags.exec === undefined) throw new UsageError('--exec-timeout goes with --exec.');
   const stage = flags.stage;
   const finishing = stage === 'retire' || stage === 'delete';
   if (finishing && (flags.deleteOld || flags.deleteKey !== undefined)) {
@@ -46,7 +46,7 @@ export function resolveRotateMode(flags: RotateModeFlags): RotateMode {
     throw new UsageError('--stage create keeps the old key active, so -d/--delete does not apply.', 'Delete it later with --stage retire, then --stage delete.');
   }
   if (flags.force && !destinationGiven && stage !== 'retire') {
-    throw new UsageError('--force applies only to --out and --to-profile (overwrite) and to --stage retire (old key still in use).');
+    throw new UsageError('--force applies only to --out, --to-profile and --to-env (overwrite) and to --stage retire (old key still in use).');
   }
 
   if (flags.user !== undefined) {
@@ -67,7 +67,7 @@ export function resolveRotateMode(flags: RotateModeFlags): RotateMode {
     const adminProfile = flags.profiles[0] ?? flags.authProfile;
     if (finishing) {
       if (destinationGiven || flags.key !== undefined) {
-        throw new UsageError(`--stage ${stage} works on the recorded rotation: --out, --to-profile, --print-secret and --key do not apply.`, "See the recorded rotations with 'aws-rekey status'.");
+        throw new UsageError(`--stage ${stage} works on the recorded rotation: ${[...destinations, ...(flags.key !== undefined ? ['--key'] : [])].join(', ')} ${destinations.length + (flags.key !== undefined ? 1 : 0) > 1 ? 'do' : 'does'} not apply.`, "See the recorded rotations with 'aws-rekey status'.");
       }
       return { kind: 'user', userName, ...(adminProfile ? { adminProfile } : {}), stage };
     }
@@ -84,7 +84,7 @@ export function resolveRotateMode(flags: RotateModeFlags): RotateMode {
   }
 
   if (destinationGiven) {
-    throw new UsageError('--out, --to-profile and --print-secret go with --user NAME.', 'A profile\'s own key is written back to the profiles that held it.');
+    throw new UsageError(`${destinations.join(', ')} ${destinations.length > 1 ? 'go' : 'goes'} with --user NAME: the new key of another IAM user is delivered there.`, 'A profile\'s own key is written back to the profiles that held it.');
   }
   if (flags.key !== undefined) throw new UsageError('--key goes with --user NAME: a profile\'s own key is the one it holds.');
 

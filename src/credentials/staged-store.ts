@@ -4,7 +4,8 @@ import { listUserJournals, sameUser, userRecordId, userRefOf, type UserRef } fro
 
 /**
  * Where a new key was delivered. `profiles`: profiles of a local credentials file (self-rotation, or
- * `--to-profile`); `file`: a file of its own (`--out`); `stdout`: printed once (`--print-secret`).
+ * `--to-profile`); `file`: a file of its own (`--out`); `stdout`: printed once (`--print-secret`); the
+ * others are the hand-offs of rotation/deliveries/.
  */
 export type Destination =
   | {
@@ -16,8 +17,34 @@ export type Destination =
     }
   | { kind: 'file'; path: string; format: 'ini' | 'json'; section: string }
   | { kind: 'stdout' }
-  /** A Secrets Manager secret (the organisation engine's hand-off). */
-  | { kind: 'secret'; name: string };
+  /** A Secrets Manager secret (`--to-secret`, and the organisation engine's hand-off). */
+  | { kind: 'secret'; name: string }
+  /** A SecureString parameter of SSM Parameter Store (`--to-parameter`). */
+  | { kind: 'parameter'; name: string; kmsKeyId?: string }
+  /** The AWS_* variables of a dotenv file (`--to-env`). */
+  | { kind: 'env'; path: string }
+  /** A command that reads the pair on its standard input (`--exec`), run once AWS accepts the key. */
+  | { kind: 'exec'; command: string; timeoutMs: number };
+
+/** Where a recorded destination is, for plans and messages. */
+export function describeRecordedDestination(destination: Destination): string {
+  switch (destination.kind) {
+    case 'file':
+      return destination.path;
+    case 'profiles':
+      return `profile ${destination.profiles.join(', ')} in ${destination.credentialsPath}`;
+    case 'stdout':
+      return 'standard output';
+    case 'secret':
+      return `the Secrets Manager secret ${destination.name}`;
+    case 'parameter':
+      return `the SSM parameter ${destination.name}`;
+    case 'env':
+      return `the dotenv file ${destination.path}`;
+    case 'exec':
+      return `the command '${destination.command}'`;
+  }
+}
 
 /** `created`: both keys active, the new one works; `retired`: the old key is inactive. */
 export type StagedStage = 'created' | 'retired';

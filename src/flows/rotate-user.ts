@@ -1,18 +1,20 @@
 import { resolve } from 'node:path';
 import { getUserArn } from '../aws/users.js';
-import { describeDestination, describeUserPlan, selectKeyToRotate, type DestinationSpec } from '../core/admin.js';
+import { describeUserPlan, selectKeyToRotate } from '../core/admin.js';
+import { describeDestination, type DestinationSpec } from '../core/destination.js';
 import { parsePrincipalArn } from '../core/arn.js';
 import { notDue, type AgeGate, type NotDue } from '../core/due.js';
 import { maskKeyId } from '../core/mask.js';
 import { planRotation, type RetireAction } from '../core/plan.js';
 import { findProfilesWithKey } from '../credentials/ini.js';
-import { readStagedUser, type Destination } from '../credentials/staged-store.js';
+import { describeRecordedDestination, readStagedUser, type Destination } from '../credentials/staged-store.js';
 import { readCredentialsFile, withFileLock } from '../credentials/store.js';
 import { describeAccount, readUserJournal, type UserJournal, type UserRef } from '../credentials/user-journal.js';
 import type { CallerIdentity } from '../core/types.js';
 import { elsewhereWarning, identifyCaller, type UserCaller } from './user-account.js';
 import { RekeyError, UsageError } from '../errors.js';
-import { prepareDestination } from '../rotation/deliveries/prepare.js';
+import { checkDestinationLocally, prepareDestination } from '../rotation/deliveries/prepare.js';
+import { openDestinationServices, type DestinationServices } from '../rotation/deliveries/services.js';
 import { openDelivery, type SecretOutput } from '../rotation/delivery.js';
 import { userJournalRecord } from '../rotation/journal-records.js';
 import { deleteOtherKey } from '../rotation/key-steps.js';
@@ -51,6 +53,8 @@ export interface RotateUserOptions {
 export interface RotateUserDeps extends RunDeps {
   /** Where `--print-secret` prints the pair; without one, the pair is handed back in the result (`newKey`). */
   secretOutput?: SecretOutput;
+  /** Where the output of an `--exec` command goes, line by line (the secret blanked out). */
+  commandOutput?: (line: string) => void;
 }
 
 export interface RotateUserResult {
@@ -85,6 +89,8 @@ export interface RotateUserResult {
 export async function rotateUser(options: RotateUserOptions, deps: RotateUserDeps = {}): Promise<RotateUserResult> {
   const rt = createRuntime(deps);
   const verify = { ...DEFAULT_VERIFY_OPTIONS, ...options.verify };
+  // A file that cannot be written, a command that cannot be run: refused before any AWS call.
+  await checkDestinationLocally(options.destination, options.env ?? process.env);
   const ctx = await rt.steps.run(
     'read',
     () => openAdminContext({ profile: options.adminProfile, env: options.env, mfaCode: options.mfaCode, mfaCodeProvider: mfaPrompt(rt.prompter) }),
@@ -93,7 +99,7 @@ export async function rotateUser(options: RotateUserOptions, deps: RotateUserDep
   try {
     // The account first: records are kept per account, and a run never takes another account's for its own.
     const caller = await identifyCaller(ctx, options.userName);
-    const setup: UserSetup = { ctx, verify, secretOutput: deps.secretOutput, caller };
+    const setup: UserSetup = { ctx, verify, secretOutput: deps.secretOutput, commandOutput: deps.commandOutput, caller };
     const pending = await readUserJournal(ctx.credentialsPath, caller.ref);
     if (pending) {
       rt.reporter.warn(
@@ -146,6 +152,7 @@ interface UserSetup {
   ctx: AdminContext;
   verify: VerifyOptions;
   secretOutput?: SecretOutput;
+  commandOutput?: (line: string) => void;
   /** Who the admin's credentials are: the account whose NAME this run is about. */
   caller: UserCaller;
 }
@@ -186,6 +193,7 @@ async function rotateWithAdmin(setup: UserSetup, options: RotateUserOptions, rt:
   await confirmAction(options.yes, rt.prompter, `Rotate ${userName}'s key now?`, 'rotating');
   stopIfInterrupted(rt);
 
+  const services = await openDestinationServices(options.destination.kind, ctx.factory, ctx.credentials);
   const prepared = await rt.steps.run(
     'pre-flight',
     async () =>
@@ -196,6 +204,8 @@ async function rotateWithAdmin(setup: UserSetup, options: RotateUserOptions, rt:
         force: options.force ?? false,
         adminProfile: ctx.adminProfile,
         ownChain: await credentialChain(ctx.adminProfile, ctx.env),
+        ...services,
+        env: ctx.env,
       }),
     () => `${label} can be written`,
   );
@@ -228,13 +238,13 @@ async function rotateWithAdmin(setup: UserSetup, options: RotateUserOptions, rt:
       startedAt: now,
       updatedAt: now,
     };
-    const outcome = await rotateKey(userRotation(setup, journal), rt);
+    const outcome = await rotateKey(userRotation(setup, journal, services), rt);
     return { ...base, ...delivered(setup, journal, outcome), ...(deletedOtherKeyId ? { deletedOtherKeyId } : {}), steps: rt.steps.records };
   });
 }
 
 /** An admin's rotation on the lifecycle: the key goes where the journal says; the admin's credentials retire the old one. */
-function userRotation(setup: UserSetup, journal: UserJournal): Rotation<UserJournal> {
+function userRotation(setup: UserSetup, journal: UserJournal, services: DestinationServices): Rotation<UserJournal> {
   const { ctx } = setup;
   // 0.1.0 journals of --to-profile do not say which profile was named: it is the first.
   const destination = journal.destination.kind === 'profiles' && journal.destination.named === undefined ? { ...journal.destination, named: journal.destination.profiles[0] } : journal.destination;
@@ -243,7 +253,16 @@ function userRotation(setup: UserSetup, journal: UserJournal): Rotation<UserJour
     record: userJournalRecord,
     iam: ctx.gateway.iam(ctx.credentials),
     gateway: ctx.gateway,
-    delivery: openDelivery(destination, { userName: journal.userName, oldKeyId: journal.oldKeyId, force: journal.force, secretOutput: setup.secretOutput }),
+    delivery: openDelivery(destination, {
+      userName: journal.userName,
+      oldKeyId: journal.oldKeyId,
+      force: journal.force,
+      secretOutput: setup.secretOutput,
+      ...(services.secrets ? { secret: { secrets: services.secrets } } : {}),
+      ...(services.parameters ? { parameters: services.parameters } : {}),
+      createDateOf: async (id) => (journal.newKey?.accessKeyId === id ? journal.newKey.createDate : undefined),
+      exec: { env: ctx.env, ...(setup.commandOutput ? { output: setup.commandOutput } : {}) },
+    }),
     verify: setup.verify,
     retireWith: () => [{ credentials: ctx.credentials, label: `admin profile ${ctx.adminProfile}` }],
     recordStaged: async (j, newKey, rt) => {
@@ -275,24 +294,11 @@ export function describeUserRecovery(journal: UserJournal): string[] {
     case 'creating':
       return [`delete any key of ${journal.userName} created without its secret reaching us`, `keep ${old} active`];
     case 'created':
-      return [`deliver ${newKey} (from the journal) to ${describeRecorded(journal.destination)}`, `check that AWS accepts ${newKey}; if not, undo`, last];
+      return [`deliver ${newKey} (from the journal) to ${describeRecordedDestination(journal.destination)}`, `check that AWS accepts ${newKey}; if not, undo`, last];
     case 'written':
       return [`check that AWS accepts ${newKey}; if not, take it back out and delete it`, last];
     case 'verified':
       return [last];
-  }
-}
-
-function describeRecorded(destination: Destination): string {
-  switch (destination.kind) {
-    case 'file':
-      return destination.path;
-    case 'profiles':
-      return `profile ${destination.profiles.join(', ')} in ${destination.credentialsPath}`;
-    case 'stdout':
-      return 'standard output';
-    case 'secret':
-      return `the Secrets Manager secret ${destination.name}`;
   }
 }
 
@@ -309,7 +315,7 @@ async function resumeUserRotation(setup: UserSetup, journal: UserJournal, option
     warnings: ctx.warnings,
   };
   if (journal.phase !== 'creating' && !sameDestination(journal.destination, options.destination)) {
-    rt.reporter.warn(`The new key goes to ${describeRecorded(journal.destination)}, where the unfinished rotation was delivering it; not to ${describeDestination(options.destination)}.`);
+    rt.reporter.warn(`The new key goes to ${describeRecordedDestination(journal.destination)}, where the unfinished rotation was delivering it; not to ${describeDestination(options.destination)}.`);
   }
   printPlan(rt, `Unfinished rotation of ${journal.userArn} (started ${journal.startedAt}, stopped after '${journal.phase}'). Recovery:`, plan);
   if (options.dryRun) return { ...base, status: 'planned', steps: rt.steps.records };
@@ -321,18 +327,29 @@ async function resumeUserRotation(setup: UserSetup, journal: UserJournal, option
     );
   }
 
+  const services = await openDestinationServices(journal.destination.kind, ctx.factory, ctx.credentials);
   return withFileLock(ctx.credentialsPath, async () => {
-    const resumed = await resumeRotation(userRotation(setup, journal), rt);
+    const resumed = await resumeRotation(userRotation(setup, journal, services), rt);
     if (resumed.outcome === 'rolled-back') return { ...base, outcome: 'rolled-back', steps: rt.steps.records };
     return { ...base, ...delivered(setup, journal, resumed.rotation), status: 'recovered', outcome: 'finished', steps: rt.steps.records };
   });
 }
 
 function sameDestination(recorded: Destination, asked: DestinationSpec): boolean {
-  if (recorded.kind === 'stdout' || asked.kind === 'stdout') return recorded.kind === asked.kind;
-  if (recorded.kind === 'file') return asked.kind === 'file' && resolve(asked.path) === recorded.path;
-  if (recorded.kind === 'secret') return false;
-  return asked.kind === 'profile' && recorded.profiles[0] === asked.profile;
+  switch (recorded.kind) {
+    case 'stdout':
+      return asked.kind === 'stdout';
+    case 'file':
+    case 'env':
+      return asked.kind === recorded.kind && resolve(asked.path) === recorded.path;
+    case 'secret':
+    case 'parameter':
+      return asked.kind === recorded.kind && asked.name === recorded.name;
+    case 'exec':
+      return asked.kind === 'exec' && asked.command === recorded.command;
+    case 'profiles':
+      return asked.kind === 'profile' && recorded.profiles[0] === asked.profile;
+  }
 }
 
 /** Profiles of the local file that hold the old key and will not get the new one: they stop working. */

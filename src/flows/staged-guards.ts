@@ -1,4 +1,4 @@
-import type { CredentialsInput } from '../aws/clients.js';
+import type { ClientFactory, CredentialsInput } from '../aws/clients.js';
 import type { AwsGateway, IamApi } from '../aws/gateway.js';
 import { openAdminContext } from '../session/account-context.js';
 import { defaultProfileName, openProfileContext } from '../session/profile-context.js';
@@ -59,6 +59,8 @@ export interface StagedTarget {
   record: StagedRotation;
   iam: IamApi;
   gateway: AwsGateway;
+  /** Makes the clients of other services (the Secrets Manager or SSM destination of `--user`) with the same setup. */
+  factory?: ClientFactory;
   iamCredentials: CredentialsInput;
   /** Self-rotation without --auth-profile: the profile's key signs the IAM calls. */
   selfSigned: boolean;
@@ -92,6 +94,7 @@ export async function openStagedTarget(options: StagedTargetOptions, prompter: P
       record,
       iam: ctx.gateway.iam(ctx.credentials),
       gateway: ctx.gateway,
+      factory: ctx.factory,
       iamCredentials: ctx.credentials,
       selfSigned: false,
       warnings: ctx.warnings,

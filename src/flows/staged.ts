@@ -6,6 +6,7 @@ import { getProfile } from '../credentials/ini.js';
 import { defaultProfileName } from '../session/profile-context.js';
 import { readCredentialsFile, resolveCredentialsPath, withFileLock } from '../credentials/store.js';
 import { openDelivery } from '../rotation/delivery.js';
+import { openDestinationServices } from '../rotation/deliveries/services.js';
 import { UnsafeRotationError } from '../errors.js';
 import type { StepRecord } from '../rotation/ports.js';
 import { confirmAction, createRuntime, printPlan, type RunDeps, type Runtime } from '../rotation/runtime.js';
@@ -215,7 +216,13 @@ export async function rollbackStaged(options: RollbackOptions, deps: StageDeps =
         // The profile is about to hold the old key again: sign the last call with it, not with the key being deleted.
         if (target.selfSigned) deleteWith = target.gateway.iam(oldPair);
       }
-      const delivery = openDelivery(record.destination, { userName: record.userName, oldKeyId: record.oldKeyId });
+      const services = target.factory ? await openDestinationServices(record.destination.kind, target.factory, target.iamCredentials) : {};
+      const delivery = openDelivery(record.destination, {
+        userName: record.userName,
+        oldKeyId: record.oldKeyId,
+        ...(services.secrets ? { secret: { secrets: services.secrets } } : {}),
+        ...(services.parameters ? { parameters: services.parameters } : {}),
+      });
       const undone = await delivery.undo(record.newKeyId, restoresProfiles ? oldPair : undefined);
       rt.steps.record({ step: 'undo', status: 'done', detail: undone });
       await rt.steps.run('delete-new', () => deleteWith.deleteAccessKey(record.userName, record.newKeyId), () => `deleted the new key ${maskKeyId(record.newKeyId)}`);
@@ -238,5 +245,11 @@ function describeUndo(destination: Destination, restoreOld: boolean): string {
       return 'nothing to take back: the new key was printed';
     case 'secret':
       return restoreOld ? `put the previous version of the secret ${destination.name} back` : `take the new key out of the secret ${destination.name}`;
+    case 'parameter':
+      return `put the previous value of the SSM parameter ${destination.name} back (or delete it if it held only the new key)`;
+    case 'env':
+      return restoreOld ? `put the old key back in ${destination.path}` : `take the new key out of ${destination.path}`;
+    case 'exec':
+      return `nothing to take back from '${destination.command}': it received the new key, which is deleted now`;
   }
 }

@@ -1,9 +1,13 @@
+import type { ParametersApi } from '../aws/parameters.js';
 import type { StaticCredentials } from '../core/types.js';
 import type { Destination } from '../credentials/staged-store.js';
 import { credentialsProfilesDelivery } from './deliveries/credentials-profiles.js';
 import { RekeyError } from '../errors.js';
+import { envFileDelivery } from './deliveries/env-file.js';
+import { execDelivery, type ExecOptions } from './deliveries/exec-command.js';
 import { keyFileDelivery } from './deliveries/key-file.js';
 import { secretsManagerDelivery, type SecretDeliveryOptions } from './deliveries/secrets-manager.js';
+import { ssmParameterDelivery } from './deliveries/ssm-parameter.js';
 import { stdoutDelivery, type SecretOutput } from './deliveries/stdout.js';
 
 /**
@@ -51,6 +55,12 @@ export interface DeliveryContext {
   serializeFileEdit?: <T>(edit: () => Promise<T>) => Promise<T>;
   /** `secret` deliveries: the Secrets Manager calls and who may read the secret. */
   secret?: Omit<SecretDeliveryOptions, 'name' | 'userName'>;
+  /** `parameter` deliveries: the SSM Parameter Store calls. */
+  parameters?: ParametersApi;
+  /** IAM's creation date of the new key, for the value of a secret or a parameter. */
+  createDateOf?: (accessKeyId: string) => Promise<string | undefined>;
+  /** `exec` deliveries: the command's environment and where its output goes. */
+  exec?: Omit<ExecOptions, 'userName'>;
 }
 
 /** The delivery a recorded destination stands for. */
@@ -64,7 +74,14 @@ export function openDelivery(destination: Destination, ctx: DeliveryContext): De
       return stdoutDelivery(ctx);
     case 'secret':
       if (!ctx.secret) throw new RekeyError('SECRET_DELIVERY_UNAVAILABLE', `The key goes to the Secrets Manager secret ${destination.name}, but no Secrets Manager client was given.`);
-      return secretsManagerDelivery({ ...ctx.secret, name: destination.name, userName: ctx.userName });
+      return secretsManagerDelivery({ ...(ctx.createDateOf ? { createDateOf: ctx.createDateOf } : {}), ...ctx.secret, name: destination.name, userName: ctx.userName });
+    case 'parameter':
+      if (!ctx.parameters) throw new RekeyError('PARAMETER_DELIVERY_UNAVAILABLE', `The key goes to the SSM parameter ${destination.name}, but no SSM client was given.`);
+      return ssmParameterDelivery(destination, { parameters: ctx.parameters, userName: ctx.userName, ...(ctx.createDateOf ? { createDateOf: ctx.createDateOf } : {}) });
+    case 'env':
+      return envFileDelivery(destination);
+    case 'exec':
+      return execDelivery(destination, { ...ctx.exec, userName: ctx.userName });
   }
 }
 

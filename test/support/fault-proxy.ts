@@ -22,7 +22,7 @@ export type Fault =
   | { kind: 'respond'; status: number; body: string };
 
 export interface FaultRule {
-  /** The Query API action (`CreateAccessKey`, `GetCallerIdentity`, …); undefined matches every action. */
+  /** The action (`CreateAccessKey`, `GetCallerIdentity`, `PutSecretValue`, …); undefined matches every action. */
   action?: string;
   fault: Fault;
   /** Apply to this many matching requests, then stop (default: every one). */
@@ -87,8 +87,11 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
   const handle = async (req: http.IncomingMessage, res: http.ServerResponse) => {
     const startedAt = Date.now();
     const body = await readBody(req);
-    const params = new URLSearchParams(body.toString('utf8'));
-    const action = params.get('Action') ?? 'Unknown';
+    // The Query protocol (IAM, STS) names the action in the body; the JSON one (Secrets Manager, SSM) in X-Amz-Target.
+    const target = req.headers['x-amz-target'];
+    const json = typeof target === 'string';
+    const params = json ? new URLSearchParams() : new URLSearchParams(body.toString('utf8'));
+    const action = json ? (target.split('.').pop() ?? 'Unknown') : (params.get('Action') ?? 'Unknown');
     const accessKeyId = /Credential=([^/]+)\//.exec(req.headers.authorization ?? '')?.[1] ?? '';
     const entry: RequestLogEntry = { action, accessKeyId, params: Object.fromEntries(params), status: 0, startedAt, endedAt: 0 };
     log.push(entry);
@@ -118,7 +121,9 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
     const fault = rule?.fault;
 
     if (fault?.kind === 'error') {
-      res.writeHead(fault.status, { 'content-type': 'text/xml' }).end(errorBody(action, fault.code, fault.message ?? `${fault.code} injected by the fault proxy`));
+      const message = fault.message ?? `${fault.code} injected by the fault proxy`;
+      if (json) res.writeHead(fault.status, { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-errortype': fault.code }).end(JSON.stringify({ __type: fault.code, message }));
+      else res.writeHead(fault.status, { 'content-type': 'text/xml' }).end(errorBody(action, fault.code, message));
       return finish(fault.status);
     }
     if (fault?.kind === 'respond') {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { describeUserPlan, keyIdInKeyFile, renderKeyFile, resolveDestination, selectKeyToRotate, type DestinationFlags } from '../../src/core/admin.js';
+import { describeUserPlan, keyIdInKeyFile, renderKeyFile, selectKeyToRotate } from '../../src/core/admin.js';
+import { resolveDestination, type DestinationFlags } from '../../src/core/destination.js';
 import { planRotation } from '../../src/core/plan.js';
 import type { AccessKeyInfo } from '../../src/core/types.js';
 
@@ -29,6 +30,18 @@ describe('resolveDestination', () => {
     { name: '--print-secret', flags: { printSecret: true }, kind: 'stdout' },
     { name: 'two of them: refused', flags: { out: 'x', printSecret: true }, error: /only one/ },
     { name: 'all three: refused', flags: { out: 'x', toProfile: 'y', printSecret: true }, error: /only one/ },
+    { name: 'none: the hint names the seven choices', flags: {}, error: /--to-secret NAME.*--to-parameter NAME.*--to-env FILE.*--exec CMD/ },
+    { name: '--to-secret', flags: { toSecret: 'ci/deploy-user' }, kind: 'secret' },
+    { name: '--to-secret with a space: refused', flags: { toSecret: 'ci key' }, error: /secret name/ },
+    { name: '--to-parameter', flags: { toParameter: '/ci/deploy-user' }, kind: 'parameter' },
+    { name: '--to-parameter hierarchy without a leading /: refused', flags: { toParameter: 'ci/deploy-user' }, error: /hierarchy starts with \// },
+    { name: '--to-parameter under aws: refused', flags: { toParameter: '/aws/key' }, error: /cannot start with aws or ssm/ },
+    { name: '--kms-key-id alone: refused', flags: { toEnv: '.env', kmsKeyId: 'alias/x' }, error: /--kms-key-id goes with --to-parameter/ },
+    { name: '--to-env', flags: { toEnv: '.env' }, kind: 'env' },
+    { name: '--to-env -: refused', flags: { toEnv: '-' }, error: /file name/ },
+    { name: '--exec', flags: { exec: './store.sh' }, kind: 'exec' },
+    { name: '--exec empty: refused', flags: { exec: '  ' }, error: /needs a command/ },
+    { name: 'two new ones: refused, named', flags: { toSecret: 'a', exec: 'b' }, error: /only one of --to-secret, --exec.*--exec with a script/ },
   ];
   for (const c of cases) {
     it(c.name, () => {

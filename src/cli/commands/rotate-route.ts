@@ -98,8 +98,9 @@ async function runUser(
         verify,
         env: streams.env,
       },
-      // The secret goes to stdout and nowhere else, flushed before the old key is retired.
-      { reporter, prompter, signal, secretOutput: createSecretOutput(streams, json) },
+      // The secret goes to stdout and nowhere else, flushed before the old key is retired. An --exec
+      // command's output goes to stderr, never to stdout (which holds --json's document).
+      { reporter, prompter, signal, secretOutput: createSecretOutput(streams, json), commandOutput: (line) => streams.stderr.write(`  exec | ${line}\n`) },
     ),
   );
   if (json) {
@@ -162,9 +163,22 @@ function summarizeUser(result: RotateUserResult): string {
 
 function describeWhere(result: RotateUserResult): string {
   const d = result.destination!;
-  if (d.kind === 'file') return `written to ${d.path} (0600)`;
-  if (d.kind === 'profiles') return `in profile${d.profiles.length > 1 ? 's' : ''} ${d.profiles.join(', ')} of ${d.credentialsPath}`;
-  return 'printed on stdout';
+  switch (d.kind) {
+    case 'file':
+      return `written to ${d.path} (0600)`;
+    case 'profiles':
+      return `in profile${d.profiles.length > 1 ? 's' : ''} ${d.profiles.join(', ')} of ${d.credentialsPath}`;
+    case 'stdout':
+      return 'printed on stdout';
+    case 'secret':
+      return `in the Secrets Manager secret ${d.name} (AWSCURRENT)`;
+    case 'parameter':
+      return `in the SSM parameter ${d.name} (SecureString)`;
+    case 'env':
+      return `in ${d.path} (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY; 0600)`;
+    case 'exec':
+      return `handed to '${d.command}' (exit code 0)`;
+  }
 }
 
 export async function renderManySummary(result: RotateManyResult, color: boolean, dryRun: boolean): Promise<string> {

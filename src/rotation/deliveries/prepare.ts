@@ -1,11 +1,18 @@
 import { lstat, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import type { DestinationSpec } from '../../core/admin.js';
+import type { ParametersApi } from '../../aws/parameters.js';
+import type { SecretsApi } from '../../aws/secrets.js';
+import type { DestinationSpec } from '../../core/destination.js';
 import { maskKeyId } from '../../core/mask.js';
+import { dotenvValue } from '../../credentials/dotenv.js';
 import { findProfilesWithKey, getProfile } from '../../credentials/ini.js';
+import { inspectOwnPath, ownerOf } from '../../credentials/own-files.js';
 import type { Destination } from '../../credentials/staged-store.js';
-import { checkWritable, readCredentialsFile } from '../../credentials/store.js';
+import { checkWritable, getBackupPath, readCredentialsFile } from '../../credentials/store.js';
 import { UsageError } from '../../errors.js';
+import { ENV_KEY_ID, ENV_SECRET, readEnvFile } from './env-file.js';
+import { checkCommand } from './exec-command.js';
+import { notSecure } from './ssm-parameter.js';
 
 /** The pre-flight of an admin's delivery: before the key exists, the destination is checked and recorded. */
 
@@ -19,6 +26,12 @@ export interface DestinationContext {
   adminProfile?: string;
   /** Every profile those credentials come from (the admin profile and each source_profile): never written, even with --force. */
   ownChain?: string[];
+  /** `--to-secret`: read before the key exists, so that a missing permission or endpoint fails first. */
+  secrets?: SecretsApi;
+  /** `--to-parameter`: as for secrets; a parameter that is not a SecureString is refused. */
+  parameters?: ParametersApi;
+  /** `--exec`: the PATH the command is looked up in. */
+  env?: NodeJS.ProcessEnv;
 }
 
 export interface PreparedDestination {
@@ -43,6 +56,31 @@ export async function prepareDestination(spec: DestinationSpec, ctx: Destination
       await checkWritable(path);
       return { destination: { kind: 'file', path, format: spec.format, section: ctx.userName } };
     }
+    case 'secret':
+      await ctx.secrets?.describe(spec.name);
+      return { destination: { kind: 'secret', name: spec.name } };
+    case 'parameter': {
+      const current = await ctx.parameters?.get(spec.name);
+      if (current && current.type !== 'SecureString') throw notSecure(spec.name, current.type);
+      return { destination: { kind: 'parameter', name: spec.name, ...(spec.kmsKeyId ? { kmsKeyId: spec.kmsKeyId } : {}) } };
+    }
+    case 'env': {
+      const { path, text } = await checkEnvFile(spec.path);
+      const heldKey = text === undefined ? undefined : dotenvValue(text, ENV_KEY_ID)?.trim();
+      if (heldKey && heldKey !== ctx.oldKeyId && !ctx.force) {
+        throw new UsageError(
+          `${spec.path} already holds another key in ${ENV_KEY_ID} (${maskKeyId(heldKey)}); aws-rekey does not overwrite it.`,
+          'Name another file, or add --force to replace it.',
+          'ENV_HAS_KEY',
+        );
+      }
+      // The file held the old key: a rollback puts the old pair back.
+      const oldSecretAccessKey = heldKey === ctx.oldKeyId && text !== undefined ? dotenvValue(text, ENV_SECRET) : undefined;
+      return { destination: { kind: 'env', path }, ...(oldSecretAccessKey ? { oldSecretAccessKey } : {}) };
+    }
+    case 'exec':
+      await checkCommand(spec.command, ctx.env);
+      return { destination: { kind: 'exec', command: spec.command, timeoutMs: spec.timeoutMs } };
     case 'profile': {
       if (ctx.adminProfile !== undefined && spec.profile === ctx.adminProfile) {
         throw new UsageError(`--to-profile ${spec.profile} is the profile whose credentials make the calls; aws-rekey does not overwrite it.`, 'Name another profile.', 'TO_PROFILE_IS_ADMIN');
@@ -76,16 +114,45 @@ export async function prepareDestination(spec: DestinationSpec, ctx: Destination
 }
 
 /**
+ * What can be checked of a destination on this machine alone: run before any AWS call, so that a file that
+ * cannot be written or a command that cannot be run is refused (exit 2) before anything happens.
+ */
+export async function checkDestinationLocally(spec: DestinationSpec, env: NodeJS.ProcessEnv = process.env): Promise<void> {
+  if (spec.kind === 'env') await checkEnvFile(spec.path);
+  if (spec.kind === 'exec') await checkCommand(spec.command, env);
+}
+
+/**
+ * `--to-env FILE`: the user's own file, edited in place of the old one like the credentials file: written
+ * through a link only when the link and its target have one owner; its backup (`FILE.aws-rekey.bak`) is
+ * aws-rekey's own file and never a link. Returns the path and the current text (undefined: no file yet).
+ */
+async function checkEnvFile(given: string): Promise<{ path: string; text: string | undefined }> {
+  const path = resolve(given);
+  const existing = await lstat(path).catch(() => undefined);
+  if (existing?.isDirectory()) throw new UsageError(`--to-env ${given} is a directory.`, 'Name a file, e.g. --to-env .env.', 'ENV_IS_DIRECTORY');
+  if (existing?.isSymbolicLink()) await refuseForeignLinkTarget(given, path, existing.uid, '--to-env');
+  const target = existing?.isSymbolicLink() ? await stat(path).catch(() => undefined) : existing;
+  if (target && !target.isFile()) throw new UsageError(`--to-env ${given} is not a regular file.`, 'Name a dotenv file, e.g. --to-env .env.', 'ENV_NOT_A_FILE');
+  await checkWritable(path).catch((error: unknown) => {
+    // The user's input, not the machine's state: a usage error (exit 2), whose fix is another FILE.
+    throw new UsageError(`--to-env: ${(error as Error).message}`, `Name a file aws-rekey can write, e.g. --to-env ./ci.env.`, 'ENV_NOT_WRITABLE');
+  });
+  await inspectOwnPath(getBackupPath(path), 'file', await ownerOf(path));
+  return { path, text: await readEnvFile(path) };
+}
+
+/**
  * `--out LINK --force` writes through the link (like the credentials file) only when whoever made the link
  * also owns what it points to: else a link planted by another user would hand their pick of file to root.
  */
-async function refuseForeignLinkTarget(given: string, path: string, linkUid: number): Promise<void> {
+async function refuseForeignLinkTarget(given: string, path: string, linkUid: number, flag = '--out'): Promise<void> {
   const target = await stat(path).catch(() => undefined);
   if (target?.isFile() && target.uid === linkUid) return;
   const what = target ? `${given} is a symbolic link to a file of uid ${target.uid}, but the link belongs to uid ${linkUid}` : `${given} is a symbolic link to nothing (a dangling link)`;
   throw new UsageError(
     `${what}; aws-rekey does not write through it, even with --force.`,
-    `Name the target itself with --out, or remove the link (rm '${given}'). See docs/security.md.`,
+    `Name the target itself with ${flag}, or remove the link (rm '${given}'). See docs/security.md.`,
     'OUTPUT_LINK_REFUSED',
   );
 }

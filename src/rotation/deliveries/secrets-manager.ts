@@ -1,4 +1,5 @@
 import type { SecretsApi } from '../../aws/secrets.js';
+import { renderKeyDocument } from '../../core/destination.js';
 import { maskKeyId } from '../../core/mask.js';
 import { RekeyError } from '../../errors.js';
 import type { Delivery, KeyPair } from '../delivery.js';
@@ -8,8 +9,12 @@ export interface SecretDeliveryOptions {
   /** The secret's name, e.g. `aws-rekey/alice`. */
   name: string;
   userName: string;
-  /** The user whose key it is: the one principal (besides `readers`) that may read the secret. */
-  userArn: string;
+  /**
+   * The user whose key it is: the one principal (besides `readers`) that may read the secret (the
+   * organisation engine). Without it (`--to-secret`), the secret's resource policy is left as it is: the
+   * admin decides who reads it (a CI role, say) with IAM or their own policy.
+   */
+  userArn?: string;
   /** Other principals (role ARNs) allowed to read it: an admin role, the role that writes it. */
   readers?: string[];
   /** IAM's creation date of the key, for the secret's value (looked up at write time). */
@@ -31,16 +36,7 @@ export function secretsManagerDelivery(options: SecretDeliveryOptions): Delivery
   const { secrets, name } = options;
   const label = `the Secrets Manager secret ${name}`;
   let created = false;
-  const value = async (pair: KeyPair) => {
-    const createDate = await options.createDateOf?.(pair.accessKeyId);
-    return JSON.stringify({
-      schemaVersion: 1,
-      userName: options.userName,
-      accessKeyId: pair.accessKeyId,
-      secretAccessKey: pair.secretAccessKey,
-      ...(createDate ? { createDate } : {}),
-    });
-  };
+  const value = async (pair: KeyPair) => renderKeyDocument(options.userName, pair, await options.createDateOf?.(pair.accessKeyId));
   return {
     destination: { kind: 'secret', name },
     label,
@@ -55,7 +51,7 @@ export function secretsManagerDelivery(options: SecretDeliveryOptions): Delivery
       } else if (!(state.versions[versionId] ?? []).includes('AWSCURRENT')) {
         await secrets.putValue(name, await value(pair), versionId);
       }
-      await secrets.putResourcePolicy(name, JSON.stringify(readPolicy(options.userArn, options.readers ?? [])));
+      if (options.userArn) await secrets.putResourcePolicy(name, JSON.stringify(readPolicy(options.userArn, options.readers ?? [])));
       return { detail: `wrote ${maskKeyId(pair.accessKeyId)} to ${label} (AWSCURRENT)`, destination: { kind: 'secret', name } };
     },
     async confirm(pair) {
