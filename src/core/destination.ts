@@ -124,7 +124,7 @@ export function describeDestination(destination: DestinationSpec, credentialsPat
     case 'env':
       return `the variables AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY of ${destination.path} (dotenv, mode 0600)`;
     case 'exec':
-      return `the standard input of '${destination.command}', as JSON, once AWS accepts the key`;
+      return `the standard input of "${destination.command}", as JSON, once AWS accepts the key`;
   }
 }
 

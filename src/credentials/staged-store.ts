@@ -42,7 +42,7 @@ export function describeRecordedDestination(destination: Destination): string {
     case 'env':
       return `the dotenv file ${destination.path}`;
     case 'exec':
-      return `the command '${destination.command}'`;
+      return `the command "${destination.command}"`;
   }
 }
 

@@ -207,7 +207,7 @@ async function rotateWithAdmin(setup: UserSetup, options: RotateUserOptions, rt:
         ...services,
         env: ctx.env,
       }),
-    () => `${label} can be written`,
+    () => (options.destination.kind === 'exec' ? `"${options.destination.command}" can be run` : `${label} can be written`),
   );
 
   return withFileLock(ctx.credentialsPath, async () => {

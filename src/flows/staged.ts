@@ -250,6 +250,6 @@ function describeUndo(destination: Destination, restoreOld: boolean): string {
     case 'env':
       return restoreOld ? `put the old key back in ${destination.path}` : `take the new key out of ${destination.path}`;
     case 'exec':
-      return `nothing to take back from '${destination.command}': it received the new key, which is deleted now`;
+      return `nothing to take back from "${destination.command}": it received the new key, which is deleted now`;
   }
 }

@@ -177,7 +177,7 @@ function describeWhere(result: RotateUserResult): string {
     case 'env':
       return `in ${d.path} (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY; 0600)`;
     case 'exec':
-      return `handed to '${d.command}' (exit code 0)`;
+      return `handed to "${d.command}" (exit code 0)`;
   }
 }
 

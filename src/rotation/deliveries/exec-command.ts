@@ -33,13 +33,13 @@ export async function splitCommand(command: string): Promise<string[]> {
   try {
     argv = split(command);
   } catch (error) {
-    throw new UsageError(`--exec '${command}' cannot be split into words: ${(error as Error).message}.`, 'Check its quotes: it is split like a POSIX shell command line (credential_process does the same).', 'BAD_EXEC_COMMAND');
+    throw new UsageError(`--exec "${command}" cannot be split into words: ${(error as Error).message}.`, 'Check its quotes: it is split like a POSIX shell command line (credential_process does the same).', 'BAD_EXEC_COMMAND');
   }
   if (argv.length === 0) throw new UsageError('--exec needs a command, e.g. --exec "./store-key.sh ci-user".', undefined, 'BAD_EXEC_COMMAND');
   const operator = argv.find((word) => SHELL_OPERATORS.has(word));
   if (operator) {
     throw new UsageError(
-      `--exec '${command}' has '${operator}', which only a shell understands; aws-rekey runs the command without one.`,
+      `--exec "${command}" has '${operator}', which only a shell understands; aws-rekey runs the command without one.`,
       `Run it through a shell explicitly: --exec "sh -c '…'" (the key still arrives on standard input).`,
       'BAD_EXEC_COMMAND',
     );
@@ -75,7 +75,7 @@ export async function checkCommand(command: string, env: NodeJS.ProcessEnv = pro
  * delivery, and the lifecycle deletes the new key.
  */
 export function execDelivery(destination: ExecDestination, options: ExecOptions): Delivery {
-  const label = `the command '${destination.command}'`;
+  const label = `the command "${destination.command}"`;
   return {
     destination,
     label,
@@ -98,7 +98,7 @@ async function runWithKey(destination: ExecDestination, pair: KeyPair, options: 
     options.output?.(line);
   });
   const failure = (what: string, cause?: unknown) =>
-    new RekeyError('EXEC_FAILED', `--exec '${destination.command}' ${what}.${tail.length > 0 && !options.output ? ` Its output ended with: ${tail.slice(-5).join(' | ')}` : ''}`, {
+    new RekeyError('EXEC_FAILED', `--exec "${destination.command}" ${what}.${tail.length > 0 && !options.output ? ` Its output ended with: ${tail.slice(-5).join(' | ')}` : ''}`, {
       hint: 'The command did not take the new key, so it was not used. Fix the command (run it by hand with a test value on stdin), then run aws-rekey again.',
       ...(cause ? { cause } : {}),
     });
