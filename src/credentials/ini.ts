@@ -1,5 +1,21 @@
 import type { StaticCredentials } from '../core/types.js';
-import { CredentialsFileError, ExitCode } from '../errors.js';
+import { CredentialsFileError } from '../errors.js';
+import {
+  checkProfileName,
+  checkSetting,
+  COMMENT,
+  readContinuation,
+  readSectionName,
+  refuseByteOrderMark,
+  refuseControlCharacter,
+  refuseNotASetting,
+  refuseOutsideSection,
+  refuseRepeatedSection,
+  refuseRepeatedSetting,
+  refuseTwoSectionsForProfile,
+  type OpenSetting,
+} from './ini-validate.js';
+import { DEFAULTS_SECTION, sectionNameFor, toProfileName } from './ini-names.js';
 
 /*
  * Lossless reading and editing of the AWS shared credentials and config files. Pure: text in, text out.
@@ -11,16 +27,8 @@ import { CredentialsFileError, ExitCode } from '../errors.js';
  *   followed by indented `name = value` lines is a nested section (`s3 =` → `s3.max_concurrent_requests`);
  * - settings of a `[DEFAULT]` section apply to every profile; section names are taken as written (`[ a ]` is
  *   the profile " a "); in the config file `[profile NAME]` is split as a shell would.
- * What botocore refuses, we refuse with the line numbers, before anything else happens: a section that
- * appears twice, a setting set twice in one section, a line that is not a setting, a section or a comment,
- * text before the first section, a byte-order mark (Python reads it as text before the first section).
- *
- * Where botocore and the JS SDK (@smithy/shared-ini-file-loader) would read a line differently, and the
- * difference could decide which key a profile holds, we refuse it too (naming the line): an indented line
- * that botocore reads as part of the value above and the SDK as a setting or section of its own, text after
- * a section header, a control character. One difference stays, on purpose: `#` or `;` after whitespace
- * starts a comment at the end of a value (`key = AKIA… # work`), as in the SDK; botocore keeps such a
- * comment in the value.
+ * What botocore refuses, and where it and the JS SDK would read a line differently, is refused with the line
+ * numbers before anything else happens (ini-validate.ts).
  */
 
 export type IniFileKind = 'credentials' | 'config';
@@ -83,26 +91,8 @@ export interface ReplaceAccessKeyResult {
   profiles: string[];
 }
 
-const COMMENT = /(^|\s)[;#]/;
-/** C0 controls but tab, DEL, NEL, BOM: Python and JavaScript split or trim lines around them differently. */
-// eslint-disable-next-line no-control-regex -- finding control characters is the point
-const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f\u0085\ufeff]/;
-/** Settings whose value decides which key a profile holds: never multi-line, never in [DEFAULT]. */
-const CREDENTIAL_SETTINGS = new Set(['aws_access_key_id', 'aws_secret_access_key', 'aws_session_token', 'aws_security_token']);
-/** configparser's default section: its settings are every section's defaults. */
-const DEFAULTS_SECTION = 'DEFAULT';
-
-interface OpenSetting {
-  index: number;
-  indent: number;
-  key: string;
-  empty: boolean;
-}
-
 export function parseIni(text: string, source = 'the credentials file'): IniDocument {
-  if (text.startsWith('\uFEFF')) {
-    throw malformed(source, [0], 'the file starts with a byte-order mark (BOM), which the AWS CLI cannot read', 'Save the file as UTF-8 without a BOM (in most editors: "UTF-8", not "UTF-8 with BOM").');
-  }
+  refuseByteOrderMark(source, text);
   const lines: IniLine[] = [];
   const sections = new Map<string, number>();
   const settings = new Map<string, number>();
@@ -116,9 +106,7 @@ export function parseIni(text: string, source = 'the credentials file'): IniDocu
     if (eol === '\r\n') crlf += 1;
     else if (eol === '\n') lf += 1;
 
-    if (CONTROL.test(raw)) {
-      throw malformed(source, [index], 'the line holds a control character (a carriage return without a line feed, a form feed, ...)', 'Remove it: the AWS CLI and the SDKs split and trim such lines differently.');
-    }
+    refuseControlCharacter(source, index, raw);
     const trimmed = raw.trim();
     if (trimmed === '') {
       lines.push({ kind: 'blank', raw, eol });
@@ -139,11 +127,7 @@ export function parseIni(text: string, source = 'the credentials file'): IniDocu
 
     if (trimmed.startsWith('[')) {
       const name = readSectionName(source, index, trimmed, content.trim());
-      const earlier = sections.get(name);
-      // configparser lets [DEFAULT] appear again (its settings still count once).
-      if (earlier !== undefined && name !== DEFAULTS_SECTION) {
-        throw malformed(source, [earlier, index], `the section [${name}] appears twice`, `Merge the two [${name}] sections into one (the AWS CLI refuses the file as it is).`);
-      }
+      refuseRepeatedSection(source, sections, name, index);
       sections.set(name, index);
       lines.push({ kind: 'section', raw, eol, name });
       section = index;
@@ -151,31 +135,13 @@ export function parseIni(text: string, source = 'the credentials file'): IniDocu
       continue;
     }
 
-    if (section === -1) {
-      const problem = /[=:]/.test(content) ? 'a setting comes before the first [section]' : 'text before the first [section]';
-      throw malformed(source, [index], problem, 'Put settings under a section header such as [default], or comment the line out with #.');
-    }
+    if (section === -1) refuseOutsideSection(source, index, content);
     const delimiter = content.search(/[=:]/);
     const key = delimiter === -1 ? '' : content.slice(0, delimiter).trim();
-    if (key === '') {
-      // The line itself is not quoted: it may hold a secret.
-      throw malformed(
-        source,
-        [index],
-        delimiter === -1 ? 'the line is not "key = value", a [section] or a comment' : `the line has "${content[delimiter]}" but no key before it`,
-        'Write settings as key = value (or key: value), start comments with # or ;, or remove the line.',
-      );
-    }
+    if (key === '') refuseNotASetting(source, index, content, delimiter);
     const sectionName = (lines[section] as IniSectionLine).name;
-    const settingId = `${sectionName}\n${key.toLowerCase()}`;
-    const earlier = settings.get(settingId);
-    if (earlier !== undefined) {
-      throw malformed(source, [earlier, index], `"${key.toLowerCase()}" is set twice in [${sectionName}] (names are case-insensitive)`, 'Keep one of the two lines (the AWS CLI refuses the file as it is).');
-    }
-    settings.set(settingId, index);
-    if (sectionName === DEFAULTS_SECTION && CREDENTIAL_SETTINGS.has(key.toLowerCase())) {
-      throw malformed(source, [index], `the [${DEFAULTS_SECTION}] section holds ${key.toLowerCase()}, which the AWS CLI then gives to every profile`, 'Move the key to [default] (lower case) or to a named profile.');
-    }
+    refuseRepeatedSetting(source, settings, sectionName, key, index);
+    settings.set(`${sectionName}\n${key.toLowerCase()}`, index);
     const after = content.slice(delimiter + 1);
     const valueStart = delimiter + 1 + (after.length - after.trimStart().length);
     const value = after.trim();
@@ -185,52 +151,6 @@ export function parseIni(text: string, source = 'the credentials file'): IniDocu
   }
 
   return { source, eol: crlf > lf ? '\r\n' : '\n', lines };
-}
-
-/**
- * A line indented deeper than the setting above it: botocore reads it as more of that setting's value, or,
- * under a setting with an empty value, as a `name = value` of a nested section.
- */
-function readContinuation(source: string, lines: IniLine[], setting: OpenSetting, index: number, raw: string, eol: LineEnding, content: string): IniLine {
-  const owner = lines[setting.index] as IniKeyLine;
-  const where = `indented under "${setting.key}" (line ${setting.index + 1})`;
-  if (CREDENTIAL_SETTINGS.has(setting.key.toLowerCase())) {
-    throw malformed(source, [setting.index, index], `the line is ${where}, so the AWS CLI reads it as part of that credential`, 'Remove the indentation, or the line.');
-  }
-  const equals = content.indexOf('=');
-  if (setting.empty) {
-    const key = equals === -1 ? '' : content.slice(0, equals).trim();
-    if (key === '') {
-      throw malformed(source, [index], `the line is ${where}, a nested section, but is not "name = value"`, 'Write it as name = value, or remove the indentation.');
-    }
-    const after = content.slice(equals + 1);
-    const valueStart = equals + 1 + (after.length - after.trimStart().length);
-    const value = after.trim();
-    return { kind: 'key', raw, eol, key, value, valueStart, valueEnd: valueStart + value.length, section: owner.section, subsection: owner.key.toLowerCase(), owner: setting.index };
-  }
-  const trimmed = content.trim();
-  if (trimmed.startsWith('[') || equals > 0) {
-    throw malformed(
-      source,
-      [index],
-      `the line is ${where}: the AWS CLI reads it as part of that value, the SDKs as a ${trimmed.startsWith('[') ? 'section header' : 'setting'} of its own`,
-      'Remove the indentation (or the line).',
-    );
-  }
-  return { kind: 'continuation', raw, eol, section: owner.section, owner: setting.index };
-}
-
-/** botocore's `\[(.+)\]` must agree with the SDK's reading (the header with any comment removed). */
-function readSectionName(source: string, index: number, trimmed: string, withoutComment: string): string {
-  if (!withoutComment.endsWith(']')) {
-    throw malformed(source, [index], `the section header ${quote(trimmed)} has no closing "]" (or text after it)`, 'Write it as [name]; a comment after it needs a space before # or ;.');
-  }
-  const name = withoutComment.slice(1, -1);
-  if (name.trim() === '') throw malformed(source, [index], 'the section header has no name', 'Name the section, e.g. [default], or remove the line.');
-  if (/^\[(.+)\]/.exec(trimmed)?.[1] !== name) {
-    throw malformed(source, [index], `the section header ${quote(trimmed)} reads differently in the AWS CLI and the SDKs`, 'Write it as [name], with a comment after it only after a space.');
-  }
-  return name;
 }
 
 export function serializeIni(doc: IniDocument): string {
@@ -396,62 +316,13 @@ function* splitLines(text: string): Generator<[string, LineEnding]> {
   }
 }
 
-function malformed(source: string, indexes: number[], problem: string, hint: string): CredentialsFileError {
-  const where = indexes.length === 1 ? `line ${indexes[0]! + 1}` : `lines ${indexes.map((index) => index + 1).join(' and ')}`;
-  // Exit 2, like a missing profile: the user's file must be fixed before anything can be tried.
-  return new CredentialsFileError('CREDENTIALS_MALFORMED', `${source}, ${where}: ${problem}.`, { hint, exitCode: ExitCode.usage });
-}
-
-function quote(text: string): string {
-  return JSON.stringify(text.length > 60 ? `${text.slice(0, 57)}...` : text);
-}
-
-/** botocore's naming: in the config file `[profile NAME]` split as a shell would (`[profile "a b"]`), and `[default]`. */
-function toProfileName(section: string, kind: IniFileKind): string | undefined {
-  if (section === DEFAULTS_SECTION) return undefined;
-  if (kind === 'credentials' || section === 'default') return section;
-  if (!section.startsWith('profile')) return undefined;
-  const words = splitShellWords(section);
-  return words?.length === 2 ? words[1] : undefined;
-}
-
-/** Python's shlex.split (POSIX mode, no comments); undefined where it raises (an open quote, a final backslash). */
-function splitShellWords(text: string): string[] | undefined {
-  const words: string[] = [];
-  let word: string | undefined;
-  for (let i = 0; i < text.length; i += 1) {
-    const char = text[i]!;
-    if (' \t'.includes(char)) {
-      if (word !== undefined) words.push(word);
-      word = undefined;
-    } else if (char === '\\') {
-      i += 1;
-      if (i === text.length) return undefined;
-      word = (word ?? '') + text[i];
-    } else if (char === '"' || char === "'") {
-      word ??= '';
-      for (i += 1; text[i] !== char; i += 1) {
-        if (i >= text.length) return undefined;
-        if (char === '"' && text[i] === '\\' && (text[i + 1] === '"' || text[i + 1] === '\\')) i += 1;
-        word += text[i];
-      }
-    } else {
-      word = (word ?? '') + char;
-    }
-  }
-  if (word !== undefined) words.push(word);
-  return words;
-}
-
 /** The section of a profile (none, or one: two sections that name one profile are refused). */
 function findSections(doc: IniDocument, name: string, kind: IniFileKind): Set<number> {
   const sections = new Set<number>();
   doc.lines.forEach((line, index) => {
     if (line.kind === 'section' && toProfileName(line.name, kind) === name) sections.add(index);
   });
-  if (sections.size > 1) {
-    throw malformed(doc.source, [...sections], `two sections are the profile '${name}'`, `Merge them into one section (the AWS CLI would read only one of them).`);
-  }
+  refuseTwoSectionsForProfile(doc.source, sections, name);
   return sections;
 }
 
@@ -536,30 +407,4 @@ function copyLines(doc: IniDocument): RawLine[] {
 function rebuild(doc: IniDocument, lines: RawLine[]): IniDocument {
   const text = lines.map((line) => line.raw + line.eol).join('');
   return parseIni(text, doc.source);
-}
-
-function checkSetting(doc: IniDocument, name: string, key: string, value: string): void {
-  if (key === '' || key !== key.trim() || /[\s=]/.test(key) || /^[[#;]/.test(key)) {
-    throw new CredentialsFileError('CREDENTIALS_INVALID_VALUE', `${doc.source}: ${quote(key)} is not a valid key for profile '${name}'.`, {
-      hint: 'Keys are single words such as aws_access_key_id.',
-    });
-  }
-  // The value itself is not quoted: it may be a secret.
-  if (value === '' || value !== value.trim() || /[\r\n]/.test(value) || COMMENT.test(value)) {
-    throw new CredentialsFileError('CREDENTIALS_INVALID_VALUE', `${doc.source}: the value for "${key}" of profile '${name}' cannot be written to an ini file.`, {
-      hint: 'Values must be non-empty, fit on one line, and have no surrounding spaces or " #" / " ;" (those start a comment).',
-    });
-  }
-}
-
-function sectionNameFor(name: string, kind: IniFileKind): string {
-  return kind === 'config' && name !== 'default' ? `profile ${name}` : name;
-}
-
-function checkProfileName(doc: IniDocument, name: string, header: string, kind: IniFileKind): void {
-  if (name === '' || name !== name.trim() || CONTROL.test(name) || /[\r\n]/.test(name) || COMMENT.test(name) || toProfileName(header, kind) !== name) {
-    throw new CredentialsFileError('CREDENTIALS_INVALID_VALUE', `${doc.source}: ${quote(name)} cannot be used as a profile name.`, {
-      hint: 'Use a name without surrounding spaces, line breaks, " #" / " ;" or quotes (and not DEFAULT).',
-    });
-  }
 }
