@@ -38,8 +38,8 @@ export {
   resolveConfigPath,
   resolveCredentialsPath,
   withFileLock,
-  writeCredentialsFileAtomic,
 } from './credentials/store.js';
+export { writeCredentialsFileAtomic } from './credentials/atomic-replace.js';
 export {
   AbortedError,
   AwsError,

@@ -11,7 +11,7 @@ import { CredentialsFileError, type ExitCodeValue } from '../errors.js';
  * it points to (CWE-59). So these paths are looked at with lstat, never stat; new files are opened with
  * O_CREAT|O_EXCL|O_NOFOLLOW; modes and owners are set through a handle on what was opened, never by path;
  * and a link, a thing of the wrong type or one of another owner is refused with the path and the fix.
- * The credentials file itself is the user's choice: following its link is right (see store.ts).
+ * The credentials file itself is the user's choice: following its link is right (see atomic-replace.ts).
  */
 
 /** Whose files these are: the credentials file's owner (its folder's while there is no file yet). */

@@ -1,26 +1,22 @@
 import { randomBytes } from 'node:crypto';
 import fs, { constants, type Stats } from 'node:fs';
-import { access, mkdir, open, readFile, rename, rmdir, stat, unlink } from 'node:fs/promises';
+import { access, open, rmdir, stat, unlink } from 'node:fs/promises';
 import { homedir as osHomedir, hostname as osHostname } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { check, lock } from 'proper-lockfile';
 import { shellQuote } from '../core/shell.js';
 import { CredentialsFileError, ExitCode } from '../errors.js';
+import { getBackupPath, makeParentDir, removeIfExists, statOrUndefined, unreadable } from './atomic-replace.js';
 import { parseIni, type IniDocument } from './ini.js';
 import {
   createOwnFile,
   errorCode,
   giveToOwner,
   inspectOwnPath,
-  ownerFromStats,
   ownerOf,
   readOwnFile,
   reasonOf,
-  removeOwnFile,
   resolveLinkTarget,
-  syncFolder,
-  writeOwnFile,
-  writeOwnTemp,
   type FileOwner,
 } from './own-files.js';
 import { checkRecords, recordsDir } from './records.js';
@@ -34,21 +30,10 @@ export interface CredentialsFile {
   mode?: number;
 }
 
-export interface WriteCredentialsFileOptions {
-  /** Keep the previous content in `<path>.aws-rekey.bak` (0600), replacing an older backup. */
-  backup: boolean;
-}
-
-export interface WriteCredentialsFileResult {
-  backupPath?: string;
-}
-
 export interface FileLockOptions {
   /** A lock not refreshed for this long belongs to a dead process and is taken over (min 2000). */
   staleMs?: number;
 }
-
-const DIR_MODE = 0o700;
 
 export function resolveCredentialsPath(env: NodeJS.ProcessEnv = process.env, homedir: string = osHomedir()): string {
   return expandHome(env.AWS_SHARED_CREDENTIALS_FILE || join(homedir, '.aws', 'credentials'), homedir);
@@ -56,10 +41,6 @@ export function resolveCredentialsPath(env: NodeJS.ProcessEnv = process.env, hom
 
 export function resolveConfigPath(env: NodeJS.ProcessEnv = process.env, homedir: string = osHomedir()): string {
   return expandHome(env.AWS_CONFIG_FILE || join(homedir, '.aws', 'config'), homedir);
-}
-
-export function getBackupPath(path: string): string {
-  return `${path}.aws-rekey.bak`;
 }
 
 export function getLockPath(path: string): string {
@@ -154,33 +135,6 @@ async function checkDirWritable(dir: string, purpose: string): Promise<void> {
 }
 
 /**
- * Replaces the file atomically: a 0600 temp file in the same directory, fsynced, renamed over the target,
- * then the directory fsynced. A symlink is written through (its target is replaced, the link stays): the
- * credentials file is the user's choice. Its backup is aws-rekey's own file, and is never written through a link.
- */
-export async function writeCredentialsFileAtomic(path: string, text: string, options: WriteCredentialsFileOptions): Promise<WriteCredentialsFileResult> {
-  const target = await resolveLinkTarget(path);
-  await makeParentDir(target);
-  const existing = await statOrUndefined(target);
-  const owner = existing ? ownerFromStats(existing) : await ownerOf(target);
-  const temp = await writeOwnTemp(target, text, owner);
-  try {
-    let backupPath: string | undefined;
-    if (options.backup && existing) {
-      const previous = await readOptionalBytes(target);
-      if (previous !== undefined) {
-        backupPath = getBackupPath(path);
-        await writeOwnFile(backupPath, previous, owner);
-      }
-    }
-    await commitTemp(temp, target);
-    return backupPath === undefined ? {} : { backupPath };
-  } finally {
-    await removeIfExists(temp).catch(() => false);
-  }
-}
-
-/**
  * Refuses, before anything is created, an own path of aws-rekey's beside the credentials file (backup, lock,
  * records folder and records) that is a link, a thing of the wrong type, or another user's. Changes nothing.
  */
@@ -207,27 +161,6 @@ export async function checkBeforeRotation(path: string, options: FileLockOptions
       hint: 'Wait for it to finish and try again; a lock left by a run that died is taken over by the next real run.',
     });
   }
-}
-
-/**
- * A 0600 file the user named (`--out`), replaced atomically. Like the credentials file, a link is written
- * through; the caller checks first that the link and its target have one owner (see destination.ts).
- */
-export async function writeSecretFile(path: string, data: string | Uint8Array): Promise<void> {
-  const target = await resolveLinkTarget(path);
-  await makeParentDir(target);
-  const existing = await statOrUndefined(target);
-  const temp = await writeOwnTemp(target, data, existing ? ownerFromStats(existing) : await ownerOf(target));
-  try {
-    await commitTemp(temp, target);
-  } finally {
-    await removeIfExists(temp).catch(() => false);
-  }
-}
-
-/** Removes a file (never through a link: the link itself goes); `false` when there was none. */
-export async function removeIfExists(path: string): Promise<boolean> {
-  return removeOwnFile(path);
 }
 
 /**
@@ -358,42 +291,6 @@ function expandHome(path: string, homedir: string): string {
   return path;
 }
 
-async function makeParentDir(path: string): Promise<void> {
-  try {
-    await mkdir(dirname(path), { recursive: true, mode: DIR_MODE });
-  } catch (error) {
-    throw writeFailed(path, error);
-  }
-}
-
-async function commitTemp(temp: string, target: string): Promise<void> {
-  try {
-    await rename(temp, target);
-  } catch (error) {
-    throw writeFailed(target, error);
-  }
-  await syncFolder(dirname(target));
-}
-
-async function readOptionalBytes(path: string): Promise<Buffer | undefined> {
-  try {
-    return await readFile(path);
-  } catch (error) {
-    if (errorCode(error) === 'ENOENT') return undefined;
-    throw unreadable(path, error);
-  }
-}
-
-async function statOrUndefined(path: string): Promise<Stats | undefined> {
-  try {
-    return await stat(path);
-  } catch (error) {
-    if (errorCode(error) === 'ENOENT') return undefined;
-    if (errorCode(error) === 'ENOTDIR') return undefined;
-    throw unreadable(path, error);
-  }
-}
-
 async function nearestExisting(dir: string): Promise<{ path: string; stats: Stats }> {
   for (let current = resolve(dir); ; current = dirname(current)) {
     try {
@@ -405,20 +302,6 @@ async function nearestExisting(dir: string): Promise<{ path: string; stats: Stat
   }
 }
 
-function unreadable(path: string, error: unknown): CredentialsFileError {
-  return new CredentialsFileError('CREDENTIALS_UNREADABLE', `Cannot read ${path}: ${reasonOf(error)}.`, {
-    hint: errorCode(error) === 'EACCES' ? `Make it readable by you: chmod u+r '${path}'.` : `Check that ${path} is a readable file.`,
-    cause: error,
-  });
-}
-
 function notWritable(message: string, hint: string, cause?: unknown): CredentialsFileError {
   return new CredentialsFileError('CREDENTIALS_NOT_WRITABLE', message, { hint, cause });
-}
-
-function writeFailed(path: string, error: unknown): CredentialsFileError {
-  return new CredentialsFileError('CREDENTIALS_WRITE_FAILED', `Cannot write ${path}: ${reasonOf(error)}.`, {
-    hint: `Nothing was changed in ${path}. Free some space or fix its permissions (the directory must be writable), then try again.`,
-    cause: error,
-  });
 }

@@ -12,7 +12,8 @@ import {
   writeOwnFile,
   type FileOwner,
 } from '../../src/credentials/own-files.js';
-import { checkOwnFiles, getBackupPath, writeCredentialsFileAtomic } from '../../src/credentials/store.js';
+import { getBackupPath, writeCredentialsFileAtomic } from '../../src/credentials/atomic-replace.js';
+import { checkOwnFiles } from '../../src/credentials/store.js';
 
 /*
  * aws-rekey's own files never follow a planted link: each bad thing at an own path (a link to a file, to a

@@ -4,19 +4,9 @@ import { chmod, lstat, mkdir, mkdtemp, readFile, readdir, readlink, rm, stat, sy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { getBackupPath, removeIfExists, writeCredentialsFileAtomic, writeSecretFile } from '../../src/credentials/atomic-replace.js';
 import { serializeIni } from '../../src/credentials/ini.js';
-import {
-  checkWritable,
-  getBackupPath,
-  getLockPath,
-  readCredentialsFile,
-  removeIfExists,
-  resolveConfigPath,
-  resolveCredentialsPath,
-  withFileLock,
-  writeCredentialsFileAtomic,
-  writeSecretFile,
-} from '../../src/credentials/store.js';
+import { checkWritable, getLockPath, readCredentialsFile, resolveConfigPath, resolveCredentialsPath, withFileLock } from '../../src/credentials/store.js';
 
 // As root, permission bits stop nothing: the tests that rely on them run as nobody (effective ids, see
 // asOwner), and root's own refusals (chattr +i, a directory in the way, a file as a parent) have tests too.

@@ -1,7 +1,8 @@
 import { maskKeyId } from '../../core/mask.js';
+import { writeCredentialsFileAtomic } from '../../credentials/atomic-replace.js';
 import { findProfilesWithKey, getProfile, removeProfileKeys, replaceAccessKey, serializeIni, setProfileValues, type IniDocument } from '../../credentials/ini.js';
 import type { Destination } from '../../credentials/staged-store.js';
-import { readCredentialsFile, writeCredentialsFileAtomic } from '../../credentials/store.js';
+import { readCredentialsFile } from '../../credentials/store.js';
 import { CredentialsFileError } from '../../errors.js';
 import type { Delivery, DeliveryContext, KeyPair } from '../delivery.js';
 

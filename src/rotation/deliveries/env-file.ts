@@ -1,9 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import { maskKeyId } from '../../core/mask.js';
+import { removeIfExists, writeCredentialsFileAtomic } from '../../credentials/atomic-replace.js';
 import { dotenvValue, editDotenv } from '../../credentials/dotenv.js';
 import { errorCode, fileFailure, reasonOf } from '../../credentials/own-files.js';
 import type { Destination } from '../../credentials/staged-store.js';
-import { removeIfExists, writeCredentialsFileAtomic } from '../../credentials/store.js';
 import { CredentialsFileError, ExitCode } from '../../errors.js';
 import type { Delivery, KeyPair } from '../delivery.js';
 

@@ -4,7 +4,7 @@ import { keyIdInKeyFile, renderKeyFile } from '../../core/admin.js';
 import { maskKeyId } from '../../core/mask.js';
 import { errorCode, fileFailure, ownerOf, reasonOf, syncFolder, writeOwnTemp } from '../../credentials/own-files.js';
 import type { Destination } from '../../credentials/staged-store.js';
-import { removeIfExists, writeSecretFile } from '../../credentials/store.js';
+import { removeIfExists, writeSecretFile } from '../../credentials/atomic-replace.js';
 import { CredentialsFileError, UsageError } from '../../errors.js';
 import type { Delivery, DeliveryContext } from '../delivery.js';
 
