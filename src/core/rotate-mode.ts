@@ -92,8 +92,14 @@ export function resolveRotateMode(flags: RotateModeFlags): RotateMode {
     if (flags.all && flags.profiles.length > 0) throw new UsageError('Give either --all or --profile, not both.');
     if (stage) throw new UsageError('--stage works on one profile or one user at a time.', 'Run it once per profile.');
     if (flags.deleteKey !== undefined) throw new UsageError('--delete-key names a key of one user; it does not combine with --all or several --profile.', 'Rotate that profile on its own.');
-    if (flags.mfa || flags.mfaCode !== undefined) {
-      throw new UsageError('--mfa and --mfa-code give one code of one device; they do not combine with --all or several --profile.', 'Rotate those profiles one at a time, or use an --auth-profile.');
+    if (flags.mfa) {
+      throw new UsageError('--mfa and --mfa-serial open one MFA session of one key; they do not combine with --all or several --profile.', 'Rotate those profiles one at a time, or use an --auth-profile (a role with mfa_serial takes --mfa-code).');
+    }
+    if (flags.mfaCode !== undefined && flags.authProfile === undefined) {
+      throw new UsageError(
+        '--mfa-code with --all or several --profile is the code of the --auth-profile\'s role (mfa_serial), and there is no --auth-profile.',
+        'Add --auth-profile NAME (a role profile with mfa_serial), or rotate the profiles one at a time with --mfa.',
+      );
     }
     return { kind: 'many', profiles: flags.all ? 'all' : dedupe(flags.profiles) };
   }

@@ -1,4 +1,6 @@
-import { confirmAction, createMutex } from '../rotation/runtime.js';
+import type { CredentialsInput } from '../aws/clients.js';
+import { confirmAction, createMutex, mfaPrompt } from '../rotation/runtime.js';
+import { openAccountContext } from '../session/account-context.js';
 import { chainByUser, groupProfilesByKey, skippedProfiles, staticKeyProfiles, worstExitCode, type ProfileGroup, type SkippedProfile } from '../core/many.js';
 import type { AgeGate, NotDue } from '../core/due.js';
 import { maskKeyId } from '../core/mask.js';
@@ -17,6 +19,8 @@ export interface RotateManyOptions {
   profiles: string[] | 'all';
   /** Make every rotation's IAM calls with this profile's credentials. */
   authProfile?: string;
+  /** The current code of the MFA device the --auth-profile's role is assumed with (mfa_serial); asked for on a terminal otherwise. */
+  mfaCode?: string;
   deleteOld?: boolean;
   /** `--if-older-than DAYS`: profiles whose key is younger are left alone. */
   ifOlderThan?: AgeGate;
@@ -72,6 +76,19 @@ export interface RotateManyResult {
  * whole run, and each edit re-reads the file under an in-process mutex. One failure stops nothing else.
  */
 export async function rotateMany(options: RotateManyOptions, deps: RotateManyDeps = {}): Promise<RotateManyResult> {
+  if (options.authProfile === undefined) return rotateEach(options, deps, undefined);
+  // One set of --auth-profile credentials for every plan and rotation of the run: a role is assumed once, and
+  // its MFA code asked for once, up front (a failure stops the run before any plan).
+  const auth = await openAccountContext({ authProfile: options.authProfile, env: options.env, mfaCode: options.mfaCode, mfaCodeProvider: mfaPrompt(deps.prompter ?? noPrompter) });
+  try {
+    if (typeof auth.credentials === 'function') await auth.credentials();
+    return await rotateEach(options, deps, auth.credentials);
+  } finally {
+    auth.destroy();
+  }
+}
+
+async function rotateEach(options: RotateManyOptions, deps: RotateManyDeps, authCredentials: CredentialsInput | undefined): Promise<RotateManyResult> {
   const env = options.env ?? process.env;
   const reporter = deps.reporter ?? silentReporter;
   const credentialsPath = resolveCredentialsPath(env);
@@ -92,6 +109,7 @@ export async function rotateMany(options: RotateManyOptions, deps: RotateManyDep
   const staged = await listStaged(credentialsPath);
   const warned = new Set<string>();
   const quiet = (group: ProfileGroup, withInfo: boolean) => prefixed(reporter, group.profiles.join(','), warned, withInfo);
+  const shared = authCredentials === undefined ? {} : { authCredentials };
   const common = { authProfile: options.authProfile, deleteOld: options.deleteOld ?? false, ifOlderThan: options.ifOlderThan, verify: options.verify, env };
 
   // 1. Plans, side by side. No prompt: a refusal is reported, not negotiated.
@@ -105,7 +123,7 @@ export async function rotateMany(options: RotateManyOptions, deps: RotateManyDep
       };
     }
     try {
-      const result = await rotateProfile({ ...common, profile: group.profiles[0], dryRun: true, yes: options.yes }, { reporter: quiet(group, true), prompter: noPrompter, signal: deps.signal });
+      const result = await rotateProfile({ ...common, profile: group.profiles[0], dryRun: true, yes: options.yes }, { ...shared, reporter: quiet(group, true), prompter: noPrompter, signal: deps.signal });
       return { group, recovery: result.recovery !== undefined, entry: fromResult(group, result, result.status === 'not-due' ? 'not-due' : 'planned') };
     } catch (error) {
       return { group, recovery: false, entry: failed(group, error) };
@@ -129,7 +147,7 @@ export async function rotateMany(options: RotateManyOptions, deps: RotateManyDep
       return;
     }
     try {
-      const result = await rotateProfile({ ...common, profile: group.profiles[0], yes: true }, { ...runDeps, reporter: quiet(group, false), prompter: noPrompter, signal: deps.signal, timing: deps.timing });
+      const result = await rotateProfile({ ...common, profile: group.profiles[0], yes: true }, { ...runDeps, ...shared, reporter: quiet(group, false), prompter: noPrompter, signal: deps.signal, timing: deps.timing });
       const status = result.status === 'recovered' || result.status === 'not-due' ? result.status : 'rotated';
       results.set(group, fromResult(group, result, status));
     } catch (error) {

@@ -53,6 +53,8 @@ export interface RotateOptions {
 export interface RotateDeps extends RunDeps {
   /** Takes the credentials file's lock (default withFileLock); `rotate --all` holds it once for every rotation. */
   fileLock?: <T>(path: string, fn: () => Promise<T>) => Promise<T>;
+  /** The --auth-profile's credentials, opened by the caller: `rotate --all` opens them once for every rotation. */
+  authCredentials?: CredentialsInput;
 }
 
 export interface RotateResult {
@@ -94,6 +96,7 @@ export async function rotateProfile(options: RotateOptions = {}, deps: RotateDep
         mfaCode: options.mfa?.tokenCode,
         mfaCodeProvider: mfaPrompt(rt.prompter),
         mfaCodeOpensSession: true,
+        ...(deps.authCredentials ? { authCredentials: deps.authCredentials } : {}),
       }),
     (c) => `profile ${c.profile} (${c.credentialsPath})`,
   );

@@ -25,7 +25,8 @@ import {
 import { getProfile } from '../credentials/ini.js';
 import { ensureOwnFolder, ownerOf, readOwnFile, writeOwnFile, type FileOwner } from '../credentials/own-files.js';
 import { readJsonRecord, recordPath, recordsDir, removeRecord, writeJsonRecord } from '../credentials/records.js';
-import { readCredentialsFile, resolveCredentialsPath } from '../credentials/store.js';
+import { roleMfaSerial } from '../credentials/profile-chain.js';
+import { readCredentialsFile, resolveConfigPath, resolveCredentialsPath } from '../credentials/store.js';
 import { RekeyError, UsageError } from '../errors.js';
 
 /** Runs a program without a shell; `code` is null when it could not be started (`error` says why). */
@@ -103,6 +104,7 @@ export function rotateArgs(options: ScheduleInstallOptions): string[] {
 export async function installSchedule(options: ScheduleInstallOptions, se: ScheduleEnv): Promise<ScheduleStatus> {
   const credentialsPath = resolveCredentialsPath(se.env, se.homedir);
   await checkProfiles(credentialsPath, options);
+  await refuseMfaAuthProfile(credentialsPath, resolveConfigPath(se.env, se.homedir), options.authProfile);
   const scheduler = await detectScheduler(se);
   const args = rotateArgs(options);
   const spec: ScheduleSpec = {
@@ -305,6 +307,19 @@ async function checkProfiles(credentialsPath: string, options: ScheduleInstallOp
   if (unknown.length > 0) {
     throw new UsageError(`No long-lived key in profile ${unknown.join(', ')} of ${credentialsPath}: the job would fail every time.`, 'Name profiles of that file, or use --all.');
   }
+}
+
+/** A job has nobody to type an MFA code, and a code is good for seconds: a role that takes one would fail every time. */
+async function refuseMfaAuthProfile(credentialsPath: string, configPath: string, authProfile: string | undefined): Promise<void> {
+  if (authProfile === undefined) return;
+  const [credentials, config] = await Promise.all([readCredentialsFile(credentialsPath), readCredentialsFile(configPath)]);
+  const serial = roleMfaSerial(authProfile, config.doc, credentials.doc);
+  if (serial === undefined) return;
+  throw new UsageError(
+    `The auth profile '${authProfile}' assumes its role with the MFA device ${serial} (mfa_serial): a scheduled job has nobody to type the code, and a code is good for about 30 seconds, so the job would fail every time.`,
+    "Schedule with an --auth-profile that takes no MFA code (static keys, or a role without mfa_serial), or rotate by hand: aws-rekey rotate --auth-profile NAME --mfa-code CODE.",
+    'SCHEDULE_NEEDS_MFA',
+  );
 }
 
 async function readRecord(credentialsPath: string): Promise<ScheduleRecord | undefined> {

@@ -8,7 +8,8 @@ import { rootInSharedFolderWarning } from '../credentials/own-files.js';
 import { readCredentialsFile, resolveConfigPath, resolveCredentialsPath } from '../credentials/store.js';
 import type { StaticCredentials } from '../core/types.js';
 import { ProfileError } from '../errors.js';
-import { mfaCodeSource, profileChain, profileCredentials, refuseUnusedMfaCode, roleMfaSerial, sharedCredentials, type MfaCodeOptions } from './profile-credentials.js';
+import { profileChain, roleMfaSerial } from '../credentials/profile-chain.js';
+import { mfaCodeSource, profileCredentials, refuseUnusedMfaCode, sharedCredentials, type MfaCodeOptions } from './profile-credentials.js';
 
 /** `mfaCode` / `mfaCodeProvider`: the code of the MFA device when a role profile needs one (mfa_serial). */
 export interface AccountContextOptions extends MfaCodeOptions {
@@ -61,7 +62,7 @@ export async function openAccountContext(options: AccountContextOptions = {}): P
     mfaCode: options.mfaCode,
     mfaCodeProvider: options.mfaCodeProvider,
     defaultMaxAttempts: options.defaultMaxAttempts,
-    label: 'profile',
+    label: options.authProfile !== undefined ? 'auth profile' : 'profile',
     howToName: '',
   });
   return { credentialSource, credentials, factory, destroy: () => factory.destroy() };

@@ -5,7 +5,8 @@ import { getConfigProfile, type IniDocument } from '../credentials/ini.js';
 import { rootInSharedFolderWarning } from '../credentials/own-files.js';
 import { readCredentialsFile, resolveConfigPath, resolveCredentialsPath } from '../credentials/store.js';
 import { ProfileError } from '../errors.js';
-import { profileCredentials, refuseUnusedMfaCode, roleMfaSerial, type MfaCodeOptions } from './profile-credentials.js';
+import { roleMfaSerial } from '../credentials/profile-chain.js';
+import { profileCredentials, refuseUnusedMfaCode, type MfaCodeOptions } from './profile-credentials.js';
 import { resolveProfileKey, type ProfileKey } from './profile-key.js';
 
 /** `mfaCode` / `mfaCodeProvider`: the code of the MFA device when an --auth-profile role needs one (mfa_serial). */
@@ -15,6 +16,8 @@ export interface ContextOptions extends MfaCodeOptions {
   env?: NodeJS.ProcessEnv;
   /** An `mfaCode` that no --auth-profile role needs opens an MFA session (rotate --mfa) instead of being refused. */
   mfaCodeOpensSession?: boolean;
+  /** The --auth-profile's credentials, already opened by the caller for several rotations (rotate --all). */
+  authCredentials?: CredentialsInput;
 }
 
 /** Everything a command needs to act on one profile: its key, where it lives, and a way to reach AWS. */
@@ -84,7 +87,8 @@ export async function openProfileContext(options: ContextOptions): Promise<Profi
   const authCredentials =
     options.authProfile === undefined
       ? undefined
-      : profileCredentials({
+      : (options.authCredentials ??
+        profileCredentials({
           profile: options.authProfile,
           config: authConfig,
           credentialsPath,
@@ -94,7 +98,7 @@ export async function openProfileContext(options: ContextOptions): Promise<Profi
           mfaSerial: authMfaSerial,
           mfaCode: options.mfaCode,
           mfaCodeProvider: options.mfaCodeProvider,
-        });
+        }));
   const warnings: string[] = [];
   if (env.AWS_ACCESS_KEY_ID) {
     warnings.push(

@@ -225,6 +225,22 @@ describe('an admin profile with role_arn + mfa_serial (issue 17.4)', () => {
     expect(doc<{ keys: unknown[] }>(listed).keys).toHaveLength(2);
   });
 
+  it('rotate --profile a --profile b --auth-profile (the MFA role) --mfa-code: one AssumeRole for both plans and both rotations', async () => {
+    const s = await mfaAdmin();
+    const pairs = await seedUsers(s.iamB, [{ userName: uniqueName('app1') }, { userName: uniqueName('app2') }]);
+    const [one, two] = [...pairs.values()].map((keys) => keys[0]!);
+    await writeFile(s.home.credentialsPath, credentialsFile({ admin: s.admin, app1: one!, app2: two! }), { mode: 0o600 });
+    const many = doc<{ exitCode: number; results: Array<{ profiles: string[]; status: string }> }>(
+      await runCli(['rotate', '--profile', 'app1', '--profile', 'app2', '--auth-profile', 'key-admin', '--mfa-code', '123456', '-y', '--json', ...FAST], s.home.env),
+    );
+    expect(many.exitCode).toBe(0);
+    expect(many.results.map((r) => [r.profiles, r.status])).toEqual([
+      [['app1'], 'rotated'],
+      [['app2'], 'rotated'],
+    ]);
+    expectOneAssumeRole(s, '123456');
+  });
+
   describe('refused before anything changes', () => {
     it('no terminal and no --mfa-code: exit 2, the error names the device and --mfa-code; no AssumeRole is sent', async () => {
       const s = await mfaAdmin();

@@ -3,7 +3,8 @@ import type { AwsCredentialIdentity } from '@aws-sdk/types';
 import { checkMfaCode } from '../../src/core/mfa-code.js';
 import { parseIni } from '../../src/credentials/ini.js';
 import { AwsError, RekeyError } from '../../src/errors.js';
-import { mfaCodeSource, profileChain, refuseUnusedMfaCode, roleMfaSerial, sharedCredentials } from '../../src/session/profile-credentials.js';
+import { profileChain, roleMfaSerial } from '../../src/credentials/profile-chain.js';
+import { mfaCodeSource, refuseUnusedMfaCode, sharedCredentials } from '../../src/session/profile-credentials.js';
 
 const SERIAL = 'arn:aws:iam::123456789012:mfa/alice';
 

@@ -97,6 +97,22 @@ describe('install, status, remove', () => {
     expect(calls.at(-1)?.args).toEqual(['/Delete', '/TN', 'aws-rekey rotate', '/F']);
   });
 
+  it('an --auth-profile whose role takes an MFA code: refused before the scheduler is asked (a job has nobody to type it)', async () => {
+    const { home, calls, se } = await scene('linux');
+    await writeFile(
+      join(home, '.aws', 'config'),
+      '[profile key-admin]\nrole_arn = arn:aws:iam::111111111111:role/KeyAdmin\nsource_profile = work\nmfa_serial = arn:aws:iam::123456789012:mfa/alice\n\n[profile plain]\nrole_arn = arn:aws:iam::111111111111:role/KeyAdmin\nsource_profile = work\n',
+      { mode: 0o600 },
+    );
+    await expect(installSchedule({ ...options, authProfile: 'key-admin' }, se)).rejects.toMatchObject({
+      code: 'SCHEDULE_NEEDS_MFA',
+      exitCode: 2,
+      message: expect.stringContaining("The auth profile 'key-admin' assumes its role with the MFA device arn:aws:iam::123456789012:mfa/alice"),
+    });
+    expect(calls).toEqual([]);
+    expect(await installSchedule({ ...options, authProfile: 'plain' }, se)).toMatchObject({ installed: true });
+  });
+
   it('a scheduler command that fails: an error naming it, and no record of an install', async () => {
     const { se } = await scene('linux', (c) => (c.args.includes('enable') ? { code: 1, stderr: 'Unit file is masked.' } : { code: 0 }));
     await expect(installSchedule(options, se)).rejects.toMatchObject({ code: 'SCHEDULER_FAILED', message: expect.stringContaining('Unit file is masked.') });

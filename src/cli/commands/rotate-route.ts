@@ -47,6 +47,7 @@ export async function routeRotate(flags: RotateFlags, streams: CliStreams, plain
       {
         profiles: mode.profiles,
         authProfile: flags.authProfile,
+        mfaCode,
         deleteOld: flags.delete,
         ifOlderThan: ageGateOf(flags, streams.env),
         dryRun: flags.dryRun,
