@@ -4,7 +4,7 @@ import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { chmod, lstat, readFile, readdir, stat, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
-import { runCli, type CliRun, type TempHome } from '../support/cli.js';
+import { runCli, startCli, type CliRun, type TempHome } from '../support/cli.js';
 import { DUMMY_CREDENTIALS, REGION, createUserWithKey, listKeys, stsClient, uniqueName, type SeededUser } from '../support/iam.js';
 import { FAST, succeed, tempFaultProxy, tempHome } from '../support/integration.js';
 
@@ -407,6 +407,37 @@ describe('--stage create with each destination', () => {
     if (kind === 'secret') await expect(sm.send(new DescribeSecretCommand({ SecretId: name }))).rejects.toMatchObject({ name: 'ResourceNotFoundException' });
     if (kind === 'parameter') expect(await parameterValue(name)).toBeUndefined();
     if (kind === 'env') expect(await readFile(file, 'utf8')).toBe('');
+  });
+});
+
+describe('killed while delivering: the next run delivers the key from its journal and finishes', () => {
+  it.for([
+    ['secret', 'CreateSecret'],
+    ['parameter', 'PutParameter'],
+  ] as const)('--to-%s, killed when %s goes out', async ([kind, action]) => {
+    const proxy = await tempFaultProxy(endpoint);
+    const { target, home } = await setup({ endpoint: proxy.endpoint });
+    const name = kind === 'parameter' ? `/ci/${uniqueName('killed')}` : `ci/${uniqueName('killed')}`;
+    const args = ['rotate', '--user', target.userName, '--profile', 'admin', '-y', ...FAST, `--to-${kind}`, name];
+    const started = startCli(args, home.env);
+    let killed = false;
+    proxy.onRequest(action, () => {
+      if (killed) return;
+      killed = true;
+      started.child.kill('SIGKILL');
+    });
+    expect((await started.done).signal).toBe('SIGKILL');
+    const created = (await listKeys(endpoint, target.userName)).find((k) => k.accessKeyId !== target.accessKeyId)?.accessKeyId;
+    expect(created).toBeDefined();
+
+    const again = await runCli(args, home.env);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stderr).toMatch(/did not finish/);
+    const held = kind === 'secret' ? await secretValue(name) : (JSON.parse((await parameterValue(name))?.value ?? '{}') as KeyDocument);
+    expect(held.accessKeyId).toBe(created);
+    expect(await whoIs(held)).toBe(target.arn);
+    expect((await keyStates(target.userName)).sort()).toEqual([[target.accessKeyId, 'Inactive'], [created, 'Active']].sort());
+    await noJournal(home);
   });
 });
 
