@@ -45,6 +45,16 @@ export async function bundleCli({ sourcemap = false } = {}) {
     banner: { js: "import { createRequire as __aws_rekey_require } from 'node:module'; const require = __aws_rekey_require(import.meta.url);" },
   });
   await writeFile('dist/bundle/meta.json', JSON.stringify(result.metafile));
+  await writeHelpTexts();
+}
+
+/**
+ * dist/bundle/help.json: every command's `--help`, printed by the CLI itself (commander, through main()), so
+ * that bin/aws-rekey answers `--help` in about the time of `--version`, without loading the bundle.
+ */
+async function writeHelpTexts() {
+  const { helpTexts } = await import('../dist/cli/help-texts.js');
+  await writeFile('dist/bundle/help.json', `${JSON.stringify(await helpTexts(), null, 1)}\n`);
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) await bundleCli({ sourcemap: process.argv.includes('--sourcemap') });

@@ -41,6 +41,8 @@ function buildProgram(streams: CliStreams, setJson: (json: boolean) => void, wor
     .configureOutput({
       writeOut: (text) => streams.stdout.write(text),
       writeErr: (text) => streams.stderr.write(text),
+      getOutHelpWidth: () => helpWidth(streams.stdout),
+      getErrHelpWidth: () => helpWidth(streams.stderr),
       outputError: () => undefined,
     })
     .addHelpText('after', `\n${SINGLE_DASH_NOTE}`);
@@ -286,6 +288,22 @@ function buildProgram(streams: CliStreams, setJson: (json: boolean) => void, wor
     });
 
   return program;
+}
+
+/**
+ * Help wraps at 80 columns, or at a narrower terminal's width. The same text at every width from 80 up is what
+ * lets bin/aws-rekey answer `--help` from dist/bundle/help.json without loading the CLI.
+ */
+export function helpWidth(stream: NodeJS.WriteStream): number {
+  return stream.isTTY && stream.columns > 0 && stream.columns < 80 ? stream.columns : 80;
+}
+
+/** Every command's words, the program's own (`[]`) first: `['schedule', 'install']`, hidden ones included. */
+export function commandPaths(): string[][] {
+  const streams = defaultStreams();
+  const program = buildProgram(streams, () => undefined, { rotateNamed: false });
+  const walk = (command: Command, path: string[]): string[][] => [path, ...command.commands.flatMap((sub) => walk(sub, [...path, sub.name()]))];
+  return walk(program, []);
 }
 
 function unknownCommand(word: string, commands: string[]): UsageError {
