@@ -20,6 +20,22 @@ const versionPlugin = {
   },
 };
 
+/**
+ * node:http and node:https through require(), not import: an ES module import of a built-in makes Node build its
+ * ES module facade, which reads every export, lazy ones included. On Node 22+ `import 'node:http'` thus loads
+ * undici and compiles its WebAssembly HTTP parser (for http.WebSocket, which we never use): 3–4 MiB of peak memory
+ * a rotation. The other built-ins stay imports: through require() they cost more than they save.
+ */
+const httpByRequire = {
+  name: 'aws-rekey-http-by-require',
+  setup(build) {
+    build.onResolve({ filter: /^(node:)?https?$/ }, ({ path, namespace }) =>
+      namespace === 'node-builtin' ? { path, external: true } : { path: path.replace(/^node:/, ''), namespace: 'node-builtin' },
+    );
+    build.onLoad({ filter: /.*/, namespace: 'node-builtin' }, ({ path }) => ({ contents: `module.exports = require(${JSON.stringify(`node:${path}`)});\n`, loader: 'js' }));
+  },
+};
+
 /** What every bundle of the CLI shares. */
 export const cliBundleOptions = {
   bundle: true,
@@ -36,6 +52,7 @@ export async function bundleCli({ sourcemap = false } = {}) {
     ...cliBundleOptions,
     entryPoints: { main: 'dist/cli/main.js' },
     outdir: 'dist/bundle',
+    plugins: [...cliBundleOptions.plugins, httpByRequire],
     splitting: true,
     format: 'esm',
     target: 'node20',
