@@ -3,7 +3,6 @@ import {
   DeleteAccessKeyCommand,
   GetAccessKeyLastUsedCommand,
   ListAccessKeysCommand,
-  ListMFADevicesCommand,
   UpdateAccessKeyCommand,
   type AccessKeyMetadata,
   type IAMClient,
@@ -29,7 +28,6 @@ export interface IamApi {
   createAccessKey(userName: string): Promise<NewAccessKey>;
   updateAccessKey(userName: string, accessKeyId: string, status: 'Active' | 'Inactive'): Promise<void>;
   deleteAccessKey(userName: string, accessKeyId: string): Promise<void>;
-  listMfaDevices(userName: string): Promise<string[]>;
 }
 
 export interface MfaInput {
@@ -161,14 +159,6 @@ function createIamApi(client: IAMClient, createClient: IAMClient): IamApi {
         await client.send(new DeleteAccessKeyCommand({ UserName: userName, AccessKeyId: accessKeyId }));
       } catch (error) {
         throw mapAwsError(error, 'iam:DeleteAccessKey', `user ${userName}`);
-      }
-    },
-    async listMfaDevices(userName) {
-      try {
-        const out = await client.send(new ListMFADevicesCommand({ UserName: userName }));
-        return (out.MFADevices ?? []).map((device) => device.SerialNumber ?? '').filter(Boolean);
-      } catch (error) {
-        throw mapAwsError(error, 'iam:ListMFADevices', `user ${userName}`);
       }
     },
   };

@@ -1,5 +1,6 @@
 import type { CredentialsInput } from '../aws/clients.js';
 import type { IamApi } from '../aws/gateway.js';
+import type { MfaApi } from '../aws/mfa.js';
 import { parsePrincipalArn } from '../core/arn.js';
 import { notDue, type AgeGate, type NotDue } from '../core/due.js';
 import { maskKeyId } from '../core/mask.js';
@@ -276,7 +277,7 @@ async function identify(ctx: ProfileContext, options: RotateOptions, rt: Profile
       );
     }
   } else if (options.mfa) {
-    const serialNumber = options.mfa.serialNumber ?? (await findMfaDevice(ctx.gateway.iam(iamCredentials), userName));
+    const serialNumber = options.mfa.serialNumber ?? (await findMfaDevice(ctx.mfa, iamCredentials, userName));
     let tokenCode = options.mfa.tokenCode;
     if (!tokenCode) {
       if (!rt.prompter.interactive) {
@@ -355,8 +356,8 @@ async function inspectKeys(
   }
 }
 
-async function findMfaDevice(iam: IamApi, userName: string): Promise<string> {
-  const devices = await iam.listMfaDevices(userName);
+async function findMfaDevice(mfa: MfaApi, credentials: CredentialsInput, userName: string): Promise<string> {
+  const devices = await mfa.listMfaDevices(credentials, userName);
   const first = devices[0];
   if (!first) {
     throw new UsageError(`IAM user ${userName} has no MFA device.`, 'Enable one in the IAM console, or pass --mfa-serial ARN.');

@@ -53,9 +53,9 @@ export const ORG_PERMISSIONS: Readonly<Record<OrgRoleName, readonly OrgPermissio
     { actions: [...KEY_READS, 'iam:ListUserTags', 'iam:TagUser', 'iam:UntagUser'], resources: [USERS], why: "the keys, last use and tags of users the report cannot decide; the rotation's progress and the owner's notice marker" },
     { actions: ['iam:GetGroup'], resources: ['arn:${Partition}:iam::*:group/*'], why: 'members of the exempt groups' },
     {
-      actions: ['iam:CreateAccessKey', 'iam:DeleteAccessKey', 'iam:ListMFADevices', 'iam:UpdateAccessKey'],
+      actions: ['iam:CreateAccessKey', 'iam:DeleteAccessKey', 'iam:UpdateAccessKey'],
       resources: [USERS],
-      why: 'enforce: rotate (through the rotation lifecycle, whose IAM gateway also holds ListMFADevices, never called here), deactivate, delete',
+      why: 'enforce: rotate (through the rotation lifecycle), deactivate, delete',
     },
     {
       actions: [

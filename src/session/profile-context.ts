@@ -1,5 +1,6 @@
 import { createClientFactory, type CredentialsInput } from '../aws/clients.js';
 import { createAwsGateway, type AwsGateway } from '../aws/gateway.js';
+import { createMfaApi, type MfaApi } from '../aws/mfa.js';
 import { resolveConnectionSettings, type ConnectionSettings } from '../aws/settings.js';
 import { getConfigProfile, type IniDocument } from '../credentials/ini.js';
 import { rootInSharedFolderWarning } from '../credentials/own-files.js';
@@ -31,6 +32,8 @@ export interface ProfileContext {
   key: ProfileKey;
   settings: ConnectionSettings;
   gateway: AwsGateway;
+  /** iam:ListMFADevices, for --mfa without --mfa-serial. */
+  mfa: MfaApi;
   /** Credentials for IAM calls when they differ from the profile's own key (--auth-profile). */
   authCredentials?: CredentialsInput;
   /** The MFA device the --auth-profile's role is assumed with (mfa_serial), if any. */
@@ -117,6 +120,7 @@ export async function openProfileContext(options: ContextOptions): Promise<Profi
     key,
     settings,
     gateway,
+    mfa: createMfaApi(factory),
     authCredentials,
     ...(authMfaSerial ? { authMfaSerial } : {}),
     warnings,

@@ -94,7 +94,6 @@ class World {
         op('delete', () => {
           if (!this.keys.delete(id)) throw new AwsError('NO_SUCH_ENTITY', 'iam:DeleteAccessKey', 'NoSuchEntity', 'no such key');
         }),
-      listMfaDevices: () => Promise.resolve([]),
     };
   }
 
