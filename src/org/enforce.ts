@@ -74,10 +74,18 @@ export async function enforceUser(user: UserDecision, services: EnforceServices,
 
 type OrgJournal = JournalCore;
 
-/** The journal of an organisation rotation is a user tag (no disk in Lambda): the phase and the keys before it. */
+/**
+ * The journal of an organisation rotation is a user tag (no disk in Lambda): the keys before it. Written once,
+ * before CreateAccessKey: an interrupted rotation is finished or undone from IAM's keys and the user's secret
+ * (finishInterrupted), never from the phase it reached, so a TagUser per later phase would tell the next run
+ * nothing (and cost three requests per rotation).
+ */
 function tagJournalRecord(tags: OrgIamApi): JournalRecord<OrgJournal> {
   return {
-    save: (journal) => tags.tagUser(journal.userName, { [TAGS.rotation]: rotationTagValue(journal.phase, journal.keysBefore) }),
+    save: async (journal) => {
+      if (journal.phase !== 'creating') return;
+      await tags.tagUser(journal.userName, { [TAGS.rotation]: rotationTagValue(journal.phase, journal.keysBefore) });
+    },
     remove: (journal) => tags.untagUser(journal.userName, [TAGS.rotation]),
     resumeCommand: () => 'the next enforce run of aws-rekey',
   };
@@ -98,7 +106,10 @@ function orgRotation(user: UserDecision, journal: OrgJournal, services: EnforceS
           secrets: services.secrets,
           userArn: journal.userArn,
           readers: services.secretReaders,
-          createDateOf: async (id) => (await services.keys.listAccessKeys(user.userName)).find((k) => k.accessKeyId === id)?.createDate?.toISOString(),
+          // CreateAccessKey's answer has the date; a resumed rotation (the answer long gone) asks IAM.
+          createDateOf: async (id) =>
+            (journal.newKey?.accessKeyId === id ? journal.newKey.createDate : undefined) ??
+            (await services.keys.listAccessKeys(user.userName)).find((k) => k.accessKeyId === id)?.createDate?.toISOString(),
         },
       },
     ),
