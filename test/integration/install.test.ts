@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { delimiter, dirname, join } from 'node:path';
+import { delimiter, dirname, join, posix } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { credentialsFile, ROOT, runCli } from '../support/cli.js';
@@ -65,6 +65,20 @@ describe('npm pack, then npm install -g from the tarball', () => {
     expect(files).toContain('package/dist/bundle/main.js');
     expect(files).toContain('package/dist/index.js');
     expect(files.filter((f) => f.includes('dist/sea'))).toEqual([]);
+    // Neither the library (dist/index.js) nor the CLI (dist/bundle, self-contained) loads the Lambda handlers,
+    // the organisation engine's own files or the unbundled CLI: they stay out of the package...
+    expect(files.filter((f) => /^package\/dist\/(lambda|org|cli)\/|^package\/dist\/flows\/org\.|meta\.json$/.test(f))).toEqual([]);
+    // ...and every relative import of every packed module still resolves inside the package.
+    const packed = new Set(files.map((f) => f.replace(/^package\//, '')));
+    const dangling: string[] = [];
+    for (const file of [...packed].filter((f) => /\.(js|d\.ts)$/.test(f))) {
+      const text = (await readFile(join(ROOT, file), 'utf8')).replace(/^\s*\/\/.*$/gm, '');
+      for (const [, spec = ''] of text.matchAll(/(?:\bfrom\s*|\bimport\s*\(\s*|\bimport\s+)["'](\.{1,2}\/[^'"]+)["']/g)) {
+        const target = posix.join(posix.dirname(file), file.endsWith('.d.ts') ? spec.replace(/\.js$/, '.d.ts') : spec);
+        if (!packed.has(target)) dangling.push(`${file} → ${spec}`);
+      }
+    }
+    expect(dangling).toEqual([]);
   });
 
   it('the installed command prints --version and --help', async () => {
