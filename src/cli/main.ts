@@ -204,7 +204,8 @@ function buildProgram(streams: CliStreams, setJson: (json: boolean) => void, wor
       .option('--exclude-ou <id>', 'never accounts under these OUs (repeatable)', collectList)
       .option('--json', 'print one JSON document on stdout')
       .addOption(new Option('--csv', 'print CSV on stdout, one row per key').conflicts('json'))
-      .option('--fail', 'exit with code 4 when a key is due for an action or needs a person (for CI)');
+      .option('--fail', 'exit with code 4 when a key is due for an action or needs a person (for CI)')
+      .option('--all', 'list every key with its id and owner, also those that need nothing now (two more requests per such user)');
   orgOptions(org.command('report').description('every key against the policy, with what is due and when, the exemptions and Trusted Advisor levels; changes nothing')).action(
     async (options) => {
       setJson(Boolean(options.json));
@@ -216,7 +217,10 @@ function buildProgram(streams: CliStreams, setJson: (json: boolean) => void, wor
     .addOption(new Option('--mode <mode>', 'what the run may do').choices(['report', 'notify', 'enforce']).makeOptionMandatory())
     .option('--topic-arn <arn>', 'notify: publish one JSON event per decision to this SNS topic')
     .option('--mail-from <address>', 'notify: mail the owners (user tag aws-rekey:owner) from this verified SES identity')
-    .option('-y, --yes', 'go ahead without asking (required: the run sends mails, and enforce changes keys)')
+    .option('--dry-run', 'show what the run would do (the report of its plan) and change or send nothing')
+    .option('-y, --yes', 'go ahead without asking (without a terminal to ask on, required: the run sends mails, and enforce changes keys)')
+    .addOption(new Option('--verify-timeout <seconds>', 'enforce: how long to wait for AWS to accept each new key').default(30).argParser(positiveNumber))
+    .addOption(new Option('--verify-successes <n>', 'enforce: consecutive successful checks that prove a new key works').default(3).argParser(positiveInteger))
     .action(async (options) => {
       setJson(Boolean(options.json));
       const { runOrgCommand } = await import('./commands/org.js');

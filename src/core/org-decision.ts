@@ -212,6 +212,20 @@ export function needsInspection(decision: UserDecision): boolean {
   return decision.interrupted !== undefined || decision.keys.some((k) => k.action !== 'none' || k.upcoming !== undefined || k.findings.some((f) => f !== 'unused'));
 }
 
+/**
+ * Whether a person reading the report has something to act on or know about for this user: an action due or
+ * coming, a finding (also `unused`, which the engine never acts on), an exemption, a note, a stopped
+ * rotation. Such a user's rows must carry the key id and the owner (the credential report has neither).
+ */
+export function worthListing(decision: UserDecision): boolean {
+  return (
+    decision.exemption !== undefined ||
+    decision.notes.length > 0 ||
+    decision.interrupted !== undefined ||
+    decision.keys.some((k) => k.action !== 'none' || k.upcoming !== undefined || k.findings.length > 0)
+  );
+}
+
 function baseDecision(key: OrgKey, now: Date): KeyDecision {
   const ageDays = wholeDaysBetween(key.createDate, now);
   return {

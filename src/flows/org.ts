@@ -9,7 +9,7 @@ import { createOrganizationsApi } from '../aws/organizations.js';
 import { createTopicApi } from '../aws/topic.js';
 import { parsePrincipalArn } from '../core/arn.js';
 import { mapBounded } from '../core/map-bounded.js';
-import type { UserDecision } from '../core/org-decision.js';
+import { worthListing, type UserDecision } from '../core/org-decision.js';
 import { resolveOrgPolicy, type OrgMode, type OrgPolicy, type OrgPolicyInput } from '../core/org-policy.js';
 import { UsageError, isRekeyError } from '../errors.js';
 import type { OrgSettings } from '../org/config.js';
@@ -36,6 +36,14 @@ export interface OrgRunOptions {
   now?: Date;
   /** enforce: how new keys are verified (default: three successes in a row). */
   verify?: VerifyOptions;
+  /**
+   * List every user with keys, each key with its id and owner (two requests per user the credential report
+   * decides alone). By default only the users a person should see are listed (something due, coming, found or
+   * exempt), with their key ids and owners; the others are counted.
+   */
+  listAll?: boolean;
+  /** notify, enforce: decide as the run would, and change and send nothing (the plan). */
+  dryRun?: boolean;
 }
 
 export interface OrgAccountResult {
@@ -45,8 +53,12 @@ export interface OrgAccountResult {
   /** Why the account was left out. */
   skipped?: string;
   source?: 'credential-report' | 'api';
+  /** The users listed: those worth a person's attention (worthListing), or every one with `listAll`. */
   users?: UserDecision[];
+  /** Users with keys that need nothing now, not listed (without `listAll`). */
+  unlisted?: number;
   inspected?: number;
+  identified?: number;
   events?: number;
   mails?: number;
   /** enforce: what was done. */
@@ -59,12 +71,15 @@ export interface OrgAccountResult {
 export interface OrgRunResult {
   schemaVersion: 1;
   mode: OrgMode;
+  /** The run only decided (its plan): nothing was changed or sent. */
+  dryRun: boolean;
   policy: OrgPolicy;
   now: Date;
   /** Whose credentials listed the organisation (or read the current account). */
   credentialSource: string;
   scope: 'organization' | 'account';
   accounts: OrgAccountResult[];
+  /** Counts over every user with keys, listed or not. */
   summary: OrgSummary;
 }
 
@@ -80,6 +95,8 @@ export interface OrgSummary {
   findings: Record<string, number>;
   exemptUsers: number;
   levels: Record<'green' | 'yellow' | 'red', number>;
+  /** Keys of users that need nothing now and are not listed (see OrgRunOptions.listAll). */
+  unlistedKeys: number;
 }
 
 /**
@@ -98,7 +115,8 @@ export async function runOrg(options: OrgRunOptions = {}): Promise<OrgRunResult>
   try {
     const caller = await createAwsGateway(ctx.factory).getCallerIdentity(ctx.credentials);
     const settings: OrgSettings = {
-      policy,
+      // A dry run decides exactly as the run would, in the mode that changes and sends nothing.
+      policy: options.dryRun ? { ...policy, mode: 'report' } : policy,
       memberRoleName: options.role ?? 'none',
       partition: parsePrincipalArn(caller.arn)?.partition ?? 'aws',
       ...(options.topicArn ? { topicArn: options.topicArn } : {}),
@@ -116,10 +134,11 @@ export async function runOrg(options: OrgRunOptions = {}): Promise<OrgRunResult>
         ...(reason ? { skipped: reason } : {}),
       }));
     }
-    const topic = options.topicArn ? createTopicApi(new SNSClient(ctx.factory.clientConfig('SNS', ctx.credentials))) : undefined;
-    const mail = options.mailFrom ? createMailApi(new SESv2Client(ctx.factory.clientConfig('SESV2', ctx.credentials))) : undefined;
+    const topic = options.topicArn && !options.dryRun ? createTopicApi(new SNSClient(ctx.factory.clientConfig('SNS', ctx.credentials))) : undefined;
+    const mail = options.mailFrom && !options.dryRun ? createMailApi(new SESv2Client(ctx.factory.clientConfig('SESV2', ctx.credentials))) : undefined;
     const now = options.now ?? new Date();
     const runId = randomUUID();
+    const everyUser = new Map<string, UserDecision[]>();
     const accounts = await mapBounded(listed, options.concurrency ?? 4, async (account): Promise<OrgAccountResult> => {
       if (!account.selected) return account;
       try {
@@ -133,10 +152,13 @@ export async function runOrg(options: OrgRunOptions = {}): Promise<OrgRunResult>
             log: silentLogger,
             now: () => now,
             ...(options.verify ? { verify: options.verify } : {}),
+            identify: options.listAll ? 'all' : 'listed',
           },
         );
-        const { source, users, inspected, events, mails, warnings, done } = outcome;
-        return { ...account, source, users, inspected, events, mails, done, warnings };
+        const { source, inspected, identified, events, mails, warnings, done } = outcome;
+        everyUser.set(account.id, outcome.users);
+        const users = options.listAll ? outcome.users : outcome.users.filter(worthListing);
+        return { ...account, source, users, unlisted: outcome.users.length - users.length, inspected, identified, events, mails, done, warnings };
       } catch (error) {
         if (!isRekeyError(error)) throw error;
         return { ...account, error: { code: error.code, message: error.message, ...(error.hint ? { hint: error.hint } : {}) } };
@@ -145,12 +167,13 @@ export async function runOrg(options: OrgRunOptions = {}): Promise<OrgRunResult>
     return {
       schemaVersion: 1,
       mode: policy.mode,
+      dryRun: options.dryRun ?? false,
       policy,
       now,
       credentialSource: ctx.credentialSource,
       scope: options.role === undefined ? 'account' : 'organization',
       accounts,
-      summary: summarize(accounts),
+      summary: summarize(accounts, everyUser),
     };
   } finally {
     ctx.destroy();
@@ -163,7 +186,8 @@ function principalArnOf(arn: string): string {
   return match ? `arn:${match[1]}:iam::${match[2]}:role/${match[3]}` : arn;
 }
 
-export function summarize(accounts: OrgAccountResult[]): OrgSummary {
+/** `everyUser`: by account id, every user with keys (the accounts list only some); an account without an entry counts its listed users. */
+export function summarize(accounts: OrgAccountResult[], everyUser: ReadonlyMap<string, UserDecision[]> = new Map()): OrgSummary {
   const summary: OrgSummary = {
     accounts: accounts.filter((a) => a.selected).length,
     failedAccounts: accounts.filter((a) => a.error).length,
@@ -174,9 +198,12 @@ export function summarize(accounts: OrgAccountResult[]): OrgSummary {
     findings: {},
     exemptUsers: 0,
     levels: { green: 0, yellow: 0, red: 0 },
+    unlistedKeys: 0,
   };
   for (const account of accounts) {
-    for (const user of account.users ?? []) {
+    const listedUsers = new Set(account.users ?? []);
+    for (const user of everyUser.get(account.id) ?? account.users ?? []) {
+      if (!listedUsers.has(user)) summary.unlistedKeys += user.keys.length;
       summary.users += 1;
       if (user.exemption) summary.exemptUsers += 1;
       for (const key of user.keys) {

@@ -2,7 +2,7 @@ import { auditAccount } from '../flows/audit.js';
 import type { AuditIamApi } from '../aws/audit-api.js';
 import type { OrgIamApi } from '../aws/org-iam.js';
 import type { AuditKeyRecord } from '../core/audit.js';
-import { decideUser, needsInspection, type OrgKey, type OrgUserState, type UserDecision } from '../core/org-decision.js';
+import { decideUser, needsInspection, worthListing, type OrgKey, type OrgUserState, type UserDecision } from '../core/org-decision.js';
 import type { OrgPolicy } from '../core/org-policy.js';
 import { AwsError } from '../errors.js';
 import { mapBounded } from '../core/map-bounded.js';
@@ -22,6 +22,12 @@ export interface AssessOptions {
   concurrency?: number;
   /** Asked before each user: true means stop here and hand the rest to a continuation. */
   outOfTime?: () => boolean;
+  /**
+   * Users the credential report decides alone have no key ids and no owner there. `listed`: read the keys and
+   * tags (ListAccessKeys, ListUserTags; last use stays the report's) of those a person should see (worthListing);
+   * `all`: of every user; absent: of none (the Lambda worker, which only acts and tells owners of what is due).
+   */
+  identify?: 'listed' | 'all';
 }
 
 export interface AccountAssessment {
@@ -31,6 +37,8 @@ export interface AccountAssessment {
   users: UserDecision[];
   /** Users whose keys and tags were read one by one because the report alone could not decide. */
   inspected: number;
+  /** Users the report decided alone whose key ids and tags were read for the listing (`identify`). */
+  identified: number;
   /** Set when time ran out: the last user fully assessed; a continuation starts after it. */
   continueAfter?: string;
   warnings: string[];
@@ -63,6 +71,7 @@ export async function assessAccount(api: AccountReadApi, options: AssessOptions)
   const groupsOf = (userName: string) => policy.exemptGroups.filter((g) => groupMembers.get(g)?.has(userName));
 
   let inspected = 0;
+  let identified = 0;
   let stoppedAt: number | undefined;
   const decisions = await mapBounded(names, options.concurrency ?? 8, async (userName, index) => {
     if (stoppedAt !== undefined || options.outOfTime?.()) {
@@ -72,7 +81,17 @@ export async function assessAccount(api: AccountReadApi, options: AssessOptions)
     const records = byUser.get(userName) ?? [];
     const fromReport: OrgUserState = { userName, arn: records[0]?.userArn, keys: records.map(toOrgKey), tags: {}, groups: groupsOf(userName) };
     const first = decideUser(fromReport, now, policy);
-    if (!needsInspection(first)) return first;
+    if (!needsInspection(first)) {
+      if (options.identify === undefined || (options.identify === 'listed' && !worthListing(first))) return first;
+      const state = await identifyUser(api, fromReport, records);
+      if (state === undefined) return undefined;
+      const decision = decideUser(state, now, policy);
+      // The tags can change the decision (a stopped rotation, say): then the keys' last use is read as well.
+      if (!needsInspection(decision)) {
+        identified += 1;
+        return decision;
+      }
+    }
     inspected += 1;
     const state = await inspectUser(api, userName, records[0]?.userArn, groupsOf(userName));
     return state ? decideUser(state, now, policy) : undefined;
@@ -91,6 +110,7 @@ export async function assessAccount(api: AccountReadApi, options: AssessOptions)
     source: audit.source,
     users,
     inspected,
+    identified,
     ...(stoppedAt !== undefined ? { continueAfter: continueAfter ?? '' } : {}),
     warnings,
   };
@@ -112,6 +132,29 @@ export async function inspectUser(api: AccountReadApi, userName: string, arn: st
     }
     const tags = await api.tags.listUserTags(userName);
     return { userName, ...(arn ? { arn } : {}), keys, tags, groups };
+  } catch (error) {
+    if (error instanceof AwsError && error.code === 'NO_SUCH_ENTITY') return undefined;
+    throw error;
+  }
+}
+
+/**
+ * The user's key ids and tags for a listing, two requests whatever the number of keys: each key listed by IAM
+ * takes its last use from the report row with the same creation date (the report's `last_rotated`, to the
+ * second). A key without exactly one such row gets GetAccessKeyLastUsed. Undefined when the user is gone.
+ */
+async function identifyUser(api: AccountReadApi, fromReport: OrgUserState, records: AuditKeyRecord[]): Promise<OrgUserState | undefined> {
+  const { userName } = fromReport;
+  try {
+    const [listed, tags] = await Promise.all([api.audit.listAccessKeys(userName), api.tags.listUserTags(userName)]);
+    const second = (date: Date | undefined) => (date ? Math.floor(date.getTime() / 1000) : Number.NaN);
+    const keys: OrgKey[] = [];
+    for (const key of listed) {
+      const rows = records.filter((r) => second(r.createDate) === second(key.createDate));
+      const lastUsedDate = rows.length === 1 ? rows[0]?.lastUsedDate : (await api.audit.getAccessKeyLastUsed(key.accessKeyId, userName)).date;
+      keys.push({ accessKeyId: key.accessKeyId, active: key.status === 'Active', createDate: key.createDate ?? new Date(0), ...(lastUsedDate ? { lastUsedDate } : {}) });
+    }
+    return { ...fromReport, keys, tags };
   } catch (error) {
     if (error instanceof AwsError && error.code === 'NO_SUCH_ENTITY') return undefined;
     throw error;

@@ -38,6 +38,8 @@ export interface WorkerDeps {
   outOfTime?: () => boolean;
   /** How new keys are verified (default: three successes in a row, DEFAULT_VERIFY_OPTIONS). */
   verify?: VerifyOptions;
+  /** Read the key ids and tags of users the credential report decides alone (AssessOptions.identify; the CLI's listing). */
+  identify?: 'listed' | 'all';
 }
 
 export interface AccountOutcome {
@@ -45,6 +47,7 @@ export interface AccountOutcome {
   source: 'credential-report' | 'api';
   users: UserDecision[];
   inspected: number;
+  identified: number;
   events: number;
   mails: number;
   /** Enforce mode: what was done. */
@@ -71,6 +74,7 @@ export async function processAccount(message: AccountMessage, deps: WorkerDeps):
       now,
       ...(message.startAfter !== undefined ? { startAfter: message.startAfter } : {}),
       ...(deps.outOfTime ? { outOfTime: deps.outOfTime } : {}),
+      ...(deps.identify ? { identify: deps.identify } : {}),
     });
     let events = 0;
     let mails = 0;
@@ -103,6 +107,7 @@ export async function processAccount(message: AccountMessage, deps: WorkerDeps):
       source: assessment.source,
       users: assessment.users,
       inspected: assessment.inspected,
+      identified: assessment.identified,
       events,
       mails,
       done,

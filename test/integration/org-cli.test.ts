@@ -1,8 +1,21 @@
+import type { IAMClient } from '@aws-sdk/client-iam';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { baseEnv, runCli } from '../support/cli.js';
 import { DUMMY_CREDENTIALS } from '../support/iam.js';
 import { startMoto, type MotoHandle } from '../support/moto.js';
-import { MANAGEMENT_ACCOUNT, accountIam, createOrganization, recipientsOf, seedUsers, sentMail, verifySender } from '../support/org.js';
+import {
+  MANAGEMENT_ACCOUNT,
+  accountIam,
+  accountSecrets,
+  createAccounts,
+  createOrganization,
+  keysOf,
+  recipientsOf,
+  seedUsers,
+  sentMail,
+  userTags,
+  verifySender,
+} from '../support/org.js';
 import { freshReportRewrite, startRecordingProxy, type RecordingProxy } from '../support/recording-proxy.js';
 
 /**
@@ -79,15 +92,30 @@ describe('aws-rekey org report', () => {
     expect(due.code).toBe(4);
   });
 
-  it('--csv: one row per key; a key the credential report alone decided has no id (the report has none)', async () => {
+  it('--csv: one row per key that needs a person, with its id and owner; keys that need nothing are counted, --all lists them too', async () => {
+    proxy.reset();
     const run = await runCli(['org', 'report', '--csv'], env(10));
     expect(run.code, run.stderr).toBe(0);
-    const lines = run.stdout.trim().split('\n');
-    expect(lines[0]).toBe('account,user,access_key_id,status,created,age_days,level,next,findings,exemption,owner');
-    // Without --role: only the current account.
-    expect(lines.slice(1)).toHaveLength(1);
-    expect(lines[1]).toMatch(new RegExp(`^${MANAGEMENT_ACCOUNT},admin-bot,,Active,\\d{4}-\\d{2}-\\d{2},10,green,,,,$`));
-    // …nor its owner: the tags of users with nothing due are not read.
+    // Without --role: only the current account. A 10-day-old key needs nothing: the credential report decided
+    // alone (no per-user request), and there is no row.
+    expect(run.stdout.trim().split('\n')).toEqual(['account,user,access_key_id,status,created,age_days,level,next,findings,exemption,owner']);
+    expect(proxy.counts()).not.toHaveProperty('ListAccessKeys');
+    const table = await runCli(['org', 'report'], env(10));
+    expect(table.stdout).toContain('No key needs attention.');
+    expect(table.stdout).toContain('Not listed: 1 key that need nothing now (--all lists every key).');
+    // --all: the key's id and owner (ListAccessKeys, ListUserTags), its last use from the report (no GetAccessKeyLastUsed).
+    proxy.reset();
+    const all = await runCli(['org', 'report', '--csv', '--all'], env(10));
+    expect(all.stdout.trim().split('\n')[1]).toMatch(new RegExp(`^${MANAGEMENT_ACCOUNT},admin-bot,AKIA[A-Z0-9]{16},Active,\\d{4}-\\d{2}-\\d{2},10,green,,,,platform@example.com$`));
+    expect(proxy.counts()).toMatchObject({ ListAccessKeys: 1, ListUserTags: 1 });
+    expect(proxy.counts()).not.toHaveProperty('GetAccessKeyLastUsed');
+    // A key unused for 45 days is a finding (CIS) the engine never acts on: listed with its id and owner,
+    // for the same two requests.
+    proxy.reset();
+    const unused = await runCli(['org', 'report', '--csv'], env(50));
+    expect(unused.stdout.trim().split('\n')[1]).toMatch(new RegExp(`^${MANAGEMENT_ACCOUNT},admin-bot,AKIA[A-Z0-9]{16},Active,.*,50,green,,unused,,platform@example.com$`));
+    expect(proxy.counts()).not.toHaveProperty('GetAccessKeyLastUsed');
+    // Due: inspected (keys, last use, tags).
     const due = await runCli(['org', 'report', '--csv'], env(100));
     expect(due.stdout.trim().split('\n')[1]).toMatch(new RegExp(`^${MANAGEMENT_ACCOUNT},admin-bot,AKIA[A-Z0-9]{16},Active,.*,100,yellow,rotate now,old;unused,,platform@example.com$`));
   });
@@ -131,5 +159,105 @@ describe('aws-rekey org run --mode notify', () => {
     const again = await runCli(args, env(85));
     expect(again.code).toBe(0);
     expect((await sentMail(moto.endpoint)).length - before).toBe(sentByFirstRun);
+  });
+});
+
+describe('aws-rekey org run --mode enforce', () => {
+  // An account of its own, made now: the runs above never saw it, and every run here names it alone.
+  let ops = '';
+  let opsIam: IAMClient;
+  let seeded: Map<string, Array<{ accessKeyId: string }>>;
+  const enforce = (...more: string[]) => ['org', 'run', '--mode', 'enforce', '--role', 'aws-rekey-member', '--include-account', ops, '--verify-successes', '1', ...more];
+  const opsOf = (result: { accounts: Array<{ id: string }> }): any => result.accounts.find((a) => a.id === ops);
+  const keysNow = async () => ({ ci: await keysOf(opsIam, 'ci-bot'), two: await keysOf(opsIam, 'two-keys') });
+
+  beforeAll(async () => {
+    ops = (await createAccounts(moto.endpoint, ['ops']))[0]?.id ?? '';
+    opsIam = await accountIam(moto.endpoint, ops);
+    seeded = await seedUsers(opsIam, [
+      { userName: 'ci-bot', tags: { 'aws-rekey:owner': 'ci@ops.example.com' } },
+      { userName: 'two-keys', keys: 2, tags: { 'aws-rekey:owner': 'legacy@ops.example.com' } },
+    ]);
+  }, 60_000);
+
+  it('without --yes and without a terminal: refused before any call (exit 2), naming --yes and --dry-run', async () => {
+    proxy.reset();
+    const run = await runCli(enforce(), env(91));
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/org run --mode enforce changes keys and sends events and mails, and there is no terminal to confirm it on: add --yes/);
+    expect(run.stderr).toMatch(/--dry-run/);
+    expect(proxy.counts()).toEqual({});
+  });
+
+  it('--dry-run: the plan (the key due for rotation, the conflict), and nothing changes in IAM or Secrets Manager, nothing is sent', async () => {
+    const before = await keysNow();
+    const mailsBefore = (await sentMail(moto.endpoint)).length;
+    proxy.reset();
+    const run = await runCli(enforce('--dry-run', '--mail-from', 'rekey@example.com', '--json'), env(91));
+    expect(run.code, run.stderr).toBe(0);
+    const result = JSON.parse(run.stdout);
+    expect(result).toMatchObject({ ok: true, schemaVersion: 1, mode: 'enforce', dryRun: true, summary: { accounts: 1, due: { rotate: 1, deactivate: 0, delete: 0 }, findings: { conflict: 2 } } });
+    const users = Object.fromEntries(opsOf(result).users.map((u: { userName: string }) => [u.userName, u]));
+    expect(users['ci-bot'].keys[0]).toMatchObject({ accessKeyId: seeded.get('ci-bot')?.[0]?.accessKeyId, action: 'rotate' });
+    expect(opsOf(result).done).toEqual([]);
+    // Only reads were sent.
+    expect(Object.keys(proxy.counts()).filter((action) => !/^(Get|List|Generate|AssumeRole|Unknown)/.test(action))).toEqual([]);
+    expect(await keysNow()).toEqual(before);
+    expect(await userTags(opsIam, 'ci-bot')).toEqual({ 'aws-rekey:owner': 'ci@ops.example.com' });
+    expect((await accountSecrets(moto.endpoint, ops)).names).toEqual([]);
+    expect((await sentMail(moto.endpoint)).length).toBe(mailsBefore);
+    // The human plan names the key and says nothing happened.
+    const text = await runCli(enforce('--dry-run'), env(91));
+    expect(text.code, text.stderr).toBe(0);
+    expect(text.stdout).toMatch(/ci-bot\s+AKIA…\w{4}\s+Active\s+91 d\s+yellow\s+rotate now/);
+    expect(text.stdout).toContain('Dry run of mode enforce: nothing was changed or sent.');
+  });
+
+  it("--yes --json: the due key is rotated into the user's secret and the owner mailed; two active keys are a conflict, reported and left alone", async () => {
+    const old = seeded.get('ci-bot')?.[0]?.accessKeyId;
+    const mailsBefore = (await sentMail(moto.endpoint)).length;
+    const run = await runCli(enforce('--yes', '--mail-from', 'rekey@example.com', '--json'), env(91));
+    expect(run.code, run.stderr).toBe(0);
+    const result = JSON.parse(run.stdout);
+    expect(result).toMatchObject({ ok: true, mode: 'enforce', dryRun: false });
+    const done = opsOf(result).done;
+    expect(done).toEqual([{ userName: 'ci-bot', accessKeyId: old, done: 'rotated', newKeyId: expect.stringMatching(/^AKIA/) }]);
+    const newKeyId = done[0].newKeyId as string;
+
+    // IAM: the new key beside the old one (deactivated days later, if unused since); the delivery recorded.
+    const keys = await keysNow();
+    expect(keys.ci.map((k) => [k.accessKeyId, k.status]).sort()).toEqual([[old, 'Active'], [newKeyId, 'Active']].sort());
+    const tags = await userTags(opsIam, 'ci-bot');
+    expect(tags['aws-rekey:replacement']).toBe(newKeyId);
+    expect(tags['aws-rekey:rotation']).toBeUndefined();
+    // Secrets Manager: the pair in aws-rekey/ci-bot, and nowhere in the output.
+    const secret = await (await accountSecrets(moto.endpoint, ops)).value('aws-rekey/ci-bot');
+    expect(secret).toMatchObject({ accessKeyId: newKeyId, userName: 'ci-bot', secretAccessKey: expect.stringMatching(/^.{40}$/) });
+    expect(run.stdout).not.toContain(secret?.secretAccessKey);
+    expect(run.stderr).not.toContain(secret?.secretAccessKey);
+    // The conflict: both keys named, neither touched, no secret.
+    const twoKeys = opsOf(result).users.find((u: { userName: string }) => u.userName === 'two-keys');
+    expect(twoKeys.keys.map((k: { accessKeyId: string; action: string; findings: string[] }) => [k.accessKeyId, k.action, k.findings.includes('conflict')])).toEqual(
+      seeded.get('two-keys')?.map((k) => [k.accessKeyId, 'none', true]),
+    );
+    expect(keys.two.map((k) => k.status)).toEqual(['Active', 'Active']);
+    expect((await accountSecrets(moto.endpoint, ops)).names).toEqual(['aws-rekey/ci-bot']);
+    // Mails: ci-bot's owner learns where the new key is; the conflict's owner is asked to decide.
+    const mails = (await sentMail(moto.endpoint)).slice(mailsBefore);
+    const to = (address: string) => mails.filter((m) => recipientsOf(m).includes(address));
+    expect(to('ci@ops.example.com')[0]?.body).toMatch(/replaced by a new key on .*secret aws-rekey\/ci-bot of account/);
+    expect(to('legacy@ops.example.com')[0]?.body).toMatch(/two active keys, and no record of which one replaced the other: decide by hand/);
+  });
+
+  it('run again: nothing is due, nothing changes (exit 0); --fail exits 4 while the conflict waits for a person', async () => {
+    const before = await keysNow();
+    const again = await runCli(enforce('--yes'), env(91));
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stdout).toContain('Mode enforce: done: nothing was due.');
+    expect(again.stdout).toMatch(/two-keys\s+AKIA…\w{4}\s+Active.*conflict/);
+    expect(await keysNow()).toEqual(before);
+    const failing = await runCli(enforce('--yes', '--fail'), env(91));
+    expect(failing.code).toBe(4);
+    expect(await keysNow()).toEqual(before);
   });
 });

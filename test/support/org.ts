@@ -1,5 +1,6 @@
 import http from 'node:http';
-import { CreateAccessKeyCommand, CreateUserCommand, IAMClient, ListAccessKeysCommand, TagUserCommand } from '@aws-sdk/client-iam';
+import { CreateAccessKeyCommand, CreateUserCommand, IAMClient, ListAccessKeysCommand, ListUserTagsCommand, TagUserCommand } from '@aws-sdk/client-iam';
+import { GetSecretValueCommand, ListSecretsCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { CreateAccountCommand, CreateOrganizationCommand, ListAccountsCommand, OrganizationsClient } from '@aws-sdk/client-organizations';
 import { SNSClient, CreateTopicCommand, SubscribeCommand } from '@aws-sdk/client-sns';
 import { CreateQueueCommand, DeleteMessageCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
@@ -17,8 +18,13 @@ export const MANAGEMENT_ACCOUNT = '123456789012';
 const base = (endpoint: string, credentials: Credentials = DUMMY_CREDENTIALS) => ({ region: REGION, endpoint, credentials, maxAttempts: 1 });
 
 export async function createOrganization(endpoint: string, accountNames: string[]): Promise<Array<{ id: string; name: string }>> {
+  await new OrganizationsClient(base(endpoint)).send(new CreateOrganizationCommand({ FeatureSet: 'ALL' }));
+  return createAccounts(endpoint, accountNames);
+}
+
+/** More accounts in the organisation (CreateAccount), with their ids. */
+export async function createAccounts(endpoint: string, accountNames: string[]): Promise<Array<{ id: string; name: string }>> {
   const org = new OrganizationsClient(base(endpoint));
-  await org.send(new CreateOrganizationCommand({ FeatureSet: 'ALL' }));
   for (const name of accountNames) await org.send(new CreateAccountCommand({ AccountName: name, Email: `${name}@example.com` }));
   const accounts = (await org.send(new ListAccountsCommand({}))).Accounts ?? [];
   return accountNames.map((name) => {
@@ -30,11 +36,32 @@ export async function createOrganization(endpoint: string, accountNames: string[
 
 /** An IAM client working inside an account (the management account's own, or through AssumeRole). */
 export async function accountIam(endpoint: string, accountId: string): Promise<IAMClient> {
-  if (accountId === MANAGEMENT_ACCOUNT) return new IAMClient(base(endpoint));
+  return new IAMClient(base(endpoint, await accountCredentials(endpoint, accountId)));
+}
+
+async function accountCredentials(endpoint: string, accountId: string): Promise<Credentials> {
+  if (accountId === MANAGEMENT_ACCOUNT) return DUMMY_CREDENTIALS;
   const sts = new STSClient(base(endpoint));
-  const out = await sts.send(new AssumeRoleCommand({ RoleArn: `arn:aws:iam::${accountId}:role/seed`, RoleSessionName: 'seed' }));
-  const c = out.Credentials;
-  return new IAMClient(base(endpoint, { accessKeyId: c?.AccessKeyId ?? '', secretAccessKey: c?.SecretAccessKey ?? '', sessionToken: c?.SessionToken ?? '' }));
+  const c = (await sts.send(new AssumeRoleCommand({ RoleArn: `arn:aws:iam::${accountId}:role/seed`, RoleSessionName: 'seed' }))).Credentials;
+  return { accessKeyId: c?.AccessKeyId ?? '', secretAccessKey: c?.SecretAccessKey ?? '', sessionToken: c?.SessionToken ?? '' };
+}
+
+/** The account's Secrets Manager secrets: their names, and the current value of one (undefined when there is none). */
+export async function accountSecrets(endpoint: string, accountId: string): Promise<{ names: string[]; value(name: string): Promise<Record<string, string> | undefined> }> {
+  const sm = new SecretsManagerClient(base(endpoint, await accountCredentials(endpoint, accountId)));
+  const names = ((await sm.send(new ListSecretsCommand({}))).SecretList ?? []).map((s) => s.Name ?? '');
+  return {
+    names,
+    value: async (name) => {
+      if (!names.includes(name)) return undefined;
+      return JSON.parse((await sm.send(new GetSecretValueCommand({ SecretId: name }))).SecretString ?? '{}') as Record<string, string>;
+    },
+  };
+}
+
+export async function userTags(iam: IAMClient, userName: string): Promise<Record<string, string>> {
+  const out = await iam.send(new ListUserTagsCommand({ UserName: userName }));
+  return Object.fromEntries((out.Tags ?? []).map((t) => [t.Key ?? '', t.Value ?? '']));
 }
 
 export interface SeedUser {

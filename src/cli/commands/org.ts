@@ -3,12 +3,13 @@ import { isoDay } from '../../core/org-decision.js';
 import { maskKeyId } from '../../core/mask.js';
 import type { OrgMode, OrgPolicyInput } from '../../core/org-policy.js';
 import { ExitCode, UsageError } from '../../errors.js';
-import { runOrg, type OrgRunResult } from '../../flows/org.js';
-import { painter, useColor, type CliStreams } from '../io.js';
-import { testNow } from '../flags.js';
+import { runOrg, type OrgRunOptions, type OrgRunResult } from '../../flows/org.js';
+import { DEFAULT_VERIFY_OPTIONS } from '../../rotation/verify.js';
+import { createPrompter, painter, useColor, type CliStreams } from '../io.js';
+import { testNow, verifyOptionsFromFlags, type VerifyFlags } from '../flags.js';
 import { renderColumns } from './audit.js';
 
-export interface OrgFlags {
+export interface OrgFlags extends Partial<VerifyFlags> {
   profile?: string;
   role?: string;
   mode?: OrgMode;
@@ -27,16 +28,26 @@ export interface OrgFlags {
   json?: boolean;
   csv?: boolean;
   fail?: boolean;
+  all?: boolean;
   yes?: boolean;
+  dryRun?: boolean;
 }
 
-/** `org report` (mode report) and `org run --mode notify`. */
+/**
+ * `org report` (mode report) and `org run --mode notify|enforce`: the plan (the run's decisions, nothing changed
+ * or sent) → confirm on a terminal, or `--yes` → the run; `--dry-run` stops after the plan.
+ */
 export async function runOrgCommand(flags: OrgFlags, streams: CliStreams): Promise<number> {
   const mode = flags.mode ?? 'report';
-  if (mode !== 'report' && !flags.yes) {
-    throw new UsageError(`org run --mode ${mode} ${mode === 'enforce' ? 'changes keys and ' : ''}sends events and mails: add --yes to go ahead.`, 'Run aws-rekey org report first to see what would be done.');
+  const changes = mode !== 'report';
+  const prompter = createPrompter(streams, !flags.json && !flags.csv);
+  if (changes && !flags.yes && !flags.dryRun && !prompter.interactive) {
+    throw new UsageError(
+      `org run --mode ${mode} ${mode === 'enforce' ? 'changes keys and ' : ''}sends events and mails, and there is no terminal to confirm it on: add --yes to go ahead.`,
+      `See what it would do first: the same command with --dry-run (or aws-rekey org report). Nothing was changed.`,
+    );
   }
-  const result = await runOrg({
+  const options: OrgRunOptions = {
     profile: flags.profile,
     env: streams.env,
     ...(flags.role !== undefined ? { role: flags.role } : {}),
@@ -44,7 +55,29 @@ export async function runOrgCommand(flags: OrgFlags, streams: CliStreams): Promi
     ...(flags.topicArn ? { topicArn: flags.topicArn } : {}),
     ...(flags.mailFrom ? { mailFrom: flags.mailFrom } : {}),
     ...(testNow(streams.env) ? { now: testNow(streams.env) } : {}),
-  });
+    ...(flags.verifyTimeout !== undefined && flags.verifySuccesses !== undefined
+      ? { verify: { ...DEFAULT_VERIFY_OPTIONS, ...verifyOptionsFromFlags({ verifyTimeout: flags.verifyTimeout, verifySuccesses: flags.verifySuccesses }) } }
+      : {}),
+    ...(flags.all ? { listAll: true } : {}),
+  };
+  if (changes && (flags.dryRun || !flags.yes)) {
+    const plan = await runOrg({ ...options, dryRun: true });
+    if (flags.dryRun) return printResult(plan, flags, streams);
+    streams.stdout.write(renderOrgTable(plan, useColor(streams.stdout, streams.env)));
+    const s = plan.summary;
+    const question =
+      mode === 'enforce'
+        ? `Rotate ${s.due.rotate}, deactivate ${s.due.deactivate} and delete ${s.due.delete} key(s) as above, and send the events and mails?`
+        : 'Send the events and mails for the keys above?';
+    if (!(await prompter.confirm(question))) {
+      streams.stderr.write('Nothing was changed or sent.\n');
+      return ExitCode.ok;
+    }
+  }
+  return printResult(await runOrg(options), flags, streams);
+}
+
+function printResult(result: OrgRunResult, flags: OrgFlags, streams: CliStreams): number {
   if (flags.json) streams.stdout.write(`${JSON.stringify({ ok: result.summary.failedAccounts === 0, ...result }, null, 2)}\n`);
   else if (flags.csv) streams.stdout.write(renderOrgCsv(result));
   else streams.stdout.write(renderOrgTable(result, useColor(streams.stdout, streams.env)));
@@ -141,7 +174,7 @@ export function renderOrgTable(result: OrgRunResult, color: boolean): string {
   ]);
   const lines: string[] = [];
   if (rows.length > 0) lines.push(renderColumns(['ACCOUNT', 'USER', 'KEY', 'STATUS', 'AGE', 'LEVEL', 'NEXT', 'FINDINGS'].map((h) => paint('bold', h)), rows));
-  else lines.push('No access keys.');
+  else lines.push(result.summary.unlistedKeys > 0 ? 'No key needs attention.' : 'No access keys.');
   for (const account of result.accounts) if (!account.selected) lines.push(paint('dim', `skipped ${account.id}${account.name ? ` (${account.name})` : ''}: ${account.skipped}`));
   lines.push(summaryText(result));
   return `${lines.join('\n')}\n`;
@@ -151,10 +184,14 @@ export function summaryText(result: OrgRunResult): string {
   const s = result.summary;
   const p = result.policy;
   const findings = Object.entries(s.findings).map(([k, n]) => `${k} ${n}`).join(', ') || 'none';
+  const outcome = result.dryRun
+    ? `Dry run of mode ${result.mode}: nothing was changed or sent`
+    : `Mode ${result.mode}: ${result.mode === 'report' ? 'nothing was changed or sent' : result.mode === 'notify' ? 'events and owner mails were sent; no key was changed' : `done: ${doneCounts(result)}`}`;
   return [
     `${s.accounts} account${s.accounts === 1 ? '' : 's'}${s.failedAccounts ? ` (${s.failedAccounts} failed)` : ''}, ${s.users} users with keys, ${s.keys} keys (green ${s.levels.green}, yellow ${s.levels.yellow}, red ${s.levels.red}); ${s.exemptUsers} exempt user${s.exemptUsers === 1 ? '' : 's'}.`,
     `Due now: rotate ${s.due.rotate}, deactivate ${s.due.deactivate}, delete ${s.due.delete}; within ${p.warnDaysBefore} days: ${s.upcoming}. Findings: ${findings}.`,
-    `Mode ${result.mode}: ${result.mode === 'report' ? 'nothing was changed or sent' : result.mode === 'notify' ? 'events and owner mails were sent; no key was changed' : `done: ${doneCounts(result)}`}. Policy: rotate at ${p.rotateAfterDays} days, deactivate ${p.deactivateAfterDays} days after delivery, delete ${p.deleteAfterDays} days after deactivation.`,
+    ...(s.unlistedKeys > 0 ? [`Not listed: ${s.unlistedKeys} key${s.unlistedKeys === 1 ? '' : 's'} that need nothing now (--all lists every key).`] : []),
+    `${outcome}. Policy: rotate at ${p.rotateAfterDays} days, deactivate ${p.deactivateAfterDays} days after delivery, delete ${p.deleteAfterDays} days after deactivation.`,
   ].join('\n');
 }
 
