@@ -107,6 +107,8 @@ def _watch():
     finally:
         os._exit(0)
 threading.Thread(target=_watch, daemon=True).start()
+if os.environ.get("AWS_REKEY_MOTO_SEED"):
+    runpy.run_path(os.environ["AWS_REKEY_MOTO_SEED"], run_name="__seed__")
 module = sys.argv[1]
 sys.argv = [module] + sys.argv[2:]
 runpy.run_module(module, run_name="__main__", alter_sys=True)
@@ -139,10 +141,24 @@ function caBundlePath(runtime: MotoRuntime): string {
   return path;
 }
 
-async function startOnce(runtime: MotoRuntime, mode: 'server' | 'proxy', port: number): Promise<MotoHandle> {
+export interface StartMotoOptions {
+  mode?: 'server' | 'proxy';
+  /**
+   * A Python script run inside moto's process before it serves, to seed its backends directly (bench/moto-seed.py:
+   * thousands of users in seconds instead of minutes of requests), and its arguments (JSON, AWS_REKEY_MOTO_SEED_ARGS).
+   */
+  seed?: { script: string; args: unknown };
+  /** How long moto may take to answer (default 30 s; a big seed needs more). */
+  startTimeoutMs?: number;
+}
+
+async function startOnce(runtime: MotoRuntime, options: StartMotoOptions, port: number): Promise<MotoHandle> {
+  const mode = options.mode ?? 'server';
   const module = mode === 'server' ? 'moto.server' : 'moto.proxy';
+  const seedEnv = options.seed ? { AWS_REKEY_MOTO_SEED: options.seed.script, AWS_REKEY_MOTO_SEED_ARGS: JSON.stringify(options.seed.args) } : {};
+  const startTimeoutMs = options.startTimeoutMs ?? START_TIMEOUT_MS;
   const child: ChildProcess = spawn(PYTHON, ['-c', LAUNCHER, module, '-H', '127.0.0.1', '-p', String(port)], {
-    env: pythonEnv(runtime, { ...process.env, PYTHONUNBUFFERED: '1', NO_COLOR: '1' }),
+    env: pythonEnv(runtime, { ...process.env, PYTHONUNBUFFERED: '1', NO_COLOR: '1', ...seedEnv }),
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   let output = '';
@@ -176,7 +192,7 @@ async function startOnce(runtime: MotoRuntime, mode: 'server' | 'proxy', port: n
     clearTimeout(timer);
   };
 
-  const deadline = Date.now() + START_TIMEOUT_MS;
+  const deadline = Date.now() + startTimeoutMs;
   for (;;) {
     if (exited) {
       const how = spawnError ? spawnError.message : `exit code ${exited.code}${exited.signal ? `, signal ${exited.signal}` : ''}`;
@@ -185,7 +201,7 @@ async function startOnce(runtime: MotoRuntime, mode: 'server' | 'proxy', port: n
     if (await answers(port)) break;
     if (Date.now() > deadline) {
       await stop();
-      throw new Error(`moto (${module} on 127.0.0.1:${port}) did not answer within ${START_TIMEOUT_MS / 1000} s. Its output:\n${output}`);
+      throw new Error(`moto (${module} on 127.0.0.1:${port}) did not answer within ${startTimeoutMs / 1000} s. Its output:\n${output}`);
     }
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -209,7 +225,7 @@ async function startOnce(runtime: MotoRuntime, mode: 'server' | 'proxy', port: n
  * `proxy` is an HTTPS proxy that answers for the real AWS host names with certificates signed by `caBundle`.
  * The two are separate processes with separate state.
  */
-export async function startMoto(options: { mode?: 'server' | 'proxy' } = {}): Promise<MotoHandle> {
+export async function startMoto(options: StartMotoOptions = {}): Promise<MotoHandle> {
   const mode = options.mode ?? 'server';
   const runtime = await provisionMoto();
   if (mode === 'proxy' && spawnSync('openssl', ['version']).status !== 0) {
@@ -220,7 +236,7 @@ export async function startMoto(options: { mode?: 'server' | 'proxy' } = {}): Pr
   for (let attempt = 0; attempt < 3; attempt++) {
     const port = await freePort();
     try {
-      return await startOnce(runtime, mode, port);
+      return await startOnce(runtime, options, port);
     } catch (error) {
       lastError = error;
       if (!/address already in use/i.test(String(error))) break;
