@@ -162,13 +162,20 @@ describe('aws-rekey org run --mode notify', () => {
   });
 });
 
+/** The parts of an account in `org run --json` that these tests read. */
+interface OpsAccount {
+  id: string;
+  users: Array<{ userName: string; keys: Array<{ accessKeyId: string; action: string; findings: string[] }> }>;
+  done: Array<{ newKeyId?: string }>;
+}
+
 describe('aws-rekey org run --mode enforce', () => {
   // An account of its own, made now: the runs above never saw it, and every run here names it alone.
   let ops = '';
   let opsIam: IAMClient;
   let seeded: Map<string, Array<{ accessKeyId: string }>>;
   const enforce = (...more: string[]) => ['org', 'run', '--mode', 'enforce', '--role', 'aws-rekey-member', '--include-account', ops, '--verify-successes', '1', ...more];
-  const opsOf = (result: { accounts: Array<{ id: string }> }): any => result.accounts.find((a) => a.id === ops);
+  const opsOf = (result: { accounts: OpsAccount[] }): OpsAccount => result.accounts.find((a) => a.id === ops) ?? { id: ops, users: [], done: [] };
   const keysNow = async () => ({ ci: await keysOf(opsIam, 'ci-bot'), two: await keysOf(opsIam, 'two-keys') });
 
   beforeAll(async () => {
@@ -197,8 +204,8 @@ describe('aws-rekey org run --mode enforce', () => {
     expect(run.code, run.stderr).toBe(0);
     const result = JSON.parse(run.stdout);
     expect(result).toMatchObject({ ok: true, schemaVersion: 1, mode: 'enforce', dryRun: true, summary: { accounts: 1, due: { rotate: 1, deactivate: 0, delete: 0 }, findings: { conflict: 2 } } });
-    const users = Object.fromEntries(opsOf(result).users.map((u: { userName: string }) => [u.userName, u]));
-    expect(users['ci-bot'].keys[0]).toMatchObject({ accessKeyId: seeded.get('ci-bot')?.[0]?.accessKeyId, action: 'rotate' });
+    const ciBot = opsOf(result).users.find((u) => u.userName === 'ci-bot');
+    expect(ciBot?.keys[0]).toMatchObject({ accessKeyId: seeded.get('ci-bot')?.[0]?.accessKeyId, action: 'rotate' });
     expect(opsOf(result).done).toEqual([]);
     // Only reads were sent.
     expect(Object.keys(proxy.counts()).filter((action) => !/^(Get|List|Generate|AssumeRole|Unknown)/.test(action))).toEqual([]);
@@ -222,7 +229,7 @@ describe('aws-rekey org run --mode enforce', () => {
     expect(result).toMatchObject({ ok: true, mode: 'enforce', dryRun: false });
     const done = opsOf(result).done;
     expect(done).toEqual([{ userName: 'ci-bot', accessKeyId: old, done: 'rotated', newKeyId: expect.stringMatching(/^AKIA/) }]);
-    const newKeyId = done[0].newKeyId as string;
+    const newKeyId = done[0]?.newKeyId ?? '';
 
     // IAM: the new key beside the old one (deactivated days later, if unused since); the delivery recorded.
     const keys = await keysNow();
@@ -237,7 +244,7 @@ describe('aws-rekey org run --mode enforce', () => {
     expect(run.stderr).not.toContain(secret?.secretAccessKey);
     // The conflict: both keys named, neither touched, no secret.
     const twoKeys = opsOf(result).users.find((u: { userName: string }) => u.userName === 'two-keys');
-    expect(twoKeys.keys.map((k: { accessKeyId: string; action: string; findings: string[] }) => [k.accessKeyId, k.action, k.findings.includes('conflict')])).toEqual(
+    expect(twoKeys?.keys.map((k) => [k.accessKeyId, k.action, k.findings.includes('conflict')])).toEqual(
       seeded.get('two-keys')?.map((k) => [k.accessKeyId, 'none', true]),
     );
     expect(keys.two.map((k) => k.status)).toEqual(['Active', 'Active']);
