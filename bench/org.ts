@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { runOrg } from '../src/flows/org.js';
 import { createPlannerHandler } from '../src/lambda/planner.js';
 import { createWorkerHandler } from '../src/lambda/worker.js';
 import { mapBounded } from '../src/core/map-bounded.js';
@@ -28,6 +29,16 @@ const OWNER_EVERY = 10;
 const AGE_SPREAD_DAYS = 100;
 const DAY = 86_400_000;
 
+/** `aws-rekey org` from a workstation: the management account's credentials, no files. */
+const cliEnv = (endpoint: string): NodeJS.ProcessEnv => ({
+  AWS_REGION: 'us-east-1',
+  AWS_ENDPOINT_URL: endpoint,
+  AWS_ACCESS_KEY_ID: DUMMY_CREDENTIALS.accessKeyId,
+  AWS_SECRET_ACCESS_KEY: DUMMY_CREDENTIALS.secretAccessKey,
+  AWS_SHARED_CREDENTIALS_FILE: '/nonexistent/credentials',
+  AWS_CONFIG_FILE: '/nonexistent/config',
+});
+
 const loadavg = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
 
 interface RunFigures {
@@ -38,6 +49,8 @@ interface RunFigures {
   requestTotal: number;
   requestsPerUser: number;
   inspectedUsers: number;
+  /** Users the report decided alone whose key ids and owner were read for the CLI's listing. */
+  identifiedUsers: number;
   events: number;
   mails: number;
   done: number;
@@ -49,7 +62,8 @@ interface RunFigures {
 interface Organisation {
   name: string;
   ageSpreadDays: number;
-  scenarios: Array<{ scenario: string; mode: string; days: number }>;
+  /** `cli`: `aws-rekey org report` (runOrg, in-process) instead of the Lambda handlers; `all` is its --all. */
+  scenarios: Array<{ scenario: string; mode: string; days: number; cli?: 'listed' | 'all' }>;
 }
 
 const ORGANISATIONS: Organisation[] = [
@@ -68,6 +82,8 @@ const ORGANISATIONS: Organisation[] = [
     ageSpreadDays: AGE_SPREAD_DAYS,
     scenarios: [
       { scenario: 'daily run, report', mode: 'report', days: 0 },
+      { scenario: 'daily run, `org report` (CLI): rows that need a person with key id and owner', mode: 'report', days: 0, cli: 'listed' },
+      { scenario: 'daily run, `org report --all` (CLI): every key with its id and owner', mode: 'report', days: 0, cli: 'all' },
       { scenario: 'daily run, enforce: the 10% due rotated', mode: 'enforce', days: 0 },
       { scenario: 'the same run repeated (nothing left to do)', mode: 'enforce', days: 0 },
     ],
@@ -95,23 +111,28 @@ async function runOrganisation(org: Organisation, results: RunFigures[]): Promis
       AWS_REKEY_MAIL_FROM: 'rekey@example.com',
       AWS_REKEY_EXCLUDE_ACCOUNTS: MANAGEMENT_ACCOUNT,
     });
-    for (const { scenario, mode, days } of org.scenarios) {
+    for (const { scenario, mode, days, cli } of org.scenarios) {
       const now = new Date(Date.now() + days * DAY);
       const options = { env: env(mode), credentials: DUMMY_CREDENTIALS, now: () => now, write: () => undefined };
-      const outcomes: AccountOutcome[] = [];
+      const outcomes: Array<Pick<AccountOutcome, 'inspected' | 'identified' | 'events' | 'mails'> & { done: unknown[] }> = [];
       proxy.reset();
       const loadBefore = loadavg();
       const started = Date.now();
-      await createPlannerHandler(options)({ id: `bench-${mode}-${days}` });
-      // moto knows a new key at once: one successful check instead of three a second apart.
-      const verify = { timeoutMs: 30_000, successes: 1, successIntervalMs: 0, initialDelayMs: 200, maxDelayMs: 1_000 };
-      const worker = createWorkerHandler({ ...options, verify, onOutcome: (o) => outcomes.push(o) });
-      const messages = await drainQueue(queues.sqs, queues.accountsQueueUrl);
-      // Lambda runs workers side by side: one invocation per message, a few at a time.
-      await mapBounded(messages, 4, async (message) => {
-        const response = await worker({ Records: [message] });
-        if (response.batchItemFailures.length > 0) throw new Error(`worker failed on ${message.body}`);
-      });
+      if (cli) {
+        const result = await runOrg({ env: cliEnv(proxy.endpoint), role: 'aws-rekey-member', policy: { excludeAccounts: [MANAGEMENT_ACCOUNT] }, now, listAll: cli === 'all' });
+        for (const a of result.accounts) outcomes.push({ inspected: a.inspected ?? 0, identified: a.identified ?? 0, events: 0, mails: 0, done: [] });
+      } else {
+        await createPlannerHandler(options)({ id: `bench-${mode}-${days}` });
+        // moto knows a new key at once: one successful check instead of three a second apart.
+        const verify = { timeoutMs: 30_000, successes: 1, successIntervalMs: 0, initialDelayMs: 200, maxDelayMs: 1_000 };
+        const worker = createWorkerHandler({ ...options, verify, onOutcome: (o) => outcomes.push(o) });
+        const messages = await drainQueue(queues.sqs, queues.accountsQueueUrl);
+        // Lambda runs workers side by side: one invocation per message, a few at a time.
+        await mapBounded(messages, 4, async (message) => {
+          const response = await worker({ Records: [message] });
+          if (response.batchItemFailures.length > 0) throw new Error(`worker failed on ${message.body}`);
+        });
+      }
       const wallMs = Date.now() - started;
       await drainQueue(queues.sqs, queues.eventsQueueUrl);
       const requests = proxy.counts();
@@ -124,6 +145,7 @@ async function runOrganisation(org: Organisation, results: RunFigures[]): Promis
         requestTotal,
         requestsPerUser: Math.round((requestTotal / (ACCOUNTS * USERS)) * 100) / 100,
         inspectedUsers: outcomes.reduce((n, o) => n + o.inspected, 0),
+        identifiedUsers: outcomes.reduce((n, o) => n + o.identified, 0),
         events: outcomes.reduce((n, o) => n + o.events, 0),
         mails: outcomes.reduce((n, o) => n + o.mails, 0),
         done: outcomes.reduce((n, o) => n + o.done.length, 0),
@@ -149,13 +171,13 @@ async function main(): Promise<void> {
     sections.push(
       `### ${org.name}`,
       ``,
-      `| scenario | mode | wall time | requests | per user | users inspected | events | mails | keys changed | load before → after |`,
-      `| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |`,
+      `| scenario | mode | wall time | requests | per user | users inspected | users identified | events | mails | keys changed | load before → after |`,
+      `| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |`,
       ...results
         .slice(first)
         .map(
           (r) =>
-            `| ${r.scenario} | ${r.mode} | ${(r.wallMs / 1000).toFixed(1)} s | ${r.requestTotal} | ${r.requestsPerUser} | ${r.inspectedUsers} | ${r.events} | ${r.mails} | ${r.done} | ${r.load[0]} → ${r.load[1]} |`,
+            `| ${r.scenario} | ${r.mode} | ${(r.wallMs / 1000).toFixed(1)} s | ${r.requestTotal} | ${r.requestsPerUser} | ${r.inspectedUsers} | ${r.identifiedUsers} | ${r.events} | ${r.mails} | ${r.done} | ${r.load[0]} → ${r.load[1]} |`,
         ),
       ``,
     );
