@@ -52,7 +52,6 @@ class FakeIam {
         this.calls.push(`delete ${id}`);
         this.keys = this.keys.filter((k) => k !== id);
       },
-      listMfaDevices: async () => [],
     };
   }
 }

@@ -88,7 +88,6 @@ class FakeAws {
         this.check('delete', credentials);
         if (!this.keys.delete(id)) throw new AwsError('NO_SUCH_ENTITY', 'iam:DeleteAccessKey', 'NoSuchEntity', 'no such key');
       },
-      listMfaDevices: async () => [],
     };
   }
 }
