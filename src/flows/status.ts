@@ -3,6 +3,7 @@ import { readJournals, type RotationJournal } from '../credentials/journal.js';
 import { listStaged, stagedId, type Destination, type StagedRotation, type StagedStage } from '../credentials/staged-store.js';
 import { resolveCredentialsPath } from '../credentials/store.js';
 import { listUserJournals, userRefOf, userRecordId, type UserJournal } from '../credentials/user-journal.js';
+import { resumeUserCommand } from '../rotation/journal-records.js';
 
 /** `status`: the staged rotations under way and the interrupted ones, as recorded beside the credentials file. */
 
@@ -63,7 +64,7 @@ export async function rotationStatus(options: { env?: NodeJS.ProcessEnv } = {}):
       mode: 'user',
       ...interrupted(j),
       destination: j.destination,
-      next: `aws-rekey rotate --user ${j.userName}${j.destination.kind === 'stdout' ? ' --print-secret' : ''}`,
+      next: resumeUserCommand(j),
     });
   }
   return { schemaVersion: 1, credentialsPath, rotations };

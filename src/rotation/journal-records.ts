@@ -1,4 +1,6 @@
+import { shellQuote } from '../core/shell.js';
 import { removeJournal, writeJournal, type RotationJournal } from '../credentials/journal.js';
+import type { Destination } from '../credentials/staged-store.js';
 import { removeUserJournal, writeUserJournal, type UserJournal } from '../credentials/user-journal.js';
 import type { JournalRecord } from './lifecycle.js';
 
@@ -17,8 +19,35 @@ export const profileJournalRecord: JournalRecord<RotationJournal> = {
 export const userJournalRecord: JournalRecord<UserJournal> = {
   save: writeUserJournal,
   remove: removeUserJournal,
-  resumeCommand: (journal) => `aws-rekey rotate --user ${journal.userName}${journal.destination.kind === 'stdout' ? ' --print-secret' : ''}`,
+  resumeCommand: (journal) => resumeUserCommand(journal),
   delivered: (journal, receipt) => {
     journal.destination = receipt.destination;
   },
 };
+
+/**
+ * The command that finishes an admin's interrupted rotation: `rotate --user NAME` with the destination it
+ * was delivering to (a destination is required; the journal's is the one used).
+ */
+export function resumeUserCommand(journal: Pick<UserJournal, 'userName' | 'destination'>): string {
+  return `aws-rekey rotate --user ${shellQuote(journal.userName)} ${destinationFlag(journal.destination)}`;
+}
+
+function destinationFlag(destination: Destination): string {
+  switch (destination.kind) {
+    case 'stdout':
+      return '--print-secret';
+    case 'file':
+      return `--out ${shellQuote(destination.path)}`;
+    case 'profiles':
+      return `--to-profile ${shellQuote(destination.named ?? destination.profiles[0] ?? '')}`;
+    case 'secret':
+      return `--to-secret ${shellQuote(destination.name)}`;
+    case 'parameter':
+      return `--to-parameter ${shellQuote(destination.name)}`;
+    case 'env':
+      return `--to-env ${shellQuote(destination.path)}`;
+    case 'exec':
+      return `--exec ${shellQuote(destination.command)}`;
+  }
+}

@@ -429,6 +429,9 @@ describe('killed while delivering: the next run delivers the key from its journa
     expect((await started.done).signal).toBe('SIGKILL');
     const created = (await listKeys(endpoint, target.userName)).find((k) => k.accessKeyId !== target.accessKeyId)?.accessKeyId;
     expect(created).toBeDefined();
+    // What to run next names the destination: `rotate --user` needs one.
+    const status = JSON.parse((await succeed(['status', '--json'], home.env)).stdout) as { rotations: Array<{ stage: string; next: string }> };
+    expect(status.rotations).toEqual([expect.objectContaining({ stage: 'interrupted', next: `aws-rekey rotate --user ${target.userName} --to-${kind} ${name}` })]);
 
     const again = await runCli(args, home.env);
     expect(again.code, again.stderr).toBe(0);
