@@ -1,13 +1,16 @@
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, inject, it, type TestContext } from 'vitest';
 import { credentialsFile, makeHome, pairOf, startCli, type CliExit, type TempHome } from '../support/cli.js';
 import { startFaultProxy, type Fault, type FaultProxy, type FaultRule } from '../support/fault-proxy.js';
-import { createUserWithKey, listKeys, uniqueName, type SeededUser } from '../support/iam.js';
+import { DUMMY_CREDENTIALS, REGION, createUserWithKey, listKeys, uniqueName, type SeededUser } from '../support/iam.js';
 import { readLocalState, setImmutable, waitFor, type JournalOnDisk, type StoredPair } from '../support/invariants.js';
 
 /**
- * The fault matrix of the admin flow (`rotate --user`), for both local destinations: a faulted run, a clean
+ * The fault matrix of the admin flow (`rotate --user`), for the two local destinations and the two remote
+ * ones (Secrets Manager, SSM Parameter Store, with a fault on their own write too): a faulted run, a clean
  * follow-up run of the same command (it resumes from the journal), and the invariants of
  * docs/invariants.md checked from IAM (moto, read directly), the destination and the journal — no secret
  * lost, a working key always written down, no orphan key, the old key retired only after the new one works.
@@ -15,8 +18,11 @@ import { readLocalState, setImmutable, waitFor, type JournalOnDisk, type StoredP
 
 const endpoint = inject('motoEndpoint');
 const FAST = ['--verify-successes', '1', '--verify-timeout', '2'];
+const services = { region: REGION, endpoint, credentials: DUMMY_CREDENTIALS, maxAttempts: 1 };
+const sm = new SecretsManagerClient(services);
+const ssm = new SSMClient(services);
 
-type DestinationKind = '--to-profile' | '--out';
+type DestinationKind = '--to-profile' | '--out' | '--to-secret' | '--to-parameter';
 
 interface Scenario {
   admin: SeededUser;
@@ -25,6 +31,8 @@ interface Scenario {
   proxy: FaultProxy;
   kind: DestinationKind;
   out: string;
+  /** The secret's or parameter's name (`--to-secret`, `--to-parameter`); none exists before the run. */
+  name: string;
   originalText: string;
 }
 
@@ -44,11 +52,11 @@ async function setupScenario(ctx: TestContext, kind: DestinationKind): Promise<S
     await setImmutable(join(home.home, '.aws'), false).catch(() => undefined);
     await home.cleanup();
   });
-  return { admin, target, home, proxy, kind, out: join(home.home, 'ci.credentials'), originalText };
+  return { admin, target, home, proxy, kind, out: join(home.home, 'ci.credentials'), name: `/ci/${uniqueName('key')}`, originalText };
 }
 
 function args(s: Scenario): string[] {
-  const destination = s.kind === '--to-profile' ? ['--to-profile', 'ci'] : ['--out', s.out];
+  const destination = s.kind === '--to-profile' ? ['--to-profile', 'ci'] : s.kind === '--out' ? ['--out', s.out] : [s.kind, s.name];
   return ['rotate', '--user', s.target.userName, '--profile', 'admin', ...destination, '--yes', ...FAST];
 }
 
@@ -62,10 +70,27 @@ async function delivered(s: Scenario): Promise<StoredPair | undefined> {
     if (pair) expect(local.text.replaceAll(pair.accessKeyId, s.target.accessKeyId).replaceAll(pair.secretAccessKey, s.target.secretAccessKey)).toBe(s.originalText);
     return pair;
   }
+  if (s.kind === '--to-secret' || s.kind === '--to-parameter') {
+    const value =
+      s.kind === '--to-secret'
+        ? await sm.send(new GetSecretValueCommand({ SecretId: s.name, VersionStage: 'AWSCURRENT' })).then((out) => out.SecretString, missing('ResourceNotFoundException'))
+        : await ssm.send(new GetParameterCommand({ Name: s.name, WithDecryption: true })).then((out) => out.Parameter?.Value, missing('ParameterNotFound'));
+    if (value === undefined) return undefined;
+    const held = JSON.parse(value) as StoredPair;
+    return { accessKeyId: held.accessKeyId, secretAccessKey: held.secretAccessKey };
+  }
   const text = await readFile(s.out, 'utf8').catch(() => undefined);
   if (text === undefined) return undefined;
   const match = /aws_access_key_id = (\S+)\naws_secret_access_key = (\S+)/.exec(text);
   return match ? { accessKeyId: match[1] ?? '', secretAccessKey: match[2] ?? '' } : undefined;
+}
+
+/** A rejection handler: `undefined` for the "no such thing" error, anything else thrown on. */
+function missing(name: string): (error: unknown) => undefined {
+  return (error) => {
+    if ((error as Error).name === name) return undefined;
+    throw error;
+  };
 }
 
 type Outcome = 'rotated' | 'restored' | 'pending';
@@ -135,11 +160,19 @@ function expectedExit(step: string, fault: FaultName): number | 'killed' {
   return step.startsWith('retire') ? 3 : 1;
 }
 
-const MATRIX = (['--to-profile', '--out'] as const).flatMap((kind) =>
-  Object.entries(STEPS).flatMap(([step, spec]) => (Object.keys(FAULTS) as FaultName[]).map((fault) => ({ kind, step, fault, spec, exit: expectedExit(step, fault) }))),
+/** The remote destinations' own write (the secret or parameter does not exist yet): a fault there too. */
+const WRITE_STEPS: Partial<Record<DestinationKind, Record<string, { match: Pick<FaultRule, 'action' | 'newKey'> }>>> = {
+  '--to-secret': { 'write (CreateSecret)': { match: { action: 'CreateSecret' } } },
+  '--to-parameter': { 'write (PutParameter)': { match: { action: 'PutParameter' } } },
+};
+
+const MATRIX = (['--to-profile', '--out', '--to-secret', '--to-parameter'] as const).flatMap((kind) =>
+  Object.entries({ ...STEPS, ...WRITE_STEPS[kind] }).flatMap(([step, spec]) =>
+    (Object.keys(FAULTS) as FaultName[]).map((fault) => ({ kind, step, fault, spec, exit: expectedExit(step, fault) })),
+  ),
 );
 
-describe(`fault matrix of rotate --user: 2 destinations × ${Object.keys(STEPS).length} steps × ${Object.keys(FAULTS).length} faults = ${MATRIX.length} cases`, () => {
+describe(`fault matrix of rotate --user: 4 destinations × ${Object.keys(STEPS).length} steps (+ the remote write) × ${Object.keys(FAULTS).length} faults = ${MATRIX.length} cases`, () => {
   it.concurrent.for(MATRIX)('$kind × $step × $fault', async ({ kind, step, fault, spec, exit }, ctx) => {
     const s = await setupScenario(ctx, kind);
     s.proxy.setRules([{ ...spec.match, fault: FAULTS[fault] }]);
