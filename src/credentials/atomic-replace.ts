@@ -1,8 +1,8 @@
 import type { Stats } from 'node:fs';
-import { mkdir, readFile, rename, stat } from 'node:fs/promises';
+import { mkdir, readFile, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { CredentialsFileError } from '../errors.js';
-import { errorCode, ownerFromStats, ownerOf, reasonOf, removeOwnFile, resolveLinkTarget, syncFolder, writeOwnFile, writeOwnTemp } from './own-files.js';
+import { errorCode, ownerFromStats, ownerOf, reasonOf, removeOwnFile, renameTempOver, resolveLinkTarget, writeOwnFile, writeOwnTemp } from './own-files.js';
 
 /*
  * Writing a file the user chose (the credentials file, an `--out` file) without ever leaving half of it:
@@ -36,8 +36,8 @@ export async function writeCredentialsFileAtomic(path: string, text: string, opt
   const existing = await statOrUndefined(target);
   const owner = existing ? ownerFromStats(existing) : await ownerOf(target);
   const temp = await writeOwnTemp(target, text, owner);
+  let backupPath: string | undefined;
   try {
-    let backupPath: string | undefined;
     if (options.backup && existing) {
       const previous = await readOptionalBytes(target);
       if (previous !== undefined) {
@@ -45,11 +45,12 @@ export async function writeCredentialsFileAtomic(path: string, text: string, opt
         await writeOwnFile(backupPath, previous, owner);
       }
     }
-    await commitTemp(temp, target);
-    return backupPath === undefined ? {} : { backupPath };
-  } finally {
+  } catch (error) {
     await removeIfExists(temp).catch(() => false);
+    throw error;
   }
+  await renameTempOver(temp, target, writeFailed);
+  return backupPath === undefined ? {} : { backupPath };
 }
 
 /**
@@ -60,12 +61,7 @@ export async function writeSecretFile(path: string, data: string | Uint8Array): 
   const target = await resolveLinkTarget(path);
   await makeParentDir(target);
   const existing = await statOrUndefined(target);
-  const temp = await writeOwnTemp(target, data, existing ? ownerFromStats(existing) : await ownerOf(target));
-  try {
-    await commitTemp(temp, target);
-  } finally {
-    await removeIfExists(temp).catch(() => false);
-  }
+  await renameTempOver(await writeOwnTemp(target, data, existing ? ownerFromStats(existing) : await ownerOf(target)), target, writeFailed);
 }
 
 /** Removes a file (never through a link: the link itself goes); `false` when there was none. */
@@ -79,15 +75,6 @@ export async function makeParentDir(path: string): Promise<void> {
   } catch (error) {
     throw writeFailed(path, error);
   }
-}
-
-async function commitTemp(temp: string, target: string): Promise<void> {
-  try {
-    await rename(temp, target);
-  } catch (error) {
-    throw writeFailed(target, error);
-  }
-  await syncFolder(dirname(target));
 }
 
 async function readOptionalBytes(path: string): Promise<Buffer | undefined> {

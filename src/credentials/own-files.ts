@@ -201,17 +201,21 @@ export async function readOwnFile(path: string, owner: FileOwner): Promise<Buffe
  */
 export async function writeOwnFile(path: string, data: string | Uint8Array, owner: FileOwner): Promise<void> {
   await inspectOwnPath(path, 'file', owner);
-  const temp = await writeOwnTemp(path, data, owner);
+  await renameTempOver(await writeOwnTemp(path, data, owner), path, writeFailed);
+}
+
+/**
+ * Renames the temp file over `path`, then fsyncs the folder. A temp file whose rename failed is removed;
+ * a renamed one is gone already (no unlink to make).
+ */
+export async function renameTempOver(temp: string, path: string, failed: (path: string, error: unknown) => Error): Promise<void> {
   try {
-    try {
-      await rename(temp, path);
-    } catch (error) {
-      throw writeFailed(path, error);
-    }
-    await syncFolder(dirname(path));
-  } finally {
+    await rename(temp, path);
+  } catch (error) {
     await removeOwnFile(temp).catch(() => false);
+    throw failed(path, error);
   }
+  await syncFolder(dirname(path));
 }
 
 /**
