@@ -1,10 +1,10 @@
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { readJournals, removeJournal, writeJournal, type RotationJournal } from '../../src/credentials/journal.js';
-import { recordsDir, recordsRoot } from '../../src/credentials/records.js';
+import { checkRecords, readJsonRecord, recordsDir, recordsRoot, removeRecord, writeJsonRecord } from '../../src/credentials/records.js';
 import { listStaged, type StagedRotation } from '../../src/credentials/staged-store.js';
 
 /** Records belong to one credentials file (its real path), and records of aws-rekey 0.1.0 are still found. */
@@ -101,5 +101,88 @@ describe('records of aws-rekey 0.1.0 (all in the shared folder)', () => {
     };
     await legacy('user-bob.staged.json', record);
     expect((await listStaged(a)).map((r) => r.id)).toEqual(['user-bob']);
+  });
+});
+
+describe('records of aws-rekey 0.1.0: what is not adopted', () => {
+  async function legacy(name: string, content: string): Promise<string> {
+    const root = join(dir, 'aws-rekey');
+    await mkdir(root, { recursive: true, mode: 0o700 });
+    await writeFile(join(root, name), content, { mode: 0o600 });
+    return join(root, name);
+  }
+
+  it.each([
+    ['a file that is not JSON', 'broken.journal.json', '{"version": 1, "profile": "wo'],
+    ['JSON that is no record (null)', 'null.journal.json', 'null'],
+    ['JSON that is no record (a string)', 'text.journal.json', '"a journal"'],
+    ['a file that is not a .json record', 'notes.txt', '{}'],
+  ])('%s stays where it is', async (_name, name, content) => {
+    const a = join(dir, 'credentials');
+    await legacy(name, content);
+    expect(await readJournals(a)).toEqual([]);
+    expect(await readdir(recordsRoot(a))).toContain(name);
+  });
+
+  it("a staged record is adopted by the file its destination names, not by another", async () => {
+    const a = join(dir, 'credentials');
+    const b = join(dir, 'work-credentials');
+    await legacy('user-bob.staged.json', JSON.stringify({ version: 1, id: 'user-bob', destination: { kind: 'profiles', credentialsPath: b, profiles: ['bob'] } }));
+    // Any look at a file's records adopts the old ones that name it.
+    expect(await readJournals(a)).toEqual([]);
+    expect(await readdir(recordsRoot(a))).toContain('user-bob.staged.json');
+    await readJournals(b);
+    expect(await readdir(await recordsDir(b))).toEqual(['user-bob.staged.json']);
+  });
+
+  it("a record of the same name already in the file's folder is kept; the old one stays in the shared folder", async () => {
+    const a = join(dir, 'credentials');
+    await writeJournal(journal(a));
+    const current = await readFile(join(await recordsDir(a), 'work.journal.json'), 'utf8');
+    await legacy('work.journal.json', JSON.stringify({ ...journal(a), phase: 'verified' }));
+    expect((await readJournals(a)).map((j) => j.phase)).toEqual(['creating']);
+    expect(await readFile(join(await recordsDir(a), 'work.journal.json'), 'utf8')).toBe(current);
+    expect(await readdir(recordsRoot(a))).toContain('work.journal.json');
+  });
+});
+
+describe('readJsonRecord / writeJsonRecord / removeRecord / checkRecords', () => {
+  const unreadable = (path: string) => new Error(`unreadable ${path}`);
+
+  it('a record that is not there reads as undefined; one that is not JSON goes to `unreadable` with its path', async () => {
+    const a = join(dir, 'credentials');
+    expect(await readJsonRecord(a, 'missing.json', unreadable)).toBeUndefined();
+    await writeJsonRecord(a, 'x.json', { a: 1 });
+    expect(await readJsonRecord(a, 'x.json', unreadable)).toEqual({ a: 1 });
+    await writeFile(join(await recordsDir(a), 'bad.json'), '{', { mode: 0o600 });
+    await expect(readJsonRecord(a, 'bad.json', unreadable)).rejects.toThrow(`unreadable ${join(await recordsDir(a), 'bad.json')}`);
+  });
+
+  it('the folders stay while another record is in them, and go with the last one', async () => {
+    const a = join(dir, 'credentials');
+    await writeJsonRecord(a, 'one.json', 1);
+    await writeJsonRecord(a, 'two.json', 2);
+    await removeRecord(a, 'one.json');
+    expect(await readdir(await recordsDir(a))).toEqual(['two.json']);
+    await removeRecord(a, 'two.json');
+    expect(existsSync(recordsRoot(a))).toBe(false);
+  });
+
+  it.each([
+    ['a folder named like a record, in the shared folder', (root: string) => mkdir(join(root, 'x.json'))],
+    ['a file where a folder of records belongs, in the shared folder', (root: string) => writeFile(join(root, 'credentials-000000000000'), '')],
+  ])('checkRecords refuses %s', async (_name, plant) => {
+    const a = join(dir, 'credentials');
+    await mkdir(recordsRoot(a), { recursive: true, mode: 0o700 });
+    await plant(recordsRoot(a));
+    await expect(checkRecords(a)).rejects.toMatchObject({ code: 'OWN_FILE_WRONG_TYPE' });
+  });
+
+  it("checkRecords refuses a folder among the file's records, and accepts the records themselves", async () => {
+    const a = join(dir, 'credentials');
+    await writeJsonRecord(a, 'ok.json', {});
+    await checkRecords(a);
+    await mkdir(join(await recordsDir(a), 'sub.json'));
+    await expect(checkRecords(a)).rejects.toMatchObject({ code: 'OWN_FILE_WRONG_TYPE' });
   });
 });
