@@ -548,6 +548,36 @@ describe('rotateKey: what it records and says', () => {
     expect(world.delivered?.accessKeyId).toBe(NEW1);
   });
 
+  it('Ctrl-C as the new key turns out wrong: still rolled back (a failure is not an interruption)', async () => {
+    const world = new World();
+    const rotation = world.rotation(freshJournal());
+    rotation.gateway = {
+      ...rotation.gateway,
+      getCallerIdentity: async () => {
+        world.controller.abort();
+        throw new RekeyError('VERIFY_WRONG_IDENTITY', 'The new key signs in as someone else.');
+      },
+    };
+    expect((await errorOf(rotateKey(rotation, runtimeFor(world)))).code).toBe('ROTATION_ROLLED_BACK');
+    expect([...world.keys.keys()]).toEqual([OLD.accessKeyId]);
+    expect(world.delivered).toEqual(OLD);
+  });
+
+  it('Ctrl-C as the retirement is refused: RETIRE_FAILED, the journal kept at verified', async () => {
+    const world = new World().fail('update', Infinity, new AwsError('ACCESS_DENIED', 'iam:UpdateAccessKey', 'AccessDenied', 'denied'));
+    const rotation = world.rotation(freshJournal());
+    const iam = rotation.gateway.iam;
+    rotation.gateway = {
+      ...rotation.gateway,
+      iam: (credentials) => {
+        const api = iam(credentials);
+        return { ...api, updateAccessKey: (...args) => (world.controller.abort(), api.updateAccessKey(...args)) };
+      },
+    };
+    expect((await errorOf(rotateKey(rotation, runtimeFor(world)))).code).toBe('RETIRE_FAILED');
+    expect(world.journal?.phase).toBe('verified');
+  });
+
   it('Ctrl-C while the retirement waits for the new key: INTERRUPTED at verified, the old key still active', async () => {
     const world = new World().fail('update', 1, unknownKey());
     const rt = interruptedAtSleep(world);
@@ -633,12 +663,22 @@ describe('resumeRotation: what it records', () => {
     expect(world.journal).toBeUndefined();
   });
 
-  it('creating, and a key was made: deleted, said so', async () => {
+  it('creating, and keys were made: deleted, said so', async () => {
     const world = new World();
+    world.newKey();
     world.newKey();
     const rt = runtimeFor(world);
     await resumeRotation(world.rotation(freshJournal()), rt);
-    expect(stepsOf(rt).at(-1)).toEqual(['orphans', 'done', 'deleted AKIA…NEW1 (created, secret never received)']);
+    expect(stepsOf(rt).at(-1)).toEqual(['orphans', 'done', 'deleted AKIA…NEW1, AKIA…NEW2 (created, secret never received)']);
+  });
+
+  it('the new key is gone and the delivery cannot be undone: ROLLBACK_INCOMPLETE says why it rolled back', async () => {
+    const { world, left } = await leftAt('save-written');
+    world.keys.delete(NEW1);
+    world.fail('undo');
+    const error = await errorOf(resumeRotation(world.rotation(left), runtimeFor(world)));
+    expect(error.code).toBe('ROLLBACK_INCOMPLETE');
+    expect(error.message).toMatch(/^The new key never worked, so the rotation was undone \(the new key no longer exists in IAM\), but putting the old key back/);
   });
 
   it('an error other than a rollback is thrown as it is, the journal kept', async () => {

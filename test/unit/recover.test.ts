@@ -7,7 +7,7 @@ import type { AwsGateway, IamApi } from '../../src/aws/gateway.js';
 import type { AccessKeyInfo } from '../../src/core/types.js';
 import { readJournals, writeJournal, type RotationJournal } from '../../src/credentials/journal.js';
 import { AwsError, RekeyError } from '../../src/errors.js';
-import { describeRecovery, recoverWithContext, type RecoverSettings } from '../../src/flows/recover.js';
+import { describeRecovery, recoverProfile, recoverWithContext, type RecoverSettings } from '../../src/flows/recover.js';
 import type { Reporter } from '../../src/rotation/ports.js';
 import { createRuntime } from '../../src/rotation/runtime.js';
 import type { Timing } from '../../src/rotation/timing.js';
@@ -40,6 +40,8 @@ class FakeAws {
   deniedForIam = new Set<string>();
   /** An IAM failure for every call signed with this key. */
   failing = new Map<string, AwsError>();
+  /** UpdateAccessKey signed with this key is refused as an unknown key this many times (a key IAM does not know yet). */
+  notYetKnown = new Map<string, number>();
 
   private check(action: Call['action'], credentials: CredentialsInput): void {
     const pair = credentials as { accessKeyId: string; secretAccessKey: string };
@@ -47,6 +49,11 @@ class FakeAws {
     const key = this.keys.get(pair.accessKeyId);
     if (key?.secret !== pair.secretAccessKey || key.status !== 'Active') {
       throw new AwsError('INVALID_CREDENTIALS', `${action === 'verify' ? 'sts:GetCallerIdentity' : `iam:${action}`}`, 'InvalidClientTokenId', 'The security token included in the request is invalid.');
+    }
+    const unknownFor = this.notYetKnown.get(pair.accessKeyId) ?? 0;
+    if (action === 'update' && unknownFor > 0) {
+      this.notYetKnown.set(pair.accessKeyId, unknownFor - 1);
+      throw new AwsError('INVALID_CREDENTIALS', 'iam:UpdateAccessKey', 'InvalidClientTokenId', 'The security token included in the request is invalid.');
     }
     const failure = this.failing.get(pair.accessKeyId);
     if (failure && action !== 'verify') throw failure;
@@ -191,9 +198,19 @@ describe('recoverWithContext', () => {
     await writeFile(credentialsPath, FILE(NEW), { mode: 0o600 });
     const reporter = capture();
     const result = await recover(aws, journalAt('written'), { reporter });
-    expect(result.outcome).toBe('clean');
+    expect(result).toEqual({ schemaVersion: 1, profile: 'work', phase: 'written', plan: describeRecovery(journalAt('written')), outcome: 'clean', steps: [], deletedOrphans: [] });
     expect(reporter.lines).toContain('info: Another aws-rekey run has finished it meanwhile: nothing left to do.');
     expect(aws.calls).toEqual([]);
+  });
+
+  it("another profile's journal under the lock is not this one's", async () => {
+    const aws = new FakeAws();
+    await writeFile(credentialsPath, FILE(NEW), { mode: 0o600 });
+    await writeJournal(journalAt('creating', { profile: 'home', profiles: ['home'] }));
+    const result = await recover(aws, journalAt('written'));
+    expect(result.outcome).toBe('clean');
+    expect(aws.calls).toEqual([]);
+    expect((await readJournals(credentialsPath)).map((j) => j.profile)).toEqual(['home']);
   });
 
   it('the journal on disk wins over the one read before the lock (the rotation moved on meanwhile)', async () => {
@@ -219,6 +236,16 @@ describe('recoverWithContext', () => {
     expect(aws.calls.filter((c) => c.action !== 'verify').map((c) => c.signedBy)).toEqual([NEW.accessKeyId, NEW.accessKeyId, NEW.accessKeyId]);
     expect(result.steps.find((s) => s.step === 'retire')?.detail).toBe('deactivated the old key AKIA…OLD1 (signed with the new key)');
     expect(await readJournals(credentialsPath)).toEqual([]);
+  });
+
+  it('the new key retires the old one even while IAM does not know it everywhere yet (it is waited for)', async () => {
+    const aws = new FakeAws();
+    aws.notYetKnown.set(NEW.accessKeyId, 2);
+    await writeFile(credentialsPath, FILE(NEW), { mode: 0o600 });
+    await writeJournal(journalAt('written'));
+    const result = await recover(aws, journalAt('written'));
+    expect(result.steps.filter((s) => s.step === 'retire').map((s) => s.detail)).toEqual(['deactivated the old key AKIA…OLD1 (signed with the new key)']);
+    expect(aws.calls.filter((c) => c.action === 'update').map((c) => c.signedBy)).toEqual([NEW.accessKeyId, NEW.accessKeyId, NEW.accessKeyId]);
   });
 
   it('the new key may not call IAM: the old key does (new key first, then the old one)', async () => {
@@ -324,5 +351,30 @@ describe('recoverWithContext', () => {
     expect(result).toMatchObject({ outcome: 'rolled-back', deletedOrphans: [] });
     expect(await readFile(credentialsPath, 'utf8')).toBe(FILE(OLD));
     expect(await readJournals(credentialsPath)).toEqual([]);
+  });
+});
+
+describe('recoverProfile: from the profile to its journal (no AWS call on these paths)', () => {
+  const env = () => ({ AWS_SHARED_CREDENTIALS_FILE: credentialsPath, AWS_CONFIG_FILE: join(dir, 'config'), AWS_REGION: 'us-east-1', HOME: dir });
+
+  it('no journal: nothing to recover, said so', async () => {
+    await writeFile(credentialsPath, FILE(OLD), { mode: 0o600 });
+    const reporter = capture();
+    expect(await recoverProfile({ profile: 'work', env: env() }, { reporter })).toEqual({ schemaVersion: 1, outcome: 'clean', profile: 'work', plan: [], steps: [], deletedOrphans: [] });
+    expect(reporter.lines).toContain('info: No unfinished rotation of profile work: nothing to recover.');
+  });
+
+  it('a journal found by the key the profile holds (it names other profiles): --dry-run shows its plan', async () => {
+    await writeFile(credentialsPath, FILE(OLD), { mode: 0o600 });
+    const journal = journalAt('creating', { profile: 'gone', profiles: ['gone'] });
+    await writeJournal(journal);
+    const result = await recoverProfile({ profile: 'work', env: env(), dryRun: true });
+    expect(result).toMatchObject({ outcome: 'clean', profile: 'gone', phase: 'creating', plan: describeRecovery(journal) });
+  });
+
+  it('without --dry-run it acts: here, with no key to sign with, RECOVER_NO_CREDENTIALS before any call', async () => {
+    await writeFile(credentialsPath, FILE(OLD), { mode: 0o600 });
+    await writeJournal(journalAt('creating', { oldSecretAccessKey: undefined }));
+    await expect(recoverProfile({ profile: 'work', env: env() })).rejects.toMatchObject({ code: 'RECOVER_NO_CREDENTIALS' });
   });
 });
