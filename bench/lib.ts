@@ -174,6 +174,25 @@ export function unionMs(intervals: Interval[]): number {
 export interface PhaseBreakdown {
   phases: Record<string, number>;
   fsByCall: Record<string, { calls: number; ms: number }>;
+  /** Each request in the order it started, as the proxy saw it: `1. GetCallerIdentity` → ms. */
+  requests: Record<string, number>;
+  /** The file system calls by the file they work on (fileStep): calls and the sum of their times. */
+  fsByFile: Record<string, { calls: number; ms: number }>;
+}
+
+/**
+ * Which of the CLI's files a call works on: the journal (and its records folder), the credentials file, its
+ * backup, the lock; temp files count for the file they replace. Anything else is 'other'.
+ */
+export function fileStep(path: string | undefined): string {
+  if (path === undefined) return 'other (by handle)';
+  const name = path.replace(/\\/g, '/').split('/').pop() ?? '';
+  const target = name.replace(/^\.(.*)\.aws-rekey-\d+-[0-9a-f]+\.tmp$/, '$1');
+  if (target.endsWith('.aws-rekey.lock') || /\.aws-rekey\.lock\//.test(path)) return 'lock';
+  if (target.endsWith('.aws-rekey.bak')) return 'backup';
+  if (/[\\/]aws-rekey([\\/]|$)/.test(path)) return 'journal (records folder)';
+  if (target === 'credentials' || target === 'config') return `${target} file`;
+  return 'other';
 }
 
 /**
@@ -191,11 +210,15 @@ export function phaseBreakdown(spawnedAt: number, endedAt: number, timeline: Tim
   const requestMs = unionMs(served);
   const busyMs = unionMs([...served, ...fsEvents.map((e) => [e.start, e.end] as Interval)]);
   const fsByCall: PhaseBreakdown['fsByCall'] = {};
+  const fsByFile: PhaseBreakdown['fsByFile'] = {};
   for (const e of fsEvents) {
-    const entry = (fsByCall[e.name] ??= { calls: 0, ms: 0 });
-    entry.calls += 1;
-    entry.ms += e.end - e.start;
+    for (const entry of [(fsByCall[e.name] ??= { calls: 0, ms: 0 }), (fsByFile[fileStep(e.path)] ??= { calls: 0, ms: 0 })]) {
+      entry.calls += 1;
+      entry.ms += e.end - e.start;
+    }
   }
+  const answered = requests.filter((r) => r.endedAt > 0).sort((a, b) => a.startedAt - b.startedAt);
+  const perRequest = Object.fromEntries(answered.map((r, i) => [`${i + 1}. ${r.action}`, r.endedAt - r.startedAt]));
   return {
     phases: {
       'process start': timeline.bootstrapComplete - spawnedAt,
@@ -206,5 +229,7 @@ export function phaseBreakdown(spawnedAt: number, endedAt: number, timeline: Tim
       exit: endedAt - last,
     },
     fsByCall,
+    requests: perRequest,
+    fsByFile,
   };
 }

@@ -45,16 +45,21 @@ if (timelineFile) {
     events.push({ kind: 'request', name: `${request.method} ${request.host ?? ''}`, start: open.get(request) ?? at(), end: at() });
   });
   const pathOf = (arg) => (typeof arg === 'string' ? arg : arg instanceof URL ? arg.pathname : undefined);
+  // What each FileHandle was opened on, so that its calls (sync, stat, writeFile…) are counted for that file.
+  const handlePaths = new WeakMap();
   // The file system calls the CLI makes (promises API, and the callback API that proper-lockfile uses).
   const wrapPromise = (target, name, label) => {
     const original = target[name];
     if (typeof original !== 'function') return;
     target[name] = async function (...args) {
       const start = at();
+      const path = target === fs.promises ? pathOf(args[0]) : handlePaths.get(this);
       try {
-        return await original.apply(this, args);
+        const result = await original.apply(this, args);
+        if (name === 'open' && target === fs.promises && path !== undefined) handlePaths.set(result, path);
+        return result;
       } finally {
-        events.push({ kind: 'fs', name: label, path: pathOf(args[0]), start, end: at() });
+        events.push({ kind: 'fs', name: label, path, start, end: at() });
       }
     };
   };

@@ -35,6 +35,9 @@ interface RotationFigures {
   phases?: Record<string, Stats>;
   steps?: Record<string, Stats>;
   fsCalls?: Record<string, { calls: number; ms: Stats }>;
+  /** Each request (in the order they started) and the file calls by the file they work on. */
+  requestMs?: Record<string, Stats>;
+  fsFiles?: Record<string, { calls: number; ms: Stats }>;
 }
 
 const report: string[] = [];
@@ -162,6 +165,8 @@ async function rotation(moto: MotoHandle, proxy: FaultProxy, latencyMs: number, 
   const phases = new Map<string, number[]>();
   const steps = new Map<string, number[]>();
   const fsCalls = new Map<string, { calls: number; ms: number[] }>();
+  const fsFiles = new Map<string, { calls: number; ms: number[] }>();
+  const requestMs = new Map<string, number[]>();
   const connections: number[] = [];
   const push = <K>(map: Map<K, number[]>, key: K, value: number) => map.set(key, [...(map.get(key) ?? []), value]);
   let requests: Record<string, number> = {};
@@ -193,6 +198,8 @@ async function rotation(moto: MotoHandle, proxy: FaultProxy, latencyMs: number, 
         const breakdown = phaseBreakdown(run.spawnedAt, run.endedAt, run.timeline, proxy.log);
         for (const [phase, ms] of Object.entries(breakdown.phases)) push(phases, phase, ms);
         for (const [call, { calls, ms }] of Object.entries(breakdown.fsByCall)) fsCalls.set(call, { calls, ms: [...(fsCalls.get(call)?.ms ?? []), ms] });
+        for (const [file, { calls, ms }] of Object.entries(breakdown.fsByFile)) fsFiles.set(file, { calls, ms: [...(fsFiles.get(file)?.ms ?? []), ms] });
+        for (const [request, ms] of Object.entries(breakdown.requests)) push(requestMs, request, ms);
       }
     } finally {
       await home.cleanup();
@@ -212,8 +219,14 @@ async function rotation(moto: MotoHandle, proxy: FaultProxy, latencyMs: number, 
     ...(connections.length ? { connections: stats(connections).median } : {}),
     ...(phases.size ? { phases: medians(phases) } : {}),
     steps: medians(steps),
-    ...(fsCalls.size ? { fsCalls: Object.fromEntries([...fsCalls].map(([k, v]) => [k, { calls: v.calls, ms: stats(v.ms) }])) } : {}),
+    ...(fsCalls.size ? { fsCalls: callStats(fsCalls) } : {}),
+    ...(requestMs.size ? { requestMs: medians(requestMs) } : {}),
+    ...(fsFiles.size ? { fsFiles: callStats(fsFiles) } : {}),
   };
+}
+
+function callStats(map: Map<string, { calls: number; ms: number[] }>): Record<string, { calls: number; ms: Stats }> {
+  return Object.fromEntries([...map].map(([k, v]) => [k, { calls: v.calls, ms: stats(v.ms) }]));
 }
 
 /** BENCH_NO_COMPILE_CACHE=1: the "before" of the compile cache, on Node 22+. */
@@ -233,6 +246,11 @@ async function rotationSections(moto: MotoHandle, proxy: FaultProxy, list: Targe
   const phaseNames = [...new Set(figures.flatMap((f) => Object.keys(f.phases ?? {})))];
   const stepNames = [...new Set(figures.flatMap((f) => Object.keys(f.steps ?? {})))];
   const callNames = [...new Set(figures.flatMap((f) => Object.keys(f.fsCalls ?? {})))].sort();
+  const requestNames = [...new Set(figures.flatMap((f) => Object.keys(f.requestMs ?? {})))];
+  const fileNames = [...new Set(figures.flatMap((f) => Object.keys(f.fsFiles ?? {})))].sort();
+  const calls = (entry: { calls: number; ms: Stats } | undefined) => (entry ? `${entry.calls} × → ${entry.ms.median.toFixed(1)}` : '–');
+  const perTarget = (label: string, names: string[], cell: (f: RotationFigures, name: string) => string) =>
+    markdownTable([label, ...figures.map((f) => f.target)], names.map((name) => [name, ...figures.map((f) => cell(f, name))]));
   section(
     'One self-rotation (loopback, `--verify-successes 1`)',
     [
@@ -243,20 +261,38 @@ async function rotationSections(moto: MotoHandle, proxy: FaultProxy, list: Targe
         figures.map((f) => [f.target, formatStats(f.wallMs, 'ms'), formatStats(f.cpuMs, 'ms'), formatStats(f.maxRssMb, 'MiB'), String(f.requestTotal), f.connections === undefined ? '–' : String(f.connections), String(f.critical.roundTrips), formatStats(f.localOverheadMs, 'ms')]),
       ),
       '',
+      'Targets of issue 14 (medians): local overhead under 100 ms on Node 22+ and under 150 ms on Node 20; peak memory under 50 MiB.',
+      '',
+      markdownTable(
+        ['target', 'local overhead', 'limit', 'held', 'peak memory', 'under 50 MiB'],
+        figures.map((f) => {
+          const limit = f.target === 'node20' ? 150 : 100;
+          return [f.target, `${f.localOverheadMs.median.toFixed(0)} ms`, `${limit} ms`, f.localOverheadMs.median < limit ? 'yes' : 'no', `${f.maxRssMb.median.toFixed(1)} MiB`, f.maxRssMb.median < 50 ? 'yes' : 'no'];
+        }),
+      ),
+      '',
       plain ? `Requests by action: ${Object.entries(plain.requests).map(([a, n]) => `${a} ${n}`).join(', ')}.` : '',
       plain ? `Critical path: ${plain.critical.actions.join(' → ')}.` : '',
       '',
       'Where the time goes (medians, ms; the phases add up to the wall time; the single executable takes no probe):',
       '',
-      markdownTable(['phase', ...figures.map((f) => f.target)], phaseNames.map((p) => [p, ...figures.map((f) => fmt(f.phases?.[p]))])),
+      perTarget('phase', phaseNames, (f, p) => fmt(f.phases?.[p])),
       '',
       'Steps as the CLI times them (its --json step log; each includes its requests):',
       '',
-      markdownTable(['step', ...figures.map((f) => f.target)], stepNames.map((p) => [p, ...figures.map((f) => fmt(f.steps?.[p]))])),
+      perTarget('step', stepNames, (f, p) => fmt(f.steps?.[p])),
       '',
       'File system calls outside module loading (calls, median total ms):',
       '',
-      markdownTable(['call', ...figures.map((f) => f.target)], callNames.map((c) => [c, ...figures.map((f) => (f.fsCalls?.[c] ? `${f.fsCalls[c].calls} × → ${f.fsCalls[c].ms.median.toFixed(1)}` : '–'))])),
+      perTarget('call', callNames, (f, c) => calls(f.fsCalls?.[c])),
+      '',
+      'The same calls by the file they work on (temp files count for the file they replace; calls, median total ms):',
+      '',
+      perTarget('file', fileNames, (f, c) => calls(f.fsFiles?.[c])),
+      '',
+      'Each request, in the order they started (medians, ms, network + moto as the proxy saw them):',
+      '',
+      perTarget('request', requestNames, (f, r) => fmt(f.requestMs?.[r])),
     ].join('\n'),
   );
 

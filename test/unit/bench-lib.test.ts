@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { countByAction, criticalPath, phaseBreakdown, stats, unionMs, type Timeline } from '../../bench/lib.js';
+import { countByAction, criticalPath, fileStep, phaseBreakdown, stats, unionMs, type Timeline } from '../../bench/lib.js';
 import type { RequestLogEntry } from '../support/fault-proxy.js';
 
 const request = (action: string, startedAt: number, endedAt: number): RequestLogEntry => ({ action, accessKeyId: 'AKIA', params: {}, status: 200, startedAt, endedAt });
@@ -64,5 +64,36 @@ describe('phaseBreakdown: a run cut into phases that add up to its wall time', (
     });
     expect(Object.values(phases).reduce((a, b) => a + b, 0)).toBe(210);
     expect(fsByCall['handle.sync']).toEqual({ calls: 2, ms: 12 });
+  });
+
+  it('each request in the order it started, and the file calls by the file they work on', () => {
+    const timeline: Timeline = {
+      origin: 0,
+      bootstrapComplete: 10,
+      exit: 100,
+      events: [
+        { kind: 'fs', name: 'readFile', path: '/h/.aws/credentials', start: 20, end: 22 },
+        { kind: 'fs', name: 'open', path: '/h/.aws/aws-rekey/credentials-0123456789ab/.work.journal.json.aws-rekey-42-0a1b2c3d.tmp', start: 30, end: 31 },
+        { kind: 'fs', name: 'rename', path: '/h/.aws/aws-rekey/credentials-0123456789ab/.work.journal.json.aws-rekey-42-0a1b2c3d.tmp', start: 31, end: 33 },
+        { kind: 'fs', name: 'handle.sync', start: 40, end: 45 },
+      ],
+    };
+    const log = [request('CreateAccessKey', 50, 60), request('GetCallerIdentity', 20, 30), request('ListAccessKeys', 21, 25), request('GetCallerIdentity', 61, 70)];
+    const { requests, fsByFile } = phaseBreakdown(0, 110, timeline, log);
+    expect(requests).toEqual({ '1. GetCallerIdentity': 10, '2. ListAccessKeys': 4, '3. CreateAccessKey': 10, '4. GetCallerIdentity': 9 });
+    expect(fsByFile).toEqual({ 'credentials file': { calls: 1, ms: 2 }, 'journal (records folder)': { calls: 2, ms: 3 }, 'other (by handle)': { calls: 1, ms: 5 } });
+  });
+
+  it.each([
+    ['/h/.aws/credentials', 'credentials file'],
+    ['/h/.aws/.credentials.aws-rekey-7-deadbeef.tmp', 'credentials file'],
+    ['/h/.aws/credentials.aws-rekey.bak', 'backup'],
+    ['/h/.aws/.credentials.aws-rekey.bak.aws-rekey-7-deadbeef.tmp', 'backup'],
+    ['/h/.aws/credentials.aws-rekey.lock', 'lock'],
+    ['/h/.aws/aws-rekey', 'journal (records folder)'],
+    ['/h/.aws/config', 'config file'],
+    ['/etc/ssl/cert.pem', 'other'],
+  ])('fileStep(%s) is %s', (path, step) => {
+    expect(fileStep(path)).toBe(step);
   });
 });
