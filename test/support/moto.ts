@@ -114,11 +114,11 @@ sys.argv = [module] + sys.argv[2:]
 runpy.run_module(module, run_name="__main__", alter_sys=True)
 `;
 
-/** Any HTTP answer at all on PORT (Host localhost:PORT, which the proxy routes to its own moto-api). */
+/** Any HTTP answer at all on PORT (Host localhost:PORT, which the proxy routes to its own moto-api); /moto-api/config is cheap, unlike data.json, which serialises every backend (seconds with thousands of users). */
 function answers(port: number): Promise<boolean> {
   return new Promise((resolvePromise) => {
     const req = http.request(
-      { host: '127.0.0.1', port, method: 'GET', path: '/moto-api/data.json', headers: { host: `localhost:${port}` }, timeout: 2_000 },
+      { host: '127.0.0.1', port, method: 'GET', path: '/moto-api/config', headers: { host: `localhost:${port}` }, timeout: 2_000 },
       (res) => {
         res.resume();
         res.on('end', () => resolvePromise(true));
