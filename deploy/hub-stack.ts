@@ -225,6 +225,8 @@ function handlerEnvironment(parameters: RekeyParameters, queueUrl: string, topic
     AWS_REKEY_MEMBER_ROLE_NAME: parameters.memberRoleName.valueAsString,
     AWS_REKEY_PARTITION: Aws.PARTITION,
     AWS_REKEY_MAIL_FROM: parameters.senderAddress.valueAsString,
+    AWS_REKEY_DIGEST: parameters.digest.valueAsString,
+    AWS_REKEY_DIGEST_TO: parameters.digestTo.valueAsString,
     AWS_REKEY_TOPIC_ARN: topicArn,
     AWS_REKEY_QUEUE_URL: queueUrl,
     AWS_REKEY_SECRET_ADMIN_ROLE_ARN: parameters.adminRoleArn.valueAsString,

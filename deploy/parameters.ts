@@ -1,5 +1,5 @@
 import { CfnCondition, CfnParameter, Fn, type Stack } from 'aws-cdk-lib';
-import { ORG_MODES } from '../src/core/org-policy.js';
+import { ORG_DIGESTS, ORG_MODES } from '../src/core/org-policy.js';
 
 /**
  * The template's parameters: everything a platform team chooses at deploy time. Defaults are the safe
@@ -22,6 +22,8 @@ export interface RekeyParameters {
   memberRoleName: CfnParameter;
   stackSetCallAs: CfnParameter;
   senderAddress: CfnParameter;
+  digest: CfnParameter;
+  digestTo: CfnParameter;
   topicArn: CfnParameter;
   adminRoleArn: CfnParameter;
   workerConcurrency: CfnParameter;
@@ -81,6 +83,8 @@ export function defineParameters(stack: Stack, codeKeyDefault: string): RekeyPar
     memberRoleName: text(stack, 'MemberRoleName', 'aws-rekey-member', '^[\\w+=,.@-]{1,64}$', 'Name of the role the worker assumes in each member account (created by the StackSet).'),
     stackSetCallAs: choice(stack, 'StackSetCallAs', 'SELF', ['SELF', 'DELEGATED_ADMIN'], 'SELF when this is the management account; DELEGATED_ADMIN in a delegated administrator account for StackSets.'),
     senderAddress: text(stack, 'SenderAddress', '', '^$|^[^@\\s]+@[^@\\s]+$', 'SES-verified address the owner mails come from; empty: no mail (events go to the SNS topic only).'),
+    digest: choice(stack, 'Digest', 'off', [...ORG_DIGESTS], 'Digest mails (need SenderAddress): owner, one mail per owner and account instead of one per user; account, also one summary per account to DigestTo.'),
+    digestTo: text(stack, 'DigestTo', '', '^[^\\s]*$', 'Comma-separated addresses the account digest goes to (Digest account only).'),
     topicArn: text(stack, 'TopicArn', '', '^$|^arn:[\\w-]+:sns:[\\w-]+:\\d{12}:[\\w-]+$', 'SNS topic for the decision events and the alarms; empty: the stack creates one.'),
     adminRoleArn: text(stack, 'AdminRoleArn', '', '^$|^arn:[\\w-]+:iam::\\d{12}:role/.+$', "A role that may also read every user's new key in Secrets Manager (break-glass); empty: none."),
     workerConcurrency: new CfnParameter(stack, 'WorkerConcurrency', {

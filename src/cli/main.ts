@@ -217,6 +217,8 @@ function buildProgram(streams: CliStreams, setJson: (json: boolean) => void, wor
     .addOption(new Option('--mode <mode>', 'what the run may do').choices(['report', 'notify', 'enforce']).makeOptionMandatory())
     .option('--topic-arn <arn>', 'notify: publish one JSON event per decision to this SNS topic')
     .option('--mail-from <address>', 'notify: mail the owners (user tag aws-rekey:owner) from this verified SES identity')
+    .addOption(new Option('--digest <kind>', 'with --mail-from: owner (one mail per owner and account instead of one per user) or account (also one summary per account to --digest-to)').choices(['off', 'owner', 'account']))
+    .option('--digest-to <address>', 'with --digest account: where the account digest goes (repeatable, or comma-separated)', collectList)
     .option('--dry-run', 'show what the run would do (the report of its plan) and change or send nothing')
     .option('-y, --yes', 'go ahead without asking (without a terminal to ask on, required: the run sends mails, and enforce changes keys)')
     .addOption(new Option('--verify-timeout <seconds>', 'enforce: how long to wait for AWS to accept each new key').default(30).argParser(positiveNumber))

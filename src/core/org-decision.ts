@@ -226,6 +226,40 @@ export function worthListing(decision: UserDecision): boolean {
   );
 }
 
+/** Counts over users' decisions: keys by level, due action, coming action and finding. */
+export interface DecisionTally {
+  users: number;
+  keys: number;
+  /** Keys by what enforce does now. */
+  due: Record<ScheduledAction, number>;
+  /** Keys whose next action falls within the warning period. */
+  upcoming: number;
+  findings: Record<string, number>;
+  exemptUsers: number;
+  /** Active keys by Trusted Advisor's level. */
+  levels: Record<AgeLevel, number>;
+}
+
+export function emptyTally(): DecisionTally {
+  return { users: 0, keys: 0, due: { rotate: 0, deactivate: 0, delete: 0 }, upcoming: 0, findings: {}, exemptUsers: 0, levels: { green: 0, yellow: 0, red: 0 } };
+}
+
+/** Adds the users' decisions to `tally` (and returns it). */
+export function tallyDecisions(users: readonly UserDecision[], tally: DecisionTally = emptyTally()): DecisionTally {
+  for (const user of users) {
+    tally.users += 1;
+    if (user.exemption) tally.exemptUsers += 1;
+    for (const key of user.keys) {
+      tally.keys += 1;
+      if (key.active) tally.levels[key.level] += 1;
+      if (key.action !== 'none') tally.due[key.action] += 1;
+      else if (key.upcoming) tally.upcoming += 1;
+      for (const finding of key.findings) tally.findings[finding] = (tally.findings[finding] ?? 0) + 1;
+    }
+  }
+  return tally;
+}
+
 function baseDecision(key: OrgKey, now: Date): KeyDecision {
   const ageDays = wholeDaysBetween(key.createDate, now);
   return {

@@ -10,6 +10,10 @@ import { UsageError } from '../errors.js';
 export type OrgMode = 'report' | 'notify' | 'enforce';
 export const ORG_MODES: readonly OrgMode[] = ['report', 'notify', 'enforce'];
 
+/** Digest mails: none (one mail per user to its owner), one per owner and account, or one per account to `digestTo`. */
+export type OrgDigest = 'off' | 'owner' | 'account';
+export const ORG_DIGESTS: readonly OrgDigest[] = ['off', 'owner', 'account'];
+
 export interface OrgPolicy {
   mode: OrgMode;
   /** An active key this many days old gets a replacement (CIS: 90). */
@@ -30,6 +34,10 @@ export interface OrgPolicy {
   /** Never these accounts / OUs. */
   excludeAccounts: string[];
   excludeOus: string[];
+  /** notify, enforce: `owner` groups an account's owner mails into one per owner; `account` also mails `digestTo` one summary per account. */
+  digest: OrgDigest;
+  /** Where the account digest goes (email addresses); only with digest `account`. */
+  digestTo: string[];
 }
 
 export type OrgPolicyInput = Partial<OrgPolicy>;
@@ -46,6 +54,8 @@ export const DEFAULT_ORG_POLICY: Readonly<OrgPolicy> = Object.freeze({
   includeOus: [],
   excludeAccounts: [],
   excludeOus: [],
+  digest: 'off',
+  digestTo: [],
 });
 
 /** Longer than any key should live; a larger figure is a typo. */
@@ -69,6 +79,15 @@ export function resolveOrgPolicy(input: OrgPolicyInput = {}): OrgPolicy {
   const policy: OrgPolicy = { ...DEFAULT_ORG_POLICY, ...stripUndefined(input) };
   const reasons: string[] = [];
   if (!ORG_MODES.includes(policy.mode)) reasons.push(`The mode '${String(policy.mode)}' is not one of ${ORG_MODES.join(', ')}.`);
+  if (!ORG_DIGESTS.includes(policy.digest)) reasons.push(`The digest '${String(policy.digest)}' is not one of ${ORG_DIGESTS.join(', ')}.`);
+  if (!Array.isArray(policy.digestTo) || policy.digestTo.some((a) => typeof a !== 'string' || !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(a))) {
+    reasons.push('digestTo must be a list of email addresses.');
+  } else if (policy.digest === 'account' && policy.digestTo.length === 0) {
+    reasons.push('The account digest needs an address to go to (digestTo).');
+  } else if (policy.digest !== 'account' && policy.digestTo.length > 0) {
+    // Never a setting that is silently ignored.
+    reasons.push(`digestTo is only used by the account digest, and the digest is '${String(policy.digest)}'.`);
+  }
   const periods = [
     ['rotateAfterDays', 1],
     ['deactivateAfterDays', 1],

@@ -9,7 +9,7 @@ import { createOrganizationsApi } from '../aws/organizations.js';
 import { createTopicApi } from '../aws/topic.js';
 import { parsePrincipalArn } from '../core/arn.js';
 import { mapBounded } from '../core/map-bounded.js';
-import { worthListing, type UserDecision } from '../core/org-decision.js';
+import { emptyTally, tallyDecisions, worthListing, type DecisionTally, type UserDecision } from '../core/org-decision.js';
 import { resolveOrgPolicy, type OrgMode, type OrgPolicy, type OrgPolicyInput } from '../core/org-policy.js';
 import { UsageError, isRekeyError } from '../errors.js';
 import type { OrgSettings } from '../org/config.js';
@@ -83,18 +83,9 @@ export interface OrgRunResult {
   summary: OrgSummary;
 }
 
-export interface OrgSummary {
+export interface OrgSummary extends DecisionTally {
   accounts: number;
   failedAccounts: number;
-  users: number;
-  keys: number;
-  /** Keys by what enforce does now: rotate, deactivate, delete. */
-  due: Record<'rotate' | 'deactivate' | 'delete', number>;
-  /** Keys whose next action falls within the warning period. */
-  upcoming: number;
-  findings: Record<string, number>;
-  exemptUsers: number;
-  levels: Record<'green' | 'yellow' | 'red', number>;
   /** Keys of users that need nothing now and are not listed (see OrgRunOptions.listAll). */
   unlistedKeys: number;
 }
@@ -107,6 +98,9 @@ export async function runOrg(options: OrgRunOptions = {}): Promise<OrgRunResult>
   const policy = resolveOrgPolicy(options.policy ?? {});
   if (options.role !== undefined && !/^[\w+=,.@-]{1,64}$/.test(options.role)) {
     throw new UsageError(`--role '${options.role}' is not an IAM role name.`, 'Give the name of the role in each account (the same in all), without a path or ARN.');
+  }
+  if (policy.digest !== 'off' && !options.mailFrom) {
+    throw new UsageError(`--digest ${policy.digest} sends mail: add --mail-from ADDRESS (a verified SES identity).`, 'Or leave out --digest.');
   }
   if (policy.mode === 'notify' && !options.topicArn && !options.mailFrom) {
     throw new UsageError('--mode notify needs somewhere to send: --topic-arn, --mail-from, or both.', 'Or run aws-rekey org report to only look.');
@@ -188,32 +182,13 @@ function principalArnOf(arn: string): string {
 
 /** `everyUser`: by account id, every user with keys (the accounts list only some); an account without an entry counts its listed users. */
 export function summarize(accounts: OrgAccountResult[], everyUser: ReadonlyMap<string, UserDecision[]> = new Map()): OrgSummary {
-  const summary: OrgSummary = {
-    accounts: accounts.filter((a) => a.selected).length,
-    failedAccounts: accounts.filter((a) => a.error).length,
-    users: 0,
-    keys: 0,
-    due: { rotate: 0, deactivate: 0, delete: 0 },
-    upcoming: 0,
-    findings: {},
-    exemptUsers: 0,
-    levels: { green: 0, yellow: 0, red: 0 },
-    unlistedKeys: 0,
-  };
+  const tally = emptyTally();
+  let unlistedKeys = 0;
   for (const account of accounts) {
+    const users = everyUser.get(account.id) ?? account.users ?? [];
+    tallyDecisions(users, tally);
     const listedUsers = new Set(account.users ?? []);
-    for (const user of everyUser.get(account.id) ?? account.users ?? []) {
-      if (!listedUsers.has(user)) summary.unlistedKeys += user.keys.length;
-      summary.users += 1;
-      if (user.exemption) summary.exemptUsers += 1;
-      for (const key of user.keys) {
-        summary.keys += 1;
-        if (key.active) summary.levels[key.level] += 1;
-        if (key.action !== 'none') summary.due[key.action] += 1;
-        else if (key.upcoming) summary.upcoming += 1;
-        for (const finding of key.findings) summary.findings[finding] = (summary.findings[finding] ?? 0) + 1;
-      }
-    }
+    for (const user of users) if (!listedUsers.has(user)) unlistedKeys += user.keys.length;
   }
-  return summary;
+  return { accounts: accounts.filter((a) => a.selected).length, failedAccounts: accounts.filter((a) => a.error).length, ...tally, unlistedKeys };
 }

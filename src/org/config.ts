@@ -1,4 +1,4 @@
-import { resolveOrgPolicy, type OrgMode, type OrgPolicy } from '../core/org-policy.js';
+import { resolveOrgPolicy, type OrgDigest, type OrgMode, type OrgPolicy } from '../core/org-policy.js';
 import { UsageError } from '../errors.js';
 
 /** How a deployment of the engine is set up: the policy plus where its queue, topic, mail and member role are. */
@@ -46,6 +46,8 @@ export function orgSettingsFromEnv(env: NodeJS.ProcessEnv): OrgSettings {
     excludeAccounts: list('AWS_REKEY_EXCLUDE_ACCOUNTS'),
     includeOus: list('AWS_REKEY_INCLUDE_OUS'),
     excludeOus: list('AWS_REKEY_EXCLUDE_OUS'),
+    digest: (env.AWS_REKEY_DIGEST?.trim() || undefined) as OrgDigest | undefined,
+    digestTo: list('AWS_REKEY_DIGEST_TO'),
   };
   if (problems.length > 0) throw new UsageError(`The aws-rekey settings are refused: ${problems.join(' ')}`, 'Fix the AWS_REKEY_* variables of the function.', 'ORG_SETTINGS_INVALID');
   const policy = resolveOrgPolicy(input);
@@ -61,6 +63,9 @@ export function orgSettingsFromEnv(env: NodeJS.ProcessEnv): OrgSettings {
   if (topicArn) settings.topicArn = topicArn;
   const mailFrom = optional('AWS_REKEY_MAIL_FROM');
   if (mailFrom) settings.mailFrom = mailFrom;
+  else if (policy.digest !== 'off') {
+    throw new UsageError(`AWS_REKEY_DIGEST=${policy.digest} sends mail, and AWS_REKEY_MAIL_FROM is not set.`, 'Set AWS_REKEY_MAIL_FROM to a verified SES identity, or AWS_REKEY_DIGEST=off.', 'ORG_SETTINGS_INVALID');
+  }
   const admin = optional('AWS_REKEY_SECRET_ADMIN_ROLE_ARN');
   if (admin) settings.secretAdminRoleArn = admin;
   return settings;

@@ -1,4 +1,4 @@
-import { isoDay, type KeyDecision, type OrgFindingKind, type UserDecision } from '../core/org-decision.js';
+import { isoDay, type DecisionTally, type KeyDecision, type OrgFindingKind, type UserDecision } from '../core/org-decision.js';
 import { maskKeyId } from '../core/mask.js';
 import type { OrgMode } from '../core/org-policy.js';
 
@@ -38,8 +38,21 @@ export interface OwnerMail {
   fingerprint: string;
 }
 
-/** What the owner of a user's keys reads: each key, what happens (or happened) to it, when, and where the new key is. */
-export function ownerMail(accountId: string, decision: UserDecision, lines: Array<{ key: KeyDecision; done?: string; secretName?: string }>, now: Date = new Date()): OwnerMail {
+/** One key's line in a mail: what was done to it (`done`, with where the new key is), or what is due. */
+export interface NoticeLine {
+  key: KeyDecision;
+  done?: string;
+  secretName?: string;
+}
+
+/** A user's keys worth a mail, with the owner's address (when the user has one). */
+export interface UserNotice {
+  decision: UserDecision;
+  lines: NoticeLine[];
+}
+
+/** The lines of one user's keys, and what identifies them (so that the same notice is not mailed twice). */
+function keyLines(accountId: string, lines: NoticeLine[], now: Date): { parts: string[]; fingerprint: string } {
   const parts: string[] = [];
   const fingerprint: string[] = [];
   for (const { key, done, secretName } of lines) {
@@ -56,6 +69,17 @@ export function ownerMail(accountId: string, decision: UserDecision, lines: Arra
       fingerprint.push(`${key.accessKeyId}:${key.findings.join('+')}`);
     }
   }
+  return { parts, fingerprint: shortHash(fingerprint.sort().join(',')) };
+}
+
+const MAIL_FOOTER = [
+  `A key that is still used after its replacement was delivered is never deactivated: switch your systems to the new key.`,
+  `To be exempted, ask the platform team to tag the user aws-rekey:exempt with an end date and a reason.`,
+];
+
+/** What the owner of a user's keys reads: each key, what happens (or happened) to it, when, and where the new key is. */
+export function ownerMail(accountId: string, decision: UserDecision, lines: NoticeLine[], now: Date = new Date()): OwnerMail {
+  const { parts, fingerprint } = keyLines(accountId, lines, now);
   const subject = `aws-rekey: access keys of IAM user ${decision.userName} in account ${accountId}`;
   const text = [
     `Hello,`,
@@ -65,10 +89,55 @@ export function ownerMail(accountId: string, decision: UserDecision, lines: Arra
     ...parts,
     ``,
     `New keys are delivered to the Secrets Manager secret aws-rekey/${decision.userName} in that account; only the user (and the platform team's role) can read it.`,
-    `A key that is still used after its replacement was delivered is never deactivated: switch your systems to the new key.`,
-    `To be exempted, ask the platform team to tag the user aws-rekey:exempt with an end date and a reason.`,
+    ...MAIL_FOOTER,
   ].join('\n');
-  return { subject, text, fingerprint: shortHash(fingerprint.sort().join(',')) };
+  return { subject, text, fingerprint };
+}
+
+/** The fingerprint ownerMail gives one user's notice (kept per user in aws-rekey:notified, digest or not). */
+export function noticeFingerprint(accountId: string, notice: UserNotice, now: Date): string {
+  return keyLines(accountId, notice.lines, now).fingerprint;
+}
+
+/** Digest per owner: one mail for all the users of an account that name the same owner, a section per user. */
+export function ownerDigestMail(accountId: string, owner: string, notices: UserNotice[], now: Date = new Date()): { subject: string; text: string } {
+  const users = notices.map((n) => n.decision.userName);
+  const sections = notices.flatMap((n) => [``, `IAM user ${n.decision.userName} (its new keys go to the secret aws-rekey/${n.decision.userName}):`, ...keyLines(accountId, n.lines, now).parts]);
+  return {
+    subject: `aws-rekey: access keys of ${users.length} IAM user${users.length === 1 ? '' : 's'} in account ${accountId}`,
+    text: [
+      `Hello,`,
+      ``,
+      `aws-rekey manages the access keys of these IAM users in AWS account ${accountId}, which name you (${owner}) as their owner: ${users.join(', ')}.`,
+      ...sections,
+      ``,
+      `Only each user (and the platform team's role) can read its Secrets Manager secret.`,
+      ...MAIL_FOOTER,
+    ].join('\n'),
+  };
+}
+
+/** The account's decisions counted, and what the run did (enforce), by action. */
+export type AccountDigestCounts = DecisionTally & { done: Record<string, number> };
+
+/** Digest per account, for the platform team: the counts of the run's decisions, then every user worth a line. */
+export function accountDigestMail(accountId: string, mode: OrgMode, counts: AccountDigestCounts, notices: UserNotice[], now: Date = new Date()): { subject: string; text: string } {
+  const list = (record: Record<string, number>) => Object.entries(record).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${n}`).join(', ') || 'none';
+  const sections = notices.flatMap((n) => [
+    ``,
+    `${n.decision.userName}${n.decision.owner ? ` (owner ${n.decision.owner})` : ' (no owner tag)'}${n.decision.exemption ? ', exempt' : ''}:`,
+    ...keyLines(accountId, n.lines, now).parts,
+  ]);
+  return {
+    subject: `aws-rekey: ${isoDay(now)} digest of account ${accountId} (${mode}): ${notices.length} user${notices.length === 1 ? '' : 's'} to look at`,
+    text: [
+      `aws-rekey ran in mode ${mode} over AWS account ${accountId} on ${isoDay(now)}.`,
+      ``,
+      `${counts.users} users with keys, ${counts.keys} keys. Due now: rotate ${counts.due.rotate}, deactivate ${counts.due.deactivate}, delete ${counts.due.delete}; coming within the warning period: ${counts.upcoming}.`,
+      `Done: ${list(counts.done)}. Findings: ${list(counts.findings)}.`,
+      ...sections,
+    ].join('\n'),
+  };
 }
 
 function verb(action: string): string {

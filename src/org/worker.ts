@@ -2,7 +2,7 @@ import type { MailApi } from '../aws/mail.js';
 import type { OrgIamApi } from '../aws/org-iam.js';
 import type { QueueApi } from '../aws/queue.js';
 import type { TopicApi } from '../aws/topic.js';
-import type { KeyDecision, UserDecision } from '../core/org-decision.js';
+import { tallyDecisions, type KeyDecision, type UserDecision } from '../core/org-decision.js';
 import { RekeyError } from '../errors.js';
 import type { VerifyOptions } from '../rotation/verify.js';
 import { assessAccount, type AccountReadApi } from './assess.js';
@@ -10,7 +10,7 @@ import { enforceUser, type DoneAction, type DoneItem, type EnforceServices } fro
 import type { OrgSettings } from './config.js';
 import type { OrgLogger } from './log.js';
 import type { AccountMessage } from './messages.js';
-import { noteworthy, ownerMail, type DecisionEvent } from './notices.js';
+import { accountDigestMail, noteworthy, noticeFingerprint, ownerDigestMail, ownerMail, type DecisionEvent, type NoticeLine, type UserNotice } from './notices.js';
 
 /** Where aws-rekey remembers which notice a user's owner already got (so a daily run does not repeat it). */
 export const NOTIFIED_TAG = 'aws-rekey:notified';
@@ -78,6 +78,7 @@ export async function processAccount(message: AccountMessage, deps: WorkerDeps):
     });
     let events = 0;
     let mails = 0;
+    const notices: UserNotice[] = [];
     const done: AccountOutcome['done'] = [];
     const failures: AccountOutcome['failures'] = [];
     if (policy.mode !== 'report') {
@@ -99,8 +100,12 @@ export async function processAccount(message: AccountMessage, deps: WorkerDeps):
         const pending = user.keys.filter((k) => noteworthy(k) && !doneKeys.has(k) && !(policy.mode === 'enforce' && k.action !== 'none'));
         if (items.length === 0 && pending.length === 0) continue;
         events += await publishEvents(message, user, items, pending, deps);
-        mails += await mailOwner(message, user, items, pending, services, deps);
+        const notice: UserNotice = { decision: user, lines: noticeLines(items, pending) };
+        if (notice.lines.length > 0) notices.push(notice);
+        if (policy.digest !== 'owner') mails += await mailOwner(message, notice, services, deps);
       }
+      if (policy.digest === 'owner') mails += await mailOwnerDigests(message, notices, services, deps);
+      if (policy.digest === 'account') mails += await mailAccountDigest(message, notices, assessment.users, done, deps);
     }
     const outcome: AccountOutcome = {
       accountId: message.accountId,
@@ -187,20 +192,70 @@ function eventDone(done: DoneAction): DecisionEvent['done'] {
   return done === 'resumed' ? 'rotated' : done === 'undone' ? 'none' : done;
 }
 
-async function mailOwner(message: AccountMessage, user: UserDecision, items: DoneItem[], pending: KeyDecision[], services: AccountServices, deps: WorkerDeps): Promise<number> {
-  const from = deps.settings.mailFrom;
-  if (!deps.mail || !from || !user.owner || user.exemption) return 0;
-  const lines = [
+function noticeLines(items: DoneItem[], pending: KeyDecision[]): NoticeLine[] {
+  return [
     ...items.filter((i) => i.done !== 'undone').map((i) => ({ key: i.key, done: doneText(i.done), ...(i.secretName ? { secretName: i.secretName } : {}) })),
     ...pending.map((key) => ({ key })),
   ];
-  if (lines.length === 0) return 0;
-  const mail = ownerMail(message.accountId, user, lines, deps.now());
-  const tags = await services.tags.listUserTags(user.userName);
-  if (tags[NOTIFIED_TAG] === mail.fingerprint) return 0;
+}
+
+/** Whether the user's owner already got this very notice (the marker tag holds its fingerprint). */
+async function alreadyNotified(services: AccountServices, userName: string, fingerprint: string): Promise<boolean> {
+  return (await services.tags.listUserTags(userName))[NOTIFIED_TAG] === fingerprint;
+}
+
+async function mailOwner(message: AccountMessage, notice: UserNotice, services: AccountServices, deps: WorkerDeps): Promise<number> {
+  const from = deps.settings.mailFrom;
+  const user = notice.decision;
+  if (!deps.mail || !from || !user.owner || user.exemption || notice.lines.length === 0) return 0;
+  const mail = ownerMail(message.accountId, user, notice.lines, deps.now());
+  if (await alreadyNotified(services, user.userName, mail.fingerprint)) return 0;
   await deps.mail.send({ from, to: [user.owner], subject: mail.subject, text: mail.text });
   await services.tags.tagUser(user.userName, { [NOTIFIED_TAG]: mail.fingerprint });
   deps.log.info('owner-mailed', { runId: message.runId, accountId: message.accountId, userName: user.userName });
+  return 1;
+}
+
+/**
+ * Digest per owner: one mail per owner for all its users of the account, each user's part left out when its
+ * owner already got it (the same marker tag per user as the single mails, so switching the digest on or off
+ * repeats nothing).
+ */
+async function mailOwnerDigests(message: AccountMessage, notices: UserNotice[], services: AccountServices, deps: WorkerDeps): Promise<number> {
+  const from = deps.settings.mailFrom;
+  if (!deps.mail || !from) return 0;
+  const byOwner = new Map<string, UserNotice[]>();
+  for (const notice of notices) {
+    const { owner, exemption } = notice.decision;
+    if (owner && !exemption) byOwner.set(owner, [...(byOwner.get(owner) ?? []), notice]);
+  }
+  let sent = 0;
+  for (const [owner, all] of byOwner) {
+    const fresh: Array<{ notice: UserNotice; fingerprint: string }> = [];
+    for (const notice of all) {
+      const fingerprint = noticeFingerprint(message.accountId, notice, deps.now());
+      if (!(await alreadyNotified(services, notice.decision.userName, fingerprint))) fresh.push({ notice, fingerprint });
+    }
+    if (fresh.length === 0) continue;
+    const mail = ownerDigestMail(message.accountId, owner, fresh.map((f) => f.notice), deps.now());
+    await deps.mail.send({ from, to: [owner], subject: mail.subject, text: mail.text });
+    for (const { notice, fingerprint } of fresh) await services.tags.tagUser(notice.decision.userName, { [NOTIFIED_TAG]: fingerprint });
+    deps.log.info('owner-digest-mailed', { runId: message.runId, accountId: message.accountId, users: fresh.map((f) => f.notice.decision.userName) });
+    sent += 1;
+  }
+  return sent;
+}
+
+/** Digest per account: one summary of the run's decisions to the policy's digestTo, when anything is worth a line. */
+async function mailAccountDigest(message: AccountMessage, notices: UserNotice[], users: UserDecision[], done: AccountOutcome['done'], deps: WorkerDeps): Promise<number> {
+  const from = deps.settings.mailFrom;
+  const to = deps.settings.policy.digestTo;
+  if (!deps.mail || !from || to.length === 0 || (notices.length === 0 && done.length === 0)) return 0;
+  const doneCounts: Record<string, number> = {};
+  for (const d of done) doneCounts[d.done] = (doneCounts[d.done] ?? 0) + 1;
+  const mail = accountDigestMail(message.accountId, deps.settings.policy.mode, { ...tallyDecisions(users), done: doneCounts }, notices, deps.now());
+  await deps.mail.send({ from, to, subject: mail.subject, text: mail.text });
+  deps.log.info('account-digest-mailed', { runId: message.runId, accountId: message.accountId, users: notices.length });
   return 1;
 }
 

@@ -169,6 +169,22 @@ interface OpsAccount {
   done: Array<{ newKeyId?: string }>;
 }
 
+describe('aws-rekey org run --digest', () => {
+  it('--digest account: one summary per account to --digest-to; without --mail-from, refused (exit 2)', async () => {
+    const noSender = await runCli(['org', 'run', '--mode', 'notify', '--topic-arn', 'arn:aws:sns:us-east-1:123456789012:x', '--digest', 'owner', '--yes'], env(85));
+    expect(noSender.code).toBe(2);
+    expect(noSender.stderr).toMatch(/--digest owner sends mail: add --mail-from ADDRESS/);
+    const before = (await sentMail(moto.endpoint)).length;
+    const args = ['org', 'run', '--mode', 'notify', '--role', 'aws-rekey-member', '--mail-from', 'rekey@example.com', '--digest', 'account', '--digest-to', 'platform@example.com', '--yes'];
+    const run = await runCli(args, env(85));
+    expect(run.code, run.stderr).toBe(0);
+    const mails = (await sentMail(moto.endpoint)).slice(before);
+    // The owners had these notices already (the notify test above): only the three account digests go out.
+    expect(mails.map((m) => recipientsOf(m))).toEqual([['platform@example.com'], ['platform@example.com'], ['platform@example.com']]);
+    expect(mails.map((m) => m.subject.replace(/^aws-rekey: \d{4}-\d{2}-\d{2} digest of account (\d{12}) \(notify\): .*$/, '$1')).sort()).toEqual([MANAGEMENT_ACCOUNT, ...accounts.map((a) => a.id)].sort());
+  });
+});
+
 describe('aws-rekey org run --mode enforce', () => {
   // An account of its own, made now: the runs above never saw it, and every run here names it alone.
   let ops = '';

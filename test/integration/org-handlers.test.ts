@@ -95,11 +95,11 @@ describe('planner', () => {
 });
 
 describe('worker', () => {
-  async function runWorkers(mode: string, now: Date): Promise<AccountOutcome[]> {
+  async function runWorkers(mode: string, now: Date, extra: Record<string, string> = {}): Promise<AccountOutcome[]> {
     const planner = createPlannerHandler(handlerOptions({ AWS_REKEY_MODE: mode, AWS_REKEY_EXCLUDE_ACCOUNTS: MANAGEMENT_ACCOUNT }, now));
     await planner({ id: `run-${mode}` });
     const outcomes: AccountOutcome[] = [];
-    const worker = createWorkerHandler({ ...handlerOptions({ AWS_REKEY_MODE: mode }, now), onOutcome: (o) => outcomes.push(o) });
+    const worker = createWorkerHandler({ ...handlerOptions({ AWS_REKEY_MODE: mode, ...extra }, now), onOutcome: (o) => outcomes.push(o) });
     const messages = await drainQueue(queues.sqs, queues.accountsQueueUrl);
     const response = await worker({ Records: messages });
     expect(response.batchItemFailures).toEqual([]);
@@ -156,6 +156,46 @@ describe('worker', () => {
 
     await runWorkers('notify', now);
     expect((await sentMail(moto.endpoint)).length - before).toBe(3);
+    await drainQueue(queues.sqs, queues.eventsQueueUrl);
+  });
+
+  it('digest per owner: one mail for all the users of an account that name the same owner; parts already sent are left out', async () => {
+    const alpha = accounts[0] as { id: string; name: string };
+    await seedUsers(await accountIam(moto.endpoint, alpha.id), [
+      { userName: 'build-a', tags: { 'aws-rekey:owner': 'builds@alpha.example.com' } },
+      { userName: 'build-b', tags: { 'aws-rekey:owner': 'builds@alpha.example.com' } },
+    ]);
+    const before = (await sentMail(moto.endpoint)).length;
+    const now = new Date(Date.now() + 85 * DAY);
+    await runWorkers('notify', now, { AWS_REKEY_DIGEST: 'owner' });
+    const mails = (await sentMail(moto.endpoint)).slice(before);
+    // ci's owners got these very notices as single mails in the test above: only the builds owner is mailed.
+    expect(mails.map((m) => recipientsOf(m))).toEqual([['builds@alpha.example.com']]);
+    expect(mails[0]?.subject).toBe(`aws-rekey: access keys of 2 IAM users in account ${alpha.id}`);
+    expect(mails[0]?.body).toContain(`which name you (builds@alpha.example.com) as their owner: build-a, build-b.`);
+    expect(mails[0]?.body).toMatch(/IAM user build-a \(its new keys go to the secret aws-rekey\/build-a\):\n- AKIA…\w{4}: rotation .* is planned for/);
+    expect(mails[0]?.body).toMatch(/IAM user build-b .*\n- AKIA…\w{4}: rotation/);
+    expect(mails[0]?.body).not.toMatch(/AKIA[A-Z0-9]{16}/);
+    // Nothing new: nothing sent, digest or single mails alike.
+    await runWorkers('notify', now, { AWS_REKEY_DIGEST: 'owner' });
+    await runWorkers('notify', now);
+    expect((await sentMail(moto.endpoint)).length - before).toBe(1);
+    await drainQueue(queues.sqs, queues.eventsQueueUrl);
+  });
+
+  it('digest per account: one summary per account to the platform team, every run; owners are not mailed twice', async () => {
+    const before = (await sentMail(moto.endpoint)).length;
+    const outcomes = await runWorkers('notify', new Date(Date.now() + 85 * DAY), { AWS_REKEY_DIGEST: 'account', AWS_REKEY_DIGEST_TO: 'platform@example.com' });
+    const mails = (await sentMail(moto.endpoint)).slice(before);
+    expect(mails.map((m) => recipientsOf(m))).toEqual(accounts.map(() => ['platform@example.com']));
+    expect(outcomes.reduce((n, o) => n + o.mails, 0)).toBe(3);
+    const alpha = mails.find((m) => m.subject.includes(accounts[0]?.id ?? '-'));
+    expect(alpha?.subject).toMatch(new RegExp(`^aws-rekey: \\d{4}-\\d{2}-\\d{2} digest of account ${accounts[0]?.id} \\(notify\\): 4 users to look at$`));
+    expect(alpha?.body).toMatch(/5 users with keys, 6 keys\. Due now: rotate 0, deactivate 0, delete 0; coming within the warning period: 3\./);
+    expect(alpha?.body).toMatch(/Findings: .*conflict 2/);
+    expect(alpha?.body).toMatch(/\nlegacy \(no owner tag\):\n- AKIA…\w{4}: needs your attention: two active keys/);
+    expect(alpha?.body).toMatch(/\nbuild-a \(owner builds@alpha\.example\.com\):\n- AKIA…\w{4}: rotation/);
+    expect(alpha?.body).not.toMatch(/AKIA[A-Z0-9]{16}/);
     await drainQueue(queues.sqs, queues.eventsQueueUrl);
   });
 

@@ -72,6 +72,8 @@ describe('the hub template: parameters', () => {
       MemberRoleName: 'aws-rekey-member',
       StackSetCallAs: 'SELF',
       SenderAddress: '',
+      Digest: 'off',
+      DigestTo: '',
       TopicArn: '',
       AdminRoleArn: '',
       WorkerConcurrency: 5,

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_ORG_POLICY, OrgPolicyError, policyNeedsParents, resolveOrgPolicy, selectAccount, type OrgPolicyInput } from '../../src/core/org-policy.js';
+import { orgSettingsFromEnv } from '../../src/org/config.js';
 
 describe('resolveOrgPolicy', () => {
   it('defaults: report mode, 90/7/7 days, warnings 7 days ahead, unused at 45', () => {
@@ -26,6 +27,10 @@ describe('resolveOrgPolicy', () => {
     ['not an account id', { excludeAccounts: ['prod'] }, /'prod' is not an account id/],
     ['not an OU id', { includeOus: ['Production'] }, /'Production' is not an organisational unit id/],
     ['empty group name', { exemptGroups: [''] }, /exemptGroups must be a list of non-empty names/],
+    ['unknown digest', { digest: 'weekly' as never }, /digest 'weekly' is not one of off, owner, account/],
+    ['account digest to nobody', { digest: 'account' }, /The account digest needs an address to go to \(digestTo\)/],
+    ['digest address that is none', { digest: 'account', digestTo: ['platform team'] }, /digestTo must be a list of email addresses/],
+    ['an address no digest uses', { digest: 'owner', digestTo: ['platform@example.com'] }, /digestTo is only used by the account digest, and the digest is 'owner'/],
   ];
   it.each(refused)('refuses %s, saying why', (_name, input, reason) => {
     let error: unknown;
@@ -70,5 +75,22 @@ describe('selectAccount', () => {
   it('asks for the OU path only when OUs are named', () => {
     expect(policyNeedsParents(policy({}))).toBe(false);
     expect(policyNeedsParents(policy({ excludeOus: ['r-abcd'] }))).toBe(true);
+  });
+});
+
+describe('orgSettingsFromEnv: the digest', () => {
+  const env = (extra: NodeJS.ProcessEnv) => ({ AWS_REKEY_MODE: 'notify', AWS_REKEY_MAIL_FROM: 'rekey@example.com', ...extra });
+
+  it('off by default; owner; account with its addresses', () => {
+    expect(orgSettingsFromEnv(env({})).policy).toMatchObject({ digest: 'off', digestTo: [] });
+    expect(orgSettingsFromEnv(env({ AWS_REKEY_DIGEST: 'owner' })).policy.digest).toBe('owner');
+    expect(orgSettingsFromEnv(env({ AWS_REKEY_DIGEST: 'account', AWS_REKEY_DIGEST_TO: 'a@example.com, b@example.com' })).policy).toMatchObject({
+      digest: 'account',
+      digestTo: ['a@example.com', 'b@example.com'],
+    });
+  });
+
+  it('a digest without a sender is refused, naming both variables', () => {
+    expect(() => orgSettingsFromEnv(env({ AWS_REKEY_DIGEST: 'owner', AWS_REKEY_MAIL_FROM: '' }))).toThrow(/AWS_REKEY_DIGEST=owner sends mail, and AWS_REKEY_MAIL_FROM is not set/);
   });
 });

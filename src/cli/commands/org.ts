@@ -1,7 +1,7 @@
 import { spreadsheetField } from '../../core/csv.js';
 import { isoDay } from '../../core/org-decision.js';
 import { maskKeyId } from '../../core/mask.js';
-import type { OrgMode, OrgPolicyInput } from '../../core/org-policy.js';
+import type { OrgDigest, OrgMode, OrgPolicyInput } from '../../core/org-policy.js';
 import { ExitCode, UsageError } from '../../errors.js';
 import { runOrg, type OrgRunOptions, type OrgRunResult } from '../../flows/org.js';
 import { DEFAULT_VERIFY_OPTIONS } from '../../rotation/verify.js';
@@ -25,6 +25,8 @@ export interface OrgFlags extends Partial<VerifyFlags> {
   excludeOu?: string[];
   topicArn?: string;
   mailFrom?: string;
+  digest?: OrgDigest;
+  digestTo?: string[];
   json?: boolean;
   csv?: boolean;
   fail?: boolean;
@@ -110,6 +112,8 @@ function policyFromFlags(flags: OrgFlags, mode: OrgMode): OrgPolicyInput {
     excludeAccounts: list(flags.excludeAccount),
     includeOus: list(flags.includeOu),
     excludeOus: list(flags.excludeOu),
+    digest: flags.digest,
+    digestTo: list(flags.digestTo),
   };
 }
 
