@@ -1,6 +1,6 @@
 // `npm run bench` (part 2): the organisation engine against moto, run through the Lambda handlers in-process
-// (planner → SQS → workers). Wall time, requests by action, requests per user. Writes bench/org-results.json
-// and bench/org-results.md. See bench/README.md.
+// (planner → SQS → workers). Wall time, requests by action, requests per user. Writes bench/org-results.md
+// and .json at 20 × 500, bench/org-results-<A>x<U>.md/.json at other sizes. See bench/README.md.
 //
 // Size: ORG_BENCH_ACCOUNTS × ORG_BENCH_USERS (default 4 × 100, so that `npm run bench` stays short);
 // ORG_BENCH_SCALE=full is the issue's 20 × 500. moto's backends are seeded in its own process before it serves
@@ -194,8 +194,10 @@ async function main(): Promise<void> {
     ``,
   ].join('\n');
   process.stdout.write(markdown);
-  await writeFile(join(HERE, 'org-results.json'), `${JSON.stringify({ date: new Date().toISOString(), node: process.version, accounts: ACCOUNTS, users: USERS, seedMs: seeds, results }, null, 2)}\n`);
-  await writeFile(join(HERE, 'org-results.md'), markdown);
+  // The issue's size keeps bench/org-results.md; other sizes (the default run) get files of their own.
+  const name = ACCOUNTS === 20 && USERS === 500 ? 'org-results' : `org-results-${ACCOUNTS}x${USERS}`;
+  await writeFile(join(HERE, `${name}.json`), `${JSON.stringify({ date: new Date().toISOString(), node: process.version, accounts: ACCOUNTS, users: USERS, seedMs: seeds, results }, null, 2)}\n`);
+  await writeFile(join(HERE, `${name}.md`), markdown);
 }
 
 main().catch((error: unknown) => {
