@@ -3,7 +3,7 @@ import { redactSecrets } from '../core/mask.js';
 import { ExitCode, isRekeyError, UsageError } from '../errors.js';
 import { version } from '../version.js';
 import { commandWord, nearestWord, rewriteSingleDash, SINGLE_DASH_NOTE } from './argv.js';
-import { nextCommand } from './next-command.js';
+import { nextCommand } from '../core/next-command.js';
 import { shellQuote } from '../core/shell.js';
 import type { CliStreams } from './io.js';
 import { painter, useColor } from './io.js';
@@ -135,10 +135,11 @@ function buildProgram(streams: CliStreams, setJson: (json: boolean) => void, wor
 
   program
     .command('keys')
-    .description("list the profile's IAM user's access keys: status, age, last use, and which one the profile holds")
-    .option('--profile <name>', 'profile whose user is listed (default: $AWS_PROFILE or $AWS_DEFAULT_PROFILE, else "default")')
+    .description("list an IAM user's access keys (only reads): status, age, last use, which profiles hold them")
+    .option('--profile <name>', 'whose user is listed: a profile of any kind (keys in either file, role_arn, credential_process, SSO); default: $AWS_PROFILE, else the environment\'s keys, else the default chain')
     .option('--auth-profile <name>', "make the IAM calls with this profile's credentials")
     .option('--mfa-code <code>', MFA_CODE_HELP)
+    .option('--user <name>', "list this IAM user's keys (with --profile's credentials)")
     .option('--json', 'print one JSON document on stdout')
     .action(async (options) => {
       setJson(Boolean(options.json));
@@ -314,10 +315,10 @@ export function commandPaths(): string[][] {
 
 function unknownCommand(word: string, commands: string[]): UsageError {
   const nearest = nearestWord(word, commands);
-  const rotate = `To rotate a profile by name: ${nextCommand(['rotate', word], {})} (or --profile ${shellQuote(word)}).`;
+  const rotate = `To rotate a profile by name: \`${nextCommand(['rotate', word], {})}\` (or --profile ${shellQuote(word)}).`;
   return nearest
-    ? new UsageError(`unknown command '${word}': did you mean '${nearest}'?`, `Run ${nextCommand([nearest, '--help'], {})} for its options. ${rotate}`)
-    : new UsageError(`unknown command '${word}'.`, `${rotate} Run 'aws-rekey --help' for the commands.`);
+    ? new UsageError(`unknown command '${word}': did you mean '${nearest}'?`, `Run \`${nextCommand([nearest, '--help'], {})}\` for its options. ${rotate}`)
+    : new UsageError(`unknown command '${word}'.`, `${rotate} Run \`aws-rekey --help\` for the commands.`);
 }
 
 function collectProfiles(value: string, previous: string | string[] | undefined): string | string[] {

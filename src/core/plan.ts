@@ -31,6 +31,8 @@ export interface PlanOptions {
   deleteOld: boolean;
   /** The user's explicit permission to delete this *active* other key. */
   allowDeleteKeyId?: string;
+  /** The complete command that lists the user's keys, for hints (src/core/next-command.ts). */
+  listKeysCommand?: string;
 }
 
 /** IAM allows two keys per user. */
@@ -44,7 +46,7 @@ export const MAX_KEYS_PER_USER = 2;
  * the user named it.
  */
 export function planRotation(keys: readonly AccessKeyInfo[], options: PlanOptions): RotationPlan {
-  const { userName, currentKeyId, profiles, deleteOld, allowDeleteKeyId } = options;
+  const { userName, currentKeyId, profiles, deleteOld, allowDeleteKeyId, listKeysCommand } = options;
   const current = keys.find((key) => key.accessKeyId === currentKeyId);
   if (!current) {
     throw new UnsafeRotationError(
@@ -68,7 +70,7 @@ export function planRotation(keys: readonly AccessKeyInfo[], options: PlanOption
         : `it is not a key of user ${userName}`;
     throw new UsageError(
       `--delete-key ${maskKeyId(allowDeleteKeyId)} cannot be used: ${why}.`,
-      `Run 'aws-rekey keys --profile ${profiles[0] ?? 'NAME'}' to see the user's keys.`,
+      listKeysCommand ? `Run \`${listKeysCommand}\` to see the user's keys.` : 'List the user\'s keys with aws-rekey keys.',
     );
   }
   if (others.length >= MAX_KEYS_PER_USER) {

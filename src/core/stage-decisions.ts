@@ -25,6 +25,8 @@ export interface StagedKeys {
   newKeyCreatedAt: Date;
   /** Until when uses of the new key were aws-rekey's own (its verification, a retirement it signed). */
   ownUseUntil?: Date;
+  /** The complete `aws-rekey rollback …` of this rotation, for hints (src/core/next-command.ts). */
+  rollbackCommand?: string;
 }
 
 export type RetireDecision =
@@ -46,7 +48,7 @@ export function decideRetire(staged: StagedKeys, keys: readonly AccessKeyInfo[],
       throw new UnsafeRotationError(
         'OLD_KEY_IN_USE',
         `The old key ${maskKeyId(old.accessKeyId)} was used ${describeUse(old)}, after the new key ${maskKeyId(staged.newKeyId)} was created (${staged.newKeyCreatedAt.toISOString()}): something still uses it. Nothing was changed.`,
-        'Find what still signs with it (CloudTrail shows the calls) and give it the new key, then run --stage retire again. To deactivate it anyway, add --force; aws-rekey rollback reactivates it.',
+        `Find what still signs with it (CloudTrail shows the calls) and give it the new key, then run --stage retire again. To deactivate it anyway, add --force; ${rollback(staged)} reactivates it.`,
       );
     }
     return { action: 'deactivate', usedAfter: old.lastUsed };
@@ -120,14 +122,19 @@ function checkNewKey(staged: StagedKeys, keys: readonly AccessKeyInfo[], stage: 
     throw new UnsafeRotationError(
       'NEW_KEY_GONE',
       `The new key ${maskKeyId(staged.newKeyId)} of this staged rotation no longer exists in IAM; --stage ${stage} would leave only the old key, retired.`,
-      'Undo the staged rotation with aws-rekey rollback (the old key stays active), then start again with --stage create.',
+      `Undo the staged rotation with ${rollback(staged)} (the old key stays active), then start again with --stage create.`,
     );
   }
   if (fresh.status !== 'Active') {
     throw new UnsafeRotationError(
       'NEW_KEY_INACTIVE',
       `The new key ${maskKeyId(staged.newKeyId)} is inactive in IAM; --stage ${stage} would leave no active key.`,
-      'Reactivate it (aws iam update-access-key --status Active), or undo with aws-rekey rollback --delete-new.',
+      `Reactivate it (aws iam update-access-key --status Active), or undo with ${rollback(staged, ' --delete-new')}.`,
     );
   }
+}
+
+/** "`aws-rekey rollback --profile work`", or the bare words when the caller gave no command. */
+function rollback(staged: StagedKeys, extra = ''): string {
+  return staged.rollbackCommand ? `\`${staged.rollbackCommand}${extra}\`` : `aws-rekey rollback${extra}`;
 }

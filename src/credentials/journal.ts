@@ -33,6 +33,11 @@ export interface JournalCore {
   newKey?: JournalKey;
   startedAt: string;
   updatedAt: string;
+  /**
+   * The profile whose credentials signed the IAM calls, when it is not the rotated profile itself
+   * (`--auth-profile`, or the admin's `--profile` with `--user`): the commands printed later name it too.
+   */
+  signedBy?: string;
 }
 
 /** A profile's own rotation: the new key goes to every profile of the file that held the old one. */

@@ -77,6 +77,8 @@ export interface StagedRotation {
   recordedAt: string;
   retiredAt?: string;
   updatedAt: string;
+  /** As in the journal: the `--auth-profile` (or, with `--user`, the admin's profile) that signed the IAM calls. */
+  signedBy?: string;
 }
 
 const SUFFIX = '.staged.json';

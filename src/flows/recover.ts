@@ -1,6 +1,7 @@
 import type { CredentialsInput } from '../aws/clients.js';
 import type { IamApi } from '../aws/gateway.js';
 import { maskKeyId } from '../core/mask.js';
+import { nextCommand } from '../core/next-command.js';
 import type { StaticCredentials } from '../core/types.js';
 import { findJournal, readJournals, type RotationJournal } from '../credentials/journal.js';
 import { withFileLock } from '../credentials/store.js';
@@ -107,7 +108,7 @@ export async function recoverWithContext(ctx: ProfileContext, journal: RotationJ
             { credentials: newKey, label: 'the new key', fresh: true },
             ...(journal.oldSecretAccessKey ? [{ credentials: { accessKeyId: journal.oldKeyId, secretAccessKey: journal.oldSecretAccessKey }, label: 'the old key' }] : []),
           ];
-    const resumed = await resumeRotation(profileRotation(ctx.gateway, iam, journal, settings.verify, retireWith, rt), rt);
+    const resumed = await resumeRotation(profileRotation(ctx.gateway, iam, journal, settings.verify, retireWith, rt, ctx.env), rt);
     const deletedOrphans = resumed.outcome === 'rolled-back' ? resumed.deletedOrphans : [];
     return { ...base, outcome: resumed.outcome, steps: rt.steps.records, deletedOrphans };
   });
@@ -134,6 +135,6 @@ async function pickIamCredentials(ctx: ProfileContext, journal: RotationJournal)
     }
   }
   throw new RekeyError('RECOVER_NO_CREDENTIALS', `Neither the new nor the old key of ${journal.userName} is accepted for IAM calls${lastError instanceof Error ? `: ${lastError.message}` : ''}.`, {
-    hint: `Run 'aws-rekey recover --profile ${journal.profile} --auth-profile ADMIN' with credentials allowed to manage ${journal.userName}'s keys.`,
+    hint: `Run ${nextCommand(['recover', '--profile', journal.profile], ctx.env)} --auth-profile ADMIN, where ADMIN is a profile allowed to manage ${journal.userName}'s keys.`,
   });
 }

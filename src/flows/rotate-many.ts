@@ -11,6 +11,7 @@ import { ExitCode, isRekeyError, UsageError } from '../errors.js';
 import { mapBounded } from '../core/map-bounded.js';
 import { noPrompter, silentReporter, type Prompter, type Reporter } from '../rotation/ports.js';
 import { rotateProfile, type RotateResult } from './rotate-profile.js';
+import { stagedInProgress } from './staged-guards.js';
 import type { Timing } from '../rotation/timing.js';
 import type { VerifyOptions } from '../rotation/verify.js';
 
@@ -119,7 +120,7 @@ async function rotateEach(options: RotateManyOptions, deps: RotateManyDeps, auth
       return {
         group,
         recovery: false,
-        entry: failed(group, new UsageError(`A staged rotation of profile ${inStaged.profile} is under way (stage '${inStaged.stage}').`, `Finish it with 'aws-rekey rotate --profile ${inStaged.profile} --stage retire|delete', or roll it back.`, 'STAGED_IN_PROGRESS')),
+        entry: failed(group, stagedInProgress(inStaged, env)),
       };
     }
     try {

@@ -5,6 +5,8 @@ import { parsePrincipalArn } from '../core/arn.js';
 import { notDue, type AgeGate, type NotDue } from '../core/due.js';
 import { maskKeyId } from '../core/mask.js';
 import { checkMfaCode } from '../core/mfa-code.js';
+import { targetCommand } from '../core/next-command.js';
+import { shellQuote } from '../core/shell.js';
 import { describePlan, planRotation, type RetireAction, type RotationPlan } from '../core/plan.js';
 import { describeStagedCreatePlan } from '../core/stage-decisions.js';
 import type { AccessKeyInfo, CallerIdentity, StaticCredentials } from '../core/types.js';
@@ -216,8 +218,9 @@ async function rotateWithContext(
       phase: 'creating',
       startedAt: now,
       updatedAt: now,
+      ...(options.authProfile !== undefined ? { signedBy: options.authProfile } : {}),
     };
-    const outcome = await rotateKey(profileRotation(ctx.gateway, iam, journal, verify, (newKey) => retireCandidates(session, newKey), rt), rt);
+    const outcome = await rotateKey(profileRotation(ctx.gateway, iam, journal, verify, (newKey) => retireCandidates(session, newKey), rt, ctx.env), rt);
     return {
       ...base,
       status: outcome.status,
@@ -247,7 +250,7 @@ async function identify(ctx: ProfileContext, options: RotateOptions, rt: Profile
   } catch (error) {
     if (error instanceof AwsError && error.code === 'INVALID_CREDENTIALS') {
       throw new AwsError('KEY_REJECTED', error.action, error.awsCode, `AWS does not accept the key ${maskKeyId(ctx.key.accessKeyId)} of profile ${ctx.profile}: it is unknown, deleted or inactive.`, {
-        hint: 'Check it with the console or another profile (aws-rekey keys --auth-profile ADMIN). A key in aws-cn or aws-us-gov needs AWS_REGION set to a region there.',
+        hint: 'Check it with the console, or list the user\'s keys with another profile (aws-rekey keys --user NAME --profile ADMIN). A key in aws-cn or aws-us-gov needs AWS_REGION set to a region there.',
         cause: error,
       });
     }
@@ -349,7 +352,7 @@ async function inspectKeys(
         error.action,
         error.awsCode,
         `The key ${maskKeyId(ctx.key.accessKeyId)} of profile ${ctx.profile} is unknown to IAM: STS names ${session.identity.arn} as its owner, but IAM has no user ${session.userName}.`,
-        { hint: `Put a working key of your IAM user in the profile (aws configure --profile ${ctx.profile}), then run aws-rekey again.`, cause: error },
+        { hint: `Put a working key of your IAM user in the profile (aws configure --profile ${shellQuote(ctx.profile)}), then run aws-rekey again.`, cause: error },
       );
     }
     throw error;
@@ -372,6 +375,7 @@ async function decidePlan(keys: AccessKeyInfo[], ctx: ProfileContext, session: S
     profiles: ctx.key.profiles,
     deleteOld: options.deleteOld ?? false,
     allowDeleteKeyId: options.deleteKeyId,
+    listKeysCommand: targetCommand('keys', { profile: ctx.profile, ...(options.authProfile !== undefined ? { authProfile: options.authProfile } : {}) }, ctx.env),
   };
   try {
     return planRotation(keys, planOptions);

@@ -16,7 +16,8 @@ import { RekeyError, UsageError } from '../errors.js';
 import { checkDestinationLocally, prepareDestination } from '../rotation/deliveries/prepare.js';
 import { openDestinationServices, type DestinationServices } from '../rotation/deliveries/services.js';
 import { openDelivery, type SecretOutput } from '../rotation/delivery.js';
-import { userJournalRecord } from '../rotation/journal-records.js';
+import { resumeUserCommand, userJournalRecord } from '../rotation/journal-records.js';
+import { targetCommand } from '../core/next-command.js';
 import { deleteOtherKey } from '../rotation/key-steps.js';
 import { resumeRotation, rotateKey, type Rotation, type RotationOutcome } from '../rotation/lifecycle.js';
 import type { StepRecord } from '../rotation/ports.js';
@@ -120,11 +121,13 @@ async function refuseIfStaged(ctx: AdminContext, ref: UserRef): Promise<void> {
   const { userName } = ref;
   const staged = await readStagedUser(ctx.credentialsPath, ref);
   if (!staged) return;
+  const target = { userName, adminProfile: ctx.adminProfile };
+  const command = (name: string, ...args: string[]) => `\`${targetCommand(name, target, ctx.env, ...args)}\``;
   throw new UsageError(
     `A staged rotation of user ${userName} is under way (stage '${staged.stage}', new key ${maskKeyId(staged.newKeyId)}, old key ${maskKeyId(staged.oldKeyId)}).`,
     staged.stage === 'created'
-      ? `Finish it with 'aws-rekey rotate --user ${userName} --stage retire' (then --stage delete), or undo it with 'aws-rekey rollback --user ${userName} --delete-new'.`
-      : `Finish it with 'aws-rekey rotate --user ${userName} --stage delete', or undo it with 'aws-rekey rollback --user ${userName}'.`,
+      ? `Finish it with ${command('rotate', '--stage', 'retire')} (then --stage delete), or undo it with ${command('rollback', '--delete-new')}.`
+      : `Finish it with ${command('rotate', '--stage', 'delete')}, or undo it with ${command('rollback')}.`,
     'STAGED_IN_PROGRESS',
   );
 }
@@ -139,7 +142,7 @@ async function identifyTarget(ctx: AdminContext, userName: string, caller: Calle
   if (principal?.kind === 'user' && principal.userName === userName) {
     throw new UsageError(
       `The admin credentials (profile ${ctx.adminProfile}) belong to ${userName} itself.`,
-      `To rotate your own key, use 'aws-rekey rotate --profile ${ctx.adminProfile}': it updates the profile that signs the calls.`,
+      `To rotate your own key, use \`${targetCommand('rotate', { profile: ctx.adminProfile }, ctx.env)}\`: it updates the profile that signs the calls.`,
       'OWN_KEY',
     );
   }
@@ -175,6 +178,7 @@ async function rotateWithAdmin(setup: UserSetup, options: RotateUserOptions, rt:
     profiles: [`--user ${userName}`],
     deleteOld: options.deleteOld ?? false,
     allowDeleteKeyId: options.deleteKeyId,
+    listKeysCommand: targetCommand('keys', { userName, adminProfile: ctx.adminProfile }, ctx.env),
   });
   const label = describeDestination(options.destination, ctx.credentialsPath);
   const planLines = describeUserPlan(plan, label, { keepOld: options.keepOld ?? false });
@@ -237,6 +241,7 @@ async function rotateWithAdmin(setup: UserSetup, options: RotateUserOptions, rt:
       phase: 'creating',
       startedAt: now,
       updatedAt: now,
+      signedBy: ctx.adminProfile,
     };
     const outcome = await rotateKey(userRotation(setup, journal, services), rt);
     return { ...base, ...delivered(setup, journal, outcome), ...(deletedOtherKeyId ? { deletedOtherKeyId } : {}), steps: rt.steps.records };
@@ -250,7 +255,7 @@ function userRotation(setup: UserSetup, journal: UserJournal, services: Destinat
   const destination = journal.destination.kind === 'profiles' && journal.destination.named === undefined ? { ...journal.destination, named: journal.destination.profiles[0] } : journal.destination;
   return {
     journal,
-    record: userJournalRecord,
+    record: userJournalRecord(ctx.env),
     iam: ctx.gateway.iam(ctx.credentials),
     gateway: ctx.gateway,
     delivery: openDelivery(destination, {
@@ -322,12 +327,14 @@ async function resumeUserRotation(setup: UserSetup, journal: UserJournal, option
   if (journal.destination.kind === 'stdout' && journal.phase !== 'creating' && options.destination.kind !== 'stdout') {
     throw new UsageError(
       `The unfinished rotation of ${journal.userName} was to print the new key, and its secret is only in the journal.`,
-      `Run 'aws-rekey rotate --user ${journal.userName} --print-secret' to finish it and receive the key.`,
+      `Run \`${resumeUserCommand({ ...journal, signedBy: ctx.adminProfile }, ctx.env)}\` to finish it and receive the key.`,
       'PRINT_SECRET_NEEDED',
     );
   }
 
   const services = await openDestinationServices(journal.destination.kind, ctx.factory, ctx.credentials);
+  // A journal of 0.1.0 does not say whose credentials signed: this run's, from now on.
+  journal.signedBy ??= ctx.adminProfile;
   return withFileLock(ctx.credentialsPath, async () => {
     const resumed = await resumeRotation(userRotation(setup, journal, services), rt);
     if (resumed.outcome === 'rolled-back') return { ...base, outcome: 'rolled-back', steps: rt.steps.records };

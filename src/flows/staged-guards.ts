@@ -13,7 +13,8 @@ import { identifyCaller, refuseOtherAccount } from './user-account.js';
 import { ProfileError, UsageError } from '../errors.js';
 import type { Prompter } from '../rotation/ports.js';
 import { mfaPrompt } from '../rotation/runtime.js';
-import { describeTarget, nextStep, targetFlag } from './status.js';
+import { nextCommand, targetCommand, type CommandTarget } from '../core/next-command.js';
+import { describeTarget, nextStep, stagedCommand } from './status.js';
 
 /**
  * What a staged step may act on: no plain rotation in the middle of a staged one, and `retire`, `delete`
@@ -42,14 +43,14 @@ export async function refuseIfProfileStaged(profile: string | undefined, env: No
   const name = profile ?? defaultProfileName(env);
   const keyId = getProfile((await readCredentialsFile(credentialsPath)).doc, name)?.aws_access_key_id?.trim();
   const existing = findStagedForProfile(records, name, keyId ? [keyId] : []);
-  if (existing) throw stagedInProgress(existing);
+  if (existing) throw stagedInProgress(existing, env);
 }
 
-export function stagedInProgress(record: StagedRotation): UsageError {
-  const who = targetFlag(record);
+export function stagedInProgress(record: StagedRotation, env: NodeJS.ProcessEnv): UsageError {
+  const undo = stagedCommand(record, env, 'rollback', ...(record.stage === 'created' ? ['--delete-new'] : []));
   return new UsageError(
     `A staged rotation of ${describeTarget(record)} is under way (stage '${record.stage}', new key ${maskKeyId(record.newKeyId)}, old key ${maskKeyId(record.oldKeyId)}).`,
-    `Next: ${nextStep(record)}; or undo it with 'aws-rekey rollback ${who}${record.stage === 'created' ? ' --delete-new' : ''}'.`,
+    `Next: ${nextStep(record, env)}; or undo it with \`${undo}\`.`,
     'STAGED_IN_PROGRESS',
   );
 }
@@ -62,6 +63,7 @@ export interface StagedTarget {
   /** Makes the clients of other services (the Secrets Manager or SSM destination of `--user`) with the same setup. */
   factory?: ClientFactory;
   iamCredentials: CredentialsInput;
+  env: NodeJS.ProcessEnv;
   /** Self-rotation without --auth-profile: the profile's key signs the IAM calls. */
   selfSigned: boolean;
   warnings: string[];
@@ -83,7 +85,7 @@ export async function openStagedTarget(options: StagedTargetOptions, prompter: P
       record = await readStagedUser(ctx.credentialsPath, ref);
       if (!record) {
         await refuseOtherAccount(ctx.credentialsPath, ref, 'staged rotation');
-        throw noRecord(`user ${options.userName} in ${describeAccount(ref)}`, `--user ${options.userName}`);
+        throw noRecord(`user ${options.userName} in ${describeAccount(ref)}`, { userName: options.userName, adminProfile: ctx.adminProfile }, env);
       }
     } catch (error) {
       ctx.gateway.destroy();
@@ -91,11 +93,13 @@ export async function openStagedTarget(options: StagedTargetOptions, prompter: P
     }
     return {
       credentialsPath: ctx.credentialsPath,
-      record,
+      // The commands printed from here on name this run's admin profile (records of 0.1.0 name none).
+      record: { ...record, signedBy: ctx.adminProfile },
       iam: ctx.gateway.iam(ctx.credentials),
       gateway: ctx.gateway,
       factory: ctx.factory,
       iamCredentials: ctx.credentials,
+      env,
       selfSigned: false,
       warnings: ctx.warnings,
       destroy: () => ctx.gateway.destroy(),
@@ -104,7 +108,8 @@ export async function openStagedTarget(options: StagedTargetOptions, prompter: P
   const ctx = await openProfileContext({ profile: options.profile, authProfile: options.authProfile, env, ...mfa });
   try {
     const record = findStagedForProfile(await listStaged(ctx.credentialsPath), ctx.profile, [ctx.key.accessKeyId]);
-    if (!record) throw noRecord(`profile ${ctx.profile}`, `--profile ${ctx.profile}`);
+    const target: CommandTarget = { profile: ctx.profile, ...(options.authProfile !== undefined ? { authProfile: options.authProfile } : {}) };
+    if (!record) throw noRecord(`profile ${ctx.profile}`, target, env);
     const self: StaticCredentials = { accessKeyId: ctx.key.accessKeyId, secretAccessKey: ctx.key.secretAccessKey };
     const onOldKey = forRollback && ctx.key.accessKeyId === record.oldKeyId;
     if (ctx.key.accessKeyId !== record.newKeyId && !onOldKey) {
@@ -114,8 +119,8 @@ export async function openStagedTarget(options: StagedTargetOptions, prompter: P
         {
           hint:
             ctx.key.accessKeyId === record.oldKeyId
-              ? `The old key is back in the profile. Undo the staged rotation with 'aws-rekey rollback --profile ${ctx.profile} --delete-new', or put the new key back.`
-              : `Put the new key back in the profile ('aws-rekey status' shows its id), then run this again.`,
+              ? `The old key is back in the profile. Undo the staged rotation with \`${targetCommand('rollback', target, env, '--delete-new')}\`, or put the new key back.`
+              : `Put the new key back in the profile (\`${nextCommand(['status'], env)}\` shows its id), then run this again.`,
         },
       );
     }
@@ -126,6 +131,7 @@ export async function openStagedTarget(options: StagedTargetOptions, prompter: P
       iam: ctx.gateway.iam(iamCredentials),
       gateway: ctx.gateway,
       iamCredentials,
+      env,
       selfSigned: !ctx.authCredentials && !onOldKey,
       warnings: ctx.warnings,
       destroy: () => ctx.gateway.destroy(),
@@ -136,15 +142,18 @@ export async function openStagedTarget(options: StagedTargetOptions, prompter: P
   }
 }
 
-export function noRecord(what: string, flag: string): UsageError {
-  return new UsageError(`No staged rotation is recorded for ${what}.`, `Start one with 'aws-rekey rotate ${flag} --stage create'; 'aws-rekey status' lists those under way.`, 'NO_STAGED_ROTATION');
+export function noRecord(what: string, target: CommandTarget, env: NodeJS.ProcessEnv): UsageError {
+  const create = targetCommand('rotate', target, env, '--stage', 'create');
+  // An admin's rotation also needs to know where the new key goes: that is the user's choice, so no ready command.
+  const start = 'userName' in target ? `${create} and --out FILE, --to-profile NAME or --print-secret` : `\`${create}\``;
+  return new UsageError(`No staged rotation is recorded for ${what}.`, `Start one with ${start}; \`${nextCommand(['status'], env)}\` lists those under way.`, 'NO_STAGED_ROTATION');
 }
 
-export function stagedKeys(record: StagedRotation, keys: readonly AccessKeyInfo[], ownUseSince?: number): StagedKeys {
+export function stagedKeys(record: StagedRotation, keys: readonly AccessKeyInfo[], env: NodeJS.ProcessEnv, ownUseSince?: number): StagedKeys {
   // IAM's own clock for the creation time, when it still lists the key.
   const created = keys.find((k) => k.accessKeyId === record.newKeyId)?.createDate ?? new Date(record.newKeyCreatedAt);
   // Uses of the new key until aws-rekey last wrote the record were its own (verification, a retirement it
   // signed); so are those of this run when the profile's new key signs its calls (`ownUseSince`: its start).
   const ownUseUntil = Math.max(Date.parse(record.updatedAt), ownUseSince ?? 0);
-  return { oldKeyId: record.oldKeyId, newKeyId: record.newKeyId, newKeyCreatedAt: created, ownUseUntil: new Date(ownUseUntil) };
+  return { oldKeyId: record.oldKeyId, newKeyId: record.newKeyId, newKeyCreatedAt: created, ownUseUntil: new Date(ownUseUntil), rollbackCommand: stagedCommand(record, env, 'rollback') };
 }

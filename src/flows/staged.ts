@@ -1,10 +1,8 @@
 import type { IamApi } from '../aws/gateway.js';
 import { maskKeyId } from '../core/mask.js';
 import { decideDelete, decideRetire, decideRollback, describeUse } from '../core/stage-decisions.js';
-import { findStagedForProfile, listStaged, removeStaged, writeStaged, type Destination, type StagedRotation } from '../credentials/staged-store.js';
-import { getProfile } from '../credentials/ini.js';
-import { defaultProfileName } from '../session/profile-context.js';
-import { readCredentialsFile, resolveCredentialsPath, withFileLock } from '../credentials/store.js';
+import { removeStaged, writeStaged, type Destination, type StagedRotation } from '../credentials/staged-store.js';
+import { withFileLock } from '../credentials/store.js';
 import { openDelivery } from '../rotation/delivery.js';
 import { openDestinationServices } from '../rotation/deliveries/services.js';
 import { UnsafeRotationError } from '../errors.js';
@@ -12,7 +10,7 @@ import type { StepRecord } from '../rotation/ports.js';
 import { confirmAction, createRuntime, printPlan, type RunDeps, type Runtime } from '../rotation/runtime.js';
 import { rotateProfile, type RotateDeps, type RotateOptions, type RotateResult } from './rotate-profile.js';
 import { DEFAULT_VERIFY_OPTIONS, verifyNewKey, type VerifyOptions } from '../rotation/verify.js';
-import { openStagedTarget, stagedInProgress, stagedKeys, type StagedTarget, type StagedTargetOptions } from './staged-guards.js';
+import { openStagedTarget, refuseIfProfileStaged, stagedKeys, type StagedTarget, type StagedTargetOptions } from './staged-guards.js';
 import { describeTarget, summarize, type StagedSummary } from './status.js';
 
 /**
@@ -50,18 +48,9 @@ export interface StageResult {
   warnings: string[];
 }
 
-
 /** `rotate --stage create` of a profile's own key: a rotation that stops once the new key works. */
 export async function createStageForProfile(options: RotateOptions, deps: RotateDeps = {}): Promise<RotateResult> {
-  const env = options.env ?? process.env;
-  const credentialsPath = resolveCredentialsPath(env);
-  const records = await listStaged(credentialsPath);
-  if (records.length > 0) {
-    const profile = options.profile ?? defaultProfileName(env);
-    const keyId = getProfile((await readCredentialsFile(credentialsPath)).doc, profile)?.aws_access_key_id?.trim();
-    const existing = findStagedForProfile(records, profile, keyId ? [keyId] : []);
-    if (existing) throw stagedInProgress(existing);
-  }
+  await refuseIfProfileStaged(options.profile, options.env ?? process.env);
   return rotateProfile({ ...options, keepOld: true }, deps);
 }
 
@@ -72,9 +61,9 @@ export async function retireStage(options: StageOptions, deps: StageDeps = {}): 
   const target = await rt.steps.run('read', () => openStagedTarget(options, rt.prompter), (t) => `staged rotation of ${describeTarget(t.record)} (stage '${t.record.stage}')`);
   try {
     const { record, iam } = target;
-    const before = summarize(record);
+    const before = summarize(record, target.env);
     const keys = await rt.steps.run('inspect', () => iam.listAccessKeys(record.userName, { lastUsed: true }), (k) => `${k.length} key(s)`);
-    const decision = decideRetire(stagedKeys(record, keys), keys, options.force ?? false);
+    const decision = decideRetire(stagedKeys(record, keys, target.env), keys, options.force ?? false);
     const old = keys.find((k) => k.accessKeyId === record.oldKeyId);
     const base = { schemaVersion: 1 as const, action: 'retire' as const, before, warnings: target.warnings };
     if (decision.action === 'none') {
@@ -115,7 +104,7 @@ async function saveRetired(target: StagedTarget, state: 'retired' | 'deleted', r
   const updated: StagedRotation = { ...record, stage: 'retired', retiredAt: record.retiredAt ?? now, updatedAt: now };
   await writeStaged(target.credentialsPath, updated);
   rt.steps.record({ step: 'record', status: 'done', detail: `stage 'retired'; next: --stage delete (or rollback)` });
-  return summarize(updated);
+  return summarize(updated, target.env);
 }
 
 /** `--stage delete`: delete the old key, which must be inactive; the rotation is then over. */
@@ -124,9 +113,9 @@ export async function deleteStage(options: StageOptions, deps: StageDeps = {}): 
   const target = await rt.steps.run('read', () => openStagedTarget(options, rt.prompter), (t) => `staged rotation of ${describeTarget(t.record)} (stage '${t.record.stage}')`);
   try {
     const { record, iam } = target;
-    const before = summarize(record);
+    const before = summarize(record, target.env);
     const keys = await rt.steps.run('inspect', () => iam.listAccessKeys(record.userName), (k) => `${k.length} key(s)`);
-    const decision = decideDelete(stagedKeys(record, keys), keys);
+    const decision = decideDelete(stagedKeys(record, keys, target.env), keys);
     const base = { schemaVersion: 1 as const, action: 'delete' as const, before, warnings: target.warnings };
     const plan =
       decision.action === 'delete'
@@ -160,9 +149,9 @@ export async function rollbackStaged(options: RollbackOptions, deps: StageDeps =
   const target = await rt.steps.run('read', () => openStagedTarget(options, rt.prompter, true), (t) => `staged rotation of ${describeTarget(t.record)} (stage '${t.record.stage}')`);
   try {
     const { record, iam } = target;
-    const before = summarize(record);
+    const before = summarize(record, target.env);
     const keys = await rt.steps.run('inspect', () => iam.listAccessKeys(record.userName, { lastUsed: options.deleteNew ?? false }), (k) => `${k.length} key(s)`);
-    const decision = decideRollback(stagedKeys(record, keys, target.selfSigned ? startedAt : undefined), keys, options.deleteNew ?? false, options.force ?? false);
+    const decision = decideRollback(stagedKeys(record, keys, target.env, target.selfSigned ? startedAt : undefined), keys, options.deleteNew ?? false, options.force ?? false);
     const oldPair = record.oldSecretAccessKey ? { accessKeyId: record.oldKeyId, secretAccessKey: record.oldSecretAccessKey } : undefined;
     const restoresProfiles = record.destination.kind === 'profiles';
     if (decision.deleteNew && restoresProfiles && record.mode === 'profile' && !oldPair) {
@@ -204,7 +193,7 @@ export async function rollbackStaged(options: RollbackOptions, deps: StageDeps =
         const updated: StagedRotation = { ...record, stage: 'created', updatedAt: now };
         delete updated.retiredAt;
         await writeStaged(target.credentialsPath, updated);
-        return summarize(updated);
+        return summarize(updated, target.env);
       }
       let deleteWith: IamApi = iam;
       if (oldPair) {

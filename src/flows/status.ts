@@ -1,9 +1,10 @@
 import { parsePrincipalArn } from '../core/arn.js';
+import { recordedTarget, targetCommand } from '../core/next-command.js';
+import { resumeProfileCommand, resumeUserCommand } from '../rotation/journal-records.js';
 import { readJournals, type RotationJournal } from '../credentials/journal.js';
 import { listStaged, stagedId, type Destination, type StagedRotation, type StagedStage } from '../credentials/staged-store.js';
 import { resolveCredentialsPath } from '../credentials/store.js';
 import { listUserJournals, userRefOf, userRecordId, type UserJournal } from '../credentials/user-journal.js';
-import { resumeUserCommand } from '../rotation/journal-records.js';
 
 /** `status`: the staged rotations under way and the interrupted ones, as recorded beside the credentials file. */
 
@@ -46,16 +47,17 @@ export interface StatusResult {
 
 /** Every staged rotation and every interrupted one recorded beside the credentials file. No AWS call. */
 export async function rotationStatus(options: { env?: NodeJS.ProcessEnv } = {}): Promise<StatusResult> {
-  const credentialsPath = resolveCredentialsPath(options.env ?? process.env);
+  const env = options.env ?? process.env;
+  const credentialsPath = resolveCredentialsPath(env);
   const [staged, journals, userJournals] = await Promise.all([listStaged(credentialsPath), readJournals(credentialsPath), listUserJournals(credentialsPath)]);
-  const rotations: StatusEntry[] = staged.map(summarize);
+  const rotations: StatusEntry[] = staged.map((record) => summarize(record, env));
   for (const j of journals) {
     rotations.push({
       id: stagedId('profile', j.profile),
       mode: 'profile',
       profile: j.profile,
       ...interrupted(j),
-      next: `aws-rekey recover --profile ${j.profile}`,
+      next: `finish or undo it with \`${resumeProfileCommand(j, env)}\``,
     });
   }
   for (const j of userJournals) {
@@ -64,7 +66,7 @@ export async function rotationStatus(options: { env?: NodeJS.ProcessEnv } = {}):
       mode: 'user',
       ...interrupted(j),
       destination: j.destination,
-      next: resumeUserCommand(j),
+      next: `finish or undo it with \`${resumeUserCommand(j, env)}\``,
     });
   }
   return { schemaVersion: 1, credentialsPath, rotations };
@@ -84,7 +86,7 @@ function interrupted(j: RotationJournal | UserJournal) {
   };
 }
 
-export function summarize(record: StagedRotation): StagedSummary {
+export function summarize(record: StagedRotation, env: NodeJS.ProcessEnv): StagedSummary {
   return {
     id: record.id,
     mode: record.mode,
@@ -99,7 +101,7 @@ export function summarize(record: StagedRotation): StagedSummary {
     recordedAt: record.recordedAt,
     ...(record.retiredAt ? { retiredAt: record.retiredAt } : {}),
     destination: record.destination,
-    next: nextStep(record),
+    next: nextStep(record, env),
   };
 }
 
@@ -107,17 +109,17 @@ function accountOf(arn: string): string {
   return parsePrincipalArn(arn)?.account ?? '';
 }
 
-export function targetFlag(record: StagedRotation): string {
-  return record.mode === 'user' ? `--user ${record.userName}` : `--profile ${record.profile ?? 'default'}`;
+/** `aws-rekey COMMAND <the record's target, signed as it was> ARGS…`. */
+export function stagedCommand(record: StagedRotation, env: NodeJS.ProcessEnv, command: string, ...args: string[]): string {
+  return targetCommand(command, recordedTarget(record), env, ...args);
 }
 
 export function describeTarget(record: StagedRotation): string {
   return record.mode === 'user' ? `user ${record.userName}` : `profile ${record.profile ?? 'default'}`;
 }
 
-export function nextStep(record: StagedRotation): string {
-  const flag = targetFlag(record);
+export function nextStep(record: StagedRotation, env: NodeJS.ProcessEnv): string {
   return record.stage === 'created'
-    ? `roll the new key out, then 'aws-rekey rotate ${flag} --stage retire'`
-    : `once nothing broke, 'aws-rekey rotate ${flag} --stage delete' (or 'aws-rekey rollback ${flag}')`;
+    ? `roll the new key out, then \`${stagedCommand(record, env, 'rotate', '--stage', 'retire')}\``
+    : `once nothing broke, \`${stagedCommand(record, env, 'rotate', '--stage', 'delete')}\` (or \`${stagedCommand(record, env, 'rollback')}\`)`;
 }

@@ -87,7 +87,7 @@ function tagJournalRecord(tags: OrgIamApi): JournalRecord<OrgJournal> {
       await tags.tagUser(journal.userName, { [TAGS.rotation]: rotationTagValue(journal.phase, journal.keysBefore) });
     },
     remove: (journal) => tags.untagUser(journal.userName, [TAGS.rotation]),
-    resumeCommand: () => 'the next enforce run of aws-rekey',
+    resumeStep: () => 'let the next enforce run of aws-rekey resume it',
   };
 }
 

@@ -1,4 +1,4 @@
-import { shellQuote } from '../core/shell.js';
+import { recordedTarget, targetCommand } from '../core/next-command.js';
 import { removeJournal, writeJournal, type RotationJournal } from '../credentials/journal.js';
 import type { Destination } from '../credentials/staged-store.js';
 import { removeUserJournal, writeUserJournal, type UserJournal } from '../credentials/user-journal.js';
@@ -10,44 +10,53 @@ import type { JournalRecord } from './lifecycle.js';
  * (`user-<partition>-<account>-<name>.user-journal.json`, which also records where the key goes).
  */
 
-export const profileJournalRecord: JournalRecord<RotationJournal> = {
-  save: writeJournal,
-  remove: (journal) => removeJournal(journal.credentialsPath, journal.profile),
-  resumeCommand: (journal) => `aws-rekey recover --profile ${journal.profile}`,
-};
-
-export const userJournalRecord: JournalRecord<UserJournal> = {
-  save: writeUserJournal,
-  remove: removeUserJournal,
-  resumeCommand: (journal) => resumeUserCommand(journal),
-  delivered: (journal, receipt) => {
-    journal.destination = receipt.destination;
-  },
-};
-
-/**
- * The command that finishes an admin's interrupted rotation: `rotate --user NAME` with the destination it
- * was delivering to (a destination is required; the journal's is the one used).
- */
-export function resumeUserCommand(journal: Pick<UserJournal, 'userName' | 'destination'>): string {
-  return `aws-rekey rotate --user ${shellQuote(journal.userName)} ${destinationFlag(journal.destination)}`;
+export function profileJournalRecord(env: NodeJS.ProcessEnv): JournalRecord<RotationJournal> {
+  return {
+    save: writeJournal,
+    remove: (journal) => removeJournal(journal.credentialsPath, journal.profile),
+    resumeStep: (journal) => `run \`${resumeProfileCommand(journal, env)}\``,
+  };
 }
 
-function destinationFlag(destination: Destination): string {
+export function userJournalRecord(env: NodeJS.ProcessEnv): JournalRecord<UserJournal> {
+  return {
+    save: writeUserJournal,
+    remove: removeUserJournal,
+    resumeStep: (journal) => `run \`${resumeUserCommand(journal, env)}\``,
+    delivered: (journal, receipt) => {
+      journal.destination = receipt.destination;
+    },
+  };
+}
+
+/** `aws-rekey recover --profile P [--auth-profile A]`: finishes or undoes a profile's interrupted rotation. */
+export function resumeProfileCommand(journal: RotationJournal, env: NodeJS.ProcessEnv): string {
+  return targetCommand('recover', recordedTarget({ ...journal, mode: 'profile' }), env);
+}
+
+/**
+ * The command that finishes an admin's interrupted rotation: `rotate --user NAME --profile ADMIN` with the
+ * destination it was delivering to (a destination is required; the journal's is the one used).
+ */
+export function resumeUserCommand(journal: Pick<UserJournal, 'userName' | 'destination' | 'signedBy'>, env: NodeJS.ProcessEnv): string {
+  return targetCommand('rotate', recordedTarget({ ...journal, mode: 'user' }), env, ...destinationArgs(journal.destination));
+}
+
+function destinationArgs(destination: Destination): string[] {
   switch (destination.kind) {
     case 'stdout':
-      return '--print-secret';
+      return ['--print-secret'];
     case 'file':
-      return `--out ${shellQuote(destination.path)}`;
+      return ['--out', destination.path];
     case 'profiles':
-      return `--to-profile ${shellQuote(destination.named ?? destination.profiles[0] ?? '')}`;
+      return ['--to-profile', destination.named ?? destination.profiles[0] ?? ''];
     case 'secret':
-      return `--to-secret ${shellQuote(destination.name)}`;
+      return ['--to-secret', destination.name];
     case 'parameter':
-      return `--to-parameter ${shellQuote(destination.name)}`;
+      return ['--to-parameter', destination.name];
     case 'env':
-      return `--to-env ${shellQuote(destination.path)}`;
+      return ['--to-env', destination.path];
     case 'exec':
-      return `--exec ${shellQuote(destination.command)}`;
+      return ['--exec', destination.command];
   }
 }

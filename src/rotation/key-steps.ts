@@ -45,7 +45,7 @@ export async function createKeyOnce(iam: IamApi, userName: string, keysBefore: s
         throw new RotationIncompleteError(
           'CREATE_UNCERTAIN',
           `iam:CreateAccessKey got no usable answer (${(error as Error).message}), and the check for a key it may have created failed too: ${(cleanupError as Error).message}`,
-          { hint: `A key of ${userName} may exist whose secret never arrived. Run 'aws-rekey recover' (or aws-rekey again) to find and delete it.`, cause: error },
+          { hint: `A key of ${userName} may exist whose secret never arrived. Run aws-rekey again to find and delete it.`, cause: error },
         );
       }
       if (orphans.length > 0) {

@@ -26,8 +26,8 @@ export type LifecycleJournal = JournalCore;
 export interface JournalRecord<J extends LifecycleJournal> {
   save(journal: J): Promise<void>;
   remove(journal: J): Promise<void>;
-  /** The command that finishes or undoes the rotation after an interruption, for messages. */
-  resumeCommand(journal: J): string;
+  /** What finishes or undoes the rotation after an interruption, as a phrase for messages: "run `aws-rekey recover --profile work`". */
+  resumeStep(journal: J): string;
   /** Keep what the delivery reports it wrote (e.g. more profiles than planned). */
   delivered?(journal: J, receipt: DeliveryReceipt): void;
 }
@@ -76,7 +76,7 @@ export async function rotateKey<J extends LifecycleJournal>(rotation: Rotation<J
     if (error instanceof RekeyError && error.code === 'CREATE_UNCERTAIN') {
       // A key may exist whose secret never arrived: the journal stays, so that the next run finds and deletes it.
       throw new RotationIncompleteError('CREATE_UNCERTAIN', error.message, {
-        hint: `A key of ${journal.userName} may exist whose secret never arrived. Run '${record.resumeCommand(journal)}' to find and delete it.`,
+        hint: `A key of ${journal.userName} may exist whose secret never arrived. To find and delete it, ${record.resumeStep(journal)}.`,
         cause: error,
       });
     }
@@ -204,7 +204,7 @@ async function retireOld<J extends LifecycleJournal>(rotation: Rotation<J>, newK
   throw new RotationIncompleteError(
     'RETIRE_FAILED',
     `The new key is delivered to ${rotation.delivery.label} and works, but the old key ${maskKeyId(journal.oldKeyId)} could not be ${action === 'delete' ? 'deleted' : 'deactivated'}: ${(lastError as Error).message}`,
-    { hint: `The old key is still active. Run '${record.resumeCommand(journal)}' to finish.`, cause: lastError },
+    { hint: `The old key is still active. To finish, ${record.resumeStep(journal)}.`, cause: lastError },
   );
 }
 
@@ -231,7 +231,7 @@ async function rollBack<J extends LifecycleJournal>(
       // The destination may still hold the new key: it must stay valid, so it is not deleted. The journal stays.
       const undo = oldPair ? `putting the old key back in ${delivery.label}` : `taking the new key back out of ${delivery.label}`;
       throw new RotationIncompleteError('ROLLBACK_INCOMPLETE', `${summary} (${why}), but ${undo} failed: ${(error as Error).message}`, {
-        hint: `Both keys are still active and the recovery journal keeps the new key's secret. Fix that, then run '${record.resumeCommand(journal)}'.`,
+        hint: `Both keys are still active and the recovery journal keeps the new key's secret. Fix that, then ${record.resumeStep(journal)}.`,
         cause: error,
       });
     }
@@ -244,7 +244,7 @@ async function rollBack<J extends LifecycleJournal>(
       throw new RotationIncompleteError(
         'ROLLBACK_INCOMPLETE',
         `${summary} (${why}): the old key is still active and where it was, but deleting the new key ${maskKeyId(newKey.accessKeyId)} failed: ${(error as Error).message}`,
-        { hint: `The recovery journal keeps the new key's secret. Run '${record.resumeCommand(journal)}' to finish or undo it.`, cause: error },
+        { hint: `The recovery journal keeps the new key's secret. To finish or undo it, ${record.resumeStep(journal)}.`, cause: error },
       );
     }
     rt.steps.record({ step: 'rollback', status: 'done', detail: `deleted the new key ${maskKeyId(newKey.accessKeyId)}` });
@@ -271,6 +271,6 @@ function checkpoint<J extends LifecycleJournal>(rotation: Rotation<J>, rt: Runti
   const { journal } = rotation;
   throw new InterruptedError(
     `Interrupted after step '${journal.phase}'. The new key of ${journal.userName} is kept in a recovery journal.`,
-    `Run '${rotation.record.resumeCommand(journal)}' to finish it.`,
+    `To finish it, ${rotation.record.resumeStep(journal)}.`,
   );
 }

@@ -16,10 +16,11 @@ export function profileRotation(
   verify: VerifyOptions,
   retireWith: (newKey: KeyPair) => RetireCredentials[],
   rt: Pick<Runtime, 'serializeFileEdit'>,
+  env: NodeJS.ProcessEnv,
 ): Rotation<RotationJournal> {
   return {
     journal,
-    record: profileJournalRecord,
+    record: profileJournalRecord(env),
     iam,
     gateway,
     delivery: openDelivery(

@@ -61,6 +61,7 @@ async function recordCreated(journal: RotationJournal | UserJournal, target: Cre
     stage: 'created',
     recordedAt: now,
     updatedAt: now,
+    ...(journal.signedBy !== undefined ? { signedBy: journal.signedBy } : {}),
   };
   await rt.steps.run(
     'record',

@@ -68,6 +68,7 @@ export async function openProfileContext(options: ContextOptions): Promise<Profi
     profileConfig,
     configPath,
     credentialsExist: credentialsFile.exists,
+    env,
   });
   let authConfig: Record<string, string> | undefined;
   if (options.authProfile !== undefined) {

@@ -1,6 +1,7 @@
 import { isTemporaryKeyId } from '../core/mask.js';
 import type { StaticCredentials } from '../core/types.js';
 import { shellQuote } from '../core/shell.js';
+import { targetCommand } from '../core/next-command.js';
 import { ProfileError } from '../errors.js';
 import { findProfilesWithKey, getProfile, listProfiles, type IniDocument } from '../credentials/ini.js';
 
@@ -19,6 +20,8 @@ export interface ResolveProfileKeyOptions {
   configPath: string;
   /** false when there is no credentials file at all (the error says so). */
   credentialsExist?: boolean;
+  /** For the commands that the hints print (src/core/next-command.ts). */
+  env?: NodeJS.ProcessEnv;
 }
 
 const SOURCE_SETTINGS: Array<[string, string]> = [
@@ -46,7 +49,7 @@ export function resolveProfileKey(options: ResolveProfileKeyOptions): ProfileKey
           { hint: `Move aws_access_key_id and aws_secret_access_key of '${profile}' into ${credentialsPath} (section [${profile}]), then run aws-rekey again.` },
         );
       }
-      throw noStaticKeys(profile, profileConfig, configPath);
+      throw noStaticKeys(profile, profileConfig, configPath, options.env ?? {});
     }
     if (options.credentialsExist === false) {
       throw new ProfileError('PROFILE_NOT_FOUND', `Profile '${profile}' cannot be rotated: there is no credentials file (${credentialsPath}).`, {
@@ -72,7 +75,7 @@ export function resolveProfileKey(options: ResolveProfileKeyOptions): ProfileKey
     );
   }
   if (!accessKeyId || !secretAccessKey) {
-    if (!accessKeyId && !secretAccessKey && profileConfig) throw noStaticKeys(profile, profileConfig, configPath);
+    if (!accessKeyId && !secretAccessKey && profileConfig) throw noStaticKeys(profile, profileConfig, configPath, options.env ?? {});
     const missing = !accessKeyId ? 'aws_access_key_id' : 'aws_secret_access_key';
     throw new ProfileError('PROFILE_INCOMPLETE', `Profile '${profile}' in ${credentialsPath} has no ${missing}.`, {
       hint: `Add both aws_access_key_id and aws_secret_access_key to [${profile}] (aws configure --profile ${profile}).`,
@@ -84,11 +87,11 @@ export function resolveProfileKey(options: ResolveProfileKeyOptions): ProfileKey
 }
 
 /** What to do instead depends on where the credentials come from. */
-function noStaticKeysHint(profile: string, config: Record<string, string>): string {
+function noStaticKeysHint(profile: string, config: Record<string, string>, env: NodeJS.ProcessEnv): string {
   const quoted = shellQuote(profile);
   const authOnly = `To rotate another profile's key with these credentials: aws-rekey --profile OTHER --auth-profile ${quoted}.`;
   if (config.role_arn !== undefined && config.source_profile !== undefined) {
-    return `The role is assumed with the key of profile ${config.source_profile}: rotate that one (aws-rekey --profile ${shellQuote(config.source_profile)}). ${authOnly}`;
+    return `The role is assumed with the key of profile ${config.source_profile}: rotate that one (\`${targetCommand('rotate', { profile: config.source_profile }, env)}\`). ${authOnly}`;
   }
   if (config.role_arn !== undefined || config.web_identity_token_file !== undefined) return `A role's credentials are temporary and expire on their own. ${authOnly}`;
   if (config.credential_process !== undefined) {
@@ -100,11 +103,11 @@ function noStaticKeysHint(profile: string, config: Record<string, string>): stri
   return `Give it a key with 'aws configure --profile ${quoted}', or pick another profile.`;
 }
 
-function noStaticKeys(profile: string, profileConfig: Record<string, string>, configPath: string): ProfileError {
+function noStaticKeys(profile: string, profileConfig: Record<string, string>, configPath: string, env: NodeJS.ProcessEnv): ProfileError {
   const source = SOURCE_SETTINGS.find(([key]) => profileConfig[key] !== undefined)?.[1];
   return new ProfileError(
     'NO_STATIC_KEYS',
     `Profile '${profile}' has no long-lived access key to rotate${source ? `: its credentials come from ${source}` : ''} (${configPath}).`,
-    { hint: noStaticKeysHint(profile, profileConfig) },
+    { hint: noStaticKeysHint(profile, profileConfig, env) },
   );
 }

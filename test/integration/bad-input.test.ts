@@ -236,7 +236,7 @@ describe('bad input: the key, as IAM sees it', () => {
     const s = await scene();
     proxy.setRules([{ action: 'GetCallerIdentity', fault: { kind: 'error', status: 403, code: 'InvalidClientTokenId', message: 'The security token included in the request is invalid.' } }]);
     const run = await rekey(s, ['--profile', 'work']);
-    expectError(run, { exit: 1, code: 'KEY_REJECTED', message: ['profile work', 'unknown, deleted or inactive'], hint: /aws-rekey keys --auth-profile/ });
+    expectError(run, { exit: 1, code: 'KEY_REJECTED', message: ['profile work', 'unknown, deleted or inactive'], hint: /aws-rekey keys --user NAME --profile ADMIN/ });
     await expectNothingChanged(s);
     // Only reads: the key's own listing runs alongside GetCallerIdentity, and nothing follows the refusal.
     const actions = proxy.log.map((e) => e.action);

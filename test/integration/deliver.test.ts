@@ -431,7 +431,7 @@ describe('killed while delivering: the next run delivers the key from its journa
     expect(created).toBeDefined();
     // What to run next names the destination: `rotate --user` needs one.
     const status = JSON.parse((await succeed(['status', '--json'], home.env)).stdout) as { rotations: Array<{ stage: string; next: string }> };
-    expect(status.rotations).toEqual([expect.objectContaining({ stage: 'interrupted', next: `aws-rekey rotate --user ${target.userName} --to-${kind} ${name}` })]);
+    expect(status.rotations).toEqual([expect.objectContaining({ stage: 'interrupted', next: `finish or undo it with \`AWS_ENDPOINT_URL=${proxy.endpoint} aws-rekey rotate --user ${target.userName} --profile admin --to-${kind} ${name}\`` })]);
 
     const again = await runCli(args, home.env);
     expect(again.code, again.stderr).toBe(0);

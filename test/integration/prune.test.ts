@@ -34,8 +34,8 @@ describe('aws-rekey prune', () => {
     const user = await createUserWithKey(endpoint, uniqueName('prune-rot'));
     const home = await tempHome({ endpoint, credentials: credentialsFile({ 'my work': { accessKeyId: user.accessKeyId, secretAccessKey: user.secretAccessKey } }) });
     const rotation = await succeed(['--profile', 'my work', '--yes', ...FAST], home.env);
-    // Quoted for the shell; the credentials file is the default one (~/.aws/credentials), so not named.
-    expect(rotation.stderr).toContain(`deactivated (once nothing needs it: aws-rekey prune --profile 'my work')`);
+    // Quoted for the shell; the credentials file is the default one (~/.aws/credentials), so not named; the endpoint is.
+    expect(rotation.stderr).toContain(`deactivated (once nothing needs it: \`AWS_ENDPOINT_URL=${endpoint} aws-rekey prune --profile 'my work'\`)`);
     expect(rotation.stderr).not.toContain('later with --delete');
 
     const dry = await succeed(['prune', '--profile', 'my work', '--dry-run', '--json'], home.env);

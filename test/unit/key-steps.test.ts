@@ -154,7 +154,7 @@ describe('createKeyOnce', () => {
       code: 'CREATE_UNCERTAIN',
       exitCode: 3,
       message: 'iam:CreateAccessKey got no usable answer (socket hang up), and the check for a key it may have created failed too: list failed',
-      hint: "A key of alice may exist whose secret never arrived. Run 'aws-rekey recover' (or aws-rekey again) to find and delete it.",
+      hint: 'A key of alice may exist whose secret never arrived. Run aws-rekey again to find and delete it.',
     });
     expect(iam.keys).toEqual([OLD, 'AKIANEWNEWNEWNEWNEW1']);
   });

@@ -124,7 +124,7 @@ class World {
         if (this.removeFails) throw new Error('EROFS: read-only file system');
         this.journal = undefined;
       },
-      resumeCommand: () => 'aws-rekey recover --profile test',
+      resumeStep: () => 'run `aws-rekey recover --profile test`',
     };
   }
 
@@ -440,7 +440,7 @@ describe('rotateKey: what it records and says', () => {
     expect(error).toMatchObject({
       code: 'RETIRE_FAILED',
       message: `The new key is delivered to the test destination and works, but the old key AKIA…OLD1 could not be ${verb}: ${op} failed (scripted)`,
-      hint: "The old key is still active. Run 'aws-rekey recover --profile test' to finish.",
+      hint: 'The old key is still active. To finish, run `aws-rekey recover --profile test`.',
     });
   });
 
@@ -513,7 +513,7 @@ describe('rotateKey: what it records and says', () => {
     expect(error.code).toBe('ROLLBACK_INCOMPLETE');
     expect(error.message).toMatch(/^The new key never worked, so the rotation was undone \(AWS did not accept the new key/);
     expect(error.message).toContain(`), but ${what} failed: undo failed (scripted)`);
-    expect(error.hint).toBe("Both keys are still active and the recovery journal keeps the new key's secret. Fix that, then run 'aws-rekey recover --profile test'.");
+    expect(error.hint).toBe("Both keys are still active and the recovery journal keeps the new key's secret. Fix that, then run `aws-rekey recover --profile test`.");
     expect(world.keys.has(NEW1)).toBe(true);
   });
 
@@ -522,7 +522,7 @@ describe('rotateKey: what it records and says', () => {
     const error = await errorOf(rotateKey(world.rotation(freshJournal()), runtimeFor(world)));
     expect(error.code).toBe('ROLLBACK_INCOMPLETE');
     expect(error.message).toContain('the old key is still active and where it was, but deleting the new key AKIA…NEW1 failed: delete failed (scripted)');
-    expect(error.hint).toBe("The recovery journal keeps the new key's secret. Run 'aws-rekey recover --profile test' to finish or undo it.");
+    expect(error.hint).toBe("The recovery journal keeps the new key's secret. To finish or undo it, run `aws-rekey recover --profile test`.");
     expect(world.journal).toMatchObject({ phase: 'created', newKey: { accessKeyId: NEW1 } });
   });
 
@@ -531,7 +531,7 @@ describe('rotateKey: what it records and says', () => {
     const error = await errorOf(rotateKey(world.rotation(freshJournal()), runtimeFor(world)));
     expect(error.code).toBe('CREATE_UNCERTAIN');
     expect(error.exitCode).toBe(3);
-    expect(error.hint).toBe("A key of alice may exist whose secret never arrived. Run 'aws-rekey recover --profile test' to find and delete it.");
+    expect(error.hint).toBe("A key of alice may exist whose secret never arrived. To find and delete it, run `aws-rekey recover --profile test`.");
     expect(world.journal?.phase).toBe('creating');
   });
 
@@ -541,7 +541,7 @@ describe('rotateKey: what it records and says', () => {
     expect(error).toMatchObject({
       code: 'INTERRUPTED',
       message: "Interrupted after step 'written'. The new key of alice is kept in a recovery journal.",
-      hint: "Run 'aws-rekey recover --profile test' to finish it.",
+      hint: 'To finish it, run `aws-rekey recover --profile test`.',
     });
     expect(world.journal?.phase).toBe('written');
     expect(world.keys.size).toBe(2);

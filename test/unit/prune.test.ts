@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { nextCommand } from '../../src/cli/next-command.js';
+import { nextCommand } from '../../src/core/next-command.js';
 import { shellQuote } from '../../src/core/shell.js';
 import { planPrune, type PruneKey } from '../../src/core/prune.js';
 

@@ -146,7 +146,7 @@ function capture(): Reporter & { lines: string[] } {
 }
 
 async function recover(aws: FakeAws, journal: RotationJournal, options: { auth?: CredentialsInput; dryRun?: boolean; reporter?: Reporter } = {}) {
-  const ctx = { profile: 'work', credentialsPath, gateway: aws.gateway(), ...(options.auth ? { authCredentials: options.auth } : {}) } as ProfileContext;
+  const ctx = { profile: 'work', env: {}, credentialsPath, gateway: aws.gateway(), ...(options.auth ? { authCredentials: options.auth } : {}) } as ProfileContext;
   const settings: RecoverSettings = { verify: VERIFY, dryRun: options.dryRun ?? false };
   return recoverWithContext(ctx, journal, settings, createRuntime({ timing: fakeTiming(), reporter: options.reporter }));
 }
@@ -272,7 +272,7 @@ describe('recoverWithContext', () => {
     expect(error).toMatchObject({
       code: 'RECOVER_NO_CREDENTIALS',
       message: `Neither the new nor the old key of alice is accepted for IAM calls: ${NEW.accessKeyId} may not call iam:list.`,
-      hint: "Run 'aws-rekey recover --profile work --auth-profile ADMIN' with credentials allowed to manage alice's keys.",
+      hint: "Run aws-rekey recover --profile work --auth-profile ADMIN, where ADMIN is a profile allowed to manage alice's keys.",
     });
     // The old key was never tried: its secret is not kept.
     expect(aws.calls.map((c) => c.signedBy)).toEqual([NEW.accessKeyId]);

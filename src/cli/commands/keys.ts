@@ -9,13 +9,14 @@ export interface KeysFlags {
   profile?: string;
   authProfile?: string;
   mfaCode?: string;
+  user?: string;
   json?: boolean;
 }
 
 export async function runKeys(flags: KeysFlags, streams: CliStreams): Promise<number> {
   const mfaCode = mfaCodeOf(flags);
   const prompter = createPrompter(streams, !flags.json);
-  const result = await listKeys({ profile: flags.profile, authProfile: flags.authProfile, mfaCode, mfaCodeProvider: mfaPrompt(prompter), env: streams.env });
+  const result = await listKeys({ profile: flags.profile, authProfile: flags.authProfile, userName: flags.user?.trim(), mfaCode, mfaCodeProvider: mfaPrompt(prompter), env: streams.env });
   for (const warning of result.warnings) streams.stderr.write(`warning: ${warning}\n`);
   if (flags.json) {
     streams.stdout.write(`${JSON.stringify({ ok: true, ...result }, null, 2)}\n`);
@@ -46,5 +47,6 @@ export function renderKeys(result: ListKeysResult, color: boolean): string {
     ]);
   }
   const count = result.keys.length;
-  return `${result.user.arn}: ${count} access key${count === 1 ? '' : 's'} (* = the key of profile ${result.profile})\n${table.toString()}\n`;
+  const mark = result.keys.some((key) => key.current) ? ` (* = the key of ${result.source})` : '';
+  return `${result.user.arn}: ${count} access key${count === 1 ? '' : 's'}${mark}\n${table.toString()}\n`;
 }

@@ -50,8 +50,6 @@ export async function runRollback(flags: RollbackFlags, streams: CliStreams): Pr
 function summarize(result: StageResult): string {
   if (result.status === 'planned') return 'Dry run: nothing was changed.\n';
   if (result.status === 'unchanged') return '';
-  const r = result.before;
-  const who = r.mode === 'user' ? `--user ${r.userName}` : `--profile ${r.profile}`;
   if (!result.rotation) return `\nRolled back: the old key is active again, the new key is deleted, and the staged rotation is forgotten.\n`;
-  return `\nRolled back: the old key is active again; the new key stays. The rotation is at stage 'created' again: retire the old key later with 'aws-rekey rotate ${who} --stage retire', or add --delete-new to drop the new key.\n`;
+  return `\nRolled back: the old key is active again; the new key stays. The rotation is at stage 'created' again. Next: ${result.rotation.next}; or roll back with --delete-new to drop the new key.\n`;
 }

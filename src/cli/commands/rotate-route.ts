@@ -11,6 +11,7 @@ import { refuseIfProfileStaged } from '../../flows/staged-guards.js';
 import { ageGateOf, mfaCodeOf, profilesOf, verifyOptionsFromFlags, type RotateFlags } from '../flags.js';
 import { createPorts, createSecretOutput, painter, useColor, type CliStreams } from '../io.js';
 import { withInterrupts } from '../signals.js';
+import { targetCommand } from '../../core/next-command.js';
 
 /**
  * `rotate` beyond one profile's plain rotation: --user, --stage, several profiles, --all. Returns the exit
@@ -30,7 +31,7 @@ export async function routeRotate(flags: RotateFlags, streams: CliStreams, plain
     }
     if (mode.stage === 'create') {
       const result = await withInterrupts(streams.stderr, (signal) => createStageForProfile(plainOptions(), { reporter, prompter, signal }));
-      write(streams, json, result, () => summarizeStagedCreate(result));
+      write(streams, json, result, () => summarizeStagedCreate(result, flags.authProfile, streams.env));
       return ExitCode.ok;
     }
     const stageOptions = { profile: mode.profile, authProfile: flags.authProfile, mfaCode, force: flags.force, dryRun: flags.dryRun, yes: flags.yes, env: streams.env };
@@ -108,7 +109,7 @@ async function runUser(
     streams.stdout.write(`${JSON.stringify({ ok: true, ...result }, null, 2)}\n`);
     return ExitCode.ok;
   }
-  streams.stderr.write(summarizeUser(result));
+  streams.stderr.write(summarizeUser(result, streams.env));
   return ExitCode.ok;
 }
 
@@ -117,7 +118,7 @@ function write<T extends object>(streams: CliStreams, json: boolean, result: T, 
   else streams.stderr.write(human());
 }
 
-function summarizeStagedCreate(result: RotateResult): string {
+function summarizeStagedCreate(result: RotateResult, authProfile: string | undefined, env: NodeJS.ProcessEnv): string {
   if (result.notDue) return `Profile ${result.profile}: ${describeNotDue(result.notDue)}. No staged rotation was started.\n`;
   if (result.status === 'planned') return 'Dry run: nothing was changed.\n';
   if (result.status === 'recovered') return '\nAn earlier interrupted rotation was finished or undone instead. Run the command again to start the staged rotation.\n';
@@ -128,7 +129,8 @@ function summarizeStagedCreate(result: RotateResult): string {
     `  old key   ${maskKeyId(result.oldKeyId)}  still active`,
   ];
   if (result.backupPath) lines.push(`  backup    ${result.backupPath} (the file as it was; holds the old key)`);
-  lines.push(`Next: give the new key to everything that uses the old one, then run 'aws-rekey rotate --profile ${result.profile} --stage retire'.`);
+  const retire = targetCommand('rotate', { profile: result.profile, ...(authProfile !== undefined ? { authProfile } : {}) }, env, '--stage', 'retire');
+  lines.push(`Next: give the new key to everything that uses the old one, then run \`${retire}\`.`);
   return `${lines.join('\n')}\n`;
 }
 
@@ -140,7 +142,7 @@ function summarizeStage(result: StageResult): string {
   return `\nStaged rotation of ${who}: stage '${result.rotation.stage}'. Next: ${result.rotation.next}.\n`;
 }
 
-function summarizeUser(result: RotateUserResult): string {
+function summarizeUser(result: RotateUserResult, env: NodeJS.ProcessEnv): string {
   if (result.notDue) return `User ${result.user.name}: ${describeNotDue(result.notDue)}. Nothing was changed.\n`;
   if (result.status === 'planned') return 'Dry run: nothing was changed.\n';
   if (result.status === 'recovered') {
@@ -154,7 +156,7 @@ function summarizeUser(result: RotateUserResult): string {
     `${result.status === 'staged' ? 'Staged rotation of' : 'Rotated the access key of'} ${result.user.name} (${result.user.arn}) as profile ${result.adminProfile}.`,
     `  new key   ${maskKeyId(result.newKeyId ?? '')}  ${where}`,
     result.status === 'staged'
-      ? `  old key   ${maskKeyId(result.oldKeyId)}  still active. Next: roll the new key out, then 'aws-rekey rotate --user ${result.user.name} --stage retire'.`
+      ? `  old key   ${maskKeyId(result.oldKeyId)}  still active. Next: roll the new key out, then \`${targetCommand('rotate', { userName: result.user.name, adminProfile: result.adminProfile }, env, '--stage', 'retire')}\`.`
       : `  old key   ${maskKeyId(result.oldKeyId)}  ${result.retired === 'delete' ? 'deleted' : 'deactivated'}`,
   ];
   if (result.deletedOtherKeyId) lines.push(`  removed   ${maskKeyId(result.deletedOtherKeyId)}  (the other key, to make room)`);

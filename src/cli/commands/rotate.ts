@@ -6,7 +6,7 @@ import { withInterrupts } from '../signals.js';
 import { routeRotate } from './rotate-route.js';
 import { ageGateOf, mfaCodeOf, profilesOf, verifyOptionsFromFlags, wantsMfa, type RotateFlags } from '../flags.js';
 import { createPorts, type CliStreams } from '../io.js';
-import { nextCommand } from '../next-command.js';
+import { targetCommand } from '../../core/next-command.js';
 
 export function rotateOptionsFromFlags(flags: RotateFlags, env: NodeJS.ProcessEnv): RotateOptions {
   return {
@@ -50,7 +50,7 @@ function summarize(result: RotateResult, env: NodeJS.ProcessEnv, authProfile: st
     '',
     `Rotated the access key of ${result.user.name} (${result.user.arn}).`,
     `  new key   ${maskKeyId(result.newKeyId ?? '')}  in ${result.profiles.length > 1 ? 'profiles' : 'profile'} ${result.profiles.join(', ')}`,
-    `  old key   ${maskKeyId(result.oldKeyId)}  ${result.retired === 'delete' ? 'deleted' : `deactivated (once nothing needs it: ${nextCommand(['prune', '--profile', result.profile, ...(authProfile ? ['--auth-profile', authProfile] : [])], env)})`}`,
+    `  old key   ${maskKeyId(result.oldKeyId)}  ${result.retired === 'delete' ? 'deleted' : `deactivated (once nothing needs it: \`${targetCommand('prune', { profile: result.profile, ...(authProfile !== undefined ? { authProfile } : {}) }, env)}\`)`}`,
   ];
   if (result.deletedOtherKeyId) lines.push(`  removed   ${maskKeyId(result.deletedOtherKeyId)}  (the other key, to make room)`);
   if (result.backupPath) lines.push(`  backup    ${result.backupPath} (the file as it was; holds the old key)`);

@@ -20,10 +20,8 @@ export function renderStatus(result: StatusResult, color: boolean): string {
   if (result.rotations.length === 0) return `No staged or unfinished rotation is recorded next to ${result.credentialsPath}.\n`;
   const paint = painter(color);
   const table = new Table({
-    head: ['rotation', 'user', 'account', 'stage', 'old key', 'new key', 'since', 'next'],
+    head: ['rotation', 'user', 'account', 'stage', 'old key', 'new key', 'since'],
     style: { head: color ? ['bold'] : [], border: color ? ['grey'] : [] },
-    wordWrap: true,
-    colWidths: [null, null, null, null, null, null, null, 48],
   });
   for (const r of result.rotations) {
     table.push([
@@ -34,10 +32,11 @@ export function renderStatus(result: StatusResult, color: boolean): string {
       maskKeyId(r.oldKeyId),
       r.newKeyId ? maskKeyId(r.newKeyId) : '-',
       (r.stage === 'retired' ? r.retiredAt : r.recordedAt)?.slice(0, 16).replace('T', ' ') ?? '-',
-      r.next,
     ]);
   }
-  return `Rotations recorded for ${result.credentialsPath}:\n${table.toString()}\n`;
+  // Below the table, one line each: a command wrapped in a table cell could not be copied.
+  const next = result.rotations.map((r) => `  ${r.mode === 'user' ? `user ${r.userName}` : `profile ${r.profile ?? '?'}`}: ${r.next}`);
+  return `Rotations recorded for ${result.credentialsPath}:\n${table.toString()}\nNext:\n${next.join('\n')}\n`;
 }
 
 function stageLabel(r: StatusEntry, paint: ReturnType<typeof painter>): string {
