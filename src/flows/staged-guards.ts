@@ -149,11 +149,11 @@ export function noRecord(what: string, target: CommandTarget, env: NodeJS.Proces
   return new UsageError(`No staged rotation is recorded for ${what}.`, `Start one with ${start}; \`${nextCommand(['status'], env)}\` lists those under way.`, 'NO_STAGED_ROTATION');
 }
 
-export function stagedKeys(record: StagedRotation, keys: readonly AccessKeyInfo[], env: NodeJS.ProcessEnv, ownUseSince?: number): StagedKeys {
+export function stagedKeys(record: StagedRotation, keys: readonly AccessKeyInfo[], env: NodeJS.ProcessEnv, ownUseUntilNow?: number): StagedKeys {
   // IAM's own clock for the creation time, when it still lists the key.
   const created = keys.find((k) => k.accessKeyId === record.newKeyId)?.createDate ?? new Date(record.newKeyCreatedAt);
   // Uses of the new key until aws-rekey last wrote the record were its own (verification, a retirement it
-  // signed); so are those of this run when the profile's new key signs its calls (`ownUseSince`: its start).
-  const ownUseUntil = Math.max(Date.parse(record.updatedAt), ownUseSince ?? 0);
+  // signed); so are those of this run until now when the profile's new key signs its calls (`ownUseUntilNow`).
+  const ownUseUntil = Math.max(Date.parse(record.updatedAt), ownUseUntilNow ?? 0);
   return { oldKeyId: record.oldKeyId, newKeyId: record.newKeyId, newKeyCreatedAt: created, ownUseUntil: new Date(ownUseUntil), rollbackCommand: stagedCommand(record, env, 'rollback') };
 }

@@ -144,14 +144,16 @@ export async function deleteStage(options: StageOptions, deps: StageDeps = {}): 
  */
 export async function rollbackStaged(options: RollbackOptions, deps: StageDeps = {}): Promise<StageResult> {
   const rt = createRuntime(deps);
-  const startedAt = rt.timing.now();
   const verify = { ...DEFAULT_VERIFY_OPTIONS, ...options.verify };
   const target = await rt.steps.run('read', () => openStagedTarget(options, rt.prompter, true), (t) => `staged rotation of ${describeTarget(t.record)} (stage '${t.record.stage}')`);
   try {
     const { record, iam } = target;
     const before = summarize(record, target.env);
     const keys = await rt.steps.run('inspect', () => iam.listAccessKeys(record.userName, { lastUsed: options.deleteNew ?? false }), (k) => `${k.length} key(s)`);
-    const decision = decideRollback(stagedKeys(record, keys, target.env, target.selfSigned ? startedAt : undefined), keys, options.deleteNew ?? false, options.force ?? false);
+    // Signed with the new key, this run's own calls (the listing just made) use it: uses until now are ours,
+    // even when they fall in a later second than the run's start (which made this check flaky under load).
+    const ownUseUntil = target.selfSigned ? rt.timing.now() : undefined;
+    const decision = decideRollback(stagedKeys(record, keys, target.env, ownUseUntil), keys, options.deleteNew ?? false, options.force ?? false);
     const oldPair = record.oldSecretAccessKey ? { accessKeyId: record.oldKeyId, secretAccessKey: record.oldSecretAccessKey } : undefined;
     const restoresProfiles = record.destination.kind === 'profiles';
     if (decision.deleteNew && restoresProfiles && record.mode === 'profile' && !oldPair) {
