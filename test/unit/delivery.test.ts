@@ -2,6 +2,7 @@ import { mkdtemp, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { ParametersApi } from '../../src/aws/parameters.js';
 import type { Destination } from '../../src/credentials/staged-store.js';
 import { prepareDestination, type DestinationContext } from '../../src/rotation/deliveries/prepare.js';
 import { openDelivery, type Delivery, type SecretOutput } from '../../src/rotation/delivery.js';
@@ -142,5 +143,124 @@ describe('--print-secret', () => {
 
   it('without an output (a library caller) the pair is handed back, not printed', async () => {
     expect(await deliver({ kind: 'stdout' }).confirm(NEW)).toMatch(/handed back/);
+  });
+});
+
+describe('--to-env FILE', () => {
+  const env = (pair: { accessKeyId: string; secretAccessKey: string }) => `# app\nexport AWS_ACCESS_KEY_ID=${pair.accessKeyId} # ci\nAWS_SECRET_ACCESS_KEY="${pair.secretAccessKey}"\nAWS_SESSION_TOKEN=tok\nAPP=1\n`;
+
+  it('replaces the pair in place (a 0600 file with a backup), is idempotent, keeps the old secret for a rollback; undo puts the file back', async () => {
+    const file = join(dir, 'ci.env');
+    await writeFile(file, env(OLD), { mode: 0o644 });
+    const prepared = await prepareDestination({ kind: 'env', path: file }, ctx);
+    expect(prepared).toMatchObject({ destination: { kind: 'env', path: file }, oldSecretAccessKey: OLD.secretAccessKey });
+    const delivery = deliver(prepared.destination);
+    const written = await delivery.write(NEW);
+    expect(written.backupPath).toBe(`${file}.aws-rekey.bak`);
+    const after = await readFile(file, 'utf8');
+    expect(after).toBe(env(NEW).replace('AWS_SESSION_TOKEN=tok\n', ''));
+    expect(await mode(file)).toBe(0o600);
+    expect(await delivery.confirm(NEW)).toMatch(/holds AKIA…NEW2/);
+    expect((await delivery.write(NEW)).detail).toMatch(/already holds/);
+    expect(await delivery.undo(NEW.accessKeyId, OLD)).toMatch(/as it was/);
+    expect(await readFile(file, 'utf8')).toBe(env(OLD));
+  });
+
+  it('a later undo (another run) puts the old pair back, or takes the pair out; a file it created goes', async () => {
+    const file = join(dir, 'ci.env');
+    await writeFile(file, env(NEW).replace('AWS_SESSION_TOKEN=tok\n', ''), { mode: 0o600 });
+    await deliver({ kind: 'env', path: file }).undo(NEW.accessKeyId, OLD);
+    expect(await readFile(file, 'utf8')).toBe(env(OLD).replace('AWS_SESSION_TOKEN=tok\n', ''));
+    await writeFile(file, env(NEW), { mode: 0o600 });
+    await deliver({ kind: 'env', path: file }).undo(NEW.accessKeyId);
+    expect(await readFile(file, 'utf8')).toBe('# app\nAWS_SESSION_TOKEN=tok\nAPP=1\n');
+
+    const created = join(dir, 'new.env');
+    const delivery = deliver({ kind: 'env', path: created });
+    await delivery.write(NEW);
+    await delivery.undo(NEW.accessKeyId);
+    await expect(stat(created)).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+
+  it('refuses a file holding another key (unless --force), a directory, and a file that is not UTF-8', async () => {
+    const file = join(dir, 'ci.env');
+    await writeFile(file, env(OTHER));
+    await expect(prepareDestination({ kind: 'env', path: file }, ctx)).rejects.toMatchObject({ code: 'ENV_HAS_KEY', exitCode: 2 });
+    await expect(prepareDestination({ kind: 'env', path: file }, { ...ctx, force: true })).resolves.toMatchObject({ destination: { kind: 'env' } });
+    await expect(prepareDestination({ kind: 'env', path: dir }, ctx)).rejects.toMatchObject({ code: 'ENV_IS_DIRECTORY', exitCode: 2 });
+    await writeFile(file, Buffer.from([0x41, 0x3d, 0xff, 0x0a]));
+    await expect(prepareDestination({ kind: 'env', path: file }, ctx)).rejects.toMatchObject({ code: 'ENV_FILE_MALFORMED', exitCode: 2 });
+  });
+});
+
+/** SSM Parameter Store in memory: versions with their values, as GetParameter/PutParameter/GetParameterHistory see them. */
+function memoryParameters(): ParametersApi & { versions: Map<string, Array<{ value: string; keyId?: string }>> } {
+  const versions = new Map<string, Array<{ value: string; keyId?: string }>>();
+  return {
+    versions,
+    get: async (name) => {
+      const list = versions.get(name);
+      return list ? { value: list.at(-1)!.value, version: list.length, type: 'SecureString' } : undefined;
+    },
+    put: async (name, value, options) => {
+      const list = versions.get(name);
+      if (list && !options.overwrite) throw new Error('ParameterAlreadyExists');
+      versions.set(name, [...(list ?? []), { value, ...(options.keyId ? { keyId: options.keyId } : {}) }]);
+      return versions.get(name)!.length;
+    },
+    history: async (name) => (versions.get(name) ?? []).map((v, i) => ({ version: i + 1, value: v.value, type: 'SecureString', ...(v.keyId ? { keyId: v.keyId } : {}) })),
+    delete: async (name) => versions.delete(name),
+  };
+}
+
+describe('--to-parameter NAME', () => {
+  it('a new version holding the pair as JSON (idempotent); undo writes the previous value back as a new version, with its KMS key', async () => {
+    const parameters = memoryParameters();
+    parameters.versions.set('/ci/bob', [{ value: 'before', keyId: 'alias/old' }]);
+    const delivery = openDelivery({ kind: 'parameter', name: '/ci/bob', kmsKeyId: 'alias/ci' }, { userName: 'bob', oldKeyId: OLD.accessKeyId, parameters, createDateOf: async () => '2026-11-30T08:00:00.000Z' });
+    expect((await delivery.write(NEW)).detail).toMatch(/version 2/);
+    expect(JSON.parse(parameters.versions.get('/ci/bob')![1]!.value)).toEqual({ schemaVersion: 1, userName: 'bob', ...NEW, createDate: '2026-11-30T08:00:00.000Z' });
+    expect(parameters.versions.get('/ci/bob')![1]!.keyId).toBe('alias/ci');
+    expect((await delivery.write(NEW)).detail).toMatch(/already holds/);
+    expect(await delivery.confirm(NEW)).toMatch(/holds AKIA…NEW2 \(version 2\)/);
+    expect(await delivery.undo(NEW.accessKeyId)).toMatch(/previous value again \(version 3, as version 1\)/);
+    expect(parameters.versions.get('/ci/bob')![2]).toEqual({ value: 'before', keyId: 'alias/old' });
+    expect(await delivery.undo(NEW.accessKeyId)).toMatch(/does not hold the new key/);
+  });
+
+  it('a parameter that held only the new key is deleted by undo; confirm fails once someone changed it', async () => {
+    const parameters = memoryParameters();
+    const delivery = openDelivery({ kind: 'parameter', name: '/ci/bob' }, { userName: 'bob', oldKeyId: OLD.accessKeyId, parameters });
+    await delivery.write(NEW);
+    await parameters.put('/ci/bob', 'changed', { overwrite: true });
+    await expect(delivery.confirm(NEW)).rejects.toMatchObject({ code: 'PARAMETER_NOT_CURRENT' });
+    await parameters.delete('/ci/bob');
+    await delivery.write(NEW);
+    expect(await delivery.undo(NEW.accessKeyId)).toMatch(/deleted the SSM parameter \/ci\/bob/);
+    expect(parameters.versions.has('/ci/bob')).toBe(false);
+  });
+});
+
+describe('--exec CMD', () => {
+  it('runs nothing on write; confirm runs the command with the JSON pair on stdin and its output relayed, the secret blanked', async () => {
+    const got = join(dir, 'got.json');
+    const lines: string[] = [];
+    const delivery = openDelivery(
+      { kind: 'exec', command: `sh -c 'cat > ${got}; echo "took $(wc -c < ${got}) bytes"; cat ${got} >&2'`, timeoutMs: 10_000 },
+      { userName: 'bob', oldKeyId: OLD.accessKeyId, exec: { output: (line) => lines.push(line) } },
+    );
+    await delivery.write(NEW);
+    await expect(stat(got)).rejects.toMatchObject({ code: 'ENOENT' });
+    expect(await delivery.confirm(NEW)).toMatch(/took AKIA…NEW2 \(exit code 0/);
+    expect(JSON.parse(await readFile(got, 'utf8'))).toEqual({ Version: 1, AccessKeyId: NEW.accessKeyId, SecretAccessKey: NEW.secretAccessKey, UserName: 'bob' });
+    expect(lines[0]).toMatch(/^took \d+ bytes$/);
+    expect(lines.join('\n')).toContain('"SecretAccessKey": "****"');
+    expect(lines.join('\n')).not.toContain(NEW.secretAccessKey);
+  });
+
+  it('a non-zero exit fails confirm (EXEC_FAILED), quoting the end of its output when nobody saw it', async () => {
+    const delivery = openDelivery({ kind: 'exec', command: `sh -c 'echo vault sealed >&2; exit 4'`, timeoutMs: 10_000 }, { userName: 'bob', oldKeyId: OLD.accessKeyId });
+    await expect(delivery.confirm(NEW)).rejects.toMatchObject({ code: 'EXEC_FAILED', message: expect.stringMatching(/failed with exit code 4\. Its output ended with: vault sealed/) });
+    expect(await delivery.undo(NEW.accessKeyId)).toMatch(/nothing to take back/);
   });
 });
