@@ -190,6 +190,10 @@ describe('--to-env FILE', () => {
     await expect(prepareDestination({ kind: 'env', path: dir }, ctx)).rejects.toMatchObject({ code: 'ENV_IS_DIRECTORY', exitCode: 2 });
     await writeFile(file, Buffer.from([0x41, 0x3d, 0xff, 0x0a]));
     await expect(prepareDestination({ kind: 'env', path: file }, ctx)).rejects.toMatchObject({ code: 'ENV_FILE_MALFORMED', exitCode: 2 });
+    // The AWS files themselves are ini files, not dotenv ones: appended lines would become a profile's settings.
+    const awsFiles = { AWS_SHARED_CREDENTIALS_FILE: credentialsPath, AWS_CONFIG_FILE: join(dir, '.aws', 'config') };
+    await expect(prepareDestination({ kind: 'env', path: credentialsPath }, { ...ctx, env: awsFiles })).rejects.toMatchObject({ code: 'ENV_IS_AWS_FILE', exitCode: 2, hint: expect.stringContaining('--to-profile') });
+    await expect(prepareDestination({ kind: 'env', path: join(dir, '.aws', 'config') }, { ...ctx, env: awsFiles })).rejects.toMatchObject({ code: 'ENV_IS_AWS_FILE' });
   });
 });
 

@@ -6,10 +6,10 @@ import type { DestinationSpec } from '../../core/destination.js';
 import { maskKeyId } from '../../core/mask.js';
 import { dotenvValue } from '../../credentials/dotenv.js';
 import { findProfilesWithKey, getProfile } from '../../credentials/ini.js';
-import { inspectOwnPath, ownerOf } from '../../credentials/own-files.js';
+import { inspectOwnPath, ownerOf, resolveLinkTarget } from '../../credentials/own-files.js';
 import type { Destination } from '../../credentials/staged-store.js';
 import { getBackupPath } from '../../credentials/atomic-replace.js';
-import { checkWritable, readCredentialsFile } from '../../credentials/store.js';
+import { checkWritable, readCredentialsFile, resolveConfigPath, resolveCredentialsPath } from '../../credentials/store.js';
 import { UsageError } from '../../errors.js';
 import { ENV_KEY_ID, ENV_SECRET, readEnvFile } from './env-file.js';
 import { checkCommand } from './exec-command.js';
@@ -66,7 +66,7 @@ export async function prepareDestination(spec: DestinationSpec, ctx: Destination
       return { destination: { kind: 'parameter', name: spec.name, ...(spec.kmsKeyId ? { kmsKeyId: spec.kmsKeyId } : {}) } };
     }
     case 'env': {
-      const { path, text } = await checkEnvFile(spec.path);
+      const { path, text } = await checkEnvFile(spec.path, ctx.env);
       const heldKey = text === undefined ? undefined : dotenvValue(text, ENV_KEY_ID)?.trim();
       if (heldKey && heldKey !== ctx.oldKeyId && !ctx.force) {
         throw new UsageError(
@@ -119,7 +119,7 @@ export async function prepareDestination(spec: DestinationSpec, ctx: Destination
  * cannot be written or a command that cannot be run is refused (exit 2) before anything happens.
  */
 export async function checkDestinationLocally(spec: DestinationSpec, env: NodeJS.ProcessEnv = process.env): Promise<void> {
-  if (spec.kind === 'env') await checkEnvFile(spec.path);
+  if (spec.kind === 'env') await checkEnvFile(spec.path, env);
   if (spec.kind === 'exec') await checkCommand(spec.command, env);
 }
 
@@ -128,8 +128,15 @@ export async function checkDestinationLocally(spec: DestinationSpec, env: NodeJS
  * through a link only when the link and its target have one owner; its backup (`FILE.aws-rekey.bak`) is
  * aws-rekey's own file and never a link. Returns the path and the current text (undefined: no file yet).
  */
-async function checkEnvFile(given: string): Promise<{ path: string; text: string | undefined }> {
+async function checkEnvFile(given: string, env: NodeJS.ProcessEnv = process.env): Promise<{ path: string; text: string | undefined }> {
   const path = resolve(given);
+  // KEY=value lines appended to an ini file would become settings of its last profile.
+  const real = await resolveLinkTarget(path);
+  for (const [what, file] of [['shared credentials', resolveCredentialsPath(env)], ['config', resolveConfigPath(env)]] as const) {
+    if (real === (await resolveLinkTarget(file))) {
+      throw new UsageError(`--to-env ${given} is the AWS ${what} file, not a dotenv file.`, 'To write the key into a profile of the credentials file, use --to-profile NAME.', 'ENV_IS_AWS_FILE');
+    }
+  }
   const existing = await lstat(path).catch(() => undefined);
   if (existing?.isDirectory()) throw new UsageError(`--to-env ${given} is a directory.`, 'Name a file, e.g. --to-env .env.', 'ENV_IS_DIRECTORY');
   if (existing?.isSymbolicLink()) await refuseForeignLinkTarget(given, path, existing.uid, '--to-env');
