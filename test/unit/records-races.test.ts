@@ -11,6 +11,8 @@ import { CredentialsFileError } from '../../src/errors.js';
  */
 
 const writes = { failuresLeft: 0, attempts: 0, code: 'ENOENT' };
+/** A record listed a moment ago is gone when read: another run finished it. */
+const reads = { vanish: '' };
 
 vi.mock('../../src/credentials/own-files.js', async (importOriginal) => {
   const real = await importOriginal<typeof import('../../src/credentials/own-files.js')>();
@@ -25,6 +27,7 @@ vi.mock('../../src/credentials/own-files.js', async (importOriginal) => {
       }
       return real.writeOwnFile(...args);
     },
+    readOwnFile: async (...args: Parameters<typeof real.readOwnFile>) => (reads.vanish && args[0].endsWith(reads.vanish) ? undefined : real.readOwnFile(...args)),
   };
 });
 
@@ -53,6 +56,7 @@ beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), 'aws-rekey-records-retry-'));
   Object.assign(writes, { failuresLeft: 0, attempts: 0, code: 'ENOENT' });
   moves.next = undefined;
+  reads.vanish = '';
 });
 afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
@@ -101,5 +105,14 @@ describe('adopting a record of aws-rekey 0.1.0 that another run adopts at the sa
     await legacyJournal(credentials);
     moves.next = 'denied';
     await expect(readJournals(credentials)).rejects.toThrow('EACCES');
+  });
+});
+
+describe('a journal finished by another run between listing and reading', () => {
+  it('is skipped', async () => {
+    const credentials = join(dir, 'credentials');
+    await writeJsonRecord(credentials, 'work.journal.json', { version: 1, profile: 'work', oldKeyId: 'AKIAOLDOLDOLDOLDOLD1' });
+    reads.vanish = 'work.journal.json';
+    expect(await readJournals(credentials)).toEqual([]);
   });
 });
