@@ -118,6 +118,15 @@ describe('createKeyOnce', () => {
     expect(rt.steps.records.map((r) => [r.step, r.detail])).toEqual([['orphans', 'deleted AKIA…NEW1: created, but its secret never arrived']]);
   });
 
+  it('every key that appeared is deleted and named in one line', async () => {
+    const iam = new FakeIam(['lost', 'ok']);
+    // A user with no key before: one made by an earlier run whose answer was lost too.
+    iam.keys = ['AKIAEARLIEREARLIER01'];
+    const rt = runtime();
+    await createKeyOnce(iam.api(), 'alice', [], rt);
+    expect(rt.steps.records.map((r) => r.detail)).toEqual(['deleted AKIA…ER01, AKIA…NEW1: created, but its secret never arrived']);
+  });
+
   it('a lost answer that made nothing: nothing to delete, nothing recorded', async () => {
     const iam = new FakeIam(['lost-nothing-made', 'ok']);
     const rt = runtime();
