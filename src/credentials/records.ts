@@ -81,7 +81,6 @@ async function adoptLegacyRecords(credentialsPath: string, dir: string, owner: F
 function parseOrUndefined(bytes: Buffer | undefined): unknown {
   try {
     return bytes === undefined ? undefined : (JSON.parse(bytes.toString('utf8')) as unknown);
-    // Stryker disable next-line BlockStatement: equivalent, an empty catch returns undefined too.
   } catch {
     return undefined;
   }
