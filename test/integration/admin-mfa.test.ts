@@ -1,7 +1,8 @@
 import { spawn } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { IAMClient } from '@aws-sdk/client-iam';
+import { CreateAccessKeyCommand, type IAMClient } from '@aws-sdk/client-iam';
+import { writeJournal } from '../../src/credentials/journal.js';
 import { describe, expect, inject, it } from 'vitest';
 import { shellQuote } from '../../src/core/shell.js';
 import { BIN, credentialsFile, runCli, type CliRun, type TempHome } from '../support/cli.js';
@@ -157,7 +158,7 @@ describe('an admin profile with role_arn + mfa_serial (issue 17.4)', () => {
     expect((await keysOf(s.iamB, s.userName)).map((k) => k.status).sort()).toEqual(['Active', 'Inactive']);
   });
 
-  it('a scripted admin session: --stage create, --stage retire, prune --user and audit, each with its own code and one AssumeRole', async () => {
+  it('a scripted admin session: --stage create, --stage retire, prune --user, --stage delete and audit, each with its own code and one AssumeRole', async () => {
     const s = await mfaAdmin();
     const out = join(s.home.home, 'ci.credentials');
     const admin = ['--profile', 'key-admin'];
@@ -180,9 +181,15 @@ describe('an admin profile with role_arn + mfa_serial (issue 17.4)', () => {
     );
 
     from = proxy.log.length;
-    const pruned = doc<{ deleted: Array<{ accessKeyId: string }> }>(await runCli(['prune', '--user', s.userName, ...admin, '--mfa-code', '333333', '-y', '--json'], s.home.env));
+    const pruned = doc<{ deleted: Array<{ accessKeyId: string }> }>(await runCli(['prune', '--user', s.userName, ...admin, '--mfa-code', '333333', '--dry-run', '--json'], s.home.env));
     expect(pruned.deleted.map((k) => k.accessKeyId)).toEqual([s.old.accessKeyId]);
     expectOneAssumeRole(s, '333333', from);
+
+    from = proxy.log.length;
+    const deleted = doc<{ status: string; action: string }>(await runCli(['rotate', '--user', s.userName, ...admin, '--stage', 'delete', '--mfa-code', '555555', '-y', '--json'], s.home.env));
+    expect(deleted).toMatchObject({ action: 'delete', status: 'done' });
+    expectOneAssumeRole(s, '555555', from);
+    expect(proxy.log.slice(from).find((e) => e.action === 'DeleteAccessKey')?.params.AccessKeyId).toBe(s.old.accessKeyId);
 
     from = proxy.log.length;
     const audit = doc<{ keys: Array<{ userName: string; accessKeyId: string }> }>(
@@ -192,13 +199,13 @@ describe('an admin profile with role_arn + mfa_serial (issue 17.4)', () => {
     expectOneAssumeRole(s, '444444', from);
   });
 
-  it('rollback --user --delete-new with --mfa-code: one AssumeRole; the old key is back and the new one gone', async () => {
+  it('rollback --user --delete-new with --mfa-code, the admin profile named by AWS_PROFILE: one AssumeRole; the old key is back and the new one gone', async () => {
     const s = await mfaAdmin();
     const out = join(s.home.home, 'ci.credentials');
     doc(await runCli(['rotate', '--user', s.userName, '--profile', 'key-admin', '--stage', 'create', '--out', out, '--mfa-code', '111111', '-y', '--json', ...FAST], s.home.env));
     const from = proxy.log.length;
     const rolled = doc<{ status: string }>(
-      await runCli(['rollback', '--user', s.userName, '--profile', 'key-admin', '--delete-new', '--mfa-code', '222222', '-y', '--json', ...FAST], s.home.env),
+      await runCli(['rollback', '--user', s.userName, '--delete-new', '--mfa-code', '222222', '-y', '--json', ...FAST], { ...s.home.env, AWS_PROFILE: 'key-admin' }),
     );
     expect(rolled.status).toBe('done');
     expectOneAssumeRole(s, '222222', from);
@@ -239,6 +246,39 @@ describe('an admin profile with role_arn + mfa_serial (issue 17.4)', () => {
       [['app2'], 'rotated'],
     ]);
     expectOneAssumeRole(s, '123456');
+  });
+
+  it('recover --auth-profile (the MFA role) --mfa-code: an interrupted rotation is finished with one AssumeRole', async () => {
+    const s = await mfaAdmin();
+    const workName = uniqueName('work');
+    const [old] = (await seedUsers(s.iamB, [{ userName: workName }])).get(workName)!;
+    // A crash right after CreateAccessKey: the new secret only in the journal, the profile still on the old key.
+    const created = (await s.iamB.send(new CreateAccessKeyCommand({ UserName: workName }))).AccessKey!;
+    await writeFile(s.home.credentialsPath, credentialsFile({ admin: s.admin, work: old! }), { mode: 0o600 });
+    const now = new Date().toISOString();
+    await writeJournal({
+      version: 1,
+      profile: 'work',
+      profiles: ['work'],
+      credentialsPath: s.home.credentialsPath,
+      userName: workName,
+      userArn: `arn:aws:iam::${OTHER_ACCOUNT}:user/${workName}`,
+      oldKeyId: old!.accessKeyId,
+      oldSecretAccessKey: old!.secretAccessKey,
+      keysBefore: [old!.accessKeyId],
+      retire: 'deactivate',
+      phase: 'created',
+      newKey: { accessKeyId: created.AccessKeyId!, secretAccessKey: created.SecretAccessKey! },
+      startedAt: now,
+      updatedAt: now,
+    });
+    const recovered = doc<{ outcome: string }>(await runCli(['recover', '--profile', 'work', '--auth-profile', 'key-admin', '--mfa-code', '123456', '--json', ...FAST], s.home.env));
+    expect(recovered.outcome).toBe('finished');
+    expectOneAssumeRole(s, '123456');
+    expect(await s.home.readCredentials()).toContain(`aws_access_key_id = ${created.AccessKeyId}`);
+    expect(await keysOf(s.iamB, workName)).toEqual(
+      expect.arrayContaining([{ accessKeyId: old!.accessKeyId, status: 'Inactive' }, { accessKeyId: created.AccessKeyId, status: 'Active' }]),
+    );
   });
 
   describe('refused before anything changes', () => {
