@@ -80,14 +80,14 @@ export async function openProfileContext(options: ContextOptions): Promise<Profi
       });
     }
   }
-  // Region, endpoint and CA bundle come from the profile whose credentials make the calls.
-  const settings = resolveConnectionSettings({ env, profileConfig: authConfig ?? profileConfig });
-  const factory = await createClientFactory(settings);
-  const gateway = createAwsGateway(factory);
   const authMfaSerial = options.authProfile === undefined ? undefined : roleMfaSerial(options.authProfile, configFile.doc, credentialsFile.doc);
   if (!options.mfaCodeOpensSession) {
     refuseUnusedMfaCode(options.mfaCode, authMfaSerial, options.authProfile === undefined ? `profile '${profile}' (without --auth-profile)` : `the auth profile '${options.authProfile}'`);
   }
+  // Region, endpoint and CA bundle come from the profile whose credentials make the calls.
+  const settings = resolveConnectionSettings({ env, profileConfig: authConfig ?? profileConfig });
+  const factory = await createClientFactory(settings);
+  const gateway = createAwsGateway(factory);
   const authCredentials =
     options.authProfile === undefined
       ? undefined

@@ -63,7 +63,7 @@ export function mfaCodeSource(options: MfaCodeOptions, profile: string): (serial
         'MFA_CODE_NEEDED',
         'sts:AssumeRole',
         'MfaCodeNeeded',
-        `Profile '${profile}' assumes its role with the MFA device ${serial} (mfa_serial), and there is no terminal to ask for the code. Nothing was changed.`,
+        `Profile '${profile}' assumes its role with the MFA device ${serial} (mfa_serial), and there is no terminal to ask for the code.`,
         { hint: 'Pass the code the device shows now with --mfa-code CODE (a scheduled or scripted run too), or run aws-rekey in a terminal to be asked for it.', exitCode: ExitCode.usage },
       );
     }
@@ -95,7 +95,7 @@ function explainFailures(options: ProfileCredentialsOptions, provider: AwsCreden
       const serial = options.mfaSerial;
       // AWS's words for a wrong, reused or expired code ("MultiFactorAuthentication failed with invalid MFA one time pass code").
       if (serial && errorCodeOf(error) === 'AccessDenied' && /MultiFactorAuthentication failed/i.test((error as Error).message)) {
-        throw new AwsError('MFA_CODE_REJECTED', 'sts:AssumeRole', 'AccessDenied', `AWS did not accept the MFA code for ${serial} (${label} '${profile}'): ${(error as Error).message.trim()} Nothing was changed.`, {
+        throw new AwsError('MFA_CODE_REJECTED', 'sts:AssumeRole', 'AccessDenied', `AWS did not accept the MFA code for ${serial} (${label} '${profile}'): ${(error as Error).message.trim()}`, {
           hint: `A code is good once, for about 30 seconds: run aws-rekey again with the code the device shows now (--mfa-code CODE, or type it when asked). If that fails too, check that the mfa_serial of '${profile}' names your device (aws iam list-mfa-devices) and that the device's clock is right.`,
           cause: error,
           exitCode: ExitCode.usage,
