@@ -262,12 +262,14 @@ async function rotationSections(moto: MotoHandle, proxy: FaultProxy, list: Targe
       ),
       '',
       'Targets of issue 14 (medians): local overhead under 100 ms on Node 22+ and under 150 ms on Node 20; peak memory under 50 MiB.',
+      'On a busy machine the local overhead (a wall time) mostly measures the wait for a core: the CPU time beside it is the work itself.',
       '',
       markdownTable(
-        ['target', 'local overhead', 'limit', 'held', 'peak memory', 'under 50 MiB'],
+        ['target', 'local overhead', 'CPU time', 'limit', 'held', 'peak memory', 'under 50 MiB'],
         figures.map((f) => {
           const limit = f.target === 'node20' ? 150 : 100;
-          return [f.target, `${f.localOverheadMs.median.toFixed(0)} ms`, `${limit} ms`, f.localOverheadMs.median < limit ? 'yes' : 'no', `${f.maxRssMb.median.toFixed(1)} MiB`, f.maxRssMb.median < 50 ? 'yes' : 'no'];
+          const held = f.localOverheadMs.median < limit ? 'yes' : f.cpuMs.median < limit ? 'no (CPU time: yes)' : 'no';
+          return [f.target, `${f.localOverheadMs.median.toFixed(0)} ms`, `${f.cpuMs.median.toFixed(0)} ms`, `${limit} ms`, held, `${f.maxRssMb.median.toFixed(1)} MiB`, f.maxRssMb.median < 50 ? 'yes' : 'no'];
         }),
       ),
       '',
