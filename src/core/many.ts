@@ -1,6 +1,7 @@
 import { ExitCode } from '../errors.js';
-import { getProfile, listProfiles, type IniDocument } from '../credentials/ini.js';
+import { listProfiles, type IniDocument } from '../credentials/ini.js';
 import { isTemporaryKeyId } from './mask.js';
+import { hasKeySettings, keySettingsOf } from './profile-keys.js';
 
 /** Decisions of `rotate --profile a --profile b` and `rotate --all`. Pure. */
 
@@ -17,15 +18,24 @@ export interface SkippedProfile {
   reason: string;
 }
 
-/** The profiles of the credentials file that hold a long-lived key (not a session). */
-export function staticKeyProfiles(doc: IniDocument): string[] {
-  return listProfiles(doc).filter((name) => whyNotStatic(getProfile(doc, name) ?? {}) === undefined);
+/**
+ * The profiles --all looks at: every profile of the credentials file, and the profiles of the config file
+ * that hold keys there (a config profile for a role, SSO or settings only is not a credentials profile).
+ */
+function candidateProfiles(doc: IniDocument, config: IniDocument | undefined): string[] {
+  const inConfig = config ? listProfiles(config, 'config').filter((name) => hasKeySettings(keySettingsOf(doc, config, name)?.values)) : [];
+  return [...new Set([...listProfiles(doc), ...inConfig])];
+}
+
+/** The profiles of the credentials file (and of the config file, when given) that hold a long-lived key (not a session). */
+export function staticKeyProfiles(doc: IniDocument, config?: IniDocument): string[] {
+  return candidateProfiles(doc, config).filter((name) => whyNotStatic(keySettingsOf(doc, config, name)?.values ?? {}) === undefined);
 }
 
 /** The profiles --all leaves alone, and why. */
-export function skippedProfiles(doc: IniDocument): SkippedProfile[] {
-  return listProfiles(doc).flatMap((profile) => {
-    const reason = whyNotStatic(getProfile(doc, profile) ?? {});
+export function skippedProfiles(doc: IniDocument, config?: IniDocument): SkippedProfile[] {
+  return candidateProfiles(doc, config).flatMap((profile) => {
+    const reason = whyNotStatic(keySettingsOf(doc, config, profile)?.values ?? {});
     return reason === undefined ? [] : [{ profile, reason }];
   });
 }
@@ -39,12 +49,12 @@ function whyNotStatic(values: Record<string, string>): string | undefined {
   return undefined;
 }
 
-/** One group per key: profiles sharing a key are rotated once. */
-export function groupProfilesByKey(doc: IniDocument, names: readonly string[]): ProfileGroup[] {
+/** One group per key: profiles sharing a key (in either file) are rotated once. */
+export function groupProfilesByKey(doc: IniDocument, names: readonly string[], config?: IniDocument): ProfileGroup[] {
   const groups: ProfileGroup[] = [];
   const byKey = new Map<string, ProfileGroup>();
   for (const name of names) {
-    const id = getProfile(doc, name)?.aws_access_key_id?.trim();
+    const id = keySettingsOf(doc, config, name)?.values.aws_access_key_id?.trim();
     if (!id) {
       groups.push({ profiles: [name] });
       continue;

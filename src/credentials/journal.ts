@@ -40,11 +40,20 @@ export interface JournalCore {
   signedBy?: string;
 }
 
-/** A profile's own rotation: the new key goes to every profile of the file that held the old one. */
+/**
+ * A profile's own rotation: the new key goes to every profile of the file that held the old one. A rotation
+ * that also edits the config file keeps its journal with the credentials file's records all the same (one
+ * journal, one lock: both files are named by the same environment) and records the config file's path here.
+ */
 export interface RotationJournal extends JournalCore {
   version: 1;
   profile: string;
   profiles: string[];
+  /** The config file, when profiles there get the new key too (absent in 0.1.0 journals: the credentials file only). */
+  configPath?: string;
+  configProfiles?: string[];
+  /** The user's other key, deleted to make room: its holders get the new key too. */
+  alsoReplaces?: string[];
 }
 
 const SUFFIX = '.journal.json';
@@ -80,7 +89,7 @@ export async function readJournals(credentialsPath: string): Promise<RotationJou
 export function findJournal(journals: RotationJournal[], profiles: string[], keyIds: string[]): RotationJournal | undefined {
   return journals.find(
     (j) =>
-      j.profiles.some((p) => profiles.includes(p)) ||
+      [...j.profiles, ...(j.configProfiles ?? [])].some((p) => profiles.includes(p)) ||
       keyIds.includes(j.oldKeyId) ||
       (j.newKey !== undefined && keyIds.includes(j.newKey.accessKeyId)),
   );

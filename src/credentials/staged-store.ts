@@ -14,6 +14,11 @@ export type Destination =
       profiles: string[];
       /** `--to-profile NAME`: this profile gets the key even if it did not hold the old one. */
       named?: string;
+      /** The config file, when profiles there get the key too (`[profile NAME]`): its own atomic write and backup. */
+      configPath?: string;
+      configProfiles?: string[];
+      /** Key ids besides the old one whose holders get the new key: the user's other key, deleted to make room. */
+      alsoReplaces?: string[];
     }
   | { kind: 'file'; path: string; format: 'ini' | 'json'; section: string }
   | { kind: 'stdout' }

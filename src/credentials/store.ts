@@ -149,6 +149,15 @@ export async function checkOwnFiles(path: string): Promise<FileOwner> {
 }
 
 /**
+ * Pre-flight of the config file, when a rotation edits it too: it can be replaced, and its backup is
+ * aws-rekey's own (not a link, not another user's). Its journal and lock are the credentials file's.
+ */
+export async function checkConfigWritable(path: string): Promise<void> {
+  await checkWritable(path);
+  await inspectOwnPath(getBackupPath(path), 'file', await ownerOf(path));
+}
+
+/**
  * The pre-flight that changes nothing, for --dry-run: what the real run would refuse before creating a key
  * (a file or folder it cannot write, a planted link, a records folder it cannot use, a lock held by a run).
  */

@@ -6,7 +6,7 @@ import type { AgeGate, NotDue } from '../core/due.js';
 import { maskKeyId } from '../core/mask.js';
 import type { RetireAction } from '../core/plan.js';
 import { findStagedForProfile, listStaged } from '../credentials/staged-store.js';
-import { readCredentialsFile, resolveCredentialsPath, withFileLock } from '../credentials/store.js';
+import { readCredentialsFile, resolveConfigPath, resolveCredentialsPath, withFileLock } from '../credentials/store.js';
 import { ExitCode, isRekeyError, UsageError } from '../errors.js';
 import { mapBounded } from '../core/map-bounded.js';
 import { noPrompter, silentReporter, type Prompter, type Reporter } from '../rotation/ports.js';
@@ -94,19 +94,19 @@ async function rotateEach(options: RotateManyOptions, deps: RotateManyDeps, auth
   const reporter = deps.reporter ?? silentReporter;
   const credentialsPath = resolveCredentialsPath(env);
   const concurrency = options.concurrency ?? 4;
-  const file = await readCredentialsFile(credentialsPath);
-  const names = options.profiles === 'all' ? staticKeyProfiles(file.doc) : options.profiles;
-  const skipped = options.profiles === 'all' ? skippedProfiles(file.doc) : [];
+  const [file, config] = await Promise.all([readCredentialsFile(credentialsPath), readCredentialsFile(resolveConfigPath(env))]);
+  const names = options.profiles === 'all' ? staticKeyProfiles(file.doc, config.doc) : options.profiles;
+  const skipped = options.profiles === 'all' ? skippedProfiles(file.doc, config.doc) : [];
   const skippedText = skipped.map((p) => `${p.profile} (${p.reason})`).join(', ');
   if (names.length === 0) {
     throw new UsageError(
-      `${credentialsPath} has no profile with a long-lived access key${skipped.length > 0 ? `; skipped: ${skippedText}` : ''}.`,
+      `${credentialsPath} (nor ${resolveConfigPath(env)}) has no profile with a long-lived access key${skipped.length > 0 ? `; skipped: ${skippedText}` : ''}.`,
       'Nothing to rotate: temporary credentials expire on their own. Name a profile that holds an AKIA… key and its secret.',
       'NO_STATIC_PROFILES',
     );
   }
   if (skipped.length > 0) reporter.info(`Skipped ${skipped.length} ${skipped.length === 1 ? 'profile' : 'profiles'} without a long-lived key: ${skippedText}.`);
-  const groups = groupProfilesByKey(file.doc, names);
+  const groups = groupProfilesByKey(file.doc, names, config.doc);
   const staged = await listStaged(credentialsPath);
   const warned = new Set<string>();
   const quiet = (group: ProfileGroup, withInfo: boolean) => prefixed(reporter, group.profiles.join(','), warned, withInfo);

@@ -7,12 +7,12 @@ import { maskKeyId } from '../core/mask.js';
 import { checkMfaCode } from '../core/mfa-code.js';
 import { targetCommand } from '../core/next-command.js';
 import { shellQuote } from '../core/shell.js';
-import { describePlan, planRotation, type RetireAction, type RotationPlan } from '../core/plan.js';
+import { describePlan, planRotation, type KeyHolders, type RetireAction, type RotationPlan } from '../core/plan.js';
 import { describeStagedCreatePlan } from '../core/stage-decisions.js';
 import type { AccessKeyInfo, CallerIdentity, StaticCredentials } from '../core/types.js';
 import { findProfilesWithKey } from '../credentials/ini.js';
 import { findJournal, readJournals, type RotationJournal } from '../credentials/journal.js';
-import { checkBeforeRotation, checkWritable, readCredentialsFile, withFileLock } from '../credentials/store.js';
+import { checkBeforeRotation, checkConfigWritable, checkWritable, readCredentialsFile, withFileLock } from '../credentials/store.js';
 import { AwsError, ProfileError, RekeyError, UnsafeRotationError, UsageError } from '../errors.js';
 import { deleteOtherKey } from '../rotation/key-steps.js';
 import { rotateKey, type RetireCredentials } from '../rotation/lifecycle.js';
@@ -69,7 +69,10 @@ export interface RotateResult {
   /** Set when an unfinished earlier rotation was found and finished or undone instead. */
   recovery?: RecoverResult;
   profile: string;
+  /** Every profile that gets (or got) the new key, in either file; a name in both files once. */
   profiles: string[];
+  /** The same, per file: the credentials file, and the config file when profiles there get the key too. */
+  files: ProfileFile[];
   user: { arn: string; name: string; account: string };
   oldKeyId: string;
   newKeyId?: string;
@@ -78,7 +81,15 @@ export interface RotateResult {
   plan: string[];
   steps: StepRecord[];
   backupPath?: string;
+  /** Every backup made: one per file written. */
+  backupPaths?: string[];
   warnings: string[];
+}
+
+export interface ProfileFile {
+  path: string;
+  kind: 'credentials' | 'config';
+  profiles: string[];
 }
 
 /**
@@ -101,12 +112,12 @@ export async function rotateProfile(options: RotateOptions = {}, deps: RotateDep
         mfaCodeOpensSession: true,
         ...(deps.authCredentials ? { authCredentials: deps.authCredentials } : {}),
       }),
-    (c) => `profile ${c.profile} (${c.credentialsPath})`,
+    (c) => `profile ${c.profile} (${c.key.source === 'config' ? c.configPath : c.credentialsPath})`,
   );
   try {
     for (const warning of ctx.warnings) rt.reporter.warn(warning);
     const journals = await readJournals(ctx.credentialsPath);
-    const pending = findJournal(journals, ctx.key.profiles, [ctx.key.accessKeyId]);
+    const pending = findJournal(journals, namesOf(ctx), [ctx.key.accessKeyId]);
     if (pending) {
       rt.reporter.warn(`An earlier rotation of profile ${pending.profile} in ${ctx.credentialsPath} did not finish (it stopped after step '${pending.phase}'). Finishing it instead of starting a new one.`);
       const recovery = await recoverWithContext(ctx, pending, { verify, yes: options.yes ?? false, dryRun: options.dryRun ?? false }, rt);
@@ -115,7 +126,7 @@ export async function rotateProfile(options: RotateOptions = {}, deps: RotateDep
         status: options.dryRun ? 'planned' : 'recovered',
         recovery,
         profile: ctx.profile,
-        profiles: pending.profiles,
+        ...profilesOf(pending.credentialsPath, pending.profiles, pending.configPath, pending.configProfiles),
         user: { arn: pending.userArn, name: pending.userName, account: pending.userArn.split(':')[4] ?? '' },
         oldKeyId: pending.oldKeyId,
         ...(recovery.outcome === 'finished' && pending.newKey ? { newKeyId: pending.newKey.accessKeyId, retired: pending.retire } : {}),
@@ -159,14 +170,16 @@ async function rotateWithContext(
   const waiting = options.ifOlderThan ? notDue(keys.find((k) => k.accessKeyId === ctx.key.accessKeyId), options.ifOlderThan) : undefined;
   if (waiting) {
     const user = { arn: session.identity.arn, name: session.userName, account: session.identity.account };
-    return { schemaVersion: 1, status: 'not-due', notDue: waiting, profile: ctx.profile, profiles: ctx.key.profiles, user, oldKeyId: ctx.key.accessKeyId, plan: [], steps: rt.steps.records, warnings: ctx.warnings };
+    const held = profilesOf(ctx.credentialsPath, ctx.key.profiles, ctx.configPath, ctx.key.configProfiles);
+    return { schemaVersion: 1, status: 'not-due', notDue: waiting, profile: ctx.profile, ...held, user, oldKeyId: ctx.key.accessKeyId, plan: [], steps: rt.steps.records, warnings: ctx.warnings };
   }
   const plan = await decidePlan(keys, ctx, session, options, rt);
   const planLines = options.keepOld ? describeStagedCreatePlan(plan) : describePlan(plan);
+  const editsConfig = plan.configProfiles.length > 0;
   const base = {
     schemaVersion: 1 as const,
     profile: ctx.profile,
-    profiles: plan.profiles,
+    ...profilesOf(ctx.credentialsPath, plan.profiles, editsConfig ? ctx.configPath : undefined, plan.configProfiles),
     user: { arn: session.identity.arn, name: session.userName, account: session.identity.account },
     oldKeyId: plan.currentKeyId,
     plan: planLines,
@@ -175,24 +188,44 @@ async function rotateWithContext(
   printPlan(rt, `Plan for ${session.identity.arn}:`, planLines);
   if (options.dryRun) {
     // What the real run checks before creating anything, checked here too: a dry run that passes means it.
-    await rt.steps.run('pre-flight', () => checkBeforeRotation(ctx.credentialsPath), () => `${ctx.credentialsPath} can be written (nothing was changed)`);
+    await rt.steps.run(
+      'pre-flight',
+      async () => {
+        await checkBeforeRotation(ctx.credentialsPath);
+        if (editsConfig) await checkConfigWritable(ctx.configPath);
+      },
+      () => `${editsConfig ? `${ctx.credentialsPath} and ${ctx.configPath}` : ctx.credentialsPath} can be written (nothing was changed)`,
+    );
     return { ...base, status: 'planned', steps: rt.steps.records };
   }
   await confirmAction(options.yes, rt.prompter, 'Rotate now?', 'rotating');
   stopIfInterrupted(rt);
 
-  await rt.steps.run('pre-flight', () => checkWritable(ctx.credentialsPath), () => `${ctx.credentialsPath} is writable`);
+  await rt.steps.run(
+    'pre-flight',
+    async () => {
+      await checkWritable(ctx.credentialsPath);
+      if (editsConfig) await checkConfigWritable(ctx.configPath);
+    },
+    () => `${editsConfig ? `${ctx.credentialsPath} and ${ctx.configPath} are` : `${ctx.credentialsPath} is`} writable`,
+  );
+  // One lock for both files: the journal is the credentials file's, and so is the lock (see journal.ts).
   return rt.fileLock(ctx.credentialsPath, async () => {
-    // Re-read under the lock: the file may have changed since it was first read.
-    const file = await readCredentialsFile(ctx.credentialsPath);
-    const holders = findProfilesWithKey(file.doc, plan.currentKeyId);
-    if (!plan.profiles.every((p) => holders.includes(p))) {
-      throw new ProfileError('CREDENTIALS_CHANGED', `${ctx.credentialsPath} changed while aws-rekey was running: profile ${ctx.profile} no longer holds ${maskKeyId(plan.currentKeyId)}.`, {
-        hint: 'Nothing was changed. Run aws-rekey again.',
-      });
+    // Re-read under the lock: the files may have changed since they were first read.
+    const replaced = [plan.currentKeyId, ...(plan.otherKey && plan.otherKeyHolders ? [plan.otherKey.accessKeyId] : [])];
+    for (const [path, kind, planned] of [[ctx.credentialsPath, 'credentials', plan.profiles], [ctx.configPath, 'config', plan.configProfiles]] as const) {
+      if (planned.length === 0) continue;
+      const { doc } = await readCredentialsFile(path);
+      const holders = replaced.flatMap((keyId) => findProfilesWithKey(doc, keyId, kind));
+      const gone = planned.filter((p) => !holders.includes(p));
+      if (gone.length > 0) {
+        throw new ProfileError('CREDENTIALS_CHANGED', `${path} changed while aws-rekey was running: profile ${gone[0]} no longer holds the key it held.`, {
+          hint: 'Nothing was changed. Run aws-rekey again.',
+        });
+      }
     }
     // A run that crashed since this one looked may have left a journal: never write over it.
-    const pendingNow = findJournal(await readJournals(ctx.credentialsPath), ctx.key.profiles, [ctx.key.accessKeyId]);
+    const pendingNow = findJournal(await readJournals(ctx.credentialsPath), namesOf(ctx), [ctx.key.accessKeyId]);
     if (pendingNow) {
       throw new RekeyError('ROTATION_PENDING', `Another aws-rekey run left an unfinished rotation of profile ${pendingNow.profile} while this one was starting.`, {
         hint: 'Nothing was changed. Run aws-rekey again: it finishes or undoes that rotation first.',
@@ -208,6 +241,8 @@ async function rotateWithContext(
       profile: ctx.profile,
       profiles: plan.profiles,
       credentialsPath: ctx.credentialsPath,
+      ...(editsConfig ? { configPath: ctx.configPath, configProfiles: plan.configProfiles } : {}),
+      ...(replaced.length > 1 ? { alsoReplaces: replaced.slice(1) } : {}),
       userName: session.userName,
       userArn: session.identity.arn,
       oldKeyId: plan.currentKeyId,
@@ -229,8 +264,21 @@ async function rotateWithContext(
       ...(deletedOtherKeyId ? { deletedOtherKeyId } : {}),
       steps: rt.steps.records,
       ...(outcome.receipt?.backupPath ? { backupPath: outcome.receipt.backupPath } : {}),
+      ...(outcome.receipt?.backupPaths ? { backupPaths: outcome.receipt.backupPaths } : {}),
     };
   });
+}
+
+/** Every profile name the rotation concerns, in either file (a profile is one name whichever file holds its key). */
+function namesOf(ctx: ProfileContext): string[] {
+  return [...new Set([...ctx.key.profiles, ...ctx.key.configProfiles])];
+}
+
+function profilesOf(credentialsPath: string, profiles: string[], configPath: string | undefined, configProfiles: string[] = []): { profiles: string[]; files: ProfileFile[] } {
+  const files: ProfileFile[] = [];
+  if (profiles.length > 0 || !configPath) files.push({ path: credentialsPath, kind: 'credentials', profiles });
+  if (configPath && configProfiles.length > 0) files.push({ path: configPath, kind: 'config', profiles: configProfiles });
+  return { profiles: [...new Set([...profiles, ...configProfiles])], files };
 }
 
 /** Retire the old key signed with the new key when the profile signs its own IAM calls: proof that it works for IAM too. */
@@ -369,10 +417,16 @@ async function findMfaDevice(mfa: MfaApi, credentials: CredentialsInput, userNam
 }
 
 async function decidePlan(keys: AccessKeyInfo[], ctx: ProfileContext, session: Session, options: RotateOptions, rt: ProfileRuntime): Promise<RotationPlan> {
+  const holders: Record<string, KeyHolders> = Object.fromEntries(
+    keys.map((key) => [key.accessKeyId, { credentials: findProfilesWithKey(ctx.credentials, key.accessKeyId), config: findProfilesWithKey(ctx.config, key.accessKeyId, 'config') }]),
+  );
   const planOptions = {
     userName: session.userName,
     currentKeyId: ctx.key.accessKeyId,
     profiles: ctx.key.profiles,
+    configProfiles: ctx.key.configProfiles,
+    holders,
+    files: { credentials: ctx.credentialsPath, config: ctx.configPath },
     deleteOld: options.deleteOld ?? false,
     allowDeleteKeyId: options.deleteKeyId,
     listKeysCommand: targetCommand('keys', { profile: ctx.profile, ...(options.authProfile !== undefined ? { authProfile: options.authProfile } : {}) }, ctx.env),

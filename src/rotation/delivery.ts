@@ -38,8 +38,10 @@ export interface DeliveryReceipt {
   detail: string;
   /** The destination as written (a profile delivery may have reached more profiles than planned). */
   destination: Destination;
-  /** The file as it was before the write, when a backup was made. */
+  /** The file as it was before the write, when a backup was made (the first file's, when it wrote two). */
   backupPath?: string;
+  /** Every backup the write made: the credentials file's and the config file's. */
+  backupPaths?: string[];
 }
 
 export interface DeliveryContext {

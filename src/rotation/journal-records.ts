@@ -18,6 +18,17 @@ export function profileJournalRecord(env: NodeJS.ProcessEnv): JournalRecord<Rota
   };
 }
 
+/** Where a profile's own rotation delivers: the profiles of the credentials file and, when recorded, of the config file. */
+export function profileDestination(journal: RotationJournal): Extract<Destination, { kind: 'profiles' }> {
+  return {
+    kind: 'profiles',
+    credentialsPath: journal.credentialsPath,
+    profiles: journal.profiles,
+    ...(journal.configPath ? { configPath: journal.configPath, configProfiles: journal.configProfiles ?? [] } : {}),
+    ...(journal.alsoReplaces?.length ? { alsoReplaces: journal.alsoReplaces } : {}),
+  };
+}
+
 export function userJournalRecord(env: NodeJS.ProcessEnv): JournalRecord<UserJournal> {
   return {
     save: writeUserJournal,

@@ -2,13 +2,13 @@ import type { AwsGateway, IamApi } from '../aws/gateway.js';
 import type { RotationJournal } from '../credentials/journal.js';
 import type { KeyPair } from './delivery.js';
 import { openDelivery } from './delivery.js';
-import { profileJournalRecord } from './journal-records.js';
+import { profileDestination, profileJournalRecord } from './journal-records.js';
 import type { RetireCredentials, Rotation } from './lifecycle.js';
 import type { Runtime } from './runtime.js';
 import { recordStagedCreate } from './staged-record.js';
 import type { VerifyOptions } from './verify.js';
 
-/** A profile's own rotation on the lifecycle: the key goes to every profile of the file that held the old one. */
+/** A profile's own rotation on the lifecycle: the key goes to every profile of either file that held the old one (or the deleted other key). */
 export function profileRotation(
   gateway: AwsGateway,
   iam: IamApi,
@@ -24,7 +24,7 @@ export function profileRotation(
     iam,
     gateway,
     delivery: openDelivery(
-      { kind: 'profiles', credentialsPath: journal.credentialsPath, profiles: journal.profiles },
+      profileDestination(journal),
       { userName: journal.userName, oldKeyId: journal.oldKeyId, serializeFileEdit: rt.serializeFileEdit },
     ),
     verify,

@@ -2,6 +2,7 @@ import { maskKeyId } from '../core/mask.js';
 import type { JournalKey, RotationJournal } from '../credentials/journal.js';
 import { stagedId, writeStaged, type StagedRotation } from '../credentials/staged-store.js';
 import { userRecordId, userRefOf, type UserJournal } from '../credentials/user-journal.js';
+import { profileDestination } from './journal-records.js';
 import type { Runtime } from './runtime.js';
 
 /**
@@ -18,7 +19,7 @@ export async function recordStagedCreate(journal: RotationJournal, newKey: Journ
       profile: journal.profile,
       newKeyId: newKey.accessKeyId,
       newKeyCreatedAt: newKey.createDate ?? journal.startedAt,
-      destination: { kind: 'profiles', credentialsPath: journal.credentialsPath, profiles: journal.profiles },
+      destination: profileDestination(journal),
     },
     'is in use',
     rt,

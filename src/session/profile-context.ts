@@ -29,6 +29,8 @@ export interface ProfileContext {
   configPath: string;
   credentials: IniDocument;
   credentialsText: string;
+  /** The config file as read (empty when there is none): profiles there may hold the key too. */
+  config: IniDocument;
   key: ProfileKey;
   settings: ConnectionSettings;
   gateway: AwsGateway;
@@ -67,6 +69,7 @@ export async function openProfileContext(options: ContextOptions): Promise<Profi
     credentialsPath,
     profileConfig,
     configPath,
+    config: configFile.doc,
     credentialsExist: credentialsFile.exists,
     env,
   });
@@ -118,6 +121,7 @@ export async function openProfileContext(options: ContextOptions): Promise<Profi
     configPath,
     credentials: credentialsFile.doc,
     credentialsText: credentialsFile.text,
+    config: configFile.doc,
     key,
     settings,
     gateway,

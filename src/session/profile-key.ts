@@ -1,23 +1,30 @@
 import { isTemporaryKeyId } from '../core/mask.js';
+import { hasKeySettings } from '../core/profile-keys.js';
 import type { StaticCredentials } from '../core/types.js';
 import { shellQuote } from '../core/shell.js';
 import { targetCommand } from '../core/next-command.js';
 import { ProfileError } from '../errors.js';
-import { findProfilesWithKey, getProfile, listProfiles, type IniDocument } from '../credentials/ini.js';
+import { findProfilesWithKey, getProfile, listProfiles, type IniDocument, type IniFileKind } from '../credentials/ini.js';
 
 export interface ProfileKey extends StaticCredentials {
   profile: string;
-  /** Every profile of the credentials file holding the same key id (the profile itself first). */
+  /** Every profile of the credentials file holding the same key id (the profile itself first, when its key is there). */
   profiles: string[];
+  /** Every profile of the config file holding the same key id (the profile itself first, when its key is there). */
+  configProfiles: string[];
+  /** The file the profile's key was read from. */
+  source: IniFileKind;
 }
 
 export interface ResolveProfileKeyOptions {
   profile: string;
   credentials: IniDocument;
   credentialsPath: string;
-  /** The profile's section of the config file, to explain where its credentials come from instead. */
+  /** The profile's section of the config file: its keys, or where its credentials come from instead. */
   profileConfig?: Record<string, string>;
   configPath: string;
+  /** The whole config file, to find every profile there that holds the same key. */
+  config?: IniDocument;
   /** false when there is no credentials file at all (the error says so). */
   credentialsExist?: boolean;
   /** For the commands that the hints print (src/core/next-command.ts). */
@@ -34,23 +41,19 @@ const SOURCE_SETTINGS: Array<[string, string]> = [
 ];
 
 /**
- * The long-lived key a profile holds in the credentials file, or an error that says why it has none and
- * what to do. Only keys in the credentials file are rotated: that is the file we can edit safely.
+ * The long-lived key a profile holds, or an error that says why it has none and what to do. Like botocore,
+ * the credentials file's keys come first; a profile without keys there may hold them in the config file
+ * (`[profile NAME]`), which the AWS CLI reads too.
  */
 export function resolveProfileKey(options: ResolveProfileKeyOptions): ProfileKey {
   const { profile, credentials, credentialsPath, profileConfig, configPath } = options;
-  const values = getProfile(credentials, profile);
+  const inCredentials = getProfile(credentials, profile);
+  const source: IniFileKind = !hasKeySettings(inCredentials) && hasKeySettings(profileConfig) ? 'config' : 'credentials';
+  const values = source === 'config' ? profileConfig : inCredentials;
+  const path = source === 'config' ? configPath : credentialsPath;
+  const section = source === 'config' && profile !== 'default' ? `profile ${profile}` : profile;
   if (!values) {
-    if (profileConfig) {
-      if (profileConfig.aws_access_key_id) {
-        throw new ProfileError(
-          'PROFILE_KEY_IN_CONFIG',
-          `Profile '${profile}' keeps its access key in the config file ${configPath}; aws-rekey edits only the credentials file ${credentialsPath}.`,
-          { hint: `Move aws_access_key_id and aws_secret_access_key of '${profile}' into ${credentialsPath} (section [${profile}]), then run aws-rekey again.` },
-        );
-      }
-      throw noStaticKeys(profile, profileConfig, configPath, options.env ?? {});
-    }
+    if (profileConfig) throw noStaticKeys(profile, profileConfig, configPath, options.env ?? {});
     if (options.credentialsExist === false) {
       throw new ProfileError('PROFILE_NOT_FOUND', `Profile '${profile}' cannot be rotated: there is no credentials file (${credentialsPath}).`, {
         hint: `Create it with 'aws configure --profile ${profile}', or point AWS_SHARED_CREDENTIALS_FILE at yours.`,
@@ -77,14 +80,21 @@ export function resolveProfileKey(options: ResolveProfileKeyOptions): ProfileKey
   if (!accessKeyId || !secretAccessKey) {
     if (!accessKeyId && !secretAccessKey && profileConfig) throw noStaticKeys(profile, profileConfig, configPath, options.env ?? {});
     const missing = !accessKeyId ? 'aws_access_key_id' : 'aws_secret_access_key';
-    throw new ProfileError('PROFILE_INCOMPLETE', `Profile '${profile}' in ${credentialsPath} has no ${missing}.`, {
-      hint: `Add both aws_access_key_id and aws_secret_access_key to [${profile}] (aws configure --profile ${profile}).`,
+    throw new ProfileError('PROFILE_INCOMPLETE', `Profile '${profile}' in ${path} has no ${missing}.`, {
+      hint: `Add both aws_access_key_id and aws_secret_access_key to [${section}] (aws configure --profile ${profile}).`,
     });
   }
-  const holders = findProfilesWithKey(credentials, accessKeyId);
-  const profiles = [profile, ...holders.filter((name) => name !== profile)];
-  return { profile, profiles, accessKeyId, secretAccessKey };
+  const first = (holders: string[], kind: IniFileKind) => (source === kind ? [profile, ...holders.filter((name) => name !== profile)] : holders);
+  return {
+    profile,
+    profiles: first(findProfilesWithKey(credentials, accessKeyId), 'credentials'),
+    configProfiles: first(options.config ? findProfilesWithKey(options.config, accessKeyId, 'config') : [], 'config'),
+    source,
+    accessKeyId,
+    secretAccessKey,
+  };
 }
+
 
 /** What to do instead depends on where the credentials come from. */
 function noStaticKeysHint(profile: string, config: Record<string, string>, env: NodeJS.ProcessEnv): string {

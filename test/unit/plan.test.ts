@@ -138,6 +138,7 @@ describe('planRotation: the plan it returns', () => {
       userName: 'alice',
       currentKeyId: CURRENT,
       profiles: ['work', 'alias'],
+      configProfiles: [],
       otherKey: other,
       retire: 'delete',
       steps: [
@@ -183,4 +184,56 @@ describe('describePlan', () => {
       else expect(lines).toEqual(c.lines);
     });
   }
+});
+
+describe('describePlan: who holds what the plan retires (issue 9.2, 9.4)', () => {
+  const files = { credentials: '/h/.aws/credentials', config: '/h/.aws/config' };
+  const holders = { [OTHER]: { credentials: ['legacy'], config: ['ci'] } };
+
+  it('names each file and profile the key is written to, and who holds the key it deactivates', () => {
+    const plan = planRotation([key(CURRENT, 'Active')], { ...base, profiles: ['work', 'alias'], configProfiles: ['cfg'], files });
+    expect(plan.configProfiles).toEqual(['cfg']);
+    expect(describePlan(plan)).toEqual([
+      'create a new access key for alice',
+      'write it to profiles work, alias in /h/.aws/credentials and profile cfg in /h/.aws/config',
+      'check that AWS accepts the new key',
+      'deactivate the old key AKIA…0001, held by profiles work, alias in /h/.aws/credentials and profile cfg in /h/.aws/config (they get the new key)',
+    ]);
+  });
+
+  it('a key only in the config file: the credentials file is not named', () => {
+    const plan = planRotation([key(CURRENT, 'Active')], { ...base, profiles: [], configProfiles: ['cfg'], files, deleteOld: true });
+    expect(describePlan(plan).slice(1)).toEqual([
+      'write it to profile cfg in /h/.aws/config',
+      'check that AWS accepts the new key',
+      'delete the old key AKIA…0001, held by profile cfg in /h/.aws/config (it gets the new key)',
+    ]);
+  });
+
+  it('the other key deleted to make room: its holders are named and get the new key too', () => {
+    const plan = planRotation([key(CURRENT, 'Active'), key(OTHER, 'Inactive')], { ...base, holders, files });
+    expect(plan.profiles).toEqual(['work', 'legacy']);
+    expect(plan.configProfiles).toEqual(['ci']);
+    expect(plan.otherKeyHolders).toEqual(holders[OTHER]);
+    const lines = describePlan(plan);
+    expect(lines[0]).toBe('delete inactive key AKIA…0002 (never used) to make room; profile legacy in /h/.aws/credentials and profile ci in /h/.aws/config hold it and get the new key instead');
+    expect(lines[2]).toBe('write it to profiles work, legacy in /h/.aws/credentials and profile ci in /h/.aws/config');
+  });
+
+  it('--delete-key: the active other key and its one holder', () => {
+    const plan = planRotation([key(CURRENT, 'Active'), key(OTHER, 'Active')], { ...base, allowDeleteKeyId: OTHER, holders: { [OTHER]: { credentials: [], config: ['ci'] } }, files });
+    expect(describePlan(plan)[0]).toBe('delete active key AKIA…0002 (never used) to make room; profile ci in /h/.aws/config holds it and gets the new key instead');
+  });
+
+  it('an active other key is refused, naming who holds it', () => {
+    expect(() => planRotation([key(CURRENT, 'Active'), key(OTHER, 'Active')], { ...base, holders, files })).toThrow(
+      /AKIA…0002 \(never used\) \(profile legacy in \/h\/\.aws\/credentials and profile ci in \/h\/\.aws\/config hold it\) may be in use/,
+    );
+  });
+
+  it('nobody holds the other key: the plan is as before', () => {
+    const plan = planRotation([key(CURRENT, 'Active'), key(OTHER, 'Inactive')], { ...base, holders: { [OTHER]: { credentials: [], config: [] } }, files });
+    expect(plan.otherKeyHolders).toBeUndefined();
+    expect(describePlan(plan)[0]).toBe('delete inactive key AKIA…0002 (never used) to make room');
+  });
 });

@@ -12,6 +12,7 @@ import { ageGateOf, mfaCodeOf, profilesOf, verifyOptionsFromFlags, type RotateFl
 import { createPorts, createSecretOutput, painter, useColor, type CliStreams } from '../io.js';
 import { withInterrupts } from '../signals.js';
 import { targetCommand } from '../../core/next-command.js';
+import { backupLines, newKeyLine } from '../profile-summary.js';
 
 /**
  * `rotate` beyond one profile's plain rotation: --user, --stage, several profiles, --all. Returns the exit
@@ -125,10 +126,10 @@ function summarizeStagedCreate(result: RotateResult, authProfile: string | undef
   const lines = [
     '',
     `Staged rotation of ${result.user.name} (${result.user.arn}): stage 'created'.`,
-    `  new key   ${maskKeyId(result.newKeyId ?? '')}  in ${result.profiles.length > 1 ? 'profiles' : 'profile'} ${result.profiles.join(', ')}`,
+    newKeyLine(result),
     `  old key   ${maskKeyId(result.oldKeyId)}  still active`,
   ];
-  if (result.backupPath) lines.push(`  backup    ${result.backupPath} (the file as it was; holds the old key)`);
+  lines.push(...backupLines(result));
   const retire = targetCommand('rotate', { profile: result.profile, ...(authProfile !== undefined ? { authProfile } : {}) }, env, '--stage', 'retire');
   lines.push(`Next: give the new key to everything that uses the old one, then run \`${retire}\`.`);
   return `${lines.join('\n')}\n`;

@@ -7,6 +7,7 @@ import { routeRotate } from './rotate-route.js';
 import { ageGateOf, mfaCodeOf, profilesOf, verifyOptionsFromFlags, wantsMfa, type RotateFlags } from '../flags.js';
 import { createPorts, type CliStreams } from '../io.js';
 import { targetCommand } from '../../core/next-command.js';
+import { backupLines, newKeyLine } from '../profile-summary.js';
 
 export function rotateOptionsFromFlags(flags: RotateFlags, env: NodeJS.ProcessEnv): RotateOptions {
   return {
@@ -49,10 +50,10 @@ function summarize(result: RotateResult, env: NodeJS.ProcessEnv, authProfile: st
   const lines = [
     '',
     `Rotated the access key of ${result.user.name} (${result.user.arn}).`,
-    `  new key   ${maskKeyId(result.newKeyId ?? '')}  in ${result.profiles.length > 1 ? 'profiles' : 'profile'} ${result.profiles.join(', ')}`,
+    newKeyLine(result),
     `  old key   ${maskKeyId(result.oldKeyId)}  ${result.retired === 'delete' ? 'deleted' : `deactivated (once nothing needs it: \`${targetCommand('prune', { profile: result.profile, ...(authProfile !== undefined ? { authProfile } : {}) }, env)}\`)`}`,
   ];
   if (result.deletedOtherKeyId) lines.push(`  removed   ${maskKeyId(result.deletedOtherKeyId)}  (the other key, to make room)`);
-  if (result.backupPath) lines.push(`  backup    ${result.backupPath} (the file as it was; holds the old key)`);
+  lines.push(...backupLines(result));
   return `${lines.join('\n')}\n`;
 }

@@ -1,6 +1,15 @@
 import { maskKeyId } from '../../core/mask.js';
 import { writeCredentialsFileAtomic } from '../../credentials/atomic-replace.js';
-import { findProfilesWithKey, getProfile, removeProfileKeys, replaceAccessKey, serializeIni, setProfileValues, type IniDocument } from '../../credentials/ini.js';
+import {
+  findProfilesWithKey,
+  getProfile,
+  removeProfileKeys,
+  replaceAccessKey,
+  serializeIni,
+  setProfileValues,
+  type IniDocument,
+  type IniFileKind,
+} from '../../credentials/ini.js';
 import type { Destination } from '../../credentials/staged-store.js';
 import { readCredentialsFile } from '../../credentials/store.js';
 import { CredentialsFileError } from '../../errors.js';
@@ -10,79 +19,154 @@ type ProfilesDestination = Extract<Destination, { kind: 'profiles' }>;
 
 const SESSION_KEYS = ['aws_session_token', 'aws_security_token'];
 
+interface EditedFile {
+  path: string;
+  kind: IniFileKind;
+}
+
+/** What one file's write did. */
+interface FileWrite {
+  file: EditedFile;
+  /** Profiles that hold the new pair now. */
+  holders: string[];
+  /** Profiles this write gave it to. */
+  changed: string[];
+  backupPath?: string;
+}
+
 /**
- * Profiles of a credentials file, edited losslessly with a backup: every profile that holds the old key
- * gets the new pair (a profile's own rotation), and so does `destination.named`, the profile `--to-profile`
+ * Profiles of the credentials file, and of the config file when the destination names it, edited losslessly,
+ * each file with its own atomic write and backup: every profile that holds the old key (or a key of
+ * `destination.alsoReplaces`) gets the new pair, and so does `destination.named`, the profile `--to-profile`
  * names, even if it held no key or another one (its session token lines go). Nothing else changes.
+ *
+ * The credentials file is written first, then the config file. A run that stops between the two leaves the
+ * journal at `created`; the next run writes again, which changes only what still holds the old key.
  */
 export function credentialsProfilesDelivery(destination: ProfilesDestination, ctx: DeliveryContext): Delivery {
-  const path = destination.credentialsPath;
+  const files: EditedFile[] = [
+    { path: destination.credentialsPath, kind: 'credentials' },
+    ...(destination.configPath ? [{ path: destination.configPath, kind: 'config' as const }] : []),
+  ];
+  const replaced = [ctx.oldKeyId, ...(destination.alsoReplaces ?? [])];
   const named = destination.named;
   const serialized = <T>(edit: () => Promise<T>): Promise<T> => (ctx.serializeFileEdit ? ctx.serializeFileEdit(edit) : edit());
-  // The file as this run found it and as it left it: an undo within the run puts it back exactly.
-  let before: { text: string; after: string } | undefined;
+  // Each file as this run found it and as it left it: an undo within the run puts it back exactly.
+  const before = new Map<string, { text: string; after: string }>();
+
+  const writeFile = async (file: EditedFile, pair: KeyPair): Promise<FileWrite> => {
+    const read = await readCredentialsFile(file.path);
+    let doc = read.doc;
+    const changed: string[] = [];
+    for (const keyId of replaced) {
+      const result = replaceAccessKey(doc, keyId, pair, file.kind);
+      doc = result.doc;
+      changed.push(...result.profiles);
+    }
+    if (named && file.kind === 'credentials') {
+      doc = removeProfileKeys(setProfileValues(doc, named, { aws_access_key_id: pair.accessKeyId, aws_secret_access_key: pair.secretAccessKey }), named, SESSION_KEYS);
+      changed.unshift(named);
+    }
+    const after = serializeIni(doc);
+    const holders = holdersOf(doc, pair, file.kind);
+    if (after === read.text) return { file, holders, changed: [] };
+    const result = await writeCredentialsFileAtomic(file.path, after, { backup: true });
+    before.set(file.path, { text: read.text, after });
+    return { file, holders, changed: [...new Set(changed)], ...(result.backupPath ? { backupPath: result.backupPath } : {}) };
+  };
 
   return {
     destination,
-    label: `${plural(destination.profiles, 'profile')} ${destination.profiles.join(', ')} in ${path}`,
+    label: describeFiles(files.map((file) => ({ file, profiles: file.kind === 'config' ? (destination.configProfiles ?? []) : destination.profiles })), true),
 
     write: (pair) =>
       serialized(async () => {
-        const file = await readCredentialsFile(path);
-        const replaced = replaceAccessKey(file.doc, ctx.oldKeyId, pair);
-        let doc = replaced.doc;
-        const profiles = [...new Set([...(named ? [named] : []), ...replaced.profiles])];
-        if (named) doc = removeProfileKeys(setProfileValues(doc, named, { aws_access_key_id: pair.accessKeyId, aws_secret_access_key: pair.secretAccessKey }), named, SESSION_KEYS);
-        const holders = holdersOf(doc, pair);
-        const written: Destination = { ...destination, profiles: holders.length > 0 ? holders : destination.profiles };
-        const after = serializeIni(doc);
-        if (after === file.text) return { detail: `${describe(holders)} already hold${holders.length > 1 ? '' : 's'} ${maskKeyId(pair.accessKeyId)}`, destination: written };
-        const result = await writeCredentialsFileAtomic(path, after, { backup: true });
-        before = { text: file.text, after };
+        const writes: FileWrite[] = [];
+        for (const file of files) writes.push(await writeFile(file, pair));
+        const [inCredentials, inConfig] = writes;
+        const written: Destination = {
+          ...destination,
+          profiles: inCredentials!.holders.length > 0 ? inCredentials!.holders : destination.profiles,
+          ...(inConfig ? { configProfiles: inConfig.holders.length > 0 ? inConfig.holders : (destination.configProfiles ?? []) } : {}),
+        };
+        const backups = writes.flatMap((w) => (w.backupPath ? [w.backupPath] : []));
+        const key = maskKeyId(pair.accessKeyId);
+        // With one file, as in 0.1.0: "profiles work, alias now hold AKIA…"; with two, each file is named.
+        const withPaths = writes.length > 1;
+        const details = writes.flatMap((w) => {
+          if (w.changed.length > 0) return [`${describeFiles([{ file: w.file, profiles: w.changed }], withPaths)} now ${verb(w.changed, 'hold')} ${key}`];
+          if (w.holders.length > 0) return [`${describeFiles([{ file: w.file, profiles: w.holders }], withPaths)} already ${verb(w.holders, 'hold')} ${key}`];
+          return [];
+        });
         return {
-          detail: `${describe(profiles)} now hold${profiles.length > 1 ? '' : 's'} ${maskKeyId(pair.accessKeyId)}`,
+          detail: details.join('; ') || `no profile holds ${key}`,
           destination: written,
-          ...(result.backupPath ? { backupPath: result.backupPath } : {}),
+          ...(backups.length > 0 ? { backupPath: backups[0], backupPaths: backups } : {}),
         };
       }),
 
     confirm: async (pair) => {
-      const holders = holdersOf((await readCredentialsFile(path)).doc, pair);
-      if (holders.length === 0) {
-        throw new CredentialsFileError('DELIVERY_NOT_CONFIRMED', `No profile in ${path} holds the new key ${maskKeyId(pair.accessKeyId)} any more.`, {
+      const found: Array<{ file: EditedFile; profiles: string[] }> = [];
+      for (const file of files) {
+        const holders = holdersOf((await readCredentialsFile(file.path)).doc, pair, file.kind);
+        if (holders.length > 0) found.push({ file, profiles: holders });
+      }
+      if (found.length === 0) {
+        throw new CredentialsFileError('DELIVERY_NOT_CONFIRMED', `No profile in ${files.map((f) => f.path).join(' or ')} holds the new key ${maskKeyId(pair.accessKeyId)} any more.`, {
           hint: 'Another program changed the credentials file while aws-rekey was running.',
         });
       }
-      return `${describe(holders)} hold${holders.length > 1 ? '' : 's'} ${maskKeyId(pair.accessKeyId)}`;
+      return `${describeFiles(found, files.length > 1)} ${verb(found.flatMap((f) => f.profiles), 'hold')} ${maskKeyId(pair.accessKeyId)}`;
     },
 
+    // The config file first: the reverse order of the writes. A profile that held the deleted other key
+    // is not put back to it (a dead key): with the old pair known, it gets the old key, like the others.
     undo: (newKeyId, oldPair) =>
       serialized(async () => {
-        const file = await readCredentialsFile(path);
-        if (before && file.text === before.after) {
-          await writeCredentialsFileAtomic(path, before.text, { backup: false });
-          return `${path} is as it was`;
+        const done: string[] = [];
+        const restoreExactly = !(oldPair && (destination.alsoReplaces ?? []).length > 0);
+        for (const file of [...files].reverse()) {
+          const undone = await undoFile(file, restoreExactly ? before.get(file.path) : undefined, newKeyId, oldPair, files.length > 1);
+          if (undone) done.push(undone);
         }
-        const holders = findProfilesWithKey(file.doc, newKeyId);
-        if (holders.length === 0) return `no profile in ${path} holds ${maskKeyId(newKeyId)}`;
-        let doc = file.doc;
-        if (oldPair) doc = replaceAccessKey(doc, newKeyId, oldPair).doc;
-        else for (const profile of holders) doc = removeProfileKeys(doc, profile, ['aws_access_key_id', 'aws_secret_access_key']);
-        await writeCredentialsFileAtomic(path, serializeIni(doc), { backup: true });
-        return oldPair ? `${describe(holders)} hold${holders.length > 1 ? '' : 's'} ${maskKeyId(oldPair.accessKeyId)} again` : `removed ${maskKeyId(newKeyId)} from ${describe(holders)}`;
+        return done.join('; ') || `no profile in ${files.map((f) => f.path).join(' or ')} holds ${maskKeyId(newKeyId)}`;
       }),
   };
 }
 
+async function undoFile(
+  file: EditedFile,
+  before: { text: string; after: string } | undefined,
+  newKeyId: string,
+  oldPair: KeyPair | undefined,
+  withPaths: boolean,
+): Promise<string | undefined> {
+  const read = await readCredentialsFile(file.path);
+  if (before && read.text === before.after) {
+    await writeCredentialsFileAtomic(file.path, before.text, { backup: false });
+    return `${file.path} is as it was`;
+  }
+  const holders = findProfilesWithKey(read.doc, newKeyId, file.kind);
+  if (holders.length === 0) return undefined;
+  let doc = read.doc;
+  if (oldPair) doc = replaceAccessKey(doc, newKeyId, oldPair, file.kind).doc;
+  else for (const profile of holders) doc = removeProfileKeys(doc, profile, ['aws_access_key_id', 'aws_secret_access_key'], file.kind);
+  await writeCredentialsFileAtomic(file.path, serializeIni(doc), { backup: true });
+  const where = describeFiles([{ file, profiles: holders }], withPaths);
+  return oldPair ? `${where} ${verb(holders, 'hold')} ${maskKeyId(oldPair.accessKeyId)} again` : `removed ${maskKeyId(newKeyId)} from ${where}`;
+}
+
 /** Profiles holding exactly this pair: the id and its secret. */
-function holdersOf(doc: IniDocument, pair: KeyPair): string[] {
-  return findProfilesWithKey(doc, pair.accessKeyId).filter((p) => getProfile(doc, p)?.aws_secret_access_key?.trim() === pair.secretAccessKey);
+function holdersOf(doc: IniDocument, pair: KeyPair, kind: IniFileKind): string[] {
+  return findProfilesWithKey(doc, pair.accessKeyId, kind).filter((p) => getProfile(doc, p, kind)?.aws_secret_access_key?.trim() === pair.secretAccessKey);
 }
 
-function describe(profiles: string[]): string {
-  return `${plural(profiles, 'profile')} ${profiles.join(', ')}`;
+/** "profiles work, alias", or with the files: "profile work in ~/.aws/credentials and profile ci in ~/.aws/config". */
+function describeFiles(parts: Array<{ file: EditedFile; profiles: string[] }>, withPaths: boolean): string {
+  const shown = parts.filter((part, index) => part.profiles.length > 0 || (index === 0 && parts.length === 1));
+  return shown.map((part) => `${part.profiles.length > 1 ? 'profiles' : 'profile'} ${part.profiles.join(', ')}${withPaths ? ` in ${part.file.path}` : ''}`).join(' and ');
 }
 
-function plural(items: readonly unknown[], word: string): string {
-  return items.length > 1 ? `${word}s` : word;
+function verb(profiles: readonly unknown[], word: 'hold'): string {
+  return profiles.length > 1 ? word : `${word}s`;
 }
