@@ -1,4 +1,5 @@
-import { mkdir, stat, utimes } from 'node:fs/promises';
+import { spawnSync } from 'node:child_process';
+import { mkdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, inject, it, type TestContext } from 'vitest';
 import { credentialsFile, makeHome, pairOf, startCli, type CliExit, type StartedCli, type TempHome } from '../support/cli.js';
@@ -25,7 +26,7 @@ interface Scenario {
 }
 
 /** The tests run concurrently: each cleans up after itself through its own context. */
-async function setupScenario(ctx: TestContext, options: { retire?: 'deactivate' | 'delete'; singleProfile?: boolean } = {}): Promise<Scenario> {
+async function setupScenario(ctx: TestContext, options: { retire?: 'deactivate' | 'delete'; singleProfile?: boolean; configFile?: boolean } = {}): Promise<Scenario> {
   const proxy = await startFaultProxy(endpoint);
   ctx.onTestFinished(() => proxy.stop());
   const user = await createUserWithKey(endpoint, uniqueName('fault'));
@@ -37,10 +38,18 @@ async function setupScenario(ctx: TestContext, options: { retire?: 'deactivate' 
   });
   const home = await makeHome({ endpoint: proxy.endpoint, credentials: originalText });
   const awsDir = join(home.home, '.aws');
+  // `configFile`: the key is in a config file too (in a folder of its own, so that a test can stop its writes alone).
+  const config = options.configFile ? { path: join(home.home, 'config-dir', 'config'), sections: ['profile ci'], originalText: credentialsFile({ 'profile ci': { ...pairOf(user), extra: 'region = eu-west-1\n', comment: '# config' }, 'profile other': { accessKeyId: 'AKIAUNRELATED0000000', secretAccessKey: 'unrelated-secret' } }) } : undefined;
+  if (config) {
+    await mkdir(join(home.home, 'config-dir'), { mode: 0o700 });
+    await writeFile(config.path, config.originalText, { mode: 0o600 });
+    home.env.AWS_CONFIG_FILE = config.path;
+  }
   ctx.onTestFinished(async () => {
     // An immutable directory cannot be removed: undo a write fault before cleaning up.
     await setImmutable(await recordsDir(home.credentialsPath), false).catch(() => undefined);
     await setImmutable(awsDir, false).catch(() => undefined);
+    if (config) await setImmutable(join(home.home, 'config-dir'), false).catch(() => undefined);
     await home.cleanup();
   });
   return {
@@ -57,6 +66,7 @@ async function setupScenario(ctx: TestContext, options: { retire?: 'deactivate' 
       originalText,
       retire: options.retire ?? 'deactivate',
       log: proxy.log,
+      ...(config ? { config } : {}),
     },
   };
 }
@@ -130,47 +140,57 @@ function isStepRequest(s: Scenario, spec: StepSpec, entry: RequestLogEntry): boo
 }
 
 describe(`fault matrix: ${Object.keys(STEPS).length} steps × ${Object.keys(FAULTS).length} faults = ${MATRIX.length} cases`, () => {
-  it.concurrent.for(MATRIX)('$step × $fault', async ({ step, fault, spec, exit }, ctx) => {
-    const s = await setupScenario(ctx, { retire: spec.retire ?? 'deactivate' });
-    s.proxy.setRules([{ ...spec.match, fault: FAULTS[fault] }]);
-    const cli = startCli(rotateArgs(s), s.home.env);
-    if (fault === 'stall + SIGKILL') {
-      await waitFor(() => s.proxy.log.some((e) => isStepRequest(s, spec, e) && e.status === 'stalled'), `a stalled ${step} request`);
-      cli.child.kill('SIGKILL');
-    }
-    const run = await cli.done;
-    const faulted = s.proxy.log.filter((e) => isStepRequest(s, spec, e));
-    expect(faulted.length, `the fault was hit: ${step}`).toBeGreaterThan(0);
-    if (exit === 'killed') {
-      expect(run.signal).toBe('SIGKILL');
-    } else {
-      expect(run.code, run.stderr).toBe(exit);
-      expect(run.stderr).toMatch(/error:/);
-      await expectNoSecrets(s, run);
-    }
-    if (fault !== 'stall + SIGKILL' && step !== 'verify (GetCallerIdentity, new key)') {
-      // Retries are bounded: the SDK's (3 attempts) for most calls, aws-rekey's own for CreateAccessKey.
-      expect(faulted.length, `requests for ${step}`).toBeLessThanOrEqual(step === 'create (CreateAccessKey)' ? 3 : 6);
-    }
-    await assertInvariants(s.subject, 'after-fault');
-
-    s.proxy.setRules([]);
-    const journalLeft = (await readLocalState(s.home.credentialsPath)).journals.length > 0;
-    if (fault === 'stall + SIGKILL') {
-      const recovered = await startCli(['recover', '--profile', 'work', '--json', ...FAST], s.home.env).done;
-      expect(recovered.code, recovered.stderr).toBe(0);
-      const doc = JSON.parse(recovered.stdout) as { ok: boolean; outcome: string };
-      expect(doc.ok).toBe(true);
-      expect(doc.outcome).toEqual(journalLeft ? expect.stringMatching(/^(finished|rolled-back)$/) : 'clean');
-    } else {
-      const again = await rotate(s);
-      expect(again.code, again.stderr).toBe(0);
-      if (journalLeft) expect(again.stderr).toMatch(/did not finish/);
-      await expectNoSecrets(s, again);
-    }
-    await assertInvariants(s.subject, 'final');
-  });
+  it.concurrent.for(MATRIX)('$step × $fault', (matrixCase, ctx) => runMatrixCase(ctx, matrixCase));
 });
+
+// The key in the credentials file and in the config file (issue 9.2): a rotation that edits two files.
+const TWO_FILE_STEPS = ['create (CreateAccessKey)', 'verify (GetCallerIdentity, new key)', 'retire (UpdateAccessKey)'];
+const TWO_FILE_MATRIX = MATRIX.filter(({ step, fault }) => TWO_FILE_STEPS.includes(step) && (fault === 'error 500' || fault === 'stall + SIGKILL'));
+
+describe(`fault matrix, the key in both files: ${TWO_FILE_MATRIX.length} cases`, () => {
+  it.concurrent.for(TWO_FILE_MATRIX)('$step × $fault', (matrixCase, ctx) => runMatrixCase(ctx, matrixCase, { configFile: true }));
+});
+
+async function runMatrixCase(ctx: TestContext, { step, fault, spec, exit }: (typeof MATRIX)[number], options: { configFile?: boolean } = {}): Promise<void> {
+  const s = await setupScenario(ctx, { retire: spec.retire ?? 'deactivate', ...options });
+  s.proxy.setRules([{ ...spec.match, fault: FAULTS[fault] }]);
+  const cli = startCli(rotateArgs(s), s.home.env);
+  if (fault === 'stall + SIGKILL') {
+    await waitFor(() => s.proxy.log.some((e) => isStepRequest(s, spec, e) && e.status === 'stalled'), `a stalled ${step} request`);
+    cli.child.kill('SIGKILL');
+  }
+  const run = await cli.done;
+  const faulted = s.proxy.log.filter((e) => isStepRequest(s, spec, e));
+  expect(faulted.length, `the fault was hit: ${step}`).toBeGreaterThan(0);
+  if (exit === 'killed') {
+    expect(run.signal).toBe('SIGKILL');
+  } else {
+    expect(run.code, run.stderr).toBe(exit);
+    expect(run.stderr).toMatch(/error:/);
+    await expectNoSecrets(s, run);
+  }
+  if (fault !== 'stall + SIGKILL' && step !== 'verify (GetCallerIdentity, new key)') {
+    // Retries are bounded: the SDK's (3 attempts) for most calls, aws-rekey's own for CreateAccessKey.
+    expect(faulted.length, `requests for ${step}`).toBeLessThanOrEqual(step === 'create (CreateAccessKey)' ? 3 : 6);
+  }
+  await assertInvariants(s.subject, 'after-fault');
+
+  s.proxy.setRules([]);
+  const journalLeft = (await readLocalState(s.home.credentialsPath)).journals.length > 0;
+  if (fault === 'stall + SIGKILL') {
+    const recovered = await startCli(['recover', '--profile', 'work', '--json', ...FAST], s.home.env).done;
+    expect(recovered.code, recovered.stderr).toBe(0);
+    const doc = JSON.parse(recovered.stdout) as { ok: boolean; outcome: string };
+    expect(doc.ok).toBe(true);
+    expect(doc.outcome).toEqual(journalLeft ? expect.stringMatching(/^(finished|rolled-back)$/) : 'clean');
+  } else {
+    const again = await rotate(s);
+    expect(again.code, again.stderr).toBe(0);
+    if (journalLeft) expect(again.stderr).toMatch(/did not finish/);
+    await expectNoSecrets(s, again);
+  }
+  await assertInvariants(s.subject, 'final');
+}
 
 // ---------------------------------------------------------------------------------------------------------
 // Rollback when one profile holds the key: the file is restored even though only one profile changed.
@@ -369,6 +389,72 @@ describe(`fault matrix: write step × ${WRITE_CASES.length} faults`, () => {
     const again = await rotate(s);
     expect(again.code, again.stderr).toBe(0);
     await assertInvariants(s.subject, 'final');
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------------
+// The write step of a rotation that edits two files (issue 9.2): the credentials file first, then the config file.
+
+async function until(check: () => Promise<boolean>, what: string): Promise<void> {
+  for (let tries = 0; !(await check()); tries += 1) {
+    if (tries > 1000) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+describe('write step, the key in both files', () => {
+  it.concurrent('SIGKILL between the two writes: the credentials file holds the new key, the config file the old one; the next run finishes both', async (ctx) => {
+    const s = await setupScenario(ctx, { configFile: true });
+    const config = s.subject.config!;
+    // Every read of the config file before CreateAccessKey is done; from then on, a named pipe in its place
+    // holds the run at the config file's write (opening a pipe waits for a writer), after the credentials file's.
+    s.proxy.onRequest('CreateAccessKey', async () => {
+      await rm(config.path);
+      expect(spawnSync('mkfifo', [config.path]).status).toBe(0);
+    });
+    const cli = startCli(rotateArgs(s), s.home.env);
+    await until(async () => !(await s.home.readCredentials()).includes(s.user.accessKeyId), 'the credentials file to hold the new key');
+    cli.child.kill('SIGKILL');
+    expect((await cli.done).signal).toBe('SIGKILL');
+    // As a crash there leaves it: the config file untouched.
+    await rm(config.path);
+    await writeFile(config.path, config.originalText, { mode: 0o600 });
+
+    const after = await assertInvariants(s.subject, 'after-fault');
+    expect(after.fileKey.accessKeyId).not.toBe(s.user.accessKeyId);
+    expect(after.local.journals.map((j) => j.phase)).toEqual(['created']);
+    const again = await rotate(s);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stderr).toMatch(/did not finish/);
+    await expectNoSecrets(s, again);
+    const final = await assertInvariants(s.subject, 'final');
+    expect(final.outcome).toBe('rotated');
+    expect(await readFile(config.path, 'utf8')).toContain(final.fileKey.accessKeyId);
+  });
+
+  it.concurrent('the config file cannot be written after CreateAccessKey: the credentials file, already written, is put back and the new key deleted', async (ctx) => {
+    const s = await setupScenario(ctx, { configFile: true });
+    const configDir = join(s.home.home, 'config-dir');
+    let armed = true;
+    s.proxy.onRequest('CreateAccessKey', async () => {
+      if (!armed) return;
+      armed = false;
+      await setImmutable(configDir, true);
+    });
+    const run = await rotate(s);
+    try {
+      expect(run.code, run.stderr).toBe(1);
+      expect(run.stderr).toMatch(/could not be saved/);
+      await expectNoSecrets(s, run);
+      expect(await s.home.readCredentials()).toBe(s.subject.originalText);
+      expect((await listKeys(endpoint, s.user.userName)).map((k) => [k.accessKeyId, k.status])).toEqual([[s.user.accessKeyId, 'Active']]);
+      expect((await assertInvariants(s.subject, 'after-fault')).outcome).toBe('restored');
+    } finally {
+      await setImmutable(configDir, false);
+    }
+    const again = await rotate(s);
+    expect(again.code, again.stderr).toBe(0);
+    expect((await assertInvariants(s.subject, 'final')).outcome).toBe('rotated');
   });
 });
 

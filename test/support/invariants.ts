@@ -96,6 +96,8 @@ export interface RotationSubject {
   retire: 'deactivate' | 'delete';
   /** Every request that went through the fault proxy during the runs, to check the order of calls. */
   log: readonly RequestLogEntry[];
+  /** The config file, when profiles there hold the key too (their section names: `profile ci`, `default`). */
+  config?: { path: string; sections: string[]; originalText: string };
 }
 
 export type Outcome = 'rotated' | 'restored' | 'pending';
@@ -142,6 +144,8 @@ export async function assertInvariants(subject: RotationSubject, when: 'after-fa
     `(1) an active key whose secret is stored locally. ${describe()}`,
   ).toBe(true);
   expect(status(fileKey.accessKeyId), `(1) the key in the file is active. ${describe()}`).toBe('Active');
+  const configKey = subject.config ? await checkConfigFile(subject, subject.config, fileKey, storedIds, when) : undefined;
+  if (configKey) expect(status(configKey.accessKeyId), `(1) the key in the config file is active. ${describe()}`).toBe('Active');
 
   // (2) No created key's secret is lost: every key that did not exist before is stored locally, or (right
   // after a crash inside CreateAccessKey) recorded as possibly created by a 'creating' journal.
@@ -156,6 +160,7 @@ export async function assertInvariants(subject: RotationSubject, when: 'after-fa
   const oldStatus = status(subject.old.accessKeyId);
   if (oldStatus !== 'Active') {
     expect(fileKey.accessKeyId, `(3) the old key is retired, so the file holds a new key. ${describe()}`).not.toBe(subject.old.accessKeyId);
+    if (configKey) expect(configKey.accessKeyId, `(3) the old key is retired, so the config file holds a new key. ${describe()}`).not.toBe(subject.old.accessKeyId);
     expect(local.journals.every((j) => j.phase === 'verified'), `(3) the old key is retired, so no journal predates verification. ${describe()}`).toBe(true);
   }
   const retireCalls = subject.log.filter(
@@ -197,6 +202,25 @@ export async function assertInvariants(subject: RotationSubject, when: 'after-fa
     expect(outcome).not.toBe('pending');
   }
   return { keys, local, fileKey, outcome };
+}
+
+/**
+ * The config file's profiles hold one pair, and nothing else in the file changed. After a run that stopped
+ * between the two writes it may still hold the old pair; at the end it holds the credentials file's.
+ */
+async function checkConfigFile(subject: RotationSubject, config: NonNullable<RotationSubject['config']>, fileKey: StoredPair, storedIds: Set<string>, when: 'after-fault' | 'final'): Promise<StoredPair> {
+  const text = await readFile(config.path, 'utf8');
+  expect((await stat(config.path)).mode & 0o777, 'config file mode').toBe(0o600);
+  const pairs = config.sections.map((section) => profilesOf(text).get(section));
+  const configKey = pairs[0];
+  if (!configKey?.accessKeyId) throw new Error(`the config file's [${config.sections[0]}] holds no key`);
+  for (const pair of pairs) expect(pair, 'all config profiles that held the old key hold the same pair').toEqual(configKey);
+  expect(text.replaceAll(configKey.accessKeyId, subject.old.accessKeyId).replaceAll(configKey.secretAccessKey, subject.old.secretAccessKey)).toBe(config.originalText);
+  if (when === 'final') expect(configKey, 'the config file holds the pair of the credentials file').toEqual(fileKey);
+  else if (configKey.accessKeyId === subject.old.accessKeyId) expect(configKey.secretAccessKey).toBe(subject.old.secretAccessKey);
+  else expect(storedIds.has(configKey.accessKeyId), 'the config file holds a key stored in the credentials file or the journal').toBe(true);
+  if (configKey.accessKeyId === fileKey.accessKeyId) expect(configKey.secretAccessKey).toBe(fileKey.secretAccessKey);
+  return configKey;
 }
 
 /** Poll until `predicate` holds; fail with `what` after `timeoutMs`. */
