@@ -24,9 +24,14 @@ interface GeneratedLine {
 const eol = fc.constantFrom<'\n' | '\r\n'>('\n', '\r\n');
 const indent = fc.constantFrom('', '', '', '', '  ', '\t');
 
-const header = fc
-  .tuple(fc.constantFrom('', '', '', ' '), fc.constantFrom('default', 'work', 'Work', 'alias', ' spaced ', 'profile x', 'DEFAULT'), fc.constantFrom('', '', '', ' # note', ' ;x', ' junk', '#glued'), eol)
-  .map(([space, name, tail, end]): GeneratedLine => ({ text: `${space}[${name}]${tail}`, eol: end, header: name, junk: tail === ' junk' || tail === '#glued' }));
+const CREDENTIALS_HEADERS = ['default', 'work', 'Work', 'alias', ' spaced ', 'profile x', 'DEFAULT'];
+/** The config file's: `[profile NAME]` (split as a shell would), `[default]`, and sections that are no profile. */
+const CONFIG_HEADERS = ['default', 'profile work', 'profile Work', 'profile  alias', 'profile "a b"', 'profile default', 'profile x y', 'work', 'sso-session corp', 'DEFAULT'];
+
+const headerOf = (names: string[]) =>
+  fc
+    .tuple(fc.constantFrom('', '', '', ' '), fc.constantFrom(...names), fc.constantFrom('', '', '', ' # note', ' ;x', ' junk', '#glued'), eol)
+    .map(([space, name, tail, end]): GeneratedLine => ({ text: `${space}[${name}]${tail}`, eol: end, header: name, junk: tail === ' junk' || tail === '#glued' }));
 
 const keyIds = fc.constantFrom(OLD, OLD, OLD, OTHER, '', 'x ;y');
 const secrets = fc.constantFrom(OLD_SECRET, OTHER_SECRET, '', 'a#b');
@@ -51,17 +56,17 @@ const other = fc
   .tuple(fc.constantFrom('', '   ', '# c', '; c', '  # c', '  more', '    nested = 1', '  max_attempts: 3', 'oops', '= v', '  [inner]'), eol)
   .map(([text, end]): GeneratedLine => ({ text, eol: end, junk: text === 'oops' || text === '= v' }));
 
-const section = fc.tuple(header, fc.array(fc.oneof({ weight: 3, arbitrary: setting }, { weight: 1, arbitrary: other }), { maxLength: 6 }));
+const sectionOf = (names: string[]) => fc.tuple(headerOf(names), fc.array(fc.oneof({ weight: 3, arbitrary: setting }, { weight: 1, arbitrary: other }), { maxLength: 6 }));
 
 export interface GeneratedFile {
   text: string;
 }
 
-export const credentialsFiles: fc.Arbitrary<GeneratedFile> = fc
+const iniFiles = (headers: string[]): fc.Arbitrary<GeneratedFile> => fc
   .record({
     bom: fc.integer({ min: 0, max: 9 }).map((n) => n === 0),
     prelude: fc.array(fc.tuple(fc.constantFrom('', '# top', '; top', '  # top'), eol), { maxLength: 2 }),
-    sections: fc.array(section, { maxLength: 4 }),
+    sections: fc.array(sectionOf(headers), { maxLength: 4 }),
     clean: fc.boolean(),
     finalEol: fc.integer({ min: 0, max: 4 }).map((n) => n !== 0),
   })
@@ -85,3 +90,7 @@ export const credentialsFiles: fc.Arbitrary<GeneratedFile> = fc
     if (!finalEol) text = text.replace(/\r?\n$/, '');
     return { text: (bom && !clean ? '\uFEFF' : '') + text };
   });
+
+export const credentialsFiles = iniFiles(CREDENTIALS_HEADERS);
+/** Config files (`[profile NAME]`), generated the same way. */
+export const configFiles = iniFiles(CONFIG_HEADERS);
