@@ -22,10 +22,10 @@ import {
   type SchedulerKind,
   type ScheduleSpec,
 } from '../core/schedule.js';
-import { getProfile } from '../credentials/ini.js';
 import { ensureOwnFolder, ownerOf, readOwnFile, writeOwnFile, type FileOwner } from '../credentials/own-files.js';
 import { readJsonRecord, recordPath, recordsDir, removeRecord, writeJsonRecord } from '../credentials/records.js';
 import { roleMfaSerial } from '../credentials/profile-chain.js';
+import { keySettingsOf } from '../core/profile-keys.js';
 import { readCredentialsFile, resolveConfigPath, resolveCredentialsPath } from '../credentials/store.js';
 import { RekeyError, UsageError } from '../errors.js';
 
@@ -103,7 +103,7 @@ export function rotateArgs(options: ScheduleInstallOptions): string[] {
 /** Installs the job (replacing an earlier one) with the platform's scheduler. */
 export async function installSchedule(options: ScheduleInstallOptions, se: ScheduleEnv): Promise<ScheduleStatus> {
   const credentialsPath = resolveCredentialsPath(se.env, se.homedir);
-  await checkProfiles(credentialsPath, options);
+  await checkProfiles(credentialsPath, resolveConfigPath(se.env, se.homedir), options);
   await refuseMfaAuthProfile(credentialsPath, resolveConfigPath(se.env, se.homedir), options.authProfile);
   const scheduler = await detectScheduler(se);
   const args = rotateArgs(options);
@@ -300,10 +300,10 @@ function jobEnv(env: NodeJS.ProcessEnv): Record<string, string> {
   );
 }
 
-async function checkProfiles(credentialsPath: string, options: ScheduleInstallOptions): Promise<void> {
+async function checkProfiles(credentialsPath: string, configPath: string, options: ScheduleInstallOptions): Promise<void> {
   if (options.profiles === 'all' || options.profiles.length === 0) return;
-  const { doc } = await readCredentialsFile(credentialsPath);
-  const unknown = options.profiles.filter((name) => !getProfile(doc, name)?.aws_access_key_id);
+  const [{ doc }, config] = await Promise.all([readCredentialsFile(credentialsPath), readCredentialsFile(configPath)]);
+  const unknown = options.profiles.filter((name) => !keySettingsOf(doc, config.doc, name)?.values.aws_access_key_id);
   if (unknown.length > 0) {
     throw new UsageError(`No long-lived key in profile ${unknown.join(', ')} of ${credentialsPath}: the job would fail every time.`, 'Name profiles of that file, or use --all.');
   }
