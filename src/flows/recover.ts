@@ -2,6 +2,7 @@ import type { CredentialsInput } from '../aws/clients.js';
 import type { IamApi } from '../aws/gateway.js';
 import { maskKeyId } from '../core/mask.js';
 import { nextCommand } from '../core/next-command.js';
+import { describeHolders } from '../core/plan.js';
 import type { StaticCredentials } from '../core/types.js';
 import { findJournal, readJournals, type RotationJournal } from '../credentials/journal.js';
 import { withFileLock } from '../credentials/store.js';
@@ -76,7 +77,7 @@ export function describeRecovery(journal: RotationJournal): string[] {
     case 'created':
     case 'written':
       return [
-        `make sure profile${journal.profiles.length > 1 ? 's' : ''} ${journal.profiles.join(', ')} hold ${newKey}`,
+        `make sure ${describeJournalProfiles(journal)} hold ${newKey}`,
         `check that AWS accepts ${newKey}; if it does not, put ${old} back and delete ${newKey}`,
         journal.keepOld ? `keep the old key ${old} active (staged rotation: record it)` : `${journal.retire} the old key ${old}`,
       ];
@@ -84,6 +85,12 @@ export function describeRecovery(journal: RotationJournal): string[] {
       if (journal.keepOld) return [`keep the old key ${old} active and record the staged rotation (${newKey} is saved and works)`];
       return [`${journal.retire} the old key ${old} (${newKey} is saved and works)`];
   }
+}
+
+/** "profiles work, alias", and with a config file: "profiles work, alias in FILE and profile ci in FILE". */
+function describeJournalProfiles(journal: RotationJournal): string {
+  const holders = { credentials: journal.profiles, config: journal.configProfiles ?? [] };
+  return describeHolders(holders, journal.configPath ? { credentials: journal.credentialsPath, config: journal.configPath } : undefined);
 }
 
 export async function recoverWithContext(ctx: ProfileContext, journal: RotationJournal, settings: RecoverSettings, rt: Runtime): Promise<RecoverResult> {
