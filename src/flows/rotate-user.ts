@@ -5,7 +5,7 @@ import { describeDestination, type DestinationSpec } from '../core/destination.j
 import { parsePrincipalArn } from '../core/arn.js';
 import { notDue, type AgeGate, type NotDue } from '../core/due.js';
 import { maskKeyId } from '../core/mask.js';
-import { planRotation, type RetireAction } from '../core/plan.js';
+import { describeHolders, planRotation, type RetireAction, type RotationPlan } from '../core/plan.js';
 import { findProfilesWithKey } from '../credentials/ini.js';
 import { describeRecordedDestination, readStagedUser, type Destination } from '../credentials/staged-store.js';
 import { readCredentialsFile, withFileLock } from '../credentials/store.js';
@@ -182,7 +182,7 @@ async function rotateWithAdmin(setup: UserSetup, options: RotateUserOptions, rt:
   });
   const label = describeDestination(options.destination, ctx.credentialsPath);
   const planLines = describeUserPlan(plan, label, { keepOld: options.keepOld ?? false });
-  const warnings = [...ctx.warnings, ...(await holdersWarning(ctx, oldKeyId, options.destination))];
+  const warnings = [...ctx.warnings, ...(await holdersWarning(ctx, plan, options.destination))];
   const base = {
     schemaVersion: 1 as const,
     user: { name: userName, arn: target.arn, account: target.account },
@@ -359,11 +359,30 @@ function sameDestination(recorded: Destination, asked: DestinationSpec): boolean
   }
 }
 
-/** Profiles of the local file that hold the old key and will not get the new one: they stop working. */
-async function holdersWarning(ctx: AdminContext, oldKeyId: string, destination: DestinationSpec): Promise<string[]> {
-  const file = await readCredentialsFile(ctx.credentialsPath).catch(() => undefined);
-  if (!file) return [];
-  const holders = findProfilesWithKey(file.doc, oldKeyId);
-  if (holders.length === 0 || destination.kind === 'profile') return [];
-  return [`Profile${holders.length > 1 ? 's' : ''} ${holders.join(', ')} in ${ctx.credentialsPath} hold${holders.length > 1 ? '' : 's'} the old key and will not get the new one (use --to-profile ${holders[0]} for that).`];
+/**
+ * Local profiles, in the credentials or the config file, that hold a key the plan retires (the old key, or
+ * the other key deleted to make room) and will not get the new one: they stop working, so the plan says so.
+ * `--to-profile` gives the new key to the credentials file's holders of the old key; nobody else gets it.
+ */
+async function holdersWarning(ctx: AdminContext, plan: RotationPlan, destination: DestinationSpec): Promise<string[]> {
+  const [credentials, config] = await Promise.all([ctx.credentialsPath, ctx.configPath].map((path) => readCredentialsFile(path).catch(() => undefined)));
+  const retired = [
+    { keyId: plan.currentKeyId, what: 'the old key', fate: plan.retire === 'delete' ? 'deleted' : 'deactivated' },
+    ...(plan.otherKey ? [{ keyId: plan.otherKey.accessKeyId, what: `the other key ${maskKeyId(plan.otherKey.accessKeyId)}`, fate: 'deleted to make room' }] : []),
+  ];
+  return retired.flatMap(({ keyId, what, fate }) => {
+    const getsIt = destination.kind === 'profile' && keyId === plan.currentKeyId;
+    const holders = {
+      credentials: getsIt || !credentials ? [] : findProfilesWithKey(credentials.doc, keyId),
+      config: config ? findProfilesWithKey(config.doc, keyId, 'config') : [],
+    };
+    const count = holders.credentials.length + holders.config.length;
+    if (count === 0) return [];
+    const hint = destination.kind === 'profile' ? '' : ` (use --to-profile ${holders.credentials[0] ?? 'NAME'} to give it to a profile of ${ctx.credentialsPath})`;
+    return [`${capitalize(describeHolders(holders, { credentials: ctx.credentialsPath, config: ctx.configPath }))} ${count > 1 ? 'hold' : 'holds'} ${what}, which is ${fate}, and will not get the new one${hint}.`];
+  });
+}
+
+function capitalize(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
 }

@@ -194,4 +194,17 @@ describe('who holds what the plan retires (issue 9.4)', () => {
     expect((await listKeys(endpoint, user.userName)).map((key) => key.accessKeyId)).not.toContain(user.accessKeyId);
     expect(await readFile(home.configPath, 'utf8')).not.toContain(user.accessKeyId);
   });
+
+  it('rotate --user: the plan warns about every local profile, in either file, that holds a key it retires and will not get the new one', async () => {
+    const admin = await createUserWithKey(endpoint, uniqueName('admin'));
+    const user = await createUserWithKey(endpoint, uniqueName('bob'));
+    const other = await createAccessKey(endpoint, user.userName);
+    await setKeyStatus(endpoint, user.userName, other.accessKeyId, 'Inactive');
+    const home = await tempHome({ endpoint, credentials: [...section('admin', admin), ...section('bob-old', other)].join('\n'), config: section('profile bob', user).join('\n') });
+    const out = `${home.home}/bob.credentials`;
+    const run = await runCli(['rotate', '--user', user.userName, '--profile', 'admin', '--out', out, '--dry-run'], home.env);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr).toContain(`Profile bob in ${home.configPath} holds the old key, which is deactivated, and will not get the new one`);
+    expect(run.stderr).toContain(`Profile bob-old in ${home.credentialsPath} holds the other key ${masked(other.accessKeyId)}, which is deleted to make room, and will not get the new one`);
+  });
 });
