@@ -1,4 +1,5 @@
 import type { CredentialsInput } from '../aws/clients.js';
+import { plural } from '../core/plural.js';
 import type { IamApi } from '../aws/gateway.js';
 import type { MfaApi } from '../aws/mfa.js';
 import { parsePrincipalArn } from '../core/arn.js';
@@ -165,7 +166,7 @@ async function rotateWithContext(
   const early = signsOwnCalls(ctx, options) ? inspectOwnKeys(gateway.iam(selfCredentialsOf(ctx)), ctx.key.accessKeyId) : undefined;
   const session = await rt.steps.run('identify', () => identify(ctx, options, rt), (s) => `${s.identity.arn}`);
   const iam = gateway.iam(session.iamCredentials);
-  const keys = await rt.steps.run('inspect', () => inspectKeys(iam, ctx, session, early), (k) => `${k.length} key(s)`);
+  const keys = await rt.steps.run('inspect', () => inspectKeys(iam, ctx, session, early), (k) => plural(k.length, 'key'));
 
   const waiting = options.ifOlderThan ? notDue(keys.find((k) => k.accessKeyId === ctx.key.accessKeyId), options.ifOlderThan) : undefined;
   if (waiting) {

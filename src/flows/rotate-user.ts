@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import { plural } from '../core/plural.js';
 import { getUserArn } from '../aws/users.js';
 import { describeUserPlan, selectKeyToRotate } from '../core/admin.js';
 import { describeDestination, type DestinationSpec } from '../core/destination.js';
@@ -165,7 +166,7 @@ async function rotateWithAdmin(setup: UserSetup, options: RotateUserOptions, rt:
   const { userName } = options;
   const target = await rt.steps.run('identify', () => identifyTarget(ctx, userName, setup.caller.identity), (t) => `${t.arn} (admin profile ${ctx.adminProfile})`);
   const iam = ctx.gateway.iam(ctx.credentials);
-  const keys = await rt.steps.run('inspect', () => iam.listAccessKeys(userName, { lastUsed: true }), (k) => `${k.length} key(s)`);
+  const keys = await rt.steps.run('inspect', () => iam.listAccessKeys(userName, { lastUsed: true }), (k) => plural(k.length, 'key'));
   const oldKeyId = selectKeyToRotate(keys, userName, options.keyId);
   const waiting = options.ifOlderThan ? notDue(keys.find((k) => k.accessKeyId === oldKeyId), options.ifOlderThan) : undefined;
   if (waiting) {

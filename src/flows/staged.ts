@@ -1,4 +1,5 @@
 import type { IamApi } from '../aws/gateway.js';
+import { plural } from '../core/plural.js';
 import { maskKeyId } from '../core/mask.js';
 import { decideDelete, decideRetire, decideRollback, describeUse } from '../core/stage-decisions.js';
 import { removeStaged, writeStaged, type Destination, type StagedRotation } from '../credentials/staged-store.js';
@@ -62,7 +63,7 @@ export async function retireStage(options: StageOptions, deps: StageDeps = {}): 
   try {
     const { record, iam } = target;
     const before = summarize(record, target.env);
-    const keys = await rt.steps.run('inspect', () => iam.listAccessKeys(record.userName, { lastUsed: true }), (k) => `${k.length} key(s)`);
+    const keys = await rt.steps.run('inspect', () => iam.listAccessKeys(record.userName, { lastUsed: true }), (k) => plural(k.length, 'key'));
     const decision = decideRetire(stagedKeys(record, keys, target.env), keys, options.force ?? false);
     const old = keys.find((k) => k.accessKeyId === record.oldKeyId);
     const base = { schemaVersion: 1 as const, action: 'retire' as const, before, warnings: target.warnings };
@@ -114,7 +115,7 @@ export async function deleteStage(options: StageOptions, deps: StageDeps = {}): 
   try {
     const { record, iam } = target;
     const before = summarize(record, target.env);
-    const keys = await rt.steps.run('inspect', () => iam.listAccessKeys(record.userName), (k) => `${k.length} key(s)`);
+    const keys = await rt.steps.run('inspect', () => iam.listAccessKeys(record.userName), (k) => plural(k.length, 'key'));
     const decision = decideDelete(stagedKeys(record, keys, target.env), keys);
     const base = { schemaVersion: 1 as const, action: 'delete' as const, before, warnings: target.warnings };
     const plan =
@@ -149,7 +150,7 @@ export async function rollbackStaged(options: RollbackOptions, deps: StageDeps =
   try {
     const { record, iam } = target;
     const before = summarize(record, target.env);
-    const keys = await rt.steps.run('inspect', () => iam.listAccessKeys(record.userName, { lastUsed: options.deleteNew ?? false }), (k) => `${k.length} key(s)`);
+    const keys = await rt.steps.run('inspect', () => iam.listAccessKeys(record.userName, { lastUsed: options.deleteNew ?? false }), (k) => plural(k.length, 'key'));
     // Signed with the new key, this run's own calls (the listing just made) use it: uses until now are ours,
     // even when they fall in a later second than the run's start (which made this check flaky under load).
     const ownUseUntil = target.selfSigned ? rt.timing.now() : undefined;
@@ -202,7 +203,7 @@ export async function rollbackStaged(options: RollbackOptions, deps: StageDeps =
         await rt.steps.run(
           'verify',
           () => verifyNewKey(target.gateway, oldPair, record.userArn, verify, rt.timing),
-          (v) => `AWS accepts the old key ${maskKeyId(record.oldKeyId)} (${v.attempts} call(s))`,
+          (v) => `AWS accepts the old key ${maskKeyId(record.oldKeyId)} (${plural(v.attempts, 'call')})`,
         );
         // The profile is about to hold the old key again: sign the last call with it, not with the key being deleted.
         if (target.selfSigned) deleteWith = target.gateway.iam(oldPair);

@@ -1,4 +1,5 @@
 import type { MailApi } from '../aws/mail.js';
+import { plural } from '../core/plural.js';
 import type { OrgIamApi } from '../aws/org-iam.js';
 import type { QueueApi } from '../aws/queue.js';
 import type { TopicApi } from '../aws/topic.js';
@@ -137,7 +138,7 @@ export async function processAccount(message: AccountMessage, deps: WorkerDeps):
       ...(outcome.continuedAfter !== undefined ? { continuedAfter: outcome.continuedAfter } : {}),
     });
     if (failures.length > 0) {
-      throw new RekeyError('ORG_USERS_FAILED', `${failures.length} user(s) of account ${message.accountId} failed: ${failures.map((f) => `${f.userName} (${f.code})`).join(', ')}.`, {
+      throw new RekeyError('ORG_USERS_FAILED', `${plural(failures.length, 'user')} of account ${message.accountId} failed: ${failures.map((f) => `${f.userName} (${f.code})`).join(', ')}.`, {
         hint: 'The queue delivers the account again; each run redoes only what is still due.',
       });
     }

@@ -54,7 +54,7 @@ export async function createKeyOnce(iam: IamApi, userName: string, keysBefore: s
       }
       uncertain += 1;
       if (uncertain >= 2) {
-        const left = deleted.length > 0 ? `the key(s) it created (${deleted.map(maskKeyId).join(', ')}) were deleted again` : 'no key was left behind';
+        const left = deleted.length > 0 ? `the ${deleted.length === 1 ? 'key it created' : 'keys it created'} (${deleted.map(maskKeyId).join(', ')}) ${deleted.length === 1 ? 'was' : 'were'} deleted again` : 'no key was left behind';
         throw new RekeyError('CREATE_FAILED', `iam:CreateAccessKey failed twice (${(error as Error).message}); ${left}. Nothing was changed.`, {
           hint: 'The old key is still active and in the file. Run aws-rekey again in a moment.',
           cause: error,

@@ -1,4 +1,5 @@
 import type { CredentialsInput } from '../aws/clients.js';
+import { plural } from '../core/plural.js';
 import type { AwsGateway, IamApi } from '../aws/gateway.js';
 import { maskKeyId } from '../core/mask.js';
 import type { AccessKeyInfo } from '../core/types.js';
@@ -99,7 +100,7 @@ export type ResumeOutcome = { outcome: 'finished'; rotation: RotationOutcome } |
 /** An interrupted rotation, from its journal and IAM's state: finished when the new key works, else undone. */
 export async function resumeRotation<J extends LifecycleJournal>(rotation: Rotation<J>, rt: Runtime): Promise<ResumeOutcome> {
   const { journal, iam } = rotation;
-  const keys = await rt.steps.run('inspect', () => iam.listAccessKeys(journal.userName), (k) => `${k.length} key(s)`);
+  const keys = await rt.steps.run('inspect', () => iam.listAccessKeys(journal.userName), (k) => plural(k.length, 'key'));
   if (journal.phase === 'creating') {
     const deleted = await rt.steps.run('orphans', () => deleteOrphans(iam, journal.userName, journal.keysBefore), (ids) =>
       ids.length ? `deleted ${ids.map(maskKeyId).join(', ')} (created, secret never received)` : 'no key was created',
@@ -144,7 +145,7 @@ async function carryOn<J extends LifecycleJournal>(rotation: Rotation<J>, create
       await rt.steps.run(
         'verify',
         () => verifyNewKey(rotation.gateway, newKey, journal.userArn, rotation.verify, rt.timing),
-        (v) => `AWS accepted ${maskKeyId(newKey.accessKeyId)} ${rotation.verify.successes} time(s) in a row (${v.attempts} call(s))`,
+        (v) => `AWS accepted ${maskKeyId(newKey.accessKeyId)} ${plural(rotation.verify.successes, 'time')} in a row (${plural(v.attempts, 'call')})`,
       );
     } catch (error) {
       if (error instanceof InterruptedError) checkpoint(rotation, rt);

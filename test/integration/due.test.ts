@@ -106,7 +106,7 @@ describe('rotate --if-older-than (moto)', () => {
     const table = await runCli(['rotate', '--all', '--if-older-than', '1', '--dry-run'], env);
     expect(table.code, table.stderr).toBe(0);
     expect(table.stderr).toMatch(/│ fresh\s+│.*│ not-due\s+│ not due until/);
-    expect(table.stderr).toContain('1 rotation(s) planned, 0 refused, 1 not due.');
+    expect(table.stderr).toContain('1 rotation planned, 0 refused, 1 not due.');
 
     const run = await runCli(['rotate', '--all', '--if-older-than', '1', '-y', '--json', ...FAST], env);
     expect(run.code, run.stderr).toBe(0);

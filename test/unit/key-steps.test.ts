@@ -141,7 +141,7 @@ describe('createKeyOnce', () => {
     expect(error).toBeInstanceOf(RekeyError);
     expect(error).toMatchObject({
       code: 'CREATE_FAILED',
-      message: 'iam:CreateAccessKey failed twice (socket hang up); the key(s) it created (AKIA…NEW1, AKIA…NEW2) were deleted again. Nothing was changed.',
+      message: 'iam:CreateAccessKey failed twice (socket hang up); the keys it created (AKIA…NEW1, AKIA…NEW2) were deleted again. Nothing was changed.',
       hint: 'The old key is still active and in the file. Run aws-rekey again in a moment.',
     });
     expect(iam.keys).toEqual([OLD]);

@@ -402,7 +402,7 @@ describe('rotateKey: what it records and says', () => {
     expect(stepsOf(rt)).toEqual([
       ['create', 'done', 'created AKIA…NEW1'],
       ['write', 'done', `wrote ${NEW1}`],
-      ['verify', 'done', 'AWS accepted AKIA…NEW1 2 time(s) in a row (2 call(s))'],
+      ['verify', 'done', 'AWS accepted AKIA…NEW1 2 times in a row (2 calls)'],
       ['deliver', 'done', 'confirmed'],
       ['retire', 'done', 'deactivated the old key AKIA…OLD1 (signed with the new key)'],
     ]);
@@ -606,7 +606,7 @@ describe('resumeRotation: what it records', () => {
     const rt = runtimeFor(world);
     const resumed = await resumeRotation(world.rotation(left), rt);
     expect(resumed).toEqual({ outcome: 'finished', rotation: { status: 'rotated', newKey: { accessKeyId: NEW1, secretAccessKey: 'new-secret-1' }, receipt: { detail: `wrote ${NEW1}`, destination: { kind: 'stdout' } } } });
-    expect(stepsOf(rt)[0]).toEqual(['inspect', 'done', '2 key(s)']);
+    expect(stepsOf(rt)[0]).toEqual(['inspect', 'done', '2 keys']);
     expect(world.calls.filter((c) => c.startsWith('save-'))).toEqual(['save-verified']);
     expect(world.calls).toContain('verify');
   });
@@ -657,7 +657,7 @@ describe('resumeRotation: what it records', () => {
     const rt = runtimeFor(world);
     expect(await resumeRotation(world.rotation(freshJournal()), rt)).toEqual({ outcome: 'rolled-back', deletedOrphans: [] });
     expect(stepsOf(rt)).toEqual([
-      ['inspect', 'done', '1 key(s)'],
+      ['inspect', 'done', '1 key'],
       ['orphans', 'done', 'no key was created'],
     ]);
     expect(world.journal).toBeUndefined();

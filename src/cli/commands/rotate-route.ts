@@ -1,4 +1,5 @@
 import { describeNotDue } from '../../core/due.js';
+import { plural } from '../../core/plural.js';
 import { maskKeyId } from '../../core/mask.js';
 import { resolveRotateMode, type RotateMode } from '../../core/rotate-mode.js';
 import { ExitCode } from '../../errors.js';
@@ -228,8 +229,8 @@ export async function renderManySummary(result: RotateManyResult, color: boolean
   const waiting = result.results.filter((r) => r.status === 'not-due').length;
   const notDue = waiting ? `, ${waiting} not due` : '';
   const headline = dryRun
-    ? `Dry run: nothing was changed. ${result.results.length - failed - waiting} rotation(s) planned, ${failed} refused${notDue}.`
-    : `${done} of ${result.results.length - waiting} rotation(s) done${failed ? `, ${failed} failed` : ''}${notDue}.`;
+    ? `Dry run: nothing was changed. ${plural(result.results.length - failed - waiting, 'rotation')} planned, ${failed} refused${notDue}.`
+    : `${done} of ${plural(result.results.length - waiting, 'rotation')} done${failed ? `, ${failed} failed` : ''}${notDue}.`;
   const skipped = result.skipped.length > 0 ? `Skipped (no long-lived key): ${result.skipped.map((p) => `${p.profile} (${p.reason})`).join(', ')}.\n` : '';
   return `\n${table.toString()}\n${headline}\n${skipped}`;
 }
