@@ -24,7 +24,7 @@ describe('rotate several profiles at once (moto)', () => {
     const body = `# mine\n${section('a', alice, 'region = eu-west-1\n')}\n${section('a-alias', alice)}\n${section('b', bob)}\n[c]\nregion = us-east-1\n`;
     const home = await tempHome({ endpoint, credentials: body });
     const run = await runCli(['rotate', '--profile', 'a', '--profile', 'a-alias', '--profile', 'b', '-y', ...FAST], home.env);
-    expect(run.stderr).toMatch(/2 of 2 rotation\(s\) done/);
+    expect(run.stderr).toMatch(/2 of 2 rotations done/);
     expect(run.code, run.stderr).toBe(0);
     expect(run.stderr).toMatch(/│ a, a-alias\s+│/);
 
@@ -109,7 +109,7 @@ describe('rotate several profiles at once (moto)', () => {
     expect(dry.code, dry.stderr).toBe(0);
     expect(dry.stderr).toContain('[a] Plan for');
     expect(dry.stderr).toContain('[b] Plan for');
-    expect(dry.stderr).toMatch(/Dry run: nothing was changed. 2 rotation\(s\) planned/);
+    expect(dry.stderr).toMatch(/Dry run: nothing was changed. 2 rotations planned/);
     const unconfirmed = await runCli(['rotate', '--profile', 'a', '--profile', 'b'], home.env);
     expect(unconfirmed.code, unconfirmed.stderr).toBe(2);
     expect(unconfirmed.stderr).toContain('--yes');
