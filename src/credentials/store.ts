@@ -101,11 +101,12 @@ export async function checkWritable(path: string): Promise<void> {
   if (resolve(dirname(path)) !== dirname(target)) await checkDirWritable(dirname(path), `the backup and lock of ${path} are written`);
 }
 
-/** chmod helps only the owner: a file of another user needs that user (or root). */
+/** chmod helps only the owner: a file or directory of another user needs that user (or root). */
 function notWritableHint(target: string, stats: Stats): string {
   const me = process.getuid?.();
   if (me !== undefined && me !== 0 && stats.uid !== me) {
-    return `It belongs to another user (uid ${stats.uid}; you are uid ${me}): run aws-rekey as that user, or have the file given to you (sudo chown $(id -u) ${shellQuote(target)}).`;
+    const what = stats.isDirectory() ? 'directory' : 'file';
+    return `It belongs to another user (uid ${stats.uid}; you are uid ${me}): run aws-rekey as that user, or have the ${what} given to you (sudo chown $(id -u) ${shellQuote(target)}).`;
   }
   return `Make it writable: chmod u+w ${shellQuote(target)}.`;
 }
@@ -130,7 +131,7 @@ async function checkDirWritable(dir: string, purpose: string): Promise<void> {
     await unlink(probe);
   } catch (error) {
     await removeIfExists(probe).catch(() => false);
-    throw notWritable(`Cannot create files in ${dir}, where ${purpose}: ${reasonOf(error)}.`, `Make the directory writable: chmod u+w '${dir}'.`, error);
+    throw notWritable(`Cannot create files in ${dir}, where ${purpose}: ${reasonOf(error)}.`, notWritableHint(dir, ancestor.stats), error);
   }
 }
 

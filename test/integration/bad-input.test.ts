@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { chmod, chown, readdir, readFile, lstat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { credentialsFile, readableCliCopy, runCli, type CliRun, type RunCliOptions, type TempHome } from '../support/cli.js';
 import type { FaultRule } from '../support/fault-proxy.js';
@@ -374,6 +374,20 @@ describe('bad input: a credentials file that cannot be written, found before any
     expectError(run, { exit: 1, code: 'CREDENTIALS_NOT_WRITABLE', message: [s.home.credentialsPath, 'not writable'], hint: /belongs to another user \(uid 0; you are uid 65534\)/ });
     expect(run.stderr).not.toMatch(/chmod/);
     await expectNothingChanged(s);
+  });
+
+  it.runIf(process.getuid?.() === 0)("another user's folder (run as nobody, ~/.aws root's 0755, the file nobody's): the hint says whose, not chmod", async () => {
+    const s = await scene();
+    await chownTree(s.home.home, NOBODY, NOBODY);
+    const folder = dirname(s.home.credentialsPath);
+    await chown(folder, 0, 0);
+    await chmod(folder, 0o755);
+    s.before = await snapshot(join(s.home.home, '.aws'));
+    const run = await rekey(s, ['--profile', 'work'], {}, { uid: NOBODY, gid: NOBODY, bin: await readableCliCopy() });
+    expectError(run, { exit: 1, code: 'CREDENTIALS_NOT_WRITABLE', message: ['Cannot create files in', folder], hint: /belongs to another user \(uid 0; you are uid 65534\).*have the directory given to you/ });
+    expect(run.stderr).not.toMatch(/chmod/);
+    await expectNothingChanged(s);
+    expect(await listKeys(endpoint, s.user.userName)).toEqual([expect.objectContaining({ accessKeyId: s.user.accessKeyId, status: 'Active' })]);
   });
 
   it('a folder nobody may create files in, not even root (chattr +i ~/.aws)', async () => {
