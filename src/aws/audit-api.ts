@@ -15,6 +15,11 @@ import { errorCodeOf, mapAwsError } from './errors.js';
 export interface AuditIamApi {
   /** One page of ListUsers. */
   listUsers(options: { pathPrefix?: string; marker?: string }): Promise<{ users: IamUser[]; marker?: string }>;
+  /**
+   * GetUser: the user named with `audit --user`, for its ARN (with the path that no other call gives). Only the
+   * CLI's audit has it (audit-user.ts, loaded lazily): the organisation's roles allow exactly what its handlers send.
+   */
+  getUser?(userName: string): Promise<IamUser>;
   listAccessKeys(userName: string): Promise<Array<{ accessKeyId: string; status: KeyStatus; createDate?: Date }>>;
   getAccessKeyLastUsed(accessKeyId: string, userName: string): Promise<{ date?: Date; serviceName?: string; region?: string }>;
   /** AccountAccessKeysPresent of GetAccountSummary: whether the root user has access keys. */
@@ -43,7 +48,7 @@ export class NoCredentialsError extends RekeyError {
   }
 }
 
-function mapError(error: unknown, action: string, subject?: string): RekeyError {
+export function mapAuditError(error: unknown, action: string, subject?: string): RekeyError {
   if (errorCodeOf(error) === 'CredentialsProviderError') return new NoCredentialsError((error as Error).message, error);
   return mapAwsError(error, action, subject);
 }
@@ -56,7 +61,7 @@ export function createAuditIamApi(client: IAMClient): AuditIamApi {
         const users = (out.Users ?? []).map((u) => ({ userName: u.UserName ?? '', arn: u.Arn ?? '', path: u.Path ?? '/', ...(u.UserId ? { userId: u.UserId } : {}) }));
         return { users, ...(out.IsTruncated && out.Marker ? { marker: out.Marker } : {}) };
       } catch (error) {
-        throw mapError(error, 'iam:ListUsers');
+        throw mapAuditError(error, 'iam:ListUsers');
       }
     },
     async listAccessKeys(userName) {
@@ -68,7 +73,7 @@ export function createAuditIamApi(client: IAMClient): AuditIamApi {
           ...(meta.CreateDate ? { createDate: meta.CreateDate } : {}),
         }));
       } catch (error) {
-        throw mapError(error, 'iam:ListAccessKeys', `user ${userName}`);
+        throw mapAuditError(error, 'iam:ListAccessKeys', `user ${userName}`);
       }
     },
     async getAccessKeyLastUsed(accessKeyId, userName) {
@@ -82,7 +87,7 @@ export function createAuditIamApi(client: IAMClient): AuditIamApi {
           ...(known(used?.Region) ? { region: used?.Region } : {}),
         };
       } catch (error) {
-        throw mapError(error, 'iam:GetAccessKeyLastUsed', `key of user ${userName}`);
+        throw mapAuditError(error, 'iam:GetAccessKeyLastUsed', `key of user ${userName}`);
       }
     },
     async rootKeysPresent() {
@@ -90,7 +95,7 @@ export function createAuditIamApi(client: IAMClient): AuditIamApi {
         const out = await client.send(new GetAccountSummaryCommand({}));
         return (out.SummaryMap?.AccountAccessKeysPresent ?? 0) > 0;
       } catch (error) {
-        throw mapError(error, 'iam:GetAccountSummary');
+        throw mapAuditError(error, 'iam:GetAccountSummary');
       }
     },
     async generateCredentialReport() {
@@ -98,7 +103,7 @@ export function createAuditIamApi(client: IAMClient): AuditIamApi {
         const out = await client.send(new GenerateCredentialReportCommand({}));
         return out.State ?? 'COMPLETE';
       } catch (error) {
-        throw mapError(error, 'iam:GenerateCredentialReport');
+        throw mapAuditError(error, 'iam:GenerateCredentialReport');
       }
     },
     async getCredentialReport() {
@@ -112,8 +117,9 @@ export function createAuditIamApi(client: IAMClient): AuditIamApi {
       } catch (error) {
         const code = errorCodeOf(error);
         if (code === 'CredentialReportNotReadyException' || code === 'ReportInProgress') return undefined;
-        throw mapError(error, 'iam:GetCredentialReport');
+        throw mapAuditError(error, 'iam:GetCredentialReport');
       }
     },
   };
 }
+

@@ -99,6 +99,7 @@ export async function auditAccount(options: AuditOptions = {}, deps: AuditDeps =
   if (deps.api) return runAudit(deps.api, undefined);
   // Loaded only here: callers that bring their own IAM calls (the organisation's handlers) need no profile code.
   const { openAccountContext } = await import('../session/account-context.js');
+  const { withGetUser } = await import('../aws/audit-user.js');
   const ctx = await openAccountContext({
     profile: options.profile,
     authProfile: options.authProfile,
@@ -108,7 +109,8 @@ export async function auditAccount(options: AuditOptions = {}, deps: AuditDeps =
     defaultMaxAttempts: AUDIT_MAX_ATTEMPTS,
   });
   try {
-    const api = createAuditIamApi(ctx.factory.iam(ctx.credentials, { retryMode: 'adaptive' }));
+    const client = ctx.factory.iam(ctx.credentials, { retryMode: 'adaptive' });
+    const api = withGetUser(createAuditIamApi(client), client);
     return await runAudit(api, ctx.credentialSource);
   } finally {
     ctx.destroy();
@@ -314,7 +316,10 @@ async function collectFromApi(c: Collector): Promise<AuditInventory> {
   let done = 0;
   const perUser = await mapBounded(targets, options.concurrency ?? DEFAULT_CONCURRENCY, async (user) => {
     let keys;
+    let arn = user.arn;
     try {
+      // Named with --user alone: GetUser gives the ARN (with the user's path) that ListUsers gives otherwise.
+      if (!arn && api.getUser) arn = (await api.getUser(user.userName)).arn;
       keys = await api.listAccessKeys(user.userName);
     } catch (error) {
       if (error instanceof AwsError && error.code === 'NO_SUCH_ENTITY') {
@@ -335,7 +340,7 @@ async function collectFromApi(c: Collector): Promise<AuditInventory> {
         throw error;
       }
       const record: AuditKeyRecord = { userName: user.userName, accessKeyId: key.accessKeyId, active: key.status === 'Active' };
-      if (user.arn) record.userArn = user.arn;
+      if (arn) record.userArn = arn;
       if (key.createDate) record.createDate = key.createDate;
       if (used.date) record.lastUsedDate = used.date;
       if (used.serviceName) record.lastUsedService = used.serviceName;

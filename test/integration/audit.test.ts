@@ -285,7 +285,11 @@ describe('aws-rekey audit: narrowing, exit codes, formats', () => {
     expect([...new Set(run.doc.keys.map((k) => k.userName))].sort()).toEqual([a.userName, b.userName].sort());
     expect(run.doc.keys.map((k) => k.accessKeyId).sort()).toEqual([...a.keys, ...b.keys].map((k) => k.accessKeyId).sort());
     expect(run.doc.summary).toEqual({ keys: 3, users: 2, findings: 1 });
-    expect(recorder.counts()).toEqual({ ListAccessKeys: 2, GetAccessKeyLastUsed: 3 });
+    // user_arn filled as on the other paths: GetUser gives it (with the path) for each named user.
+    const arnOf = Object.fromEntries(run.doc.keys.map((k) => [k.userName, k.userArn]));
+    expect(arnOf[a.userName]).toMatch(new RegExp(`^arn:aws:iam::\\d{12}:user${SMALL_PATH}${a.userName}$`));
+    expect(arnOf[b.userName]).toMatch(new RegExp(`^arn:aws:iam::\\d{12}:user${SMALL_PATH}${b.userName}$`));
+    expect(recorder.counts()).toEqual({ GetUser: 2, ListAccessKeys: 2, GetAccessKeyLastUsed: 3 });
 
     const missing = await audit(['--user', a.userName, '--user', 'nobody-at-all']);
     expect(missing.code).toBe(2);

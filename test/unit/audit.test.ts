@@ -289,6 +289,11 @@ function fakeIam(options: {
         const page = all.slice(start, start + 2);
         return { users: page.map(({ userName, arn, path }) => ({ userName, arn, path })), ...(start + 2 < all.length ? { marker: String(start + 2) } : {}) };
       }),
+    getUser: (userName) =>
+      track('GetUser', () => {
+        const { arn, path } = find(userName);
+        return { userName, arn, path };
+      }),
     listAccessKeys: (userName) =>
       track('ListAccessKeys', () => find(userName).keys.map((k) => ({ accessKeyId: k.id, status: k.active ? ('Active' as const) : ('Inactive' as const), createDate: k.created }))),
     getAccessKeyLastUsed: (id) =>
@@ -411,6 +416,9 @@ describe('auditAccount: choosing and using a source', () => {
     expect(result.source).toBe('api');
     expect(result.sourceReason).toMatch(/--user names 2 users/);
     expect(result.keys.map((k) => k.userName)).toEqual(['alice', 'bob', 'bob']);
+    // The ARN, with the user's path, as the report and ListUsers paths give it (GetUser, one per user).
+    expect(result.keys.map((k) => k.userArn)).toEqual(['arn:aws:iam::123456789012:user/alice', 'arn:aws:iam::123456789012:user/eng/bob', 'arn:aws:iam::123456789012:user/eng/bob']);
+    expect(fake.calls.filter((c) => c === 'GetUser')).toHaveLength(2);
     expect(fake.calls).not.toContain('ListUsers');
     expect(fake.calls).not.toContain('GetAccountSummary');
     expect(result.scope).toEqual({ users: ['bob', 'alice'] });
