@@ -6,10 +6,10 @@ import { describeDestination, type DestinationSpec } from '../core/destination.j
 import { parsePrincipalArn } from '../core/arn.js';
 import { notDue, type AgeGate, type NotDue } from '../core/due.js';
 import { maskKeyId } from '../core/mask.js';
-import { describeHolders, planRotation, type RetireAction, type RotationPlan } from '../core/plan.js';
-import { findProfilesWithKey } from '../credentials/ini.js';
+import { planRotation, type KeyHolders, type RetireAction, type RotationPlan } from '../core/plan.js';
 import { describeRecordedDestination, readStagedUser, type Destination } from '../credentials/staged-store.js';
-import { readCredentialsFile, withFileLock } from '../credentials/store.js';
+import { withFileLock } from '../credentials/store.js';
+import { localHoldersWarnings } from './local-holders.js';
 import { describeAccount, readUserJournal, type UserJournal, type UserRef } from '../credentials/user-journal.js';
 import type { CallerIdentity } from '../core/types.js';
 import { elsewhereWarning, identifyCaller, type UserCaller } from './user-account.js';
@@ -365,25 +365,11 @@ function sameDestination(recorded: Destination, asked: DestinationSpec): boolean
  * the other key deleted to make room) and will not get the new one: they stop working, so the plan says so.
  * `--to-profile` gives the new key to the credentials file's holders of the old key; nobody else gets it.
  */
-async function holdersWarning(ctx: AdminContext, plan: RotationPlan, destination: DestinationSpec): Promise<string[]> {
-  const [credentials, config] = await Promise.all([ctx.credentialsPath, ctx.configPath].map((path) => readCredentialsFile(path).catch(() => undefined)));
-  const retired = [
-    { keyId: plan.currentKeyId, what: 'the old key', fate: plan.retire === 'delete' ? 'deleted' : 'deactivated' },
-    ...(plan.otherKey ? [{ keyId: plan.otherKey.accessKeyId, what: `the other key ${maskKeyId(plan.otherKey.accessKeyId)}`, fate: 'deleted to make room' }] : []),
-  ];
-  return retired.flatMap(({ keyId, what, fate }) => {
-    const getsIt = destination.kind === 'profile' && keyId === plan.currentKeyId;
-    const holders = {
-      credentials: getsIt || !credentials ? [] : findProfilesWithKey(credentials.doc, keyId),
-      config: config ? findProfilesWithKey(config.doc, keyId, 'config') : [],
-    };
-    const count = holders.credentials.length + holders.config.length;
-    if (count === 0) return [];
-    const hint = destination.kind === 'profile' ? '' : ` (use --to-profile ${holders.credentials[0] ?? 'NAME'} to give it to a profile of ${ctx.credentialsPath})`;
-    return [`${capitalize(describeHolders(holders, { credentials: ctx.credentialsPath, config: ctx.configPath }))} ${count > 1 ? 'hold' : 'holds'} ${what}, which is ${fate}, and will not get the new one${hint}.`];
-  });
-}
-
-function capitalize(text: string): string {
-  return text.charAt(0).toUpperCase() + text.slice(1);
+function holdersWarning(ctx: AdminContext, plan: RotationPlan, destination: DestinationSpec): Promise<string[]> {
+  const toProfile = destination.kind === 'profile';
+  const hint = toProfile ? undefined : (holders: KeyHolders) => `use --to-profile ${holders.credentials[0] ?? 'NAME'} to give it to a profile of ${ctx.credentialsPath}`;
+  return localHoldersWarnings({ credentials: ctx.credentialsPath, config: ctx.configPath }, [
+    { keyId: plan.currentKeyId, what: 'the old key', fate: plan.retire === 'delete' ? 'deleted' : 'deactivated', credentialsGetNewKey: toProfile, hint },
+    ...(plan.otherKey ? [{ keyId: plan.otherKey.accessKeyId, what: `the other key ${maskKeyId(plan.otherKey.accessKeyId)}`, fate: 'deleted to make room', hint }] : []),
+  ]);
 }

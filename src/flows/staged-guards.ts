@@ -57,6 +57,8 @@ export function stagedInProgress(record: StagedRotation, env: NodeJS.ProcessEnv)
 
 export interface StagedTarget {
   credentialsPath: string;
+  /** The AWS config file, whose profiles may hold keys too. */
+  configPath: string;
   record: StagedRotation;
   iam: IamApi;
   gateway: AwsGateway;
@@ -93,6 +95,7 @@ export async function openStagedTarget(options: StagedTargetOptions, prompter: P
     }
     return {
       credentialsPath: ctx.credentialsPath,
+      configPath: ctx.configPath,
       // The commands printed from here on name this run's admin profile (records of 0.1.0 name none).
       record: { ...record, signedBy: ctx.adminProfile },
       iam: ctx.gateway.iam(ctx.credentials),
@@ -127,6 +130,7 @@ export async function openStagedTarget(options: StagedTargetOptions, prompter: P
     const iamCredentials: CredentialsInput = ctx.authCredentials ?? self;
     return {
       credentialsPath: ctx.credentialsPath,
+      configPath: ctx.configPath,
       record,
       iam: ctx.gateway.iam(iamCredentials),
       gateway: ctx.gateway,

@@ -13,6 +13,7 @@ import { rotateProfile, type RotateDeps, type RotateOptions, type RotateResult }
 import { DEFAULT_VERIFY_OPTIONS, verifyNewKey, type VerifyOptions } from '../rotation/verify.js';
 import { openStagedTarget, refuseIfProfileStaged, stagedKeys, type StagedTarget, type StagedTargetOptions } from './staged-guards.js';
 import { describeTarget, summarize, type StagedSummary } from './status.js';
+import { localHoldersWarnings } from './local-holders.js';
 
 /**
  * Staged rotation, for keys that applications use: `--stage create` (new key saved and verified, old key
@@ -66,7 +67,7 @@ export async function retireStage(options: StageOptions, deps: StageDeps = {}): 
     const keys = await rt.steps.run('inspect', () => iam.listAccessKeys(record.userName, { lastUsed: true }), (k) => plural(k.length, 'key'));
     const decision = decideRetire(stagedKeys(record, keys, target.env), keys, options.force ?? false);
     const old = keys.find((k) => k.accessKeyId === record.oldKeyId);
-    const base = { schemaVersion: 1 as const, action: 'retire' as const, before, warnings: target.warnings };
+    const base = { schemaVersion: 1 as const, action: 'retire' as const, before, warnings: [...target.warnings, ...(await oldKeyHolders(target, 'deactivated'))] };
     if (decision.action === 'none') {
       const plan = [`nothing to deactivate: the old key ${maskKeyId(record.oldKeyId)} is already ${decision.reason}`];
       if (options.dryRun) return { ...base, status: 'planned', rotation: before, plan, steps: rt.steps.records };
@@ -81,6 +82,7 @@ export async function retireStage(options: StageOptions, deps: StageDeps = {}): 
         : `deactivate the old key ${maskKeyId(record.oldKeyId)} (${lastUse}; not used since the new key was created)`,
     ];
     printPlan(rt, `Plan for ${record.userArn}:`, plan);
+    for (const warning of base.warnings) rt.reporter.warn(warning);
     if (decision.usedAfter) rt.reporter.warn(`The old key ${maskKeyId(record.oldKeyId)} was used ${describeUse(old!)}, after the new key was created; deactivating it anyway (--force).`);
     if (options.dryRun) return { ...base, status: 'planned', rotation: before, plan, steps: rt.steps.records };
     await confirmAction(options.yes, rt.prompter, `Deactivate ${maskKeyId(record.oldKeyId)}?`, 'retiring');
@@ -92,6 +94,11 @@ export async function retireStage(options: StageOptions, deps: StageDeps = {}): 
   } finally {
     target.destroy();
   }
+}
+
+/** Local profiles, in either file, still holding the old key the stage deactivates or deletes: they stop working. */
+function oldKeyHolders(target: StagedTarget, fate: 'deactivated' | 'deleted'): Promise<string[]> {
+  return localHoldersWarnings({ credentials: target.credentialsPath, config: target.configPath }, [{ keyId: target.record.oldKeyId, what: 'the old key', fate }]);
 }
 
 async function saveRetired(target: StagedTarget, state: 'retired' | 'deleted', rt: Runtime): Promise<StagedSummary | undefined> {
@@ -117,12 +124,13 @@ export async function deleteStage(options: StageOptions, deps: StageDeps = {}): 
     const before = summarize(record, target.env);
     const keys = await rt.steps.run('inspect', () => iam.listAccessKeys(record.userName), (k) => plural(k.length, 'key'));
     const decision = decideDelete(stagedKeys(record, keys, target.env), keys);
-    const base = { schemaVersion: 1 as const, action: 'delete' as const, before, warnings: target.warnings };
+    const base = { schemaVersion: 1 as const, action: 'delete' as const, before, warnings: [...target.warnings, ...(await oldKeyHolders(target, 'deleted'))] };
     const plan =
       decision.action === 'delete'
         ? [`delete the inactive old key ${maskKeyId(record.oldKeyId)}`, 'forget the staged rotation (and the old secret kept for a rollback)']
         : [`the old key ${maskKeyId(record.oldKeyId)} is already deleted: forget the staged rotation`];
     printPlan(rt, `Plan for ${record.userArn}:`, plan);
+    for (const warning of base.warnings) rt.reporter.warn(warning);
     if (options.dryRun) return { ...base, status: 'planned', rotation: before, plan, steps: rt.steps.records };
     if (decision.action === 'delete') await confirmAction(options.yes, rt.prompter, `Delete ${maskKeyId(record.oldKeyId)} for good?`, 'deleting');
     await withFileLock(target.credentialsPath, async () => {

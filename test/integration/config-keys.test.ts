@@ -1,4 +1,4 @@
-import { mkdir, readFile, stat } from 'node:fs/promises';
+import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { describe, expect, inject, it } from 'vitest';
 import { awsCli } from '../support/aws-cli.js';
 import { runCli } from '../support/cli.js';
@@ -206,5 +206,48 @@ describe('who holds what the plan retires (issue 9.4)', () => {
     expect(run.code, run.stderr).toBe(0);
     expect(run.stderr).toContain(`Profile bob in ${home.configPath} holds the old key, which is deactivated, and will not get the new one`);
     expect(run.stderr).toContain(`Profile bob-old in ${home.credentialsPath} holds the other key ${masked(other.accessKeyId)}, which is deleted to make room, and will not get the new one`);
+  });
+});
+
+describe('staged retire and delete name the local holders of the old key (issue 9.4)', () => {
+  it('rotate --user --stage retire and --stage delete: the plan (text and --json) names every profile, in either file, still holding the old key', async () => {
+    const admin = await createUserWithKey(endpoint, uniqueName('admin'));
+    const user = await createUserWithKey(endpoint, uniqueName('bob'));
+    const home = await tempHome({ endpoint, credentials: section('admin', admin).join('\n') });
+    const out = `${home.home}/bob.credentials`;
+    const created = await runCli(['rotate', '--user', user.userName, '--profile', 'admin', '--stage', 'create', '--out', out, '-y', ...FAST], home.env);
+    expect(created.code, created.stderr).toBe(0);
+    // After the new key went to --out, the old key turns up in a profile of each file.
+    await writeFile(home.credentialsPath, [...section('admin', admin), ...section('bob-old', user)].join('\n'));
+    await writeFile(home.configPath, ['[profile plain]', 'region = eu-west-1', '', ...section('profile bob', user)].join('\n'));
+    const stage = (name: string, ...extra: string[]) => runCli(['rotate', '--user', user.userName, '--profile', 'admin', '--stage', name, ...extra], home.env);
+    const warning = (fate: string) => `Profile bob-old in ${home.credentialsPath} and profile bob in ${home.configPath} hold the old key, which is ${fate}, and will not get the new one.`;
+
+    const retirePlan = await stage('retire', '--dry-run', '--json');
+    expect(retirePlan.code, retirePlan.stderr).toBe(0);
+    expect((JSON.parse(retirePlan.stdout) as { warnings: string[] }).warnings).toContain(warning('deactivated'));
+    const retired = await stage('retire', '-y');
+    expect(retired.code, retired.stderr).toBe(0);
+    expect(retired.stderr).toContain(warning('deactivated'));
+    expect((await listKeys(endpoint, user.userName)).find((key) => key.accessKeyId === user.accessKeyId)?.status).toBe('Inactive');
+
+    const deletePlan = await stage('delete', '--dry-run', '--json');
+    expect(deletePlan.code, deletePlan.stderr).toBe(0);
+    expect((JSON.parse(deletePlan.stdout) as { warnings: string[] }).warnings).toContain(warning('deleted'));
+    const deleted = await stage('delete', '-y');
+    expect(deleted.code, deleted.stderr).toBe(0);
+    expect(deleted.stderr).toContain(warning('deleted'));
+    expect((await listKeys(endpoint, user.userName)).map((key) => key.accessKeyId)).not.toContain(user.accessKeyId);
+  });
+
+  it('a staged retire with no local holder of the old key warns about none', async () => {
+    const admin = await createUserWithKey(endpoint, uniqueName('admin'));
+    const user = await createUserWithKey(endpoint, uniqueName('carol'));
+    const home = await tempHome({ endpoint, credentials: section('admin', admin).join('\n'), config: section('profile unrelated', UNRELATED).join('\n') });
+    const created = await runCli(['rotate', '--user', user.userName, '--profile', 'admin', '--stage', 'create', '--out', `${home.home}/carol.credentials`, '-y', ...FAST], home.env);
+    expect(created.code, created.stderr).toBe(0);
+    const plan = await runCli(['rotate', '--user', user.userName, '--profile', 'admin', '--stage', 'retire', '--dry-run', '--json'], home.env);
+    expect(plan.code, plan.stderr).toBe(0);
+    expect((JSON.parse(plan.stdout) as { warnings: string[] }).warnings.filter((w) => w.includes('old key'))).toEqual([]);
   });
 });
