@@ -81,12 +81,12 @@ export async function readCredentialsFile(path: string): Promise<CredentialsFile
  * Pre-flight, before any key exists that would need to be written: fails with the reason and the fix if
  * the file (or, through a symlink, its target) cannot be replaced.
  */
-export async function checkWritable(path: string): Promise<void> {
+export async function checkWritable(path: string, elsewhere = 'point AWS_SHARED_CREDENTIALS_FILE at another file'): Promise<void> {
   const target = await resolveLinkTarget(path);
   const shown = target === resolve(path) ? path : `${path} (a link to ${target})`;
   const existing = await statOrUndefined(target);
   if (existing?.isDirectory()) {
-    throw notWritable(`${shown} is a directory, not a file.`, `Remove or rename the directory ${target}, or point AWS_SHARED_CREDENTIALS_FILE at a file.`);
+    throw notWritable(`${shown} is a directory, not a file.`, `Remove or rename the directory ${target}, or ${elsewhere}.`);
   }
   if (existing) {
     try {
@@ -96,9 +96,9 @@ export async function checkWritable(path: string): Promise<void> {
     }
   }
 
-  await checkDirWritable(dirname(target), `${shown} is replaced atomically`);
+  await checkDirWritable(dirname(target), `${shown} is replaced atomically`, elsewhere);
   // The backup and the lock sit next to the path as given, which for a link is not the target's directory.
-  if (resolve(dirname(path)) !== dirname(target)) await checkDirWritable(dirname(path), `the backup and lock of ${path} are written`);
+  if (resolve(dirname(path)) !== dirname(target)) await checkDirWritable(dirname(path), `the backup and lock of ${path} are written`, elsewhere);
 }
 
 /** chmod helps only the owner: a file or directory of another user needs that user (or root). */
@@ -111,10 +111,11 @@ function notWritableHint(target: string, stats: Stats): string {
   return `Make it writable: chmod u+w ${shellQuote(target)}.`;
 }
 
-async function checkDirWritable(dir: string, purpose: string): Promise<void> {
+/** `elsewhere`: the other way out, for the kind of path (the credentials file, the config file, --out, --to-env). */
+async function checkDirWritable(dir: string, purpose: string, elsewhere = 'point AWS_SHARED_CREDENTIALS_FILE at another file'): Promise<void> {
   const ancestor = await nearestExisting(dir);
   if (!ancestor.stats.isDirectory()) {
-    throw notWritable(`${dir}, where ${purpose}, cannot be created: ${ancestor.path} is not a directory.`, `Move ${ancestor.path} out of the way, or point AWS_SHARED_CREDENTIALS_FILE elsewhere.`);
+    throw notWritable(`${dir}, where ${purpose}, cannot be created: ${ancestor.path} is not a directory.`, `Move ${ancestor.path} out of the way, or ${elsewhere}.`);
   }
   if (ancestor.path !== resolve(dir)) {
     try {
@@ -154,7 +155,7 @@ export async function checkOwnFiles(path: string): Promise<FileOwner> {
  * aws-rekey's own (not a link, not another user's). Its journal and lock are the credentials file's.
  */
 export async function checkConfigWritable(path: string): Promise<void> {
-  await checkWritable(path);
+  await checkWritable(path, 'point AWS_CONFIG_FILE at another file');
   await inspectOwnPath(getBackupPath(path), 'file', await ownerOf(path));
 }
 

@@ -90,6 +90,9 @@ describe('rotate --user (admin) against moto', () => {
     const run = await runCli(['rotate', '--user', target.userName, '--profile', 'admin', '--out', join(blocker, 'bob.json'), '-y', ...FAST], home.env);
     expect(run.code).not.toBe(0);
     expect(run.stderr).toMatch(/not a directory/);
+    // The way out is another --out file, not the credentials file's variable.
+    expect(run.stderr).toMatch(/or name another file with --out/);
+    expect(run.stderr).not.toMatch(/AWS_SHARED_CREDENTIALS_FILE/);
     expect((await listKeys(endpoint, target.userName)).map((k) => k.accessKeyId)).toEqual([target.accessKeyId]);
   });
 

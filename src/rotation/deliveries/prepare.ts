@@ -54,7 +54,7 @@ export async function prepareDestination(spec: DestinationSpec, ctx: Destination
         throw new UsageError(`${spec.path} already exists; aws-rekey does not overwrite it.`, 'Choose another file name, or add --force to replace it.', 'OUTPUT_EXISTS');
       }
       if (existing?.isSymbolicLink()) await refuseForeignLinkTarget(spec.path, path, existing.uid);
-      await checkWritable(path);
+      await checkWritable(path, 'name another file with --out');
       return { destination: { kind: 'file', path, format: spec.format, section: ctx.userName } };
     }
     case 'secret':
@@ -142,7 +142,7 @@ async function checkEnvFile(given: string, env: NodeJS.ProcessEnv = process.env)
   if (existing?.isSymbolicLink()) await refuseForeignLinkTarget(given, path, existing.uid, '--to-env');
   const target = existing?.isSymbolicLink() ? await stat(path).catch(() => undefined) : existing;
   if (target && !target.isFile()) throw new UsageError(`--to-env ${given} is not a regular file.`, 'Name a dotenv file, e.g. --to-env .env.', 'ENV_NOT_A_FILE');
-  await checkWritable(path).catch((error: unknown) => {
+  await checkWritable(path, 'name another file with --to-env').catch((error: unknown) => {
     // The user's input, not the machine's state: a usage error (exit 2), whose fix is another FILE.
     throw new UsageError(`--to-env: ${(error as Error).message}`, `Name a file aws-rekey can write, e.g. --to-env ./ci.env.`, 'ENV_NOT_WRITABLE');
   });
