@@ -15,6 +15,7 @@ export default {
     'src/core/**/*.ts',
     '!src/core/types.ts',
     'src/credentials/ini.ts',
+    'src/credentials/ini-edit.ts',
     'src/credentials/ini-validate.ts',
     'src/credentials/ini-names.ts',
     'src/credentials/store.ts',

@@ -31,7 +31,20 @@ export type { PlanOptions, PlanStep, RetireAction, RotationPlan } from './core/p
 export type { AccessKeyInfo, CallerIdentity, KeyStatus, StaticCredentials } from './core/types.js';
 export { maskKeyId } from './core/mask.js';
 export { parsePrincipalArn } from './core/arn.js';
-export * from './credentials/ini.js';
+export { findProfilesWithKey, getConfigProfile, getProfile, listProfiles, parseIni, serializeIni } from './credentials/ini.js';
+export type {
+  IniBlankLine,
+  IniCommentLine,
+  IniContinuationLine,
+  IniDocument,
+  IniFileKind,
+  IniKeyLine,
+  IniLine,
+  IniSectionLine,
+  LineEnding,
+} from './credentials/ini.js';
+export { removeProfileKeys, replaceAccessKey, setProfileValues } from './credentials/ini-edit.js';
+export type { ReplaceAccessKeyResult } from './credentials/ini-edit.js';
 export {
   checkWritable,
   readCredentialsFile,

@@ -3,7 +3,7 @@ import type { IniDocument, IniFileKind, IniKeyLine, IniLine, LineEnding } from '
 import { DEFAULTS_SECTION, toProfileName } from './ini-names.js';
 
 /*
- * The refusals of the ini reader and editor (ini.ts).
+ * The refusals of the ini reader and editor (ini.ts, ini-edit.ts).
  *
  * What botocore refuses, we refuse with the line numbers, before anything else happens: a section that
  * appears twice, a setting set twice in one section, a line that is not a setting, a section or a comment,

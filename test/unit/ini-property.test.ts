@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { findProfilesWithKey, getProfile, listProfiles, parseIni, replaceAccessKey, serializeIni, type IniDocument, type IniFileKind } from '../../src/credentials/ini.js';
+import { replaceAccessKey } from '../../src/credentials/ini-edit.js';
+import { findProfilesWithKey, getProfile, listProfiles, parseIni, serializeIni, type IniDocument, type IniFileKind } from '../../src/credentials/ini.js';
 import { toProfileName } from '../../src/credentials/ini-names.js';
 import { configFiles, credentialsFiles, NEW_PAIR, OLD, type GeneratedFile } from '../support/ini-files.js';
 

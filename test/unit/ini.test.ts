@@ -3,18 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fromIni } from '@aws-sdk/credential-providers';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import {
-  findProfilesWithKey,
-  getConfigProfile,
-  getProfile,
-  listProfiles,
-  parseIni,
-  removeProfileKeys,
-  replaceAccessKey,
-  serializeIni,
-  setProfileValues,
-  type IniDocument,
-} from '../../src/credentials/ini.js';
+import { removeProfileKeys, replaceAccessKey, setProfileValues } from '../../src/credentials/ini-edit.js';
+import { findProfilesWithKey, getConfigProfile, getProfile, listProfiles, parseIni, serializeIni, type IniDocument } from '../../src/credentials/ini.js';
 
 const OLD = 'AKIAOLD0000000000001';
 const OLD_SECRET = 'old/Secret+0000000000000000000000000000001';

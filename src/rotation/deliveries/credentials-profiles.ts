@@ -1,15 +1,7 @@
 import { maskKeyId } from '../../core/mask.js';
 import { writeCredentialsFileAtomic } from '../../credentials/atomic-replace.js';
-import {
-  findProfilesWithKey,
-  getProfile,
-  removeProfileKeys,
-  replaceAccessKey,
-  serializeIni,
-  setProfileValues,
-  type IniDocument,
-  type IniFileKind,
-} from '../../credentials/ini.js';
+import { findProfilesWithKey, getProfile, serializeIni, type IniDocument, type IniFileKind } from '../../credentials/ini.js';
+import { removeProfileKeys, replaceAccessKey, setProfileValues } from '../../credentials/ini-edit.js';
 import type { Destination } from '../../credentials/staged-store.js';
 import { readCredentialsFile } from '../../credentials/store.js';
 import { CredentialsFileError } from '../../errors.js';
