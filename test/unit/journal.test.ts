@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { findJournal, journalPath, readJournals, removeJournal, writeJournal, type RotationJournal } from '../../src/credentials/journal.js';
 import { recordsDir } from '../../src/credentials/records.js';
+import { journalOf } from '../support/journals.js';
 
 /** The recovery journal of a profile's rotation: where it lives, which files count as one, which rotation it is. */
 
@@ -17,24 +18,7 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-function journal(profile: string, extra: Partial<RotationJournal> = {}): RotationJournal {
-  return {
-    version: 1,
-    profile,
-    profiles: [profile],
-    credentialsPath,
-    userName: 'alice',
-    userArn: 'arn:aws:iam::123456789012:user/alice',
-    oldKeyId: 'AKIAOLDOLDOLDOLDOLD1',
-    keysBefore: ['AKIAOLDOLDOLDOLDOLD1'],
-    retire: 'deactivate',
-    phase: 'written',
-    newKey: { accessKeyId: 'AKIANEWNEWNEWNEWNEW1', secretAccessKey: 'new-secret' },
-    startedAt: '2026-01-01T00:00:00.000Z',
-    updatedAt: '2026-01-01T00:00:00.000Z',
-    ...extra,
-  };
-}
+const journal = (profile: string, extra: Partial<RotationJournal> = {}): RotationJournal => journalOf(credentialsPath, profile, extra);
 
 describe('writeJournal / readJournals / removeJournal', () => {
   it('one private JSON file per profile, named for the profile (escaped), read back as written', async () => {

@@ -3,9 +3,10 @@ import { mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from 
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { readJournals, removeJournal, writeJournal, type RotationJournal } from '../../src/credentials/journal.js';
+import { readJournals, removeJournal, writeJournal } from '../../src/credentials/journal.js';
 import { checkRecords, readJsonRecord, recordsDir, recordsRoot, removeRecord, writeJsonRecord } from '../../src/credentials/records.js';
 import { listStaged, type StagedRotation } from '../../src/credentials/staged-store.js';
+import { journalOf } from '../support/journals.js';
 
 /** Records belong to one credentials file (its real path), and records of aws-rekey 0.1.0 are still found. */
 
@@ -17,29 +18,11 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-function journal(credentialsPath: string, profile = 'work'): RotationJournal {
-  const now = new Date().toISOString();
-  return {
-    version: 1,
-    profile,
-    profiles: [profile],
-    credentialsPath,
-    userName: 'alice',
-    userArn: 'arn:aws:iam::123456789012:user/alice',
-    oldKeyId: `AKIA${profile.toUpperCase().padEnd(16, 'X')}`,
-    keysBefore: [],
-    retire: 'deactivate',
-    phase: 'creating',
-    startedAt: now,
-    updatedAt: now,
-  };
-}
-
 describe('records per credentials file', () => {
   it('two files in one folder keep apart: a journal of one is not the other\'s', async () => {
     const a = join(dir, 'credentials');
     const b = join(dir, 'work-credentials');
-    await writeJournal(journal(a));
+    await writeJournal(journalOf(a));
     expect(await readJournals(a)).toHaveLength(1);
     expect(await readJournals(b)).toEqual([]);
     expect(await recordsDir(a)).not.toBe(await recordsDir(b));
@@ -56,7 +39,7 @@ describe('records per credentials file', () => {
     await writeFile(real, '');
     const link = join(dir, 'credentials');
     await symlink('real-credentials', link);
-    await writeJournal(journal(link));
+    await writeJournal(journalOf(link));
     expect(await recordsDir(link)).toBe(await recordsDir(real));
     expect(await readJournals(real)).toHaveLength(1);
   });
@@ -73,8 +56,8 @@ describe('records of aws-rekey 0.1.0 (all in the shared folder)', () => {
   it('are found by the file they name and moved into its folder; another file\'s stay where they are', async () => {
     const a = join(dir, 'credentials');
     const b = join(dir, 'work-credentials');
-    await legacy('work.journal.json', journal(a));
-    await legacy('other.journal.json', journal(b, 'other'));
+    await legacy('work.journal.json', journalOf(a));
+    await legacy('other.journal.json', journalOf(b, 'other'));
     expect((await readJournals(a)).map((j) => j.profile)).toEqual(['work']);
     expect(await readdir(await recordsDir(a))).toEqual(['work.journal.json']);
     expect(await readdir(recordsRoot(a))).toContain('other.journal.json');
@@ -137,10 +120,10 @@ describe('records of aws-rekey 0.1.0: what is not adopted', () => {
 
   it("a record of the same name already in the file's folder is kept; the old one stays in the shared folder", async () => {
     const a = join(dir, 'credentials');
-    await writeJournal(journal(a));
+    await writeJournal(journalOf(a));
     const current = await readFile(join(await recordsDir(a), 'work.journal.json'), 'utf8');
-    await legacy('work.journal.json', JSON.stringify({ ...journal(a), phase: 'verified' }));
-    expect((await readJournals(a)).map((j) => j.phase)).toEqual(['creating']);
+    await legacy('work.journal.json', JSON.stringify({ ...journalOf(a), phase: 'verified' }));
+    expect((await readJournals(a)).map((j) => j.phase)).toEqual(['written']);
     expect(await readFile(join(await recordsDir(a), 'work.journal.json'), 'utf8')).toBe(current);
     expect(await readdir(recordsRoot(a))).toContain('work.journal.json');
   });
