@@ -359,7 +359,8 @@ function reportError(error: unknown, streams: CliStreams, json: boolean): number
   if (isRekeyError(error)) {
     return printError(streams, json, { code: error.code, message: error.message, hint: error.hint }, error.exitCode);
   }
-  const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
+  // The name and message only: a stack trace names the machine's paths and is no use to the person running it.
+  const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
   return printError(
     streams,
     json,
