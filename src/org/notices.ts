@@ -1,5 +1,6 @@
 import { isoDay, type DecisionTally, type KeyDecision, type OrgFindingKind, type UserDecision } from '../core/org-decision.js';
 import { maskKeyId } from '../core/mask.js';
+import { plural } from '../core/plural.js';
 import type { OrgMode } from '../core/org-policy.js';
 
 /** Findings a person must act on: they go out as events and mails even when no action is scheduled. */
@@ -104,7 +105,7 @@ export function ownerDigestMail(accountId: string, owner: string, notices: UserN
   const users = notices.map((n) => n.decision.userName);
   const sections = notices.flatMap((n) => [``, `IAM user ${n.decision.userName} (its new keys go to the secret aws-rekey/${n.decision.userName}):`, ...keyLines(accountId, n.lines, now).parts]);
   return {
-    subject: `aws-rekey: access keys of ${users.length} IAM user${users.length === 1 ? '' : 's'} in account ${accountId}`,
+    subject: `aws-rekey: access keys of ${plural(users.length, 'IAM user')} in account ${accountId}`,
     text: [
       `Hello,`,
       ``,
@@ -129,11 +130,11 @@ export function accountDigestMail(accountId: string, mode: OrgMode, counts: Acco
     ...keyLines(accountId, n.lines, now).parts,
   ]);
   return {
-    subject: `aws-rekey: ${isoDay(now)} digest of account ${accountId} (${mode}): ${notices.length} user${notices.length === 1 ? '' : 's'} to look at`,
+    subject: `aws-rekey: ${isoDay(now)} digest of account ${accountId} (${mode}): ${plural(notices.length, 'user')} to look at`,
     text: [
       `aws-rekey ran in mode ${mode} over AWS account ${accountId} on ${isoDay(now)}.`,
       ``,
-      `${counts.users} users with keys, ${counts.keys} keys. Due now: rotate ${counts.due.rotate}, deactivate ${counts.due.deactivate}, delete ${counts.due.delete}; coming within the warning period: ${counts.upcoming}.`,
+      `${plural(counts.users, 'user')} with keys, ${plural(counts.keys, 'key')}. Due now: rotate ${counts.due.rotate}, deactivate ${counts.due.deactivate}, delete ${counts.due.delete}; coming within the warning period: ${counts.upcoming}.`,
       `Done: ${list(counts.done)}. Findings: ${list(counts.findings)}.`,
       ...sections,
     ].join('\n'),

@@ -102,7 +102,7 @@ describe('aws-rekey org report', () => {
     expect(proxy.counts()).not.toHaveProperty('ListAccessKeys');
     const table = await runCli(['org', 'report'], env(10));
     expect(table.stdout).toContain('No key needs attention.');
-    expect(table.stdout).toContain('Not listed: 1 key that need nothing now (--all lists every key).');
+    expect(table.stdout).toContain('Not listed: 1 key that needs nothing now (--all lists every key).');
     // --all: the key's id and owner (ListAccessKeys, ListUserTags), its last use from the report (no GetAccessKeyLastUsed).
     proxy.reset();
     const all = await runCli(['org', 'report', '--csv', '--all'], env(10));

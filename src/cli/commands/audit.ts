@@ -1,6 +1,7 @@
 import { auditAccount, type AuditProgress, type AuditResult, type AuditSourceOption } from '../../flows/audit.js';
 import { ROOT_USER_NAME, type AuditedKey, type FindingKind } from '../../core/audit.js';
 import { spreadsheetField } from '../../core/csv.js';
+import { plural } from '../../core/plural.js';
 import { ExitCode, UsageError } from '../../errors.js';
 import { stripVTControlCharacters } from 'node:util';
 import { mfaPrompt } from '../../rotation/runtime.js';
@@ -88,7 +89,6 @@ export function sourceText(result: AuditResult): string {
 
 export function summaryLine(result: AuditResult): string {
   const { keys, users, findings } = result.summary;
-  const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
   return `${plural(keys, 'key')}, ${plural(users, 'user')}, ${plural(findings, 'finding')}; source: ${sourceText(result)}`;
 }
 

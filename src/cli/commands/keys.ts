@@ -1,4 +1,5 @@
 import Table from 'cli-table3';
+import { plural } from '../../core/plural.js';
 import { ExitCode } from '../../errors.js';
 import { listKeys, type ListKeysResult } from '../../flows/keys.js';
 import { mfaPrompt } from '../../rotation/runtime.js';
@@ -46,7 +47,6 @@ export function renderKeys(result: ListKeysResult, color: boolean): string {
       key.profiles.join(', ') || '-',
     ]);
   }
-  const count = result.keys.length;
   const mark = result.keys.some((key) => key.current) ? ` (* = the key of ${result.source})` : '';
-  return `${result.user.arn}: ${count} access key${count === 1 ? '' : 's'}${mark}\n${table.toString()}\n`;
+  return `${result.user.arn}: ${plural(result.keys.length, 'access key')}${mark}\n${table.toString()}\n`;
 }

@@ -1,6 +1,7 @@
 import { spreadsheetField } from '../../core/csv.js';
 import { isoDay } from '../../core/org-decision.js';
 import { maskKeyId } from '../../core/mask.js';
+import { plural } from '../../core/plural.js';
 import type { OrgDigest, OrgMode, OrgPolicyInput } from '../../core/org-policy.js';
 import { ExitCode, UsageError } from '../../errors.js';
 import { runOrg, type OrgRunOptions, type OrgRunResult } from '../../flows/org.js';
@@ -66,17 +67,18 @@ export async function runOrgCommand(flags: OrgFlags, streams: CliStreams): Promi
     const plan = await runOrg({ ...options, dryRun: true });
     if (flags.dryRun) return printResult(plan, flags, streams);
     streams.stdout.write(renderOrgTable(plan, useColor(streams.stdout, streams.env)));
-    const s = plan.summary;
-    const question =
-      mode === 'enforce'
-        ? `Rotate ${s.due.rotate}, deactivate ${s.due.deactivate} and delete ${s.due.delete} key(s) as above, and send the events and mails?`
-        : 'Send the events and mails for the keys above?';
-    if (!(await prompter.confirm(question))) {
+    if (!(await prompter.confirm(confirmQuestion(mode, plan.summary.due)))) {
       streams.stderr.write('Nothing was changed or sent.\n');
       return ExitCode.ok;
     }
   }
   return printResult(await runOrg(options), flags, streams);
+}
+
+/** What `org run` asks on a terminal, below the plan, before it changes or sends anything. */
+export function confirmQuestion(mode: OrgMode, due: OrgRunResult['summary']['due']): string {
+  if (mode !== 'enforce') return 'Send the events and mails for the keys above?';
+  return `Rotate ${plural(due.rotate, 'key')}, deactivate ${plural(due.deactivate, 'key')} and delete ${plural(due.delete, 'key')} as above, and send the events and mails?`;
 }
 
 function printResult(result: OrgRunResult, flags: OrgFlags, streams: CliStreams): number {
@@ -192,10 +194,10 @@ export function summaryText(result: OrgRunResult): string {
     ? `Dry run of mode ${result.mode}: nothing was changed or sent`
     : `Mode ${result.mode}: ${result.mode === 'report' ? 'nothing was changed or sent' : result.mode === 'notify' ? 'events and owner mails were sent; no key was changed' : `done: ${doneCounts(result)}`}`;
   return [
-    `${s.accounts} account${s.accounts === 1 ? '' : 's'}${s.failedAccounts ? ` (${s.failedAccounts} failed)` : ''}, ${s.users} users with keys, ${s.keys} keys (green ${s.levels.green}, yellow ${s.levels.yellow}, red ${s.levels.red}); ${s.exemptUsers} exempt user${s.exemptUsers === 1 ? '' : 's'}.`,
-    `Due now: rotate ${s.due.rotate}, deactivate ${s.due.deactivate}, delete ${s.due.delete}; within ${p.warnDaysBefore} days: ${s.upcoming}. Findings: ${findings}.`,
-    ...(s.unlistedKeys > 0 ? [`Not listed: ${s.unlistedKeys} key${s.unlistedKeys === 1 ? '' : 's'} that need nothing now (--all lists every key).`] : []),
-    `${outcome}. Policy: rotate at ${p.rotateAfterDays} days, deactivate ${p.deactivateAfterDays} days after delivery, delete ${p.deleteAfterDays} days after deactivation.`,
+    `${plural(s.accounts, 'account')}${s.failedAccounts ? ` (${s.failedAccounts} failed)` : ''}, ${plural(s.users, 'user')} with keys, ${plural(s.keys, 'key')} (green ${s.levels.green}, yellow ${s.levels.yellow}, red ${s.levels.red}); ${plural(s.exemptUsers, 'exempt user')}.`,
+    `Due now: rotate ${s.due.rotate}, deactivate ${s.due.deactivate}, delete ${s.due.delete}; within ${plural(p.warnDaysBefore, 'day')}: ${s.upcoming}. Findings: ${findings}.`,
+    ...(s.unlistedKeys > 0 ? [`Not listed: ${plural(s.unlistedKeys, 'key')} that ${s.unlistedKeys === 1 ? 'needs' : 'need'} nothing now (--all lists every key).`] : []),
+    `${outcome}. Policy: rotate at ${plural(p.rotateAfterDays, 'day')}, deactivate ${plural(p.deactivateAfterDays, 'day')} after delivery, delete ${plural(p.deleteAfterDays, 'day')} after deactivation.`,
   ].join('\n');
 }
 
