@@ -46,6 +46,13 @@ function buildProgram(streams: CliStreams, setJson: (json: boolean) => void, wor
       outputError: () => undefined,
     })
     .addHelpText('after', `\n${SINGLE_DASH_NOTE}`);
+  /** A command's action: its --json decides how an error is reported; its module is imported only when it runs. */
+  const run =
+    <Flags extends { json?: boolean }>(load: () => Promise<(flags: Flags, streams: CliStreams) => Promise<number>>) =>
+    async (flags: Flags): Promise<void> => {
+      setJson(Boolean(flags.json));
+      process.exitCode = await (await load())(flags, streams);
+    };
 
   program
     .command('rotate', { isDefault: true })
@@ -91,11 +98,7 @@ function buildProgram(streams: CliStreams, setJson: (json: boolean) => void, wor
     .command('status')
     .description('list the staged rotations (and interrupted ones) recorded next to the credentials file, and what to run next')
     .option('--json', 'print one JSON document on stdout')
-    .action(async (options) => {
-      setJson(Boolean(options.json));
-      const { runStatus } = await import('./commands/status.js');
-      process.exitCode = await runStatus(options, streams);
-    });
+    .action(run(async () => (await import('./commands/status.js')).runStatus));
 
   program
     .command('rollback')
@@ -111,11 +114,7 @@ function buildProgram(streams: CliStreams, setJson: (json: boolean) => void, wor
     .option('--json', 'print one JSON document on stdout')
     .addOption(new Option('--verify-timeout <seconds>', 'with --delete-new: how long to wait for AWS to accept the old key again').default(30).argParser(positiveNumber))
     .addOption(new Option('--verify-successes <n>', 'with --delete-new: consecutive successful checks that prove the old key works').default(3).argParser(positiveInteger))
-    .action(async (options) => {
-      setJson(Boolean(options.json));
-      const { runRollback } = await import('./commands/rollback.js');
-      process.exitCode = await runRollback(options, streams);
-    });
+    .action(run(async () => (await import('./commands/rollback.js')).runRollback));
 
   program
     .command('recover')
@@ -127,11 +126,7 @@ function buildProgram(streams: CliStreams, setJson: (json: boolean) => void, wor
     .option('--json', 'print one JSON document on stdout')
     .addOption(new Option('--verify-timeout <seconds>', 'how long to wait for AWS to accept the new key').default(30).argParser(positiveNumber))
     .addOption(new Option('--verify-successes <n>', 'consecutive successful checks that prove the new key works').default(3).argParser(positiveInteger))
-    .action(async (options) => {
-      setJson(Boolean(options.json));
-      const { runRecover } = await import('./commands/recover.js');
-      process.exitCode = await runRecover(options, streams);
-    });
+    .action(run(async () => (await import('./commands/recover.js')).runRecover));
 
   program
     .command('keys')
@@ -141,11 +136,7 @@ function buildProgram(streams: CliStreams, setJson: (json: boolean) => void, wor
     .option('--mfa-code <code>', MFA_CODE_HELP)
     .option('--user <name>', "list this IAM user's keys (with --profile's credentials)")
     .option('--json', 'print one JSON document on stdout')
-    .action(async (options) => {
-      setJson(Boolean(options.json));
-      const { runKeys } = await import('./commands/keys.js');
-      process.exitCode = await runKeys(options, streams);
-    });
+    .action(run(async () => (await import('./commands/keys.js')).runKeys));
 
   program
     .command('prune')
@@ -159,11 +150,7 @@ function buildProgram(streams: CliStreams, setJson: (json: boolean) => void, wor
     .option('-y, --yes', 'do not ask for confirmation')
     .option('--dry-run', 'show what would be deleted and change nothing')
     .option('--json', 'print one JSON document on stdout; never prompt (use with --yes to act)')
-    .action(async (options) => {
-      setJson(Boolean(options.json));
-      const { runPrune } = await import('./commands/prune.js');
-      process.exitCode = await runPrune(options, streams);
-    });
+    .action(run(async () => (await import('./commands/prune.js')).runPrune));
 
   program
     .command('audit')
@@ -180,11 +167,7 @@ function buildProgram(streams: CliStreams, setJson: (json: boolean) => void, wor
     .option('--json', 'print one JSON document on stdout')
     .addOption(new Option('--csv', 'print CSV on stdout, one row per key').conflicts('json'))
     .option('--fail', 'exit with code 4 when there are findings (for CI)')
-    .action(async (options) => {
-      setJson(Boolean(options.json));
-      const { runAudit } = await import('./commands/audit.js');
-      process.exitCode = await runAudit(options, streams);
-    });
+    .action(run(async () => (await import('./commands/audit.js')).runAudit));
 
   const org = program
     .command('org')
@@ -224,11 +207,7 @@ function buildProgram(streams: CliStreams, setJson: (json: boolean) => void, wor
     .option('-y, --yes', 'go ahead without asking (without a terminal to ask on, required: the run sends mails, and enforce changes keys)')
     .addOption(new Option('--verify-timeout <seconds>', 'enforce: how long to wait for AWS to accept each new key').default(30).argParser(positiveNumber))
     .addOption(new Option('--verify-successes <n>', 'enforce: consecutive successful checks that prove a new key works').default(3).argParser(positiveInteger))
-    .action(async (options) => {
-      setJson(Boolean(options.json));
-      const { runOrgCommand } = await import('./commands/org.js');
-      process.exitCode = await runOrgCommand(options, streams);
-    });
+    .action(run(async () => (await import('./commands/org.js')).runOrgCommand));
 
   program
     .command('policy')
@@ -262,29 +241,17 @@ function buildProgram(streams: CliStreams, setJson: (json: boolean) => void, wor
     .option('--auth-profile <name>', "make the IAM calls with this profile's credentials")
     .option('-d, --delete', 'delete the old key instead of deactivating it')
     .option('--json', 'print one JSON document on stdout')
-    .action(async (options) => {
-      setJson(Boolean(options.json));
-      const { runScheduleInstall } = await import('./commands/schedule.js');
-      process.exitCode = await runScheduleInstall(options, streams);
-    });
+    .action(run(async () => (await import('./commands/schedule.js')).runScheduleInstall));
   schedule
     .command('status')
     .description('whether the job is installed, its last run and result (from the log), and its next run')
     .option('--json', 'print one JSON document on stdout')
-    .action(async (options) => {
-      setJson(Boolean(options.json));
-      const { runScheduleStatus } = await import('./commands/schedule.js');
-      process.exitCode = await runScheduleStatus(options, streams);
-    });
+    .action(run(async () => (await import('./commands/schedule.js')).runScheduleStatus));
   schedule
     .command('remove')
     .description('remove the job (the log stays)')
     .option('--json', 'print one JSON document on stdout')
-    .action(async (options) => {
-      setJson(Boolean(options.json));
-      const { runScheduleRemove } = await import('./commands/schedule.js');
-      process.exitCode = await runScheduleRemove(options, streams);
-    });
+    .action(run(async () => (await import('./commands/schedule.js')).runScheduleRemove));
   schedule
     .command('run', { hidden: true })
     .description('what the job runs: aws-rekey schedule run -- rotate --yes …, logged beside the records')
