@@ -26,28 +26,36 @@ export function selectKeyToRotate(keys: readonly AccessKeyInfo[], userName: stri
       throw new UsageError(`--key ${maskKeyId(keyId)} is not an access key of user ${userName}. Its keys: ${listing}.`, 'Name one of them with --key.', 'KEY_NOT_FOUND');
     }
   } else if (keys.length === 1) {
-    chosen = keys[0];
+    chosen = keys[0]!;
   } else {
     // An inactive key cannot be the one replaced, so with one active key the choice is made; the
     // inactive one is deleted to make room, as the plan shows.
     const active = keys.filter((k) => k.status === 'Active');
-    if (active.length === 1) chosen = active[0];
-  }
-  if (chosen) {
-    if (chosen.status !== 'Active') {
+    if (active.length === 0) {
+      // Naming one with --key would only be refused as inactive: say so now.
       throw new UnsafeRotationError(
         'KEY_INACTIVE',
-        `The key ${maskKeyId(chosen.accessKeyId)} of user ${userName} is ${chosen.status.toLowerCase()}: nothing can be using it, so there is nothing to rotate safely.`,
-        `Delete it (aws iam delete-access-key --user-name ${userName} --access-key-id ${chosen.accessKeyId}) and create a fresh key, or reactivate it first.`,
+        `User ${userName} has ${keys.length} access keys, all inactive: ${listing}. Nothing can be using them, so there is nothing to rotate safely.`,
+        `Delete them (aws iam delete-access-key --user-name ${userName} --access-key-id ID) and create a fresh key, or reactivate the one to rotate first.`,
       );
     }
-    return chosen.accessKeyId;
+    if (active.length > 1) {
+      throw new UsageError(
+        `User ${userName} has ${keys.length} access keys: ${listing}. Which one should be replaced?`,
+        `Name it with --key, e.g. --key ${active[0]!.accessKeyId}. The other key is then deleted to make room if it is inactive; if it is active, that also needs --delete-key.`,
+        'KEY_AMBIGUOUS',
+      );
+    }
+    chosen = active[0]!;
   }
-  throw new UsageError(
-    `User ${userName} has ${keys.length} access keys: ${listing}. Which one should be replaced?`,
-    `Name it with --key, e.g. --key ${keys.find((k) => k.status === 'Active')?.accessKeyId ?? keys[0]!.accessKeyId}. The other key is then deleted to make room if it is inactive; if it is active, that also needs --delete-key.`,
-    'KEY_AMBIGUOUS',
-  );
+  if (chosen.status !== 'Active') {
+    throw new UnsafeRotationError(
+      'KEY_INACTIVE',
+      `The key ${maskKeyId(chosen.accessKeyId)} of user ${userName} is ${chosen.status.toLowerCase()}: nothing can be using it, so there is nothing to rotate safely.`,
+      `Delete it (aws iam delete-access-key --user-name ${userName} --access-key-id ${chosen.accessKeyId}) and create a fresh key, or reactivate it first.`,
+    );
+  }
+  return chosen.accessKeyId;
 }
 
 /** The plan of an admin rotation, as lines a person reads before saying yes. */

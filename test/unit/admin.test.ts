@@ -81,6 +81,43 @@ describe('selectKeyToRotate', () => {
   it('the ambiguity error lists both key ids and suggests --key', () => {
     expect(() => selectKeyToRotate([key(A, 'Active'), key(B, 'Active')], 'bob')).toThrowError(new RegExp(`${A}.*${B}`));
   });
+
+  // The admin reads these and nothing else before choosing: each says what is wrong and what to run.
+  const used = (id: string, status: AccessKeyInfo['status']): AccessKeyInfo => ({ ...key(id, status), lastUsed: { date: new Date('2026-03-04T05:06:07Z'), serviceName: 's3', region: 'eu-west-1' } });
+  it.each([
+    {
+      name: 'no key',
+      keys: [],
+      text: 'IAM user bob has no access key to rotate. aws-rekey replaces existing keys. To give bob a first key, use aws iam create-access-key --user-name bob.',
+    },
+    {
+      name: 'an unknown --key: lists every key with its status and last use',
+      keys: [used(A, 'Active'), key(B, 'Inactive')],
+      keyId: 'AKIANOPE000000000009',
+      text: `--key AKIA…0009 is not an access key of user bob. Its keys: ${A} (active, last used 2026-03-04 by s3 in eu-west-1), ${B} (inactive, never used). Name one of them with --key.`,
+    },
+    {
+      name: 'an inactive key: how to replace it by hand',
+      keys: [key(A, 'Inactive')],
+      text: `The key AKIA…AAA1 of user bob is inactive: nothing can be using it, so there is nothing to rotate safely. Delete it (aws iam delete-access-key --user-name bob --access-key-id ${A}) and create a fresh key, or reactivate it first.`,
+    },
+    {
+      name: 'two active keys: the example names the first active key',
+      keys: [used(A, 'Active'), key(B, 'Active')],
+      text: `User bob has 2 access keys: ${A} (active, last used 2026-03-04 by s3 in eu-west-1), ${B} (active, never used). Which one should be replaced? Name it with --key, e.g. --key ${A}. The other key is then deleted to make room if it is inactive; if it is active, that also needs --delete-key.`,
+    },
+  ])('$name: the message and the hint', ({ keys, keyId, text }) => {
+    expect(messageAndHint(() => selectKeyToRotate(keys, 'bob', keyId))).toBe(text);
+  });
+
+  it('two inactive keys: refused at once, not sent round to --key (which would refuse either key)', () => {
+    const run = () => selectKeyToRotate([key(A, 'Inactive'), key(B, 'Inactive')], 'bob');
+    expect(run).toThrowError(expect.objectContaining({ code: 'KEY_INACTIVE', exitCode: 1 }));
+    expect(messageAndHint(run)).toBe(
+      `User bob has 2 access keys, all inactive: ${A} (inactive, never used), ${B} (inactive, never used). Nothing can be using them, so there is nothing to rotate safely.` +
+        ' Delete them (aws iam delete-access-key --user-name bob --access-key-id ID) and create a fresh key, or reactivate the one to rotate first.',
+    );
+  });
 });
 
 describe('key files', () => {
@@ -99,6 +136,20 @@ describe('key files', () => {
     expect(keyIdInKeyFile(renderKeyFile('json', 'bob', pair, 'bob'))).toBe(pair.accessKeyId);
     expect(keyIdInKeyFile('hello\n')).toBeUndefined();
   });
+
+  it.each([
+    ['compact JSON', `{"Version":1,"AccessKeyId":"${pair.accessKeyId}"}`, pair.accessKeyId],
+    ['JSON with a space before the colon', `{ "AccessKeyId" : "${pair.accessKeyId}" }`, pair.accessKeyId],
+    ['ini without spaces', `[bob]\naws_access_key_id=${pair.accessKeyId}\n`, pair.accessKeyId],
+    ['ini indented, with trailing spaces', `[bob]\n  aws_access_key_id =  ${pair.accessKeyId}  \n`, pair.accessKeyId],
+    ['a commented-out line', `[bob]\n# aws_access_key_id = ${pair.accessKeyId}\n`, undefined],
+    ['another setting ending in the name', `[bob]\nold_aws_access_key_id = ${pair.accessKeyId}\n`, undefined],
+    ['a value that is not a key id', `[bob]\naws_access_key_id = ${pair.accessKeyId}-edited\n`, undefined],
+  ])('key id of %s: %s', (_name, text, expected) => {
+    // Undoing an --out file removes it only when it still holds the key aws-rekey wrote: a line that merely
+    // resembles ours must not count.
+    expect(keyIdInKeyFile(text)).toBe(expected);
+  });
 });
 
 describe('describeUserPlan', () => {
@@ -109,6 +160,16 @@ describe('describeUserPlan', () => {
     expect(lines[0]).toMatch(/delete inactive key/);
     expect(lines).toContain('write it to the new file bob.json');
     expect(lines.at(-1)).toMatch(/deactivate the old key/);
+  });
+
+  it('every line, in order: the verification names the user', () => {
+    expect(describeUserPlan(plan, 'the new file bob.json', { keepOld: false })).toEqual([
+      'delete inactive key AKIA…BBB2 (never used) to make room',
+      'create a new access key for bob',
+      'write it to the new file bob.json',
+      'check that AWS accepts the new key as bob',
+      expect.stringMatching(/^deactivate the old key AKIA…AAA1/),
+    ]);
   });
 
   it('--stage create keeps the old key active', () => {

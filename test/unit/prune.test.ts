@@ -25,6 +25,43 @@ describe('planPrune', () => {
     });
   }
 
+  it.each([
+    { name: 'active', extra: { status: 'Active' as const }, detail: 'it is active' },
+    { name: 'in one profile', extra: { profiles: ['credentials:work'] }, detail: 'it is still in profile credentials:work' },
+    { name: 'in two profiles', extra: { profiles: ['credentials:work', 'config:ci'] }, detail: 'it is still in profiles credentials:work, config:ci' },
+    { name: 'used 10 days ago', extra: { lastUsed: { date: daysAgo(10) } }, detail: 'last used 10 days ago (--older-than 30)' },
+    { name: 'used yesterday', extra: { lastUsed: { date: daysAgo(1) } }, detail: 'last used 1 day ago (--older-than 30)' },
+    { name: 'never used, created 5 days ago', extra: { createDate: daysAgo(5) }, detail: 'created, never used, 5 days ago (--older-than 30)' },
+    { name: 'age unknown', extra: { createDate: undefined }, detail: 'its age is unknown' },
+  ])('why a key stays, in words: $name', ({ extra, detail }) => {
+    expect(planPrune([key('AKIAAAAAAAAAAAAAAAA1', extra)], { now: NOW, olderThanDays: 30 }).keep.map((k) => k.detail)).toEqual([detail]);
+  });
+
+  it('--older-than N takes a key last used exactly N days ago, not one used N-1 days ago', () => {
+    const keys = [key('AKIAAAAAAAAAAAAAAAA1', { lastUsed: { date: daysAgo(30) } }), key('AKIAAAAAAAAAAAAAAAA2', { lastUsed: { date: daysAgo(29) } })];
+    const plan = planPrune(keys, { now: NOW, olderThanDays: 30 });
+    expect(plan.remove.map((k) => k.accessKeyId)).toEqual(['AKIAAAAAAAAAAAAAAAA1']);
+    expect(plan.keep.map((k) => k.key.accessKeyId)).toEqual(['AKIAAAAAAAAAAAAAAAA2']);
+  });
+
+  it('--key: each refusal says why and what to do instead', () => {
+    const keys = [key('AKIAACTIVE0000000001', { status: 'Active' }), key('AKIAHELD000000000002', { profiles: ['credentials:work'] }), key('AKIARECENT0000000003', { lastUsed: { date: daysAgo(2) } })];
+    const refusal = (keyId: string, olderThanDays?: number): string => {
+      try {
+        planPrune(keys, { now: NOW, keyId, olderThanDays });
+      } catch (error) {
+        return `${(error as Error).message} | ${(error as { hint?: string }).hint}`;
+      }
+      throw new Error('expected a refusal');
+    };
+    expect(refusal('AKIAACTIVE0000000001')).toBe('AKIA…0001 cannot be pruned: it is active. | prune deletes only inactive keys. To retire an active key, rotate it (aws-rekey rotate) or deactivate it first.');
+    expect(refusal('AKIAHELD000000000002')).toBe(
+      'AKIA…0002 cannot be pruned: it is still in profile credentials:work. | A profile still holds it, so deleting it would break that profile: rotate the profile first (it then gets the new key).',
+    );
+    expect(refusal('AKIARECENT0000000003', 7)).toBe('AKIA…0003 cannot be pruned: last used 2 days ago (--older-than 7). | Lower --older-than, or wait.');
+    expect(refusal('AKIANOPE000000000009')).toBe('The user has no access key AKIA…0009. | Run aws-rekey keys to list the keys, then name one with --key.');
+  });
+
   it('--key: refuses an active, held or unknown key (usage error), takes an inactive one', () => {
     const keys = [key('AKIAACTIVE0000000001', { status: 'Active' }), key('AKIAHELD000000000002', { profiles: ['a', 'b'] }), key('AKIAFREE000000000003')];
     expect(() => planPrune(keys, { now: NOW, keyId: 'AKIAACTIVE0000000001' })).toThrowError(expect.objectContaining({ code: 'PRUNE_REFUSED', exitCode: 2, message: 'AKIA…0001 cannot be pruned: it is active.' }));
