@@ -209,12 +209,13 @@ function parseRotationTag(value: string | undefined): { phase: string; keysBefor
 
 /** Whether a decision made from the credential report alone is final, or the user's keys and tags must be read. */
 export function needsInspection(decision: UserDecision): boolean {
-  return decision.interrupted !== undefined || decision.keys.some((k) => k.action !== 'none' || k.upcoming !== undefined || k.findings.some((f) => f !== 'unused'));
+  // A due action is upcoming too (schedule() sets both), so `upcoming` covers "due now or coming".
+  return decision.interrupted !== undefined || decision.keys.some((k) => k.upcoming !== undefined || k.findings.some((f) => f !== 'unused'));
 }
 
 /**
  * Whether a person reading the report has something to act on or know about for this user: an action due or
- * coming, a finding (also `unused`, which the engine never acts on), an exemption, a note, a stopped
+ * coming (`upcoming`, set for both), a finding (also `unused`, which the engine never acts on), an exemption, a note, a stopped
  * rotation. Such a user's rows must carry the key id and the owner (the credential report has neither).
  */
 export function worthListing(decision: UserDecision): boolean {
@@ -222,7 +223,7 @@ export function worthListing(decision: UserDecision): boolean {
     decision.exemption !== undefined ||
     decision.notes.length > 0 ||
     decision.interrupted !== undefined ||
-    decision.keys.some((k) => k.action !== 'none' || k.upcoming !== undefined || k.findings.length > 0)
+    decision.keys.some((k) => k.upcoming !== undefined || k.findings.length > 0)
   );
 }
 

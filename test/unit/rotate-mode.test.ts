@@ -64,6 +64,55 @@ describe('resolveRotateMode', () => {
     });
   }
 
+  // Each refusal names the problem and the way out; the whole text is what the user reads.
+  it.each([
+    ['--kms-key-id alone', { kmsKeyId: 'alias/ci' }, '--kms-key-id goes with --to-parameter. | It names the KMS key that encrypts the SecureString parameter.'],
+    ['--exec-timeout alone', { execTimeout: 5 }, '--exec-timeout goes with --exec. | undefined'],
+    ['--stage retire with --delete-key', { stage: 'retire', deleteKey: 'AKIAAAAAAAAAAAAAAAA1' }, '--stage retire does not take -d/--delete or --delete-key. | --stage retire deactivates the old key; --stage delete deletes it once it is inactive.'],
+    ['--stage retire with --if-older-than', { stage: 'retire', ifOlderThan: 90 }, '--if-older-than decides whether a new key is created; --stage retire finishes a rotation already under way. | Use it with a plain rotation or with --stage create.'],
+    ['--stage create with -d', { stage: 'create', deleteOld: true }, '--stage create keeps the old key active, so -d/--delete does not apply. | Delete it later with --stage retire, then --stage delete.'],
+    ['--user with a path', { user: 'team/bob', printSecret: true }, "'team/bob' is not an IAM user name. | Give the name only (letters, digits and +=,.@_-), not the ARN or its path."],
+    ['--user with two --profile', { user: 'bob', profiles: ['a', 'b'], printSecret: true }, "--user rotates one user's key; it does not combine with --all or several --profile. | undefined"],
+    ['--user with --mfa', { user: 'bob', mfa: true, printSecret: true }, '--mfa and --mfa-serial are not supported with --user. | Use an admin profile whose config has role_arn and mfa_serial: give its code with --mfa-code CODE, or type it when asked.'],
+    ['--user --stage retire with --key', { user: 'bob', stage: 'retire', key: 'AKIAAAAAAAAAAAAAAAA1' }, "--stage retire works on the recorded rotation: --key does not apply. | See the recorded rotations with 'aws-rekey status'."],
+    ['--user --stage delete with --out and --key', { user: 'bob', stage: 'delete', out: 'x', key: 'AKIAAAAAAAAAAAAAAAA1' }, "--stage delete works on the recorded rotation: --out, --key do not apply. | See the recorded rotations with 'aws-rekey status'."],
+    ['--user --stage retire with --out and --to-env', { user: 'bob', stage: 'retire', out: 'x', toEnv: '.env' }, "--stage retire works on the recorded rotation: --out, --to-env do not apply. | See the recorded rotations with 'aws-rekey status'."],
+    ['--user with a lower-case --key', { user: 'bob', key: 'akiaaaaaaaaaaaaaaaa1', printSecret: true }, "--key 'akiaaaaaaaaaaaaaaaa1' is not an access key id (AKIA…). | undefined"],
+    ['--user with a --key and more', { user: 'bob', key: 'AKIAAAAAAAAAAAAAAAA1,AKIABBBBBBBBBBBBBBB2', printSecret: true }, "--key 'AKIAAAAAAAAAAAAAAAA1,AKIABBBBBBBBBBBBBBB2' is not an access key id (AKIA…). | undefined"],
+    ['--user with a prefixed --key', { user: 'bob', key: 'key=AKIAAAAAAAAAAAAAAAA1', printSecret: true }, "--key 'key=AKIAAAAAAAAAAAAAAAA1' is not an access key id (AKIA…). | undefined"],
+    ['--out without --user', { out: 'x' }, "--out goes with --user NAME: the new key of another IAM user is delivered there. | A profile's own key is written back to the profiles that held it."],
+    ['--out and --exec without --user', { out: 'x', exec: 'true' }, "--out, --exec go with --user NAME: the new key of another IAM user is delivered there. | A profile's own key is written back to the profiles that held it."],
+    ['--key without --user', { key: 'AKIAAAAAAAAAAAAAAAA1' }, "--key goes with --user NAME: a profile's own key is the one it holds. | undefined"],
+    ['--all with --profile', { all: true, profiles: ['a'] }, 'Give either --all or --profile, not both. | undefined'],
+    ['many with --stage', { profiles: ['a', 'b'], stage: 'retire' }, '--stage works on one profile or one user at a time. | Run it once per profile.'],
+    ['many with --delete-key', { all: true, deleteKey: 'AKIAAAAAAAAAAAAAAAA1' }, '--delete-key names a key of one user; it does not combine with --all or several --profile. | Rotate that profile on its own.'],
+    ['many with --mfa', { profiles: ['a', 'b'], mfa: true }, '--mfa and --mfa-serial open one MFA session of one key; they do not combine with --all or several --profile. | Rotate those profiles one at a time, or use an --auth-profile (a role with mfa_serial takes --mfa-code).'],
+    ['many with --mfa-code', { all: true, mfaCode: '123456' }, "--mfa-code with --all or several --profile is the code of the --auth-profile's role (mfa_serial), and there is no --auth-profile. | Add --auth-profile NAME (a role profile with mfa_serial), or rotate the profiles one at a time with --mfa."],
+    ['--stage delete with --mfa', { stage: 'delete', mfa: true }, '--mfa and --mfa-serial are not supported with --stage delete. | Use an --auth-profile whose config has role_arn and mfa_serial; give its code with --mfa-code CODE, or type it when asked.'],
+    ['--force alone', { force: true }, '--force applies only to --out, --to-profile and --to-env (overwrite) and to --stage retire (old key still in use). | undefined'],
+  ] as Array<[string, Partial<RotateModeFlags>, string]>)('refused, in words: %s', (_name, given, text) => {
+    let said = '';
+    try {
+      resolveRotateMode(flags(given));
+    } catch (error) {
+      said = `${(error as Error).message} | ${(error as { hint?: string }).hint}`;
+    }
+    expect(said).toBe(text);
+  });
+
+  it.each([
+    ['-d on a plain rotation', { deleteOld: true }, { kind: 'profile' }],
+    ['--delete-key on a plain rotation', { deleteKey: 'AKIAAAAAAAAAAAAAAAA1' }, { kind: 'profile' }],
+    ['--user with spaces around the name and the key', { user: ' bob ', key: ' AKIAAAAAAAAAAAAAAAA1 ', printSecret: true }, { kind: 'user', userName: 'bob', keyId: 'AKIAAAAAAAAAAAAAAAA1', destination: { kind: 'stdout' } }],
+    ['--user --stage create keeps the stage', { user: 'bob', stage: 'create', printSecret: true }, { kind: 'user', userName: 'bob', stage: 'create', destination: { kind: 'stdout' } }],
+    ['--user --stage retire with the admin profile', { user: 'bob', stage: 'retire', profiles: ['admin'] }, { kind: 'user', userName: 'bob', adminProfile: 'admin', stage: 'retire' }],
+    ['--user --stage delete, no admin profile', { user: 'bob', stage: 'delete' }, { kind: 'user', userName: 'bob', stage: 'delete' }],
+    ['--user without --stage or --key: neither key is set', { user: 'bob', printSecret: true }, { kind: 'user', userName: 'bob', destination: { kind: 'stdout' } }],
+    ['one --profile, not staged', { profiles: ['work'] }, { kind: 'profile', profile: 'work' }],
+  ] as Array<[string, Partial<RotateModeFlags>, Record<string, unknown>]>)('the whole mode: %s', (_name, given, mode) => {
+    expect(resolveRotateMode(flags(given))).toEqual(mode);
+  });
+
   it('usage errors exit 2', () => {
     expect(() => resolveRotateMode(flags({ out: 'x' }))).toThrowError(expect.objectContaining({ exitCode: 2 }));
   });

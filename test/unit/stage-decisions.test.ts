@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { planRotation } from '../../src/core/plan.js';
-import { decideDelete, decideRetire, decideRollback, describeStagedCreatePlan, usedAfter, type StagedKeys } from '../../src/core/stage-decisions.js';
+import { decideDelete, decideRetire, decideRollback, describeStagedCreatePlan, describeUse, usedAfter, type StagedKeys } from '../../src/core/stage-decisions.js';
 import type { AccessKeyInfo } from '../../src/core/types.js';
 
 const OLD = 'AKIAOLDOLDOLDOLDOLD1';
@@ -90,6 +90,82 @@ describe('decideRollback', () => {
       expect(run()).toEqual(c.decision);
     });
   }
+});
+
+/** What the user reads: the error's message and its hint. */
+function refusal(run: () => unknown): string {
+  try {
+    run();
+  } catch (error) {
+    return `${(error as Error).message} | ${(error as { hint?: string }).hint}`;
+  }
+  throw new Error('expected a refusal');
+}
+
+describe('refusals: what happened and the command that goes on from there', () => {
+  const recorded: StagedKeys = { ...staged, rollbackCommand: 'aws-rekey rollback --profile work' };
+  const inUse = [key(OLD, 'Active', '2026-11-21T08:30:00Z'), key(NEW, 'Active')];
+
+  it('the old key still in use (retire): the rotation\'s own rollback command, else the bare words', () => {
+    const text = (s: StagedKeys) => refusal(() => decideRetire(s, inUse, false));
+    expect(text(recorded)).toBe(
+      'The old key AKIA…OLD1 was used at 2026-11-21T08:30:00.000Z by s3 in eu-west-1, after the new key AKIA…NEW2 was created (2026-11-20T10:00:00.000Z): something still uses it. Nothing was changed.' +
+        ' | Find what still signs with it (CloudTrail shows the calls) and give it the new key, then run --stage retire again. To deactivate it anyway, add --force; `aws-rekey rollback --profile work` reactivates it.',
+    );
+    expect(text(staged)).toMatch(/add --force; aws-rekey rollback reactivates it\.$/);
+  });
+
+  it('the new key gone (retire)', () => {
+    expect(refusal(() => decideRetire(recorded, [key(OLD, 'Active')], false))).toBe(
+      'The new key AKIA…NEW2 of this staged rotation no longer exists in IAM; --stage retire would leave only the old key, retired.' +
+        ' | Undo the staged rotation with `aws-rekey rollback --profile work` (the old key stays active), then start again with --stage create.',
+    );
+    expect(refusal(() => decideRetire(staged, [key(OLD, 'Active')], false))).toMatch(/\| Undo the staged rotation with aws-rekey rollback \(the old key/);
+  });
+
+  it('the new key inactive (retire): undo deleting it', () => {
+    expect(refusal(() => decideRetire(recorded, [key(OLD, 'Active'), key(NEW, 'Inactive')], false))).toBe(
+      'The new key AKIA…NEW2 is inactive in IAM; --stage retire would leave no active key.' +
+        ' | Reactivate it (aws iam update-access-key --status Active), or undo with `aws-rekey rollback --profile work --delete-new`.',
+    );
+    expect(refusal(() => decideRetire(staged, [key(OLD, 'Active'), key(NEW, 'Inactive')], false))).toMatch(/or undo with aws-rekey rollback --delete-new\.$/);
+  });
+
+  it('the old key still active (delete)', () => {
+    expect(refusal(() => decideDelete(staged, [key(OLD, 'Active'), key(NEW, 'Active')]))).toBe(
+      'The old key AKIA…OLD1 is still active; aws-rekey deletes it only once it is inactive. | Run --stage retire first: it checks that nothing still uses the key, then deactivates it.',
+    );
+  });
+
+  it('the old key gone (rollback)', () => {
+    expect(refusal(() => decideRollback(staged, [key(NEW, 'Active')], false))).toBe(
+      'The old key AKIA…OLD1 no longer exists in IAM, so there is nothing to roll back to.' +
+        ' | The new key stays as it is. Forget the record with --stage delete, or remove it from the aws-rekey folder next to the credentials file.',
+    );
+  });
+
+  it('the new key in use (rollback --delete-new)', () => {
+    const used: AccessKeyInfo = { ...key(NEW, 'Active'), lastUsed: { date: new Date('2026-11-20T10:05:00Z'), serviceName: 'sts', region: 'us-east-1' } };
+    expect(refusal(() => decideRollback(staged, [key(OLD, 'Active'), used], true))).toBe(
+      'The new key AKIA…NEW2 was used at 2026-11-20T10:05:00.000Z by sts in us-east-1, after it was created and checked: something already uses it, and deleting it would break that. Nothing was changed.' +
+        ' | Roll back without --delete-new (the old key is reactivated, the new one stays), or find what uses the new key first (CloudTrail shows the calls). To delete it anyway, add --force.',
+    );
+  });
+});
+
+describe('describeUse', () => {
+  const at = new Date('2026-11-21T08:30:00Z');
+  it.each([
+    ['never used', undefined, 'never'],
+    ['no date', { serviceName: 'N/A', region: 'N/A' }, 'never'],
+    ['service and region', { date: at, serviceName: 's3', region: 'eu-west-1' }, 'at 2026-11-21T08:30:00.000Z by s3 in eu-west-1'],
+    ['IAM\'s N/A for both', { date: at, serviceName: 'N/A', region: 'N/A' }, 'at 2026-11-21T08:30:00.000Z'],
+    ['a service, no region', { date: at, serviceName: 'iam', region: 'N/A' }, 'at 2026-11-21T08:30:00.000Z by iam'],
+    ['a region, no service', { date: at, region: 'eu-west-1' }, 'at 2026-11-21T08:30:00.000Z in eu-west-1'],
+    ['empty strings', { date: at, serviceName: '', region: '' }, 'at 2026-11-21T08:30:00.000Z'],
+  ])('%s', (_name, lastUsed, text) => {
+    expect(describeUse({ accessKeyId: OLD, status: 'Active', ...(lastUsed ? { lastUsed } : {}) })).toBe(text);
+  });
 });
 
 describe('describeStagedCreatePlan', () => {
