@@ -30,7 +30,8 @@ function splitShellWords(text: string): string[] | undefined {
     } else if (char === '"' || char === "'") {
       word ??= '';
       for (i += 1; text[i] !== char; i += 1) {
-        if (i >= text.length) return undefined;
+        // The end is met exactly: an escape skips only to a character that is there.
+        if (i === text.length) return undefined;
         if (char === '"' && text[i] === '\\' && (text[i + 1] === '"' || text[i + 1] === '\\')) i += 1;
         word += text[i];
       }
