@@ -46,7 +46,7 @@ export async function writeCredentialsFileAtomic(path: string, text: string, opt
       }
     }
   } catch (error) {
-    await removeIfExists(temp).catch(() => false);
+    await removeIfExists(temp).catch(() => undefined);
     throw error;
   }
   await renameTempOver(temp, target, writeFailed);

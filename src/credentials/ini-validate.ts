@@ -106,7 +106,7 @@ export function readContinuation(source: string, lines: IniLine[], setting: Open
     return { kind: 'key', raw, eol, key, value, valueStart, valueEnd: valueStart + value.length, section: owner.section, subsection: owner.key.toLowerCase(), owner: setting.index };
   }
   const trimmed = content.trim();
-  if (trimmed.startsWith('[') || equals > 0) {
+  if (trimmed.startsWith('[') || equals !== -1) {
     throw malformed(
       source,
       [index],
@@ -124,6 +124,7 @@ export function readSectionName(source: string, index: number, trimmed: string, 
   }
   const name = withoutComment.slice(1, -1);
   if (name.trim() === '') throw malformed(source, [index], 'the section header has no name', 'Name the section, e.g. [default], or remove the line.');
+  // Stryker disable next-line Regex: equivalent, the caller passes only lines that start with "[", so the "^" anchors nothing more.
   if (/^\[(.+)\]/.exec(trimmed)?.[1] !== name) {
     throw malformed(source, [index], `the section header ${quote(trimmed)} reads differently in the AWS CLI and the SDKs`, 'Write it as [name], with a comment after it only after a space.');
   }

@@ -212,7 +212,7 @@ export async function renameTempOver(temp: string, path: string, failed: (path: 
   try {
     await rename(temp, path);
   } catch (error) {
-    await removeOwnFile(temp).catch(() => false);
+    await removeOwnFile(temp).catch(() => undefined);
     throw failed(path, error);
   }
   await syncFolder(dirname(path));
@@ -238,7 +238,7 @@ export async function writeOwnTemp(path: string, data: string | Uint8Array, owne
     }
     return temp;
   } catch (error) {
-    await removeOwnFile(temp).catch(() => false);
+    await removeOwnFile(temp).catch(() => undefined);
     throw writeFailed(path, error);
   }
 }

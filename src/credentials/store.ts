@@ -131,7 +131,7 @@ async function checkDirWritable(dir: string, purpose: string, elsewhere = 'point
     await createOwnFile(probe, '', { uid: 0, gid: 0 });
     await unlink(probe);
   } catch (error) {
-    await removeIfExists(probe).catch(() => false);
+    await removeIfExists(probe).catch(() => undefined);
     throw notWritable(`Cannot create files in ${dir}, where ${purpose}: ${reasonOf(error)}.`, notWritableHint(dir, ancestor.stats), error);
   }
 }

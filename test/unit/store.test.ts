@@ -4,7 +4,7 @@ import { chmod, lstat, mkdir, mkdtemp, readFile, readdir, readlink, rm, stat, sy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { getBackupPath, removeIfExists, writeCredentialsFileAtomic, writeSecretFile } from '../../src/credentials/atomic-replace.js';
+import { getBackupPath, removeIfExists, statOrUndefined, writeCredentialsFileAtomic, writeSecretFile } from '../../src/credentials/atomic-replace.js';
 import { serializeIni } from '../../src/credentials/ini.js';
 import { checkWritable, getLockPath, readCredentialsFile, resolveConfigPath, resolveCredentialsPath, withFileLock } from '../../src/credentials/store.js';
 
@@ -138,7 +138,8 @@ describe('writeCredentialsFileAtomic', () => {
     await writeFile(path, CONTENT);
     await chmod(path, 0o644);
     const result = await writeCredentialsFileAtomic(path, NEW_CONTENT, { backup: false });
-    expect(result).toEqual({});
+    // No backupPath key at all: --json output and callers test for the key.
+    expect(result).toStrictEqual({});
     expect(await readFile(path, 'utf8')).toBe(NEW_CONTENT);
     expect(await mode(path)).toBe(0o600);
     expect(await leftovers(dir)).toEqual([]);
@@ -172,7 +173,7 @@ describe('writeCredentialsFileAtomic', () => {
   it('creates a missing file and its 0700 directory; no backup of nothing', async () => {
     const path = join(dir, 'home', '.aws', 'credentials');
     const result = await writeCredentialsFileAtomic(path, NEW_CONTENT, { backup: true });
-    expect(result).toEqual({});
+    expect(result).toStrictEqual({});
     expect(await readFile(path, 'utf8')).toBe(NEW_CONTENT);
     expect(await mode(path)).toBe(0o600);
     expect(await mode(join(dir, 'home', '.aws'))).toBe(0o700);
@@ -206,16 +207,51 @@ describe('writeCredentialsFileAtomic', () => {
     expect(await readFile(join(dir, 'real-credentials'), 'utf8')).toBe(NEW_CONTENT);
   });
 
-  for (const backup of [false, true]) {
-    it(`a failed write (a directory in the way, backup: ${backup}) leaves no temp file and changes nothing`, async () => {
+  // With a backup, reading the old content fails first; without one, the rename over the directory does.
+  const inTheWay = [
+    { backup: false, code: 'CREDENTIALS_WRITE_FAILED', message: (path: string) => `Cannot write ${path}: it is a directory.`, hint: (path: string) => `Nothing was changed in ${path}. Free some space or fix its permissions (the directory must be writable), then try again.` },
+    { backup: true, code: 'CREDENTIALS_UNREADABLE', message: (path: string) => `Cannot read ${path}: it is a directory.`, hint: (path: string) => `Check that ${path} is a readable file.` },
+  ];
+  for (const c of inTheWay) {
+    it(`a failed write (a directory in the way, backup: ${c.backup}) says why, leaves no temp file and changes nothing`, async () => {
       const path = join(dir, 'credentials');
       await mkdir(path);
       await writeFile(join(path, 'keep'), 'x');
-      await expect(writeCredentialsFileAtomic(path, NEW_CONTENT, { backup })).rejects.toMatchObject({ code: expect.stringMatching(/^CREDENTIALS_/) });
+      await expect(writeCredentialsFileAtomic(path, NEW_CONTENT, { backup: c.backup })).rejects.toMatchObject({ code: c.code, message: c.message(path), hint: c.hint(path) });
       expect(await leftovers(dir)).toEqual([]);
       expect(await readdir(path)).toEqual(['keep']);
+      expect(existsSync(getBackupPath(path))).toBe(false);
     });
   }
+
+  it('a parent that is a file: the folder cannot be made, nothing is written', async () => {
+    await writeFile(join(dir, 'aws'), 'not a folder');
+    const path = join(dir, 'aws', 'credentials');
+    await expect(writeCredentialsFileAtomic(path, NEW_CONTENT, { backup: true })).rejects.toMatchObject({
+      code: 'CREDENTIALS_WRITE_FAILED',
+      message: expect.stringMatching(new RegExp(`^Cannot write ${path}: `)),
+      hint: expect.stringContaining(`Nothing was changed in ${path}.`),
+    });
+    expect(await readFile(join(dir, 'aws'), 'utf8')).toBe('not a folder');
+    expect(await readdir(dir)).toEqual(['aws']);
+  });
+
+  it('a file it may write but not read: refused before the rename (its backup could not be made), nothing changes', async () => {
+    const path = join(dir, 'credentials');
+    await asOwner(async () => {
+      await writeFile(path, CONTENT);
+      await chmod(path, 0o200);
+      await expect(writeCredentialsFileAtomic(path, NEW_CONTENT, { backup: true })).rejects.toMatchObject({
+        code: 'CREDENTIALS_UNREADABLE',
+        message: `Cannot read ${path}: permission denied.`,
+        hint: `Make it readable by you: chmod u+r '${path}'.`,
+      });
+    });
+    expect(await readFile(path, 'utf8')).toBe(CONTENT);
+    expect(await mode(path)).toBe(0o200);
+    expect(await leftovers(dir)).toEqual([]);
+    expect(existsSync(getBackupPath(path))).toBe(false);
+  });
 
   it.runIf(canChattr)('a failed rename over an immutable file (root: chattr +i) leaves no temp file', async () => {
     const path = join(dir, 'credentials');
@@ -393,6 +429,36 @@ describe('withFileLock', () => {
     await utimes(getLockPath(path), old, old);
     expect(await withFileLock(path, async () => 'taken over', { staleMs: 5_000 })).toBe('taken over');
     expect(existsSync(getLockPath(path))).toBe(false);
+  });
+});
+
+describe('statOrUndefined: nothing there is no error; what cannot be looked at is', () => {
+  it('a missing path, or one under a file, is undefined', async () => {
+    await writeFile(join(dir, 'file'), 'x');
+    expect(await statOrUndefined(join(dir, 'missing'))).toBeUndefined();
+    expect(await statOrUndefined(join(dir, 'file', 'credentials'))).toBeUndefined();
+    expect((await statOrUndefined(join(dir, 'file')))?.size).toBe(1);
+  });
+
+  it('a link loop is unreadable, with the path and a hint', async () => {
+    const path = join(dir, 'loop');
+    await symlink('loop', path);
+    await expect(statOrUndefined(path)).rejects.toMatchObject({
+      code: 'CREDENTIALS_UNREADABLE',
+      message: `Cannot read ${path}: it is a symbolic link.`,
+      hint: `Check that ${path} is a readable file.`,
+    });
+  });
+
+  it('a path in a folder it may not enter is unreadable: permission denied', async () => {
+    const path = join(dir, 'closed', 'credentials');
+    await asOwner(async () => {
+      await mkdir(join(dir, 'closed'), { mode: 0o700 });
+      await writeFile(path, CONTENT);
+      await chmod(join(dir, 'closed'), 0o000);
+      await expect(statOrUndefined(path)).rejects.toMatchObject({ code: 'CREDENTIALS_UNREADABLE', message: `Cannot read ${path}: permission denied.`, hint: expect.stringContaining('chmod u+r') });
+      await chmod(join(dir, 'closed'), 0o700);
+    });
   });
 });
 
