@@ -80,14 +80,14 @@ function load(): string {
   return readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
 }
 
-/** A compile cache that persists across the runs of a target, as a user's ~/.cache does (Node 22+). */
-const COMPILE_CACHE = mkdtempSync(join(tmpdir(), 'aws-rekey-bench-cache-'));
-process.on('exit', () => rmSync(COMPILE_CACHE, { recursive: true, force: true }));
+/** The CLI's code cache (bin/code-cache.js), kept across the runs of a target as a user's ~/.cache keeps it. */
+const CODE_CACHE = mkdtempSync(join(tmpdir(), 'aws-rekey-bench-cache-'));
+process.on('exit', () => rmSync(CODE_CACHE, { recursive: true, force: true }));
 
 const PERF = spawnSync('perf', ['stat', '-x,', '-e', 'task-clock', '--', 'true'], { stdio: 'ignore' }).status === 0;
 
 async function startup(list: Target[]): Promise<void> {
-  const env = { PATH: process.env.PATH, HOME: process.env.HOME, XDG_CACHE_HOME: COMPILE_CACHE, ...noCompileCache() };
+  const env = { PATH: process.env.PATH, HOME: process.env.HOME, XDG_CACHE_HOME: CODE_CACHE, ...noCompileCache() };
   const commands = list.flatMap((t): Array<[string, string, string[], string]> => [
     ...(t.name === 'sea' ? [] : [[`${t.name}`, 'node -e 0', [t.node, '-e', '0'], t.name] as [string, string, string[], string]]),
     [t.name, 'aws-rekey --version', [...t.cli, '--version'], t.name === 'sea' ? 'node24' : t.name],
@@ -99,7 +99,7 @@ async function startup(list: Target[]): Promise<void> {
   // work, wall time mostly measures the wait for a core, CPU time what the command itself costs.
   const cpu = new Map<string, number[]>(commands.map(([t, c]) => [key(t, c), []]));
   const before = load();
-  // Interleaved, after one warm-up round (which also fills the compile cache), so that a busy machine
+  // Interleaved, after one warm-up round, so that a busy machine
   // weighs on all alike.
   for (let round = 0; round <= RUNS * 2; round++) {
     for (const [target, command, argv] of commands) {
@@ -125,7 +125,7 @@ async function startup(list: Target[]): Promise<void> {
   results.startupSdkModules = { version: sdkLoaded[0], help: sdkLoaded[1] };
   section(
     'Start-up',
-    `Load average ${before} before, ${load()} after.\n\n${markdownTable(['target', 'command', 'wall time', 'ratio', 'CPU time', 'ratio', 'against'], rows)}\n\nAWS SDK modules loaded (${process.version}): --version ${sdkLoaded[0]}, --help ${sdkLoaded[1]}. Target: --version and --help within 1.3× of \`node -e 0\`, no SDK. Node 22+ with a warm compile cache (\`${'${XDG_CACHE_HOME}'}/aws-rekey/compile-cache\`); "sea" is the single executable (Node 24), against Node 24's \`node -e 0\`.`,
+    `Load average ${before} before, ${load()} after.\n\n${markdownTable(['target', 'command', 'wall time', 'ratio', 'CPU time', 'ratio', 'against'], rows)}\n\nAWS SDK modules loaded (${process.version}): --version ${sdkLoaded[0]}, --help ${sdkLoaded[1]}. Target: --version and --help within 1.3× of \`node -e 0\`, no SDK. Rotations run with a warm code cache (\`${'${XDG_CACHE_HOME}'}/aws-rekey/code-cache\`, filled by an uncounted first run); "sea" is the single executable (Node 24), against Node 24's \`node -e 0\`.`,
   );
 }
 
@@ -174,10 +174,10 @@ async function rotation(moto: MotoHandle, proxy: FaultProxy, latencyMs: number, 
   const sea = target.name === 'sea';
   // --json: the document carries the CLI's own step log, with each step's duration.
   const args = ['--profile', 'work', '--yes', '--verify-successes', '1', '--json'];
-  // A warm-up run (not counted) fills the compile cache, as any earlier run does for a user.
+  // A warm-up run (not counted) fills the code cache, as any earlier run of the command does for a user.
   for (let i = -1; i < runs; i++) {
     const user = await createUserWithKey(moto.endpoint, uniqueName('bench'));
-    const home = await makeHome({ endpoint: proxy.endpoint, credentials: credentialsFile({ work: user }), env: { XDG_CACHE_HOME: COMPILE_CACHE, ...noCompileCache() } });
+    const home = await makeHome({ endpoint: proxy.endpoint, credentials: credentialsFile({ work: user }), env: { XDG_CACHE_HOME: CODE_CACHE, ...noCompileCache() } });
     try {
       proxy.log.length = 0;
       const [command, ...rest] = target.cli as [string, ...string[]];
@@ -229,9 +229,9 @@ function callStats(map: Map<string, { calls: number; ms: number[] }>): Record<st
   return Object.fromEntries([...map].map(([k, v]) => [k, { calls: v.calls, ms: stats(v.ms) }]));
 }
 
-/** BENCH_NO_COMPILE_CACHE=1: the "before" of the compile cache, on Node 22+. */
+/** BENCH_NO_CODE_CACHE=1: every run without the code cache (bin/aws-rekey honours NODE_DISABLE_COMPILE_CACHE). */
 function noCompileCache(): NodeJS.ProcessEnv {
-  return process.env.BENCH_NO_COMPILE_CACHE ? { NODE_DISABLE_COMPILE_CACHE: '1' } : {};
+  return process.env.BENCH_NO_CODE_CACHE ? { NODE_DISABLE_COMPILE_CACHE: '1' } : {};
 }
 
 async function rotationSections(moto: MotoHandle, proxy: FaultProxy, list: Target[]): Promise<void> {

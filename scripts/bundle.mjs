@@ -1,13 +1,15 @@
-// Bundles the compiled CLI (dist/cli/main.js) into dist/bundle/: one file per lazily loaded command plus
-// shared chunks. Loading one 1 MB file is much faster than resolving and reading the AWS SDK's hundreds of
-// modules, and `--version`/`--help` still load no SDK code. dist/bundle/meta.json records which source
-// modules went into which chunk (the benchmark checks it). scripts/package.mjs uses the same settings for
-// the single executable's one-file CommonJS bundle.
+// Bundles the compiled CLI (dist/cli/main.js) into dist/bundle/cli.cjs, one CommonJS file run with V8's code cache
+// (bin/code-cache.js). Loading one file is much faster than resolving and reading the AWS SDK's hundreds of
+// modules; `--version`/`--help` are answered by bin/aws-rekey without loading it. dist/bundle/meta.json records
+// which source modules went into the bundle (the benchmark reads it). scripts/package.mjs uses the same settings
+// for the single executable's one-file CommonJS bundle.
 //
 // `--sourcemap` (npm run coverage): linked source maps that chain through tsc's own maps to src/*.ts, so
 // that the V8 coverage of the CLI's child processes is counted against the TypeScript sources.
 import { build } from 'esbuild';
-import { readFile, rm, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { builtinModules } from 'node:module';
 import { fileURLToPath } from 'node:url';
 
 const { version } = JSON.parse(await readFile(new URL('../package.json', import.meta.url), 'utf8'));
@@ -21,15 +23,15 @@ const versionPlugin = {
 };
 
 /**
- * node:http and node:https through require(), not import: an ES module import of a built-in makes Node build its
- * ES module facade, which reads every export, lazy ones included. On Node 22+ `import 'node:http'` thus loads
- * undici and compiles its WebAssembly HTTP parser (for http.WebSocket, which we never use): 3–4 MiB of peak memory
- * a rotation. The other built-ins stay imports: through require() they cost more than they save.
+ * Node's own modules through require(), for the CommonJS bundle: esbuild keeps `import('node:x')` as it is, and the
+ * bundle, compiled with vm.Script, has no ES module loader of its own (Node 20 warns that the one it can borrow is
+ * experimental). As a bundled module that requires the built-in, the import becomes a lazy require.
  */
-const httpByRequire = {
-  name: 'aws-rekey-http-by-require',
+const builtinsByRequire = {
+  name: 'aws-rekey-builtins-by-require',
   setup(build) {
-    build.onResolve({ filter: /^(node:)?https?$/ }, ({ path, namespace }) =>
+    const bare = new RegExp(`^(node:.*|${builtinModules.map((name) => name.replace(/[/]/g, '\\/')).join('|')})$`);
+    build.onResolve({ filter: bare }, ({ path, namespace }) =>
       namespace === 'node-builtin' ? { path, external: true } : { path: path.replace(/^node:/, ''), namespace: 'node-builtin' },
     );
     build.onLoad({ filter: /.*/, namespace: 'node-builtin' }, ({ path }) => ({ contents: `module.exports = require(${JSON.stringify(`node:${path}`)});\n`, loader: 'js' }));
@@ -46,23 +48,40 @@ export const cliBundleOptions = {
   plugins: [versionPlugin],
 };
 
+/**
+ * dist/bundle/cli.cjs: the whole CLI as one CommonJS file, wrapped in a function expression that bin/code-cache.js
+ * compiles with vm.Script and V8's code cache of an earlier run (a cache made after a run holds the functions it
+ * compiled lazily; Node's compile cache of ES modules holds only what was compiled before the code ran). ASCII only,
+ * so that it is read as latin1 into a string outside V8's heap. dist/bundle/cli.json holds its SHA-256 (the code
+ * cache's key) and the command names (a cache per command).
+ */
 export async function bundleCli({ sourcemap = false } = {}) {
   await rm('dist/bundle', { recursive: true, force: true });
+  await mkdir('dist/bundle', { recursive: true });
   const result = await build({
     ...cliBundleOptions,
-    entryPoints: { main: 'dist/cli/main.js' },
-    outdir: 'dist/bundle',
-    plugins: [...cliBundleOptions.plugins, httpByRequire],
-    splitting: true,
-    format: 'esm',
+    entryPoints: { cli: 'dist/cli/main.js' },
+    outfile: 'dist/bundle/cli.cjs',
+    plugins: [...cliBundleOptions.plugins, builtinsByRequire],
+    format: 'cjs',
     target: 'node20',
     metafile: true,
     sourcemap: sourcemap ? 'linked' : false,
-    // Some of the SDK's CommonJS code calls require(); an ES module has none of its own.
-    banner: { js: "import { createRequire as __aws_rekey_require } from 'node:module'; const require = __aws_rekey_require(import.meta.url);" },
+    banner: { js: '(function (exports, require, module, __filename, __dirname) {' },
+    footer: { js: '})' },
+    write: false,
   });
+  let sha256 = '';
+  for (const file of result.outputFiles) {
+    // esbuild escapes every non-ASCII character of the code (charset: ascii); some comments keep theirs.
+    const text = file.path.endsWith('.cjs') ? file.text.replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`) : file.text;
+    await writeFile(file.path, text);
+    if (file.path.endsWith('.cjs')) sha256 = createHash('sha256').update(text).digest('hex');
+  }
   await writeFile('dist/bundle/meta.json', JSON.stringify(result.metafile));
-  await writeHelpTexts();
+  const texts = await writeHelpTexts();
+  const commands = [...new Set(Object.keys(texts).map((key) => key.split(' ')[0]).filter(Boolean))].sort();
+  await writeFile('dist/bundle/cli.json', `${JSON.stringify({ sha256, commands })}\n`);
 }
 
 /**
@@ -71,7 +90,9 @@ export async function bundleCli({ sourcemap = false } = {}) {
  */
 async function writeHelpTexts() {
   const { helpTexts } = await import('../dist/cli/help-texts.js');
-  await writeFile('dist/bundle/help.json', `${JSON.stringify(await helpTexts(), null, 1)}\n`);
+  const texts = await helpTexts();
+  await writeFile('dist/bundle/help.json', `${JSON.stringify(texts, null, 1)}\n`);
+  return texts;
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) await bundleCli({ sourcemap: process.argv.includes('--sourcemap') });

@@ -38,7 +38,7 @@ describe('--help from the saved texts', () => {
       for (const args of [['--profile', 'work', '--help'], ['work', '--help'], ['help', 'rotate']]) {
         const run = await runCli(args, env, '', { bin });
         expect(run.code, args.join(' ')).not.toBe(0);
-        expect(run.stderr, args.join(' ')).toMatch(/Cannot find module .*main\.js/);
+        expect(run.stderr, args.join(' ')).toMatch(/Cannot find module .*dist\/bundle\/cli\./);
       }
     });
   });

@@ -62,7 +62,8 @@ describe('npm pack, then npm install -g from the tarball', () => {
     const { stdout } = await run('tar', ['tzf', join(dir, `aws-rekey-${version}.tgz`)]);
     const files = stdout.split('\n');
     expect(files).toContain('package/bin/aws-rekey');
-    expect(files).toContain('package/dist/bundle/main.js');
+    expect(files).toContain('package/dist/bundle/cli.cjs');
+    expect(files).toContain('package/bin/code-cache.js');
     expect(files).toContain('package/dist/index.js');
     expect(files.filter((f) => f.includes('dist/sea'))).toEqual([]);
     // Neither the library (dist/index.js) nor the CLI (dist/bundle, self-contained) loads the Lambda handlers,

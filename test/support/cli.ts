@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { chmod, cp, mkdtemp, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve, sep } from 'node:path';
@@ -25,10 +25,25 @@ export interface TempHome {
   cleanup(): Promise<void>;
 }
 
+/**
+ * One cache folder for the CLI's code cache (bin/code-cache.js) per test process, instead of one per temporary
+ * HOME: every run would otherwise compile the whole bundle and write a new cache.
+ */
+let codeCacheHome: string | undefined;
+function testCacheHome(): string {
+  if (!codeCacheHome) {
+    const dir = mkdtempSync(join(tmpdir(), 'aws-rekey-test-cache-'));
+    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+    codeCacheHome = dir;
+  }
+  return codeCacheHome;
+}
+
 /** Only what the CLI needs, so that nothing from the developer's own AWS setup leaks into a test. */
 export function baseEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   return {
     PATH: process.env.PATH,
+    XDG_CACHE_HOME: testCacheHome(),
     NO_COLOR: '1',
     AWS_REGION: 'us-east-1',
     AWS_EC2_METADATA_DISABLED: 'true',
