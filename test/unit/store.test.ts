@@ -1,11 +1,12 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { chmod, lstat, mkdir, mkdtemp, readFile, readdir, readlink, rm, stat, symlink, utimes, writeFile, chown } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { getBackupPath, removeIfExists, statOrUndefined, writeCredentialsFileAtomic, writeSecretFile } from '../../src/credentials/atomic-replace.js';
 import { serializeIni } from '../../src/credentials/ini.js';
+import { recordsDir } from '../../src/credentials/records.js';
 import { checkWritable, getLockPath, readCredentialsFile, resolveConfigPath, resolveCredentialsPath, withFileLock } from '../../src/credentials/store.js';
 
 // As root, permission bits stop nothing: the tests that rely on them run as nobody (effective ids, see
@@ -120,6 +121,18 @@ describe('readCredentialsFile', () => {
 
   it('a directory in place of the file is unreadable', async () => {
     await expect(readCredentialsFile(dir)).rejects.toMatchObject({ code: 'CREDENTIALS_UNREADABLE', hint: expect.any(String) });
+  });
+
+  it.runIf(existsSync('/proc/self/fd'))('leaves no file open, whether the read succeeds or fails', async () => {
+    const path = join(dir, 'credentials');
+    await writeFile(path, CONTENT);
+    const open = async (): Promise<number> => (await readdir('/proc/self/fd')).length;
+    const before = await open();
+    for (let i = 0; i < 20; i += 1) {
+      await readCredentialsFile(path);
+      await expect(readCredentialsFile(dir)).rejects.toMatchObject({ code: 'CREDENTIALS_UNREADABLE' });
+    }
+    expect(await open()).toBe(before);
   });
 
   it('a file without read permission is unreadable', async () => {
@@ -364,8 +377,49 @@ describe('checkWritable', () => {
       const path = join(dir, 'credentials');
       await writeFile(path, CONTENT);
       await chmod(dir, 0o500);
-      await expect(checkWritable(path)).rejects.toMatchObject({ code: 'CREDENTIALS_NOT_WRITABLE', hint: expect.stringContaining('chmod u+w') });
+      await expect(checkWritable(path)).rejects.toMatchObject({
+        code: 'CREDENTIALS_NOT_WRITABLE',
+        message: `Cannot create files in ${dir}, where ${path} is replaced atomically: permission denied.`,
+        hint: `Make it writable: chmod u+w ${dir}.`,
+      });
     });
+  });
+
+  it('a link in a read-only folder to a file elsewhere: refused, as its backup and lock go beside the link', async () => {
+    const links = join(dir, 'links');
+    const real = join(dir, 'real');
+    const link = join(links, 'credentials');
+    await asOwner(async () => {
+      await mkdir(links);
+      await mkdir(real);
+      await writeFile(join(real, 'credentials'), CONTENT);
+      await symlink(join(real, 'credentials'), link);
+      await checkWritable(link);
+      await chmod(links, 0o500);
+      await expect(checkWritable(link)).rejects.toMatchObject({
+        code: 'CREDENTIALS_NOT_WRITABLE',
+        message: `Cannot create files in ${links}, where the backup and lock of ${link} are written: permission denied.`,
+      });
+      await chmod(links, 0o700);
+    });
+    expect(await readdir(links)).toEqual(['credentials']);
+    expect(await readdir(real)).toEqual(['credentials']);
+  });
+
+  it('a records folder it cannot write to is refused before anything is locked or created', async () => {
+    const path = join(dir, 'credentials');
+    await asOwner(async () => {
+      await writeFile(path, CONTENT);
+      const records = await recordsDir(path);
+      await mkdir(records, { recursive: true, mode: 0o700 });
+      await chmod(records, 0o500);
+      await expect(withFileLock(path, async () => 'x')).rejects.toMatchObject({
+        code: 'CREDENTIALS_NOT_WRITABLE',
+        message: `Cannot create files in ${records}, where aws-rekey keeps the records of unfinished rotations: permission denied.`,
+      });
+      await chmod(records, 0o700);
+    });
+    expect(existsSync(getLockPath(path))).toBe(false);
   });
 });
 
@@ -420,6 +474,31 @@ describe('withFileLock', () => {
     await mkdir(getLockPath(path));
     await expect(withFileLock(path, async () => 'x')).rejects.toMatchObject({ code: 'CREDENTIALS_LOCKED' });
     expect(existsSync(getLockPath(path))).toBe(true);
+  });
+
+  it('a folder where the lock cannot be made: CREDENTIALS_LOCK_FAILED, naming the lock and the fix', async () => {
+    const path = join(dir, 'credentials');
+    await asOwner(async () => {
+      await writeFile(path, CONTENT);
+      await chmod(dir, 0o500);
+      await expect(withFileLock(path, async () => 'x')).rejects.toMatchObject({
+        code: 'CREDENTIALS_LOCK_FAILED',
+        message: `Cannot lock ${path}: permission denied.`,
+        hint: `aws-rekey creates ${getLockPath(path)} next to the file; make that directory writable.`,
+      });
+      await chmod(dir, 0o700);
+    });
+    expect(await readdir(dir)).toEqual(['credentials']);
+  });
+
+  it('a lock whose owner is another user\'s live process (EPERM to signal it) is respected', async () => {
+    const path = join(dir, 'credentials');
+    await asOwner(async () => {
+      await mkdir(getLockPath(path));
+      await writeFile(join(getLockPath(path), 'owner.json'), JSON.stringify({ pid: process.ppid, hostname: hostname(), acquiredAt: 'now' }));
+      await expect(withFileLock(path, async () => 'x')).rejects.toMatchObject({ code: 'CREDENTIALS_LOCKED', message: expect.stringContaining(`process ${process.ppid} on`) });
+    });
+    expect(existsSync(join(getLockPath(path), 'owner.json'))).toBe(true);
   });
 
   it('a stale lock of a dead process is taken over', async () => {

@@ -1,0 +1,256 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdir, mkdtemp, readdir, readFile, rm, symlink, utimes, writeFile } from 'node:fs/promises';
+import { hostname, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { getBackupPath } from '../../src/credentials/atomic-replace.js';
+import {
+  checkBeforeRotation,
+  checkConfigWritable,
+  checkWritable,
+  getLockPath,
+  readCredentialsFile,
+  resolveConfigPath,
+  resolveCredentialsPath,
+  withFileLock,
+} from '../../src/credentials/store.js';
+
+/*
+ * The store's answers as a user reads them: each refusal's message and hint, the pre-flight of --dry-run
+ * (checkBeforeRotation) and of the config file, the lock's staleness setting and what its error says about
+ * the holder. (store.test.ts has the tests that switch effective ids; these need none.)
+ */
+
+const isRoot = process.getuid?.() === 0;
+const canChattr = isRoot && probeChattr();
+
+function probeChattr(): boolean {
+  const probeDir = mkdtempSync(join(tmpdir(), 'aws-rekey-chattr-'));
+  const file = join(probeDir, 'f');
+  writeFileSync(file, '');
+  const ok = spawnSync('chattr', ['+i', file]).status === 0;
+  if (ok) spawnSync('chattr', ['-i', file]);
+  rmSync(probeDir, { recursive: true, force: true });
+  return ok;
+}
+
+const CONTENT = '[default]\naws_access_key_id = AKIAOLD0000000000001\naws_secret_access_key = old\n';
+
+let dir: string;
+let immutable: string[] = [];
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'aws-rekey-store-checks-'));
+});
+afterEach(async () => {
+  vi.restoreAllMocks();
+  for (const path of immutable) spawnSync('chattr', ['-i', path]);
+  immutable = [];
+  await rm(dir, { recursive: true, force: true });
+});
+
+function makeImmutable(path: string): void {
+  expect(spawnSync('chattr', ['+i', path]).status).toBe(0);
+  immutable.push(path);
+}
+
+/** A lock folder as a run leaves it, `ageMs` old, with its owner note when given. */
+async function leaveLock(path: string, ageMs: number, note?: Record<string, unknown> | string): Promise<void> {
+  await mkdir(getLockPath(path));
+  if (note !== undefined) await writeFile(join(getLockPath(path), 'owner.json'), typeof note === 'string' ? note : JSON.stringify(note));
+  const when = new Date(Date.now() - ageMs);
+  await utimes(getLockPath(path), when, when);
+}
+
+describe('readCredentialsFile: bytes it will not rewrite', () => {
+  it('a UTF-8 byte-order mark is kept, so the file is refused (not silently saved without it)', async () => {
+    const path = join(dir, 'credentials');
+    await writeFile(path, Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(CONTENT)]));
+    await expect(readCredentialsFile(path)).rejects.toMatchObject({ code: 'CREDENTIALS_MALFORMED', message: expect.stringContaining('byte-order mark') });
+  });
+
+  it('bytes that are not UTF-8: the path, and how to fix it', async () => {
+    const path = join(dir, 'credentials');
+    await writeFile(path, Buffer.from([0x5b, 0x61, 0x5d, 0x0a, 0x23, 0xe9, 0x0a]));
+    await expect(readCredentialsFile(path)).rejects.toMatchObject({
+      code: 'CREDENTIALS_MALFORMED',
+      exitCode: 2,
+      message: `${path} is not valid UTF-8 text.`,
+      hint: 'Save it as UTF-8 (the AWS CLI and SDKs expect that), then run aws-rekey again.',
+    });
+  });
+});
+
+describe('checkWritable: the refusal names the path and the way out', () => {
+  it('a directory in place of the file', async () => {
+    const path = join(dir, 'credentials');
+    await mkdir(path);
+    await expect(checkWritable(path)).rejects.toMatchObject({
+      code: 'CREDENTIALS_NOT_WRITABLE',
+      message: `${path} is a directory, not a file.`,
+      hint: `Remove or rename the directory ${path}, or point AWS_SHARED_CREDENTIALS_FILE at another file.`,
+    });
+  });
+
+  it('a link to a directory says it is a link, and to what', async () => {
+    await mkdir(join(dir, 'somewhere'));
+    const path = join(dir, 'credentials');
+    await symlink(join(dir, 'somewhere'), path);
+    await expect(checkWritable(path)).rejects.toMatchObject({ message: `${path} (a link to ${join(dir, 'somewhere')}) is a directory, not a file.` });
+  });
+
+  it('a parent that is a file', async () => {
+    await writeFile(join(dir, 'aws'), 'not a folder');
+    const path = join(dir, 'aws', 'credentials');
+    await expect(checkWritable(path)).rejects.toMatchObject({
+      code: 'CREDENTIALS_NOT_WRITABLE',
+      message: `${join(dir, 'aws')}, where ${path} is replaced atomically, cannot be created: ${join(dir, 'aws')} is not a directory.`,
+      hint: `Move ${join(dir, 'aws')} out of the way, or point AWS_SHARED_CREDENTIALS_FILE at another file.`,
+    });
+    expect(await readFile(join(dir, 'aws'), 'utf8')).toBe('not a folder');
+  });
+
+  it.runIf(existsSync('/proc/self/status'))('a folder of another user: the hint says whose it is and how to get it (uid taken as 1000)', async () => {
+    vi.spyOn(process as { getuid: () => number }, 'getuid').mockReturnValue(1000);
+    await expect(checkWritable('/proc/self/aws-credentials')).rejects.toMatchObject({
+      code: 'CREDENTIALS_NOT_WRITABLE',
+      message: expect.stringMatching(/^Cannot create files in \/proc\/self, where \/proc\/self\/aws-credentials is replaced atomically: /),
+      hint: "It belongs to another user (uid 0; you are uid 1000): run aws-rekey as that user, or have the directory given to you (sudo chown $(id -u) /proc/self).",
+    });
+  });
+
+  it.runIf(canChattr)('a folder to create inside one that cannot be written (root: chattr +i): create it yourself', async () => {
+    const parent = join(dir, 'home');
+    await mkdir(parent);
+    makeImmutable(parent);
+    const path = join(parent, '.aws', 'credentials');
+    await expect(checkWritable(path)).rejects.toMatchObject({
+      code: 'CREDENTIALS_NOT_WRITABLE',
+      message: `${join(parent, '.aws')}, where ${path} is replaced atomically, cannot be created in ${parent}: operation not permitted.`,
+      hint: `Create it yourself: mkdir -m 700 -p '${join(parent, '.aws')}'.`,
+    });
+  });
+});
+
+describe('checkConfigWritable: the config file, with its own way out', () => {
+  it('passes for a writable config file, creating nothing', async () => {
+    const path = join(dir, 'config');
+    await writeFile(path, '[default]\nregion = x\n');
+    await checkConfigWritable(path);
+    expect(await readdir(dir)).toEqual(['config']);
+  });
+
+  it('a directory in its place: the hint names AWS_CONFIG_FILE', async () => {
+    const path = join(dir, 'config');
+    await mkdir(path);
+    await expect(checkConfigWritable(path)).rejects.toMatchObject({ code: 'CREDENTIALS_NOT_WRITABLE', hint: `Remove or rename the directory ${path}, or point AWS_CONFIG_FILE at another file.` });
+  });
+
+  it('its backup planted as a link is refused', async () => {
+    const path = join(dir, 'config');
+    await writeFile(path, '[default]\n');
+    await writeFile(join(dir, 'elsewhere'), 'keep');
+    await symlink(join(dir, 'elsewhere'), getBackupPath(path));
+    await expect(checkConfigWritable(path)).rejects.toMatchObject({ code: 'OWN_FILE_IS_LINK', message: expect.stringContaining(getBackupPath(path)) });
+    expect(await readFile(join(dir, 'elsewhere'), 'utf8')).toBe('keep');
+  });
+});
+
+describe('checkBeforeRotation (--dry-run): what the real run would refuse, changing nothing', () => {
+  it('passes for a writable file and leaves nothing behind', async () => {
+    const path = join(dir, 'credentials');
+    await writeFile(path, CONTENT);
+    await checkBeforeRotation(path);
+    expect(await readdir(dir)).toEqual(['credentials']);
+  });
+
+  it('a directory in place of the file is refused', async () => {
+    const path = join(dir, 'credentials');
+    await mkdir(path);
+    await expect(checkBeforeRotation(path)).rejects.toMatchObject({ code: 'CREDENTIALS_NOT_WRITABLE' });
+  });
+
+  it('a planted backup link is refused', async () => {
+    const path = join(dir, 'credentials');
+    await writeFile(path, CONTENT);
+    await symlink(join(dir, 'nothing'), getBackupPath(path));
+    await expect(checkBeforeRotation(path)).rejects.toMatchObject({ code: 'OWN_FILE_IS_LINK' });
+  });
+
+  it('a lock held by a run: CREDENTIALS_LOCKED, and the lock stays', async () => {
+    const path = join(dir, 'credentials');
+    await writeFile(path, CONTENT);
+    await leaveLock(path, 0);
+    await expect(checkBeforeRotation(path)).rejects.toMatchObject({
+      code: 'CREDENTIALS_LOCKED',
+      message: `Another aws-rekey run is using ${path} (lock ${getLockPath(path)}).`,
+      hint: 'Wait for it to finish and try again; a lock left by a run that died is taken over by the next real run.',
+    });
+    expect(existsSync(getLockPath(path))).toBe(true);
+  });
+
+  it('a lock older than staleMs does not stop it (the real run takes it over); by default 10 s is the limit', async () => {
+    const path = join(dir, 'credentials');
+    await writeFile(path, CONTENT);
+    await leaveLock(path, 6_000);
+    await expect(checkBeforeRotation(path, { staleMs: 5_000 })).resolves.toBeUndefined();
+    await expect(checkBeforeRotation(path)).rejects.toMatchObject({ code: 'CREDENTIALS_LOCKED' });
+    expect(existsSync(getLockPath(path))).toBe(true);
+  });
+});
+
+describe('withFileLock: staleness and what the error says about the holder', () => {
+  it('a lock without an owner note older than staleMs is taken over; younger than the default 10 s, it is not', async () => {
+    const path = join(dir, 'credentials');
+    await leaveLock(path, 6_000);
+    await expect(withFileLock(path, async () => 'x')).rejects.toMatchObject({
+      code: 'CREDENTIALS_LOCKED',
+      message: `Another aws-rekey run is using ${path} (lock ${getLockPath(path)}).`,
+      hint: `Wait for it to finish and try again. If no other run is going, the lock is taken over by itself after 10 s; or remove ${getLockPath(path)}.`,
+    });
+    expect(await withFileLock(path, async () => 'taken over', { staleMs: 5_000 })).toBe('taken over');
+    expect(existsSync(getLockPath(path))).toBe(false);
+  });
+
+  it('the hint gives the staleness asked for, in seconds', async () => {
+    const path = join(dir, 'credentials');
+    await leaveLock(path, 0);
+    await expect(withFileLock(path, async () => 'x', { staleMs: 30_000 })).rejects.toMatchObject({ hint: expect.stringContaining('taken over by itself after 30 s;') });
+  });
+
+  it('a live holder whose note has no date: "since ?"', async () => {
+    const path = join(dir, 'credentials');
+    await leaveLock(path, 0, { pid: process.ppid, hostname: hostname() });
+    await expect(withFileLock(path, async () => 'x')).rejects.toMatchObject({ message: expect.stringContaining(`(process ${process.ppid} on ${hostname()}, since ?)`) });
+  });
+
+  it('a note that is not JSON names no holder, and the lock is respected', async () => {
+    const path = join(dir, 'credentials');
+    await leaveLock(path, 0, 'not json');
+    await expect(withFileLock(path, async () => 'x')).rejects.toMatchObject({ code: 'CREDENTIALS_LOCKED', message: `Another aws-rekey run is using ${path} (lock ${getLockPath(path)}).` });
+    expect(existsSync(getLockPath(path))).toBe(true);
+  });
+
+  it('a note naming this very process (a lock it holds already) is respected, not taken over', async () => {
+    const path = join(dir, 'credentials');
+    await leaveLock(path, 0, { pid: process.pid, hostname: hostname(), acquiredAt: 'then' });
+    await expect(withFileLock(path, async () => 'x')).rejects.toMatchObject({ message: expect.stringContaining(`(process ${process.pid} on ${hostname()}, since then)`) });
+    expect(await readFile(join(getLockPath(path), 'owner.json'), 'utf8')).toContain(`"pid":${process.pid}`);
+  });
+});
+
+describe('resolveCredentialsPath: the home directory forms', () => {
+  const cases: Array<[string, string]> = [
+    ['~', '/home/me'],
+    ['~/creds', '/home/me/creds'],
+    ['~\\creds', '/home/me/creds'],
+    ['x~\\creds', 'x~\\creds'],
+    ['~~', '~~'],
+  ];
+  for (const [given, expected] of cases) {
+    it(`${given} → ${expected}`, () => {
+      expect(resolveCredentialsPath({ AWS_SHARED_CREDENTIALS_FILE: given }, '/home/me')).toBe(expected);
+      expect(resolveConfigPath({ AWS_CONFIG_FILE: given }, '/home/me')).toBe(expected);
+    });
+  }
+});
