@@ -1,0 +1,293 @@
+import { createServer } from 'node:net';
+import { chmod, chown, mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import {
+  createOwnFile,
+  fileFailure,
+  inspectOwnPath,
+  ownerOf,
+  readOwnFile,
+  reasonOf,
+  removeOwnFile,
+  removeOwnFolderIfEmpty,
+  resolveLinkTarget,
+  rootInSharedFolderWarning,
+  syncFolder,
+  writeOwnFile,
+  type FileOwner,
+} from '../../src/credentials/own-files.js';
+
+/*
+ * own-files.ts as a user meets it when something is wrong: what each refusal says (the path, what is there,
+ * the fix), which failures leave nothing behind, and where writes to a linked file go.
+ */
+
+const isRoot = process.getuid?.() === 0;
+const OTHER = 4321;
+const me: FileOwner = { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 };
+const errno = (code: string, message = `${code}: failed`): NodeJS.ErrnoException => Object.assign(new Error(message), { code });
+
+let dir: string;
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'aws-rekey-own-errors-'));
+});
+afterEach(async () => {
+  await chmod(dir, 0o700).catch(() => undefined);
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('reasonOf / fileFailure: the cause in words, and the fix that matches it', () => {
+  const reasons: Array<[string, string]> = [
+    ['EACCES', 'permission denied'],
+    ['EPERM', 'operation not permitted'],
+    ['EROFS', 'read-only file system'],
+    ['ENOSPC', 'no space left on the device'],
+    ['EDQUOT', 'disk quota exceeded'],
+    ['EISDIR', 'it is a directory'],
+    ['ENOTDIR', 'a parent is not a directory'],
+    ['EEXIST', 'it already exists'],
+    ['ELOOP', 'it is a symbolic link'],
+    ['ENOENT', 'it does not exist'],
+  ];
+  for (const [code, reason] of reasons) {
+    it(`${code} → "${reason}"`, () => {
+      expect(reasonOf(errno(code))).toBe(reason);
+    });
+  }
+
+  it('another code: the error\'s own message; not an Error: its text', () => {
+    expect(reasonOf(errno('EIO', 'EIO: i/o error, write'))).toBe('EIO: i/o error, write');
+    expect(reasonOf('plain words')).toBe('plain words');
+  });
+
+  const fixes: Array<[string, string]> = [
+    ['EACCES', "Run aws-rekey as the user who owns /home/me/.aws, or give that folder back to them (ls -ld '/home/me/.aws' shows who owns it)."],
+    ['EPERM', "Run aws-rekey as the user who owns /home/me/.aws, or give that folder back to them (ls -ld '/home/me/.aws' shows who owns it)."],
+    ['EROFS', '/home/me/.aws is on a read-only file system: point AWS_SHARED_CREDENTIALS_FILE at a file on a writable one, or remount it read-write.'],
+    ['ENOSPC', 'Free some space, then run aws-rekey again.'],
+    ['EDQUOT', 'Free some space, then run aws-rekey again.'],
+    ['ENOTDIR', 'A parent of /home/me/.aws/x is a file, not a folder: move it out of the way.'],
+    ['EIO', "Check /home/me/.aws (ls -la '/home/me/.aws'), then run aws-rekey again."],
+  ];
+  for (const [code, hint] of fixes) {
+    it(`the fix for ${code}`, () => {
+      const cause = errno(code);
+      const error = fileFailure('SOME_CODE', 'it failed', cause, '/home/me/.aws/x');
+      expect(error).toMatchObject({ code: 'SOME_CODE', message: 'it failed', hint, cause });
+    });
+  }
+
+  it('an exit code is kept when given, and the default otherwise', () => {
+    expect(fileFailure('X', 'm', errno('EIO'), '/a/b', 2).exitCode).toBe(2);
+    expect(fileFailure('X', 'm', errno('EIO'), '/a/b').exitCode).toBe(1);
+  });
+});
+
+describe('resolveLinkTarget: where writes to a file the user chose go', () => {
+  it('a path under a file resolves to itself; a missing path too', async () => {
+    await writeFile(join(dir, 'file'), 'x');
+    expect(await resolveLinkTarget(join(dir, 'file', 'credentials'))).toBe(join(dir, 'file', 'credentials'));
+    expect(await resolveLinkTarget(join(dir, 'missing'))).toBe(join(dir, 'missing'));
+  });
+
+  it('a chain of dangling links resolves to its last target, relative links from their own folder', async () => {
+    await mkdir(join(dir, 'a'));
+    await mkdir(join(dir, 'b'));
+    await symlink('../b/second', join(dir, 'a', 'first'));
+    await symlink('third', join(dir, 'b', 'second'));
+    expect(await resolveLinkTarget(join(dir, 'a', 'first'))).toBe(join(dir, 'b', 'third'));
+  });
+
+  it('a chain longer than 33 links stops there instead of running on', async () => {
+    for (let i = 0; i < 40; i += 1) await symlink(`l${i + 1}`, join(dir, `l${i}`));
+    expect(await resolveLinkTarget(join(dir, 'l0'))).toBe(join(dir, 'l33'));
+  });
+
+  it('a link loop cannot be resolved: the path and the reason', async () => {
+    await symlink('loop', join(dir, 'loop'));
+    await expect(resolveLinkTarget(join(dir, 'loop'))).rejects.toMatchObject({
+      code: 'CREDENTIALS_UNREADABLE',
+      message: `Cannot resolve ${join(dir, 'loop')}: it is a symbolic link.`,
+      hint: `Check ${dir} (ls -la '${dir}'), then run aws-rekey again.`,
+    });
+  });
+});
+
+describe('ownerOf', () => {
+  it('neither the file nor its folder exists: the running user', async () => {
+    expect(await ownerOf(join(dir, 'no', 'such', 'credentials'))).toEqual(me);
+  });
+});
+
+describe('inspectOwnPath: what is there, in words', () => {
+  it('a folder where a file should be', async () => {
+    await mkdir(join(dir, 'x'));
+    await expect(inspectOwnPath(join(dir, 'x'), 'file', me)).rejects.toMatchObject({
+      code: 'OWN_FILE_WRONG_TYPE',
+      message: `${join(dir, 'x')} should be a file of aws-rekey's, but it is a folder.`,
+      hint: `Move it out of the way (mv '${join(dir, 'x')}' '${join(dir, 'x')}.moved'), then run aws-rekey again.`,
+    });
+  });
+
+  it('a device', async () => {
+    await expect(inspectOwnPath('/dev/null', 'file', me)).rejects.toMatchObject({ code: 'OWN_FILE_WRONG_TYPE', message: "/dev/null should be a file of aws-rekey's, but it is a device." });
+  });
+
+  it('a socket', async () => {
+    const path = join(dir, 'sock');
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(path, resolve));
+    try {
+      await expect(inspectOwnPath(path, 'folder', me)).rejects.toMatchObject({ code: 'OWN_FILE_WRONG_TYPE', message: `${path} should be a folder of aws-rekey's, but it is a socket.` });
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
+  it('a link: the message names its target, the hint says how to remove it', async () => {
+    const path = join(dir, 'record.json');
+    await symlink('/etc/passwd', path);
+    await expect(inspectOwnPath(path, 'file', me)).rejects.toMatchObject({
+      code: 'OWN_FILE_IS_LINK',
+      message: `${path} is a symbolic link (to /etc/passwd). aws-rekey makes this file itself and never follows a link there.`,
+      hint: `Remove the link (rm '${path}'), then run aws-rekey again. If you did not make it, someone who can write to ${dir} did: find out who.`,
+    });
+  });
+
+  it.runIf(isRoot)('another user\'s file: whose it is, and the two ways out', async () => {
+    const path = join(dir, 'record.json');
+    await writeFile(path, '{}');
+    await chown(path, OTHER, OTHER);
+    const owner = { uid: 1000, gid: 1001 };
+    await expect(inspectOwnPath(path, 'file', owner)).rejects.toMatchObject({
+      code: 'OWN_FILE_WRONG_OWNER',
+      message: `${path} belongs to uid ${OTHER}, not to uid 1000 (the owner of the credentials file) or root.`,
+      hint: `aws-rekey did not make it for this file. Check what it is, then remove it (rm -r '${path}') or give it to its owner (chown -R 1000:1001 '${path}').`,
+    });
+  });
+
+  it.runIf(isRoot)('root\'s own file, and one of the credentials file\'s owner, are fine', async () => {
+    const path = join(dir, 'record.json');
+    await writeFile(path, '{}');
+    expect((await inspectOwnPath(path, 'file', { uid: OTHER, gid: OTHER }))?.isFile()).toBe(true);
+    await chown(path, OTHER, OTHER);
+    expect((await inspectOwnPath(path, 'file', { uid: OTHER, gid: OTHER }))?.isFile()).toBe(true);
+  });
+});
+
+describe('readOwnFile / writeOwnFile / createOwnFile / removeOwnFile: failures leave nothing behind', () => {
+  it('reading a folder in place of the file: refused as the wrong type', async () => {
+    await mkdir(join(dir, 'record.json'));
+    await expect(readOwnFile(join(dir, 'record.json'), me)).rejects.toMatchObject({ code: 'OWN_FILE_WRONG_TYPE', message: expect.stringContaining('but it is a folder') });
+  });
+
+  it('writing into a folder that does not exist: the reason, and no temp file anywhere', async () => {
+    const path = join(dir, 'gone', 'record.json');
+    await expect(writeOwnFile(path, 'x', me)).rejects.toMatchObject({
+      code: 'CREDENTIALS_WRITE_FAILED',
+      message: `Cannot write ${path}: it does not exist.`,
+      hint: `Check ${join(dir, 'gone')} (ls -la '${join(dir, 'gone')}'), then run aws-rekey again.`,
+    });
+    expect(await readdir(dir)).toEqual([]);
+  });
+
+  it('createOwnFile: 0600 with the content given, or empty; never over an existing file', async () => {
+    await createOwnFile(join(dir, 'note'), 'hello\n', me);
+    await createOwnFile(join(dir, 'probe'), '', me);
+    expect(await readFile(join(dir, 'note'), 'utf8')).toBe('hello\n');
+    expect((await stat(join(dir, 'note'))).mode & 0o777).toBe(0o600);
+    expect((await stat(join(dir, 'probe'))).size).toBe(0);
+    await expect(createOwnFile(join(dir, 'note'), 'other', me)).rejects.toMatchObject({ code: 'EEXIST' });
+    expect(await readFile(join(dir, 'note'), 'utf8')).toBe('hello\n');
+  });
+
+  it.runIf(isRoot)('createOwnFile as root gives the file to the owner', async () => {
+    await createOwnFile(join(dir, 'note'), 'x', { uid: OTHER, gid: OTHER + 1 });
+    expect(await stat(join(dir, 'note'))).toMatchObject({ uid: OTHER, gid: OTHER + 1 });
+  });
+
+  it('removeOwnFile: a folder cannot be removed this way; the error says how to do it', async () => {
+    const path = join(dir, 'folder');
+    await mkdir(path);
+    await expect(removeOwnFile(path)).rejects.toMatchObject({ code: 'FILE_REMOVE_FAILED', message: `Cannot remove ${path}: it is a directory.`, hint: `Remove it yourself: rm '${path}'.` });
+    expect((await stat(path)).isDirectory()).toBe(true);
+  });
+
+  it('removeOwnFile removes a link, not what it points to', async () => {
+    await writeFile(join(dir, 'target'), 'keep');
+    await symlink(join(dir, 'target'), join(dir, 'link'));
+    expect(await removeOwnFile(join(dir, 'link'))).toBe(true);
+    expect(await readdir(dir)).toEqual(['target']);
+  });
+
+  it('removeOwnFolderIfEmpty: an empty folder goes, one with files stays, a missing one is no error', async () => {
+    await mkdir(join(dir, 'empty'));
+    await mkdir(join(dir, 'full'));
+    await writeFile(join(dir, 'full', 'f'), 'x');
+    await removeOwnFolderIfEmpty(join(dir, 'empty'));
+    await removeOwnFolderIfEmpty(join(dir, 'full'));
+    await removeOwnFolderIfEmpty(join(dir, 'missing'));
+    expect(await readdir(dir)).toEqual(['full']);
+  });
+});
+
+describe('syncFolder', () => {
+  it('a folder is synced without error', async () => {
+    await expect(syncFolder(dir)).resolves.toBeUndefined();
+  });
+
+  it('a folder that cannot be opened for another reason: the new content is in place, the sync is not', async () => {
+    const missing = join(dir, 'missing');
+    await expect(syncFolder(missing)).rejects.toMatchObject({
+      code: 'CREDENTIALS_WRITE_FAILED',
+      message: `The file in ${missing} was replaced, but the directory could not be synced to disk: it does not exist.`,
+      hint: 'The new content is in place; check the disk (a crash now could lose the change).',
+    });
+  });
+});
+
+describe.runIf(isRoot)('rootInSharedFolderWarning: who else can write there, and what to run instead', () => {
+  it('a folder of another user: that user, and sudo -u as them', async () => {
+    await chown(dir, OTHER, OTHER);
+    await chmod(dir, 0o700);
+    expect(await rootInSharedFolderWarning(join(dir, 'credentials'))).toBe(
+      `aws-rekey runs as root, and ${dir} can be written by uid ${OTHER} (its owner): they could swap a file aws-rekey writes there for a link between its check and its write. ` +
+        `Links found there are refused; to rule out the race, run sudo -u '#${OTHER}' aws-rekey … instead.`,
+    );
+  });
+
+  it('root\'s folder that its group may write to: the group\'s members, and the owner of the file', async () => {
+    await chown(dir, 0, OTHER);
+    await chmod(dir, 0o770);
+    expect(await rootInSharedFolderWarning(join(dir, 'credentials'))).toMatch(
+      new RegExp(`can be written by the members of group ${OTHER}: .* run aws-rekey as the owner of the credentials file instead\\.$`),
+    );
+  });
+
+  it('a folder every user may write to names every user, not the group too', async () => {
+    await chown(dir, 0, OTHER);
+    await chmod(dir, 0o777);
+    const warning = await rootInSharedFolderWarning(join(dir, 'credentials'));
+    expect(warning).toContain(`${dir} can be written by every user:`);
+    expect(warning).not.toContain('group');
+  });
+
+  it('an owner without write permission is no writer', async () => {
+    await chown(dir, OTHER, OTHER);
+    await chmod(dir, 0o500);
+    expect(await rootInSharedFolderWarning(join(dir, 'credentials'))).toBeUndefined();
+  });
+
+  it('a link into another user\'s folder: the target\'s folder is named', async () => {
+    const mine = join(dir, 'mine');
+    const theirs = join(dir, 'theirs');
+    await mkdir(mine, { mode: 0o700 });
+    await mkdir(theirs, { mode: 0o700 });
+    await writeFile(join(theirs, 'credentials'), '');
+    await chown(theirs, OTHER, OTHER);
+    await symlink(join(theirs, 'credentials'), join(mine, 'credentials'));
+    expect(await rootInSharedFolderWarning(join(mine, 'credentials'))).toContain(`${theirs} can be written by uid ${OTHER} (its owner)`);
+  });
+});
