@@ -1,6 +1,7 @@
 import type { Evaluation } from '@aws-sdk/client-config-service';
 import { auditAccount } from '../flows/audit.js';
 import type { AuditIamApi, IamUser } from '../aws/audit-api.js';
+import { plural } from '../core/plural.js';
 import type { ConfigEvaluationsApi } from '../aws/config-evaluations.js';
 import { RekeyError } from '../errors.js';
 
@@ -60,19 +61,23 @@ export async function evaluateAccessKeysRotated(event: ConfigRuleEvent, deps: Co
   const evaluations: Evaluation[] = users.map((user) => {
     const age = oldest.get(user.userName);
     const compliant = age === undefined || age <= maxAccessKeyAge * DAY_MS;
-    const annotation =
-      age === undefined ? 'No active access key.' : `Oldest active access key: ${Math.floor(age / DAY_MS)} days (maximum ${maxAccessKeyAge}).`;
     return {
       ComplianceResourceType: 'AWS::IAM::User',
       ComplianceResourceId: user.userId ?? user.userName,
       ComplianceType: compliant ? 'COMPLIANT' : 'NON_COMPLIANT',
-      Annotation: annotation,
+      Annotation: annotationFor(age, maxAccessKeyAge),
       OrderingTimestamp: ordering,
     };
   });
   const { calls } = await deps.config.putEvaluations(event.resultToken, evaluations, deps.testMode ?? false);
   const nonCompliant = evaluations.filter((e) => e.ComplianceType === 'NON_COMPLIANT').length;
   return { maxAccessKeyAge, compliant: evaluations.length - nonCompliant, nonCompliant, calls };
+}
+
+/** What Config shows beside a user's result: the age of its oldest active key, in whole days. */
+export function annotationFor(ageMs: number | undefined, maxAccessKeyAge: number): string {
+  if (ageMs === undefined) return 'No active access key.';
+  return `Oldest active access key: ${plural(Math.floor(ageMs / DAY_MS), 'day')} (maximum ${maxAccessKeyAge}).`;
 }
 
 function parseMaxAge(ruleParameters: string | undefined): number {
