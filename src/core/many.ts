@@ -40,12 +40,13 @@ export function skippedProfiles(doc: IniDocument, config?: IniDocument): Skipped
   });
 }
 
+// The values come from getProfile, which trims them and leaves out the empty ones.
 function whyNotStatic(values: Record<string, string>): string | undefined {
-  const id = values.aws_access_key_id?.trim();
+  const id = values.aws_access_key_id;
   if (values.aws_session_token || values.aws_security_token) return 'temporary credentials (a session token)';
   if (!id) return values.aws_secret_access_key ? 'no aws_access_key_id' : 'no access key';
   if (isTemporaryKeyId(id)) return 'temporary credentials (an ASIA… key)';
-  if (!values.aws_secret_access_key?.trim()) return 'no aws_secret_access_key';
+  if (!values.aws_secret_access_key) return 'no aws_secret_access_key';
   return undefined;
 }
 
@@ -54,7 +55,7 @@ export function groupProfilesByKey(doc: IniDocument, names: readonly string[], c
   const groups: ProfileGroup[] = [];
   const byKey = new Map<string, ProfileGroup>();
   for (const name of names) {
-    const id = keySettingsOf(doc, config, name)?.values.aws_access_key_id?.trim();
+    const id = keySettingsOf(doc, config, name)?.values.aws_access_key_id;
     if (!id) {
       groups.push({ profiles: [name] });
       continue;

@@ -64,6 +64,7 @@ function settingsOf(env: NodeJS.ProcessEnv): string[] {
   return settings;
 }
 
+// `~` alone is the home folder, never one of the default files: it needs no case of its own.
 function resolvePath(path: string, home: string): string {
-  return resolve(path === '~' ? home : path.startsWith('~/') ? join(home, path.slice(2)) : path);
+  return resolve(path.startsWith('~/') ? join(home, path.slice(2)) : path);
 }

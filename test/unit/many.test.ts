@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { chainByUser, groupProfilesByKey, staticKeyProfiles, worstExitCode } from '../../src/core/many.js';
+import { chainByUser, groupProfilesByKey, skippedProfiles, staticKeyProfiles, worstExitCode } from '../../src/core/many.js';
 import { parseIni } from '../../src/credentials/ini.js';
 import { mapBounded } from '../../src/core/map-bounded.js';
 import { createMutex } from '../../src/rotation/runtime.js';
@@ -36,6 +36,82 @@ region = eu-west-1
 describe('staticKeyProfiles', () => {
   it('lists profiles with a long-lived key pair, not sessions, ASIA keys or incomplete ones', () => {
     expect(staticKeyProfiles(parseIni(FILE))).toEqual(['a', 'shares-a', 'b']);
+  });
+});
+
+describe('skippedProfiles: what --all leaves alone, and why', () => {
+  it('every profile of the credentials file that holds no long-lived pair, with the reason', () => {
+    const doc = parseIni(`${FILE}
+[no-id]
+aws_secret_access_key = s
+
+[blank-id]
+aws_access_key_id =   
+aws_secret_access_key = s
+
+[blank-secret]
+aws_access_key_id = AKIAIIIIIIIIIIIIIII6
+aws_secret_access_key =   
+
+[legacy-token]
+aws_access_key_id = AKIALLLLLLLLLLLLLLL7
+aws_secret_access_key = sl
+aws_security_token = token
+`);
+    expect(skippedProfiles(doc)).toEqual([
+      { profile: 'session', reason: 'temporary credentials (a session token)' },
+      { profile: 'asia', reason: 'temporary credentials (an ASIA… key)' },
+      { profile: 'half', reason: 'no aws_secret_access_key' },
+      { profile: 'settings-only', reason: 'no access key' },
+      { profile: 'no-id', reason: 'no aws_access_key_id' },
+      { profile: 'blank-id', reason: 'no aws_access_key_id' },
+      { profile: 'blank-secret', reason: 'no aws_secret_access_key' },
+      { profile: 'legacy-token', reason: 'temporary credentials (a session token)' },
+    ]);
+  });
+
+  it('an ASIA key id with spaces around is still a session key', () => {
+    expect(skippedProfiles(parseIni('[s]\naws_access_key_id =  ASIAAAAAAAAAAAAAAAA4 \naws_secret_access_key = x\n'))).toEqual([{ profile: 's', reason: 'temporary credentials (an ASIA… key)' }]);
+  });
+});
+
+describe('the config file: profiles whose keys are there', () => {
+  const credentials = parseIni('[a]\naws_access_key_id = AKIAAAAAAAAAAAAAAAA1\naws_secret_access_key = sa\n[region-only]\nregion = eu-west-1\n');
+  const config = parseIni(
+    [
+      '[profile a]',
+      'region = eu-west-1',
+      '[profile region-only]',
+      'aws_access_key_id = AKIACCCCCCCCCCCCCCC3',
+      'aws_secret_access_key = sc',
+      '[profile in-config]',
+      'aws_access_key_id = AKIAAAAAAAAAAAAAAAA1',
+      'aws_secret_access_key = sa',
+      '[profile role]',
+      'role_arn = arn:aws:iam::123456789012:role/r',
+      'source_profile = a',
+      '[profile sso-session]',
+      'aws_session_token = t',
+      '',
+    ].join('\n'),
+    'the config file',
+  );
+
+  it('--all finds them after the credentials file\'s, once each; role and settings-only profiles are not candidates', () => {
+    expect(staticKeyProfiles(credentials, config)).toEqual(['a', 'region-only', 'in-config']);
+    expect(skippedProfiles(credentials, config)).toEqual([{ profile: 'sso-session', reason: 'temporary credentials (a session token)' }]);
+  });
+
+  it('without the config file, only the credentials file counts', () => {
+    expect(staticKeyProfiles(credentials)).toEqual(['a']);
+    expect(skippedProfiles(credentials)).toEqual([{ profile: 'region-only', reason: 'no access key' }]);
+  });
+
+  it('profiles sharing a key across the two files make one group; a name given twice counts once', () => {
+    expect(groupProfilesByKey(credentials, ['a', 'in-config', 'region-only', 'a'], config)).toEqual([
+      { accessKeyId: 'AKIAAAAAAAAAAAAAAAA1', profiles: ['a', 'in-config'] },
+      { accessKeyId: 'AKIACCCCCCCCCCCCCCC3', profiles: ['region-only'] },
+    ]);
   });
 });
 

@@ -1,3 +1,5 @@
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { nextCommand, recordedTarget, targetArgs, targetCommand } from '../../src/core/next-command.js';
 
@@ -15,6 +17,29 @@ describe('nextCommand: complete and shell-quoted', () => {
     ['AWS_DEFAULT_REGION too', { ...home, AWS_DEFAULT_REGION: 'us-gov-west-1' }, 'AWS_DEFAULT_REGION=us-gov-west-1 aws-rekey status'],
   ])('%s', (_name, env, expected) => {
     expect(nextCommand(['status'], env)).toBe(expected);
+  });
+
+  it.each([
+    ['~ alone is not a file: named', { ...home, AWS_SHARED_CREDENTIALS_FILE: '~' }, "AWS_SHARED_CREDENTIALS_FILE='~' aws-rekey status"],
+    ['~/ paths resolve in HOME: the default, left out', { ...home, AWS_SHARED_CREDENTIALS_FILE: '~/.aws/credentials' }, 'aws-rekey status'],
+    ['another file under ~/: named as given', { ...home, AWS_SHARED_CREDENTIALS_FILE: '~/keys/credentials' }, "AWS_SHARED_CREDENTIALS_FILE='~/keys/credentials' aws-rekey status"],
+    ['the default path with spaces around: left out', { ...home, AWS_CONFIG_FILE: '  /home/me/.aws/config  ' }, 'aws-rekey status'],
+    ['the credentials default set as the config file: named', { ...home, AWS_CONFIG_FILE: '/home/me/.aws/credentials' }, 'AWS_CONFIG_FILE=/home/me/.aws/credentials aws-rekey status'],
+    ['a blank setting counts as unset', { ...home, AWS_SHARED_CREDENTIALS_FILE: '  ', AWS_ENDPOINT_URL_STS: ' ', AWS_REGION: ' ' }, 'aws-rekey status'],
+    ['the STS endpoint, trimmed', { ...home, AWS_ENDPOINT_URL_STS: ' http://127.0.0.1:5001 ' }, 'AWS_ENDPOINT_URL_STS=http://127.0.0.1:5001 aws-rekey status'],
+    ['AWS_REGION wins over AWS_DEFAULT_REGION', { ...home, AWS_REGION: 'eu-west-1', AWS_DEFAULT_REGION: 'cn-north-1' }, 'aws-rekey status'],
+    ['a blank AWS_REGION: AWS_DEFAULT_REGION decides', { ...home, AWS_REGION: '', AWS_DEFAULT_REGION: 'cn-northwest-1' }, 'AWS_DEFAULT_REGION=cn-northwest-1 aws-rekey status'],
+    ['the US ISO partition', { ...home, AWS_REGION: 'us-iso-east-1' }, 'AWS_REGION=us-iso-east-1 aws-rekey status'],
+    ['the US ISO-B partition', { ...home, AWS_REGION: 'us-isob-east-1' }, 'AWS_REGION=us-isob-east-1 aws-rekey status'],
+    ['the EU ISO-E partition', { ...home, AWS_REGION: 'eu-isoe-west-1' }, 'AWS_REGION=eu-isoe-west-1 aws-rekey status'],
+    ['a region that only contains a partition name: ordinary', { ...home, AWS_REGION: 'ap-cn-1' }, 'aws-rekey status'],
+  ])('%s', (_name, env, expected) => {
+    expect(nextCommand(['status'], env)).toBe(expected);
+  });
+
+  it('without HOME, the default files are those of the user\'s home directory', () => {
+    expect(nextCommand(['status'], { AWS_SHARED_CREDENTIALS_FILE: join(homedir(), '.aws', 'credentials') })).toBe('aws-rekey status');
+    expect(nextCommand(['status'], { HOME: '', AWS_CONFIG_FILE: join(homedir(), '.aws', 'config') })).toBe('aws-rekey status');
   });
 
   it('quotes every argument that needs it', () => {
@@ -38,6 +63,8 @@ describe('targetArgs and recordedTarget: who the command is about, and who signs
     expect(recordedTarget({ mode: 'profile', profile: 'app', userName: 'u', signedBy: 'admin' })).toEqual({ profile: 'app', authProfile: 'admin' });
     expect(recordedTarget({ mode: 'profile', profile: 'app', userName: 'u', signedBy: 42 })).toEqual({ profile: 'app' });
     expect(recordedTarget({ mode: 'profile', userName: 'u' })).toEqual({ profile: 'default' });
+    expect(recordedTarget({ mode: 'user', userName: 'ci', signedBy: '' })).toStrictEqual({ userName: 'ci' });
+    expect(recordedTarget({ mode: 'profile', profile: 'app', userName: 'u', signedBy: '' })).toStrictEqual({ profile: 'app' });
   });
 
   it('targetCommand puts the target right after the command', () => {

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import {
   appendLogEntry,
+  describeEvery,
+  exitMeaning,
   hasCrontabEntry,
   JOB,
   lastLoggedRun,
@@ -31,6 +33,23 @@ describe('parseEvery', () => {
     ['1W', { unit: 'week' }],
   ];
   for (const [text, every] of ok) it(text, () => expect(parseEvery(text)).toEqual(every));
+  for (const [text, every] of [[' 12H ', { unit: 'hours', hours: 12 }], ['1 h', { unit: 'hours', hours: 1 }], ['1 w', { unit: 'week' }]] as const) {
+    it(`'${text}': spaces and case do not matter`, () => expect(parseEvery(text)).toEqual(every));
+  }
+  for (const bad of ['24d', '7h', '7w', '2w', '48h', 'x1h', '1hx', '1xh', '1.5h']) it(`refuses '${bad}'`, () => expect(() => parseEvery(bad)).toThrow(/is not a schedule aws-rekey can install/));
+  it('the refusal lists what can be installed', () => {
+    expect(() => parseEvery('5h')).toThrowError(
+      expect.objectContaining({ message: "--every '5h' is not a schedule aws-rekey can install.", hint: 'Use 1h, 2h, 3h, 4h, 6h, 8h or 12h, 1d (daily) or 1w (weekly). The job only checks; --if-older-than decides when a key is rotated.' }),
+    );
+  });
+  it('describeEvery', () => {
+    expect([{ unit: 'hours', hours: 1 }, { unit: 'hours', hours: 6 }, { unit: 'day' }, { unit: 'week' }].map((every) => describeEvery(every as ScheduleSpec['every']))).toEqual([
+      'every hour',
+      'every 6 hours',
+      'every day',
+      'every week (Sunday)',
+    ]);
+  });
   for (const bad of ['5h', '2d', '0h', 'daily', '']) it(`refuses '${bad}'`, () => expect(() => parseEvery(bad)).toThrow(/is not a schedule aws-rekey can install/));
 });
 
@@ -42,6 +61,10 @@ describe('nextRun (local time)', () => {
     ['weekly: the next Sunday', { unit: 'week' }, at(2026, 11, 30, 10, 0), at(2026, 12, 6, 9, 17)],
     ['every 6 hours', { unit: 'hours', hours: 6 }, at(2026, 11, 30, 13, 20), at(2026, 11, 30, 18, 17)],
     ['hourly', { unit: 'hours', hours: 1 }, at(2026, 11, 30, 13, 20), at(2026, 11, 30, 14, 17)],
+    ['hourly, at the time: the next hour', { unit: 'hours', hours: 1 }, at(2026, 11, 30, 14, 17), at(2026, 11, 30, 15, 17)],
+    ['every 2 hours, at an odd hour: the next even one', { unit: 'hours', hours: 2 }, at(2026, 11, 30, 13, 20), at(2026, 11, 30, 14, 17)],
+    ['every 12 hours, late: the next day', { unit: 'hours', hours: 12 }, at(2026, 11, 30, 23, 0), at(2026, 12, 1, 0, 17)],
+    ['weekly, on Sunday before the time: that day', { unit: 'week' }, at(2026, 12, 6, 8, 0), at(2026, 12, 6, 9, 17)],
   ];
   for (const [name, every, now, next] of cases) it(name, () => expect(nextRun({ every, hour: 9, minute: 17 }, now)).toEqual(next));
 });
@@ -91,6 +114,111 @@ describe('systemd units', () => {
   });
 });
 
+describe('whole files, as the schedulers read them', () => {
+  const two = { AWS_SHARED_CREDENTIALS_FILE: '/c', AWS_CONFIG_FILE: '/d' };
+  it('crontab: several settings, hourly', () => {
+    expect(renderCrontabLine(spec({ every: { unit: 'hours', hours: 1 }, env: two, command: ['node', 'cli'] }))).toBe(`17 * * * * AWS_SHARED_CREDENTIALS_FILE=/c AWS_CONFIG_FILE=/d node cli ${JOB.cronMarker}`);
+  });
+
+  it('systemd: several settings; $ and % kept literal; quotes and backslashes escaped inside quotes', () => {
+    expect(renderSystemdService(spec({ env: two, command: ['node', '$HOME/cli', 'a "b" c\\d'] }))).toBe(
+      [
+        '[Unit]',
+        'Description=aws-rekey: rotate AWS access keys when they are due',
+        '',
+        '[Service]',
+        'Type=oneshot',
+        'Environment=AWS_SHARED_CREDENTIALS_FILE=/c',
+        'Environment=AWS_CONFIG_FILE=/d',
+        'ExecStart=node "$$HOME/cli" "a \\"b\\" c\\\\d"',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it('systemd timer', () => {
+    expect(renderSystemdTimer(spec({ every: { unit: 'hours', hours: 1 } }))).toBe(
+      [
+        '[Unit]',
+        'Description=aws-rekey: rotate AWS access keys when they are due (every hour)',
+        '',
+        '[Timer]',
+        'OnCalendar=*-*-* 00/1:17:00',
+        'Persistent=true',
+        '',
+        '[Install]',
+        'WantedBy=timers.target',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it('launchd: every 6 hours, no settings', () => {
+    const hour = (h: number) => `    <dict>\n      <key>Hour</key>\n      <integer>${h}</integer>\n      <key>Minute</key>\n      <integer>17</integer>\n    </dict>\n`;
+    expect(renderLaunchdPlist(spec({ every: { unit: 'hours', hours: 6 }, env: {}, command: ['node', 'a>b'] }))).toBe(
+      '<?xml version="1.0" encoding="UTF-8"?>\n' +
+        '<!DOCTYPE plist PUBLIC "-//Apple//DTD PLIST 1.0//EN" "http://www.apple.com/DTDs/PropertyList-1.0.dtd">\n' +
+        '<plist version="1.0">\n<dict>\n' +
+        `  <key>Label</key>\n  <string>${JOB.launchdLabel}</string>\n` +
+        '  <key>ProgramArguments</key>\n  <array>\n    <string>node</string>\n    <string>a&gt;b</string>\n  </array>\n' +
+        '  <key>StartCalendarInterval</key>\n  <array>\n' +
+        hour(0) +
+        hour(6) +
+        hour(12) +
+        hour(18) +
+        '  </array>\n' +
+        '  <key>RunAtLoad</key>\n  <false/>\n' +
+        '</dict>\n</plist>\n',
+    );
+  });
+
+  it('Task Scheduler: daily', () => {
+    expect(renderTaskXml(spec({ command: ['node.exe', 'cli', 'say "hi"'] }), new Date(2026, 10, 30, 12, 0))).toBe(
+      [
+        '<?xml version="1.0" encoding="UTF-16"?>',
+        '<Task version="1.2" xmlns="http://schemas.microsoft.com/windows/2004/02/mit/task">',
+        '  <RegistrationInfo>',
+        '    <Description>aws-rekey: rotate AWS access keys when they are due</Description>',
+        '  </RegistrationInfo>',
+        '  <Triggers>',
+        '    <CalendarTrigger>',
+        '      <StartBoundary>2026-11-30T09:17:00</StartBoundary>',
+        '      <ScheduleByDay>',
+        '        <DaysInterval>1</DaysInterval>',
+        '      </ScheduleByDay>',
+        '    </CalendarTrigger>',
+        '  </Triggers>',
+        '  <Principals>',
+        '    <Principal id="Author">',
+        '      <LogonType>InteractiveToken</LogonType>',
+        '      <RunLevel>LeastPrivilege</RunLevel>',
+        '    </Principal>',
+        '  </Principals>',
+        '  <Settings>',
+        '    <MultipleInstancesPolicy>IgnoreNew</MultipleInstancesPolicy>',
+        '    <DisallowStartIfOnBatteries>false</DisallowStartIfOnBatteries>',
+        '    <StopIfGoingOnBatteries>false</StopIfGoingOnBatteries>',
+        '    <StartWhenAvailable>true</StartWhenAvailable>',
+        '    <ExecutionTimeLimit>PT1H</ExecutionTimeLimit>',
+        '  </Settings>',
+        '  <Actions Context="Author">',
+        '    <Exec>',
+        '      <Command>node.exe</Command>',
+        '      <Arguments>cli &quot;say \\&quot;hi\\&quot;&quot;</Arguments>',
+        '    </Exec>',
+        '  </Actions>',
+        '</Task>',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it('Task Scheduler: every few hours start at midnight and repeat for a day', () => {
+    const xml = renderTaskXml(spec({ every: { unit: 'hours', hours: 4 } }), new Date(2026, 10, 30, 12, 0));
+    expect(xml).toContain('<StartBoundary>2026-11-30T00:17:00</StartBoundary>\n      <Repetition>\n        <Interval>PT4H</Interval>\n        <Duration>P1D</Duration>\n      </Repetition>\n      <ScheduleByDay>');
+  });
+});
+
 describe('launchd plist', () => {
   it('the label, each argument as a string (XML-escaped), the settings, and the calendar intervals', () => {
     const plist = renderLaunchdPlist(spec({ command: [...command, 'a<b&c'] }));
@@ -124,6 +252,7 @@ describe('Task Scheduler XML', () => {
     ['say "hi"', '"say \\"hi\\""'],
     ['C:\\dir with space\\', '"C:\\dir with space\\\\"'],
     ['', '""'],
+    ['C:\\two trailing\\\\', '"C:\\two trailing\\\\\\\\"'],
   ];
   for (const [value, quoted] of quoting) it(`windowsQuote(${JSON.stringify(value)})`, () => expect(windowsQuote(value)).toBe(quoted));
 });
@@ -141,6 +270,25 @@ describe('the log', () => {
     expect(lastLoggedRun(log)).toEqual({ startedAt: '2026-11-02T09:17:00.000Z', finishedAt: '2026-11-02T09:18:00.000Z', exitCode: 1 });
     expect(lastLoggedRun(`${log}=== 2026-11-03T09:17:00.000Z run: aws-rekey rotate\nhalf\n`)).toEqual({ startedAt: '2026-11-03T09:17:00.000Z' });
     expect(lastLoggedRun('')).toBeUndefined();
+  });
+
+  it('output: an end of line added when missing, none to an empty output or one that has it', () => {
+    const at = { startedAt: new Date(Date.UTC(2026, 10, 1, 9, 17)), finishedAt: new Date(Date.UTC(2026, 10, 1, 9, 18)), args: ['rotate'], exitCode: 0 };
+    const head = '=== 2026-11-01T09:17:00.000Z run: aws-rekey rotate\n';
+    const tail = '=== 2026-11-01T09:18:00.000Z exit 0 (ok)\n';
+    expect(renderLogEntry({ ...at, output: '' })).toBe(head + tail);
+    expect(renderLogEntry({ ...at, output: 'done\n' })).toBe(`${head}done\n${tail}`);
+    expect(renderLogEntry({ ...at, output: '\ndone' })).toBe(`${head}\ndone\n${tail}`);
+  });
+
+  it('exit codes in words; an unknown one is a failure', () => {
+    expect([0, 1, 2, 3, 130, 4, 42].map(exitMeaning)).toEqual(['ok', 'failed', 'usage error', 'rotation incomplete', 'interrupted', 'failed', 'failed']);
+  });
+
+  it('a run whose output quotes a start line mid-line stays one run', () => {
+    const quoting = renderLogEntry({ startedAt: new Date(Date.UTC(2026, 10, 9, 9, 17)), finishedAt: new Date(Date.UTC(2026, 10, 9, 9, 18)), args: ['rotate'], output: 'saw: === 2026-11-01T09:17:00.000Z run: aws-rekey x', exitCode: 0 });
+    expect(appendLogEntry(entry(1, 0), quoting, 1)).toBe(quoting);
+    expect(appendLogEntry('', entry(1, 0))).toBe(entry(1, 0));
   });
 
   it('keeps the last runs only', () => {
