@@ -41,18 +41,46 @@ function cacheFileName(bundleHash, command) {
   return `${bundleHash.slice(0, 16)}-${process.version}-${process.platform}-${process.arch}-${flags}-${safeCommand}.bin`;
 }
 
-/** A folder of ours: a real folder (not a link), owned by the running user, mode 0700 for the last one. */
+/**
+ * A folder of ours, made (0700) if there is none: a real folder (not a link), owned by the running user, and for
+ * the cache folder itself open to nobody else. mkdir without `recursive` never goes through a link planted there.
+ */
 function ownFolder(path, { exact }) {
-  const info = fs.lstatSync(path);
+  let info;
+  try {
+    info = fs.lstatSync(path);
+  } catch (error) {
+    if (error.code !== 'ENOENT') throw error;
+    fs.mkdirSync(path, { mode: 0o700 });
+    info = fs.lstatSync(path);
+  }
   const uid = process.getuid?.();
   if (!info.isDirectory() || (uid !== undefined && info.uid !== uid)) return false;
   return !exact || (info.mode & 0o077) === 0;
 }
 
-/** Makes the cache folder (0700) if needed; false when it, or its parent aws-rekey folder, is not fit. */
+/**
+ * Makes `<cache home>/aws-rekey/code-cache` if needed; false when either of our two folders is not fit. The cache
+ * home itself (XDG_CACHE_HOME, ~/.cache) is the user's: made if missing, taken as it is.
+ */
 function prepareFolder(dir) {
-  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-  return ownFolder(dirname(dir), { exact: false }) && ownFolder(dir, { exact: true });
+  const ours = dirname(dir);
+  fs.mkdirSync(dirname(ours), { recursive: true, mode: 0o700 });
+  return ownFolder(ours, { exact: false }) && ownFolder(dir, { exact: true });
+}
+
+/**
+ * After a cache is written: the caches of other bundles (an earlier install) and temp files a killed run left,
+ * so that the folder holds one cache per command and Node version of the installed aws-rekey.
+ */
+function removeStale(dir, bundleHash) {
+  const prefix = bundleHash.slice(0, 16);
+  for (const name of fs.readdirSync(dir)) {
+    const cache = /^[0-9a-f]{16}-.+\.bin$/.test(name) && !name.startsWith(`${prefix}-`);
+    const temp = /^[0-9a-f]{16}-.+\.bin\.\d+\.[0-9a-f]{12}\.tmp$/.test(name) && Date.now() - fs.lstatSync(join(dir, name)).mtimeMs > 60 * 60 * 1000;
+    // unlink removes a link itself, never what it points to.
+    if (cache || temp) fs.unlinkSync(join(dir, name));
+  }
 }
 
 /** The payload of a cache file, if it is a regular file of ours, mode 0600, whose digest matches. */
@@ -83,7 +111,7 @@ function readCache(path) {
   }
 }
 
-/** Writes the cache: digest + payload to a new temp file (0600, synced), renamed over the old one. */
+/** Writes the cache: digest + payload to a new temp file (0600, synced), renamed over the old one; true when done. */
 function writeCache(path, payload) {
   const temp = `${path}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
   let fd;
@@ -95,6 +123,7 @@ function writeCache(path, payload) {
     fs.closeSync(fd);
     fd = undefined;
     fs.renameSync(temp, path);
+    return true;
   } catch {
     if (fd !== undefined) fs.closeSync(fd);
     try {
@@ -102,6 +131,7 @@ function writeCache(path, payload) {
     } catch {
       // Never created, or already renamed.
     }
+    return false;
   }
 }
 
@@ -138,7 +168,7 @@ function loadBundle(file, { bundleHash, command, cacheDir = defaultCacheDir(), e
   const save = () => {
     if (cache !== 'miss' && cache !== 'rejected') return;
     try {
-      writeCache(cachePath, script.createCachedData());
+      if (writeCache(cachePath, script.createCachedData())) removeStale(cacheDir, bundleHash);
     } catch {
       // A run never fails because of its cache.
     }

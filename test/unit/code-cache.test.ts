@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
-import { chmod, lstat, mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { mkdirSync, readdirSync, symlinkSync } from 'node:fs';
+import { chmod, lstat, mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -130,6 +131,34 @@ describe('the code cache of the CLI bundle', () => {
     await chmod(cacheDir, 0o755);
     expect(run()).toBe('off');
     expect(await readdir(cacheDir)).toEqual([]);
+  });
+
+  it('is not used when the aws-rekey folder above it is a link: nothing is made where the link points', () => {
+    const elsewhere = join(dir, 'elsewhere');
+    mkdirSync(elsewhere, { mode: 0o700 });
+    mkdirSync(join(dir, 'cache'), { mode: 0o700 });
+    symlinkSync(elsewhere, join(dir, 'cache', 'aws-rekey'));
+    expect(run()).toBe('off');
+    expect(readdirSync(elsewhere)).toEqual([]);
+  });
+
+  it('once a cache is written, removes the caches of other bundles and old temp files, and nothing else', async () => {
+    await mkdir(cacheDir, { recursive: true, mode: 0o700 });
+    const otherBundle = cacheFileName('b'.repeat(64), 'rotate');
+    const victim = join(dir, 'victim');
+    await writeFile(victim, 'precious');
+    await writeFile(join(cacheDir, otherBundle), 'old');
+    await symlink(victim, join(cacheDir, cacheFileName('c'.repeat(64), 'keys')));
+    const oldTemp = `${cacheFileName(HASH, 'status')}.123.0123456789ab.tmp`;
+    const youngTemp = `${cacheFileName(HASH, 'status')}.124.0123456789ab.tmp`;
+    await writeFile(join(cacheDir, oldTemp), 'x');
+    await utimes(join(cacheDir, oldTemp), new Date(Date.now() - 2 * 3600_000), new Date(Date.now() - 2 * 3600_000));
+    await writeFile(join(cacheDir, youngTemp), 'x');
+    await writeFile(join(cacheDir, 'notes.txt'), 'not a cache');
+    expect(run({ command: 'keys' })).toBe('miss');
+    expect(run({ command: 'rotate' })).toBe('miss');
+    expect((await readdir(cacheDir)).sort()).toEqual([cacheFileName(HASH, 'keys'), cacheFileName(HASH, 'rotate'), youngTemp, 'notes.txt'].sort());
+    expect(await readFile(victim, 'utf8')).toBe('precious');
   });
 
   it('runs without a cache when the folder cannot be made, or when it is turned off', async () => {
