@@ -50,6 +50,7 @@ export function setProfileValues(doc: IniDocument, name: string, values: Record<
     if (last && last.raw.trim() !== '') block.unshift('');
     insertLines(lines, lines.length - 1, block, doc.eol);
   } else if (missing.length > 0) {
+    // Stryker disable next-line MethodExpression: equivalent, a profile has one section at most here (findSections refuses two), so max and min agree.
     const after = lastLineOfProfile(doc, Math.max(...sections));
     const indent = indentForLineAfter(doc, after);
     insertLines(lines, after, missing.map((line) => indent + line), doc.eol);

@@ -132,13 +132,14 @@ export function readSectionName(source: string, index: number, trimmed: string, 
 }
 
 export function checkSetting(doc: IniDocument, name: string, key: string, value: string): void {
-  if (key === '' || key !== key.trim() || /[\s=]/.test(key) || /^[[#;]/.test(key)) {
+  if (key === '' || key !== key.trim() || /[\s=]/.test(key) || /^[[#;]/.test(key) || CONTROL.test(key)) {
     throw new CredentialsFileError('CREDENTIALS_INVALID_VALUE', `${doc.source}: ${quote(key)} is not a valid key for profile '${name}'.`, {
       hint: 'Keys are single words such as aws_access_key_id.',
     });
   }
   // The value itself is not quoted: it may be a secret.
-  if (value === '' || value !== value.trim() || /[\r\n]/.test(value) || COMMENT.test(value)) {
+  // A control character would be refused when the edited text is read again, as if the user's file were malformed.
+  if (value === '' || value !== value.trim() || /[\r\n]/.test(value) || COMMENT.test(value) || CONTROL.test(value)) {
     throw new CredentialsFileError('CREDENTIALS_INVALID_VALUE', `${doc.source}: the value for "${key}" of profile '${name}' cannot be written to an ini file.`, {
       hint: 'Values must be non-empty, fit on one line, and have no surrounding spaces or " #" / " ;" (those start a comment).',
     });

@@ -215,7 +215,8 @@ function* splitLines(text: string): Generator<[string, LineEnding]> {
       yield [text.slice(start), ''];
       return;
     }
-    const crlf = newline > start && text[newline - 1] === '\r';
+    // The character before an empty line's \n is the \n before it (or nothing): never a \r.
+    const crlf = text[newline - 1] === '\r';
     yield [text.slice(start, crlf ? newline - 1 : newline), crlf ? '\r\n' : '\n'];
     start = newline + 1;
   }

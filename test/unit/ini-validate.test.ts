@@ -121,6 +121,7 @@ describe('setProfileValues: what cannot be written is refused before anything is
     ['a key starting with [', '[k'],
     ['a key starting with #', '#k'],
     ['a key starting with ;', ';k'],
+    ['a key with a control character', 'k\u0001x'],
   ];
   for (const [name, key] of badKeys) {
     it(`refuses ${name}`, () => {
@@ -149,6 +150,8 @@ describe('setProfileValues: what cannot be written is refused before anything is
     ['a carriage return in a value', 'a\rb'],
     ['a value that reads as a comment (#)', 'a #b'],
     ['a value that reads as a comment (;)', 'a ;b'],
+    ['a control character in a value (it was refused as if the file were malformed)', 'a\u0001b'],
+    ['a form feed in a value', 'a\fb'],
   ];
   for (const [name, value] of badValues) {
     it(`refuses ${name}, without quoting it`, () => {
