@@ -132,7 +132,8 @@ export function readSectionName(source: string, index: number, trimmed: string, 
 }
 
 export function checkSetting(doc: IniDocument, name: string, key: string, value: string): void {
-  if (key === '' || key !== key.trim() || /[\s=]/.test(key) || /^[[#;]/.test(key) || CONTROL.test(key)) {
+  // Whitespace anywhere, at the ends too, is refused by /\s/.
+  if (key === '' || /[\s=]/.test(key) || /^[[#;]/.test(key) || CONTROL.test(key)) {
     throw new CredentialsFileError('CREDENTIALS_INVALID_VALUE', `${doc.source}: ${quote(key)} is not a valid key for profile '${name}'.`, {
       hint: 'Keys are single words such as aws_access_key_id.',
     });
