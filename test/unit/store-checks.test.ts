@@ -119,6 +119,7 @@ describe('checkWritable: the refusal names the path and the way out', () => {
     });
   });
 
+  // Never a quiet skip in CI: store.test.ts fails there when root cannot chattr +i.
   it.runIf(canChattr)('a folder to create inside one that cannot be written (root: chattr +i): create it yourself', async () => {
     const parent = join(dir, 'home');
     await mkdir(parent);

@@ -364,7 +364,10 @@ describe('checkWritable', () => {
     await expect(checkWritable(join(sub, 'credentials'))).rejects.toMatchObject({ code: 'CREDENTIALS_NOT_WRITABLE', message: expect.stringContaining(sub) });
   });
 
-  // access(2) asks about the real user, whom asOwner leaves as root: root's counterpart is the immutable file.
+  // access(2) asks about the real user, whom asOwner leaves as root (and setuid could not be undone in this
+  // process). Root's counterparts: 'refuses an immutable file' above (the same check and hint; in CI a missing
+  // chattr fails the test before it), and test/integration/bad-input.test.ts 'read-only for its owner', which
+  // runs the CLI as nobody.
   it.skipIf(isRoot)('refuses a read-only file', async () => {
     const path = join(dir, 'credentials');
     await writeFile(path, CONTENT);
