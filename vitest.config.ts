@@ -9,6 +9,8 @@ export default defineConfig({
       exclude: ['src/**/*.d.ts'],
       reporter: [['json', { file: 'coverage-final.json' }]],
       reportsDirectory: 'coverage/vitest',
+      // A failing test must not lose the figures of the whole run (scripts/coverage.mjs reports them, then fails).
+      reportOnFailure: true,
     },
     projects: [
       {

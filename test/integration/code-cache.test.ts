@@ -18,7 +18,8 @@ beforeEach(async () => {
 afterEach(() => rm(cacheHome, { recursive: true, force: true }));
 
 const folder = () => join(cacheHome, 'aws-rekey', 'code-cache');
-const policy = () => runCli(['policy'], baseEnv({ XDG_CACHE_HOME: cacheHome }));
+// Without NODE_V8_COVERAGE under `npm run coverage`: a run measuring its coverage does not use the cache.
+const policy = () => runCli(['policy'], baseEnv({ XDG_CACHE_HOME: cacheHome }), undefined, { coverage: false });
 
 describe('the code cache of the built CLI', () => {
   it('is written by the first run of a command (0600 in a 0700 folder) and used, not rewritten, by the next', async () => {

@@ -90,6 +90,11 @@ export type RunCliOptions = Pick<SpawnOptions, 'uid' | 'gid' | 'cwd'> & {
   bin?: string;
   /** An executable to run instead of node with bin/aws-rekey: an installed CLI, the single executable. */
   executable?: string;
+  /**
+   * false: no NODE_V8_COVERAGE for this run, even under `npm run coverage` (a run measuring its coverage
+   * skips the code cache, which the code cache's own tests need).
+   */
+  coverage?: boolean;
 };
 
 let readableCopy: Promise<string> | undefined;
@@ -147,9 +152,9 @@ function withChildCoverage(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
 /** The built CLI as a child the test can signal or kill mid-run (runCli only reports the end). */
 export function startCli(args: string[], env: NodeJS.ProcessEnv, input = '', options: RunCliOptions = {}): StartedCli {
   const started = Date.now();
-  const { bin = BIN, executable, ...spawnOptions } = options;
+  const { bin = BIN, executable, coverage = true, ...spawnOptions } = options;
   const [command, argv] = executable ? [executable, args] : [process.execPath, [bin, ...args]];
-  const child = spawn(command, argv, { ...spawnOptions, env: withChildCoverage(env), stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(command, argv, { ...spawnOptions, env: coverage ? withChildCoverage(env) : env, stdio: ['pipe', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
