@@ -5,8 +5,8 @@
 // Size: ORG_BENCH_ACCOUNTS × ORG_BENCH_USERS (default 4 × 100, so that `npm run bench` stays short);
 // ORG_BENCH_SCALE=full is the issue's 20 × 500. moto's backends are seeded in its own process before it serves
 // (bench/moto-seed.py): seconds instead of the 635 s that 30,000 seeding requests took.
-import { readFileSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
+import { createWriteStream, readFileSync, type WriteStream } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PurgeQueueCommand } from '@aws-sdk/client-sqs';
@@ -14,6 +14,7 @@ import { runOrg } from '../src/flows/org.js';
 import { createPlannerHandler } from '../src/lambda/planner.js';
 import { createWorkerHandler } from '../src/lambda/worker.js';
 import { mapBounded } from '../src/core/map-bounded.js';
+import type { LoggedError } from '../src/org/log.js';
 import type { AccountOutcome } from '../src/org/worker.js';
 import { DUMMY_CREDENTIALS } from '../test/support/iam.js';
 import { startMoto } from '../test/support/moto.js';
@@ -29,6 +30,10 @@ const ENFORCE_ALL = process.env.ORG_BENCH_ENFORCE_ALL !== undefined ? process.en
 const OWNER_EVERY = 10;
 const AGE_SPREAD_DAYS = 100;
 const DAY = 86_400_000;
+/** As the deployed accounts queue (deploy/hub-stack.ts): a failed message comes back, then goes to the dead-letter queue. */
+const MAX_RECEIVE_COUNT = 3;
+/** The handlers' JSON log lines, one file per scenario (gitignored; they never hold a secret). */
+const LOG_DIR = join(HERE, 'org-logs', `${ACCOUNTS}x${USERS}`);
 
 /** `aws-rekey org` from a workstation: the management account's credentials, no files. */
 const cliEnv = (endpoint: string): NodeJS.ProcessEnv => ({
@@ -55,6 +60,14 @@ interface RunFigures {
   events: number;
   mails: number;
   done: number;
+  /** Deliveries of an account message that the worker answered as failed (each came back, up to MAX_RECEIVE_COUNT). */
+  failedDeliveries: number;
+  /** Accounts still failed after MAX_RECEIVE_COUNT deliveries (the dead-letter queue), or failed in the CLI. */
+  failedAccounts: number;
+  /** moto's slowest answer: the action and how long it took. */
+  slowest: [action: string, ms: number];
+  /** Requests whose answer the client stopped waiting for (its request timeout), by action: the SDK sent them again. */
+  abandoned: Record<string, number>;
   /** `uptime`'s load averages before and after the scenario (2 cores shared by several sessions). */
   load: [before: string, after: string];
 }
@@ -112,32 +125,52 @@ async function runOrganisation(org: Organisation, results: RunFigures[]): Promis
       AWS_REKEY_MAIL_FROM: 'rekey@example.com',
       AWS_REKEY_EXCLUDE_ACCOUNTS: MANAGEMENT_ACCOUNT,
     });
-    for (const { scenario, mode, days, cli } of org.scenarios) {
+    for (const [index, { scenario, mode, days, cli }] of org.scenarios.entries()) {
+      if (MODES && !MODES.includes(mode)) continue;
       const now = new Date(Date.now() + days * DAY);
-      const options = { env: env(mode), credentials: DUMMY_CREDENTIALS, now: () => now, write: () => undefined };
+      const log = openScenarioLog(`${keyOf(org)}-${index + 1}-${mode}${cli ? `-cli-${cli}` : ''}`);
+      const options = { env: env(mode), credentials: DUMMY_CREDENTIALS, now: () => now, write: log.write };
       const outcomes: Array<Pick<AccountOutcome, 'inspected' | 'identified' | 'events' | 'mails'> & { done: unknown[] }> = [];
+      let failedDeliveries = 0;
+      let failedAccounts = 0;
       proxy.reset();
       const loadBefore = loadavg();
       const started = Date.now();
       if (cli) {
         const result = await runOrg({ env: cliEnv(proxy.endpoint), role: 'aws-rekey-member', policy: { excludeAccounts: [MANAGEMENT_ACCOUNT] }, now, listAll: cli === 'all' });
         for (const a of result.accounts) outcomes.push({ inspected: a.inspected ?? 0, identified: a.identified ?? 0, events: 0, mails: 0, done: [] });
+        for (const a of result.accounts.filter((a) => a.error)) {
+          failedAccounts += 1;
+          log.write(`${JSON.stringify({ time: new Date().toISOString(), level: 'error', event: 'account-failed', handler: 'cli', accountId: a.id, error: a.error })}\n`);
+        }
       } else {
         await createPlannerHandler(options)({ id: `bench-${mode}-${days}` });
         // moto knows a new key at once: one successful check instead of three a second apart.
         const verify = { timeoutMs: 30_000, successes: 1, successIntervalMs: 0, initialDelayMs: 200, maxDelayMs: 1_000 };
         const worker = createWorkerHandler({ ...options, verify, onOutcome: (o) => outcomes.push(o) });
         const messages = await drainQueue(queues.sqs, queues.accountsQueueUrl);
-        // Lambda runs workers side by side: one invocation per message, a few at a time.
+        // Lambda runs workers side by side: one invocation per message, a few at a time. A failed message comes
+        // back (after the visibility timeout, here at once) until the queue moves it to the dead-letter queue.
         await mapBounded(messages, 4, async (message) => {
-          const response = await worker({ Records: [message] });
-          if (response.batchItemFailures.length > 0) throw new Error(`worker failed on ${message.body}`);
+          for (let receive = 1; receive <= MAX_RECEIVE_COUNT; receive += 1) {
+            const response = await worker({ Records: [message] });
+            if (response.batchItemFailures.length === 0) return;
+            failedDeliveries += 1;
+            process.stderr.write(`org bench: ${scenario}: the worker failed on ${message.body} (delivery ${receive} of ${MAX_RECEIVE_COUNT})\n`);
+          }
+          failedAccounts += 1;
         });
       }
       const wallMs = Date.now() - started;
+      await log.close();
       // Purged, not drained: moto's SQS slows down with every message a queue holds (10,000 events at full size).
       await queues.sqs.send(new PurgeQueueCommand({ QueueUrl: queues.eventsQueueUrl }));
       const requests = proxy.counts();
+      const timings = Object.entries(proxy.timings());
+      const slowest = timings.reduce<[string, number]>((worst, [action, t]) => (t.maxMs > worst[1] ? [action, t.maxMs] : worst), ['-', 0]);
+      const abandoned = Object.fromEntries(timings.filter(([, t]) => t.abandoned > 0).map(([action, t]) => [action, t.abandoned]));
+      const upstreamErrors = Object.fromEntries(timings.filter(([, t]) => Object.keys(t.upstreamErrors).length > 0).map(([action, t]) => [action, t.upstreamErrors]));
+      const abandonedAfterMs = Math.max(0, ...timings.map(([, t]) => t.abandonedAfterMs));
       const requestTotal = Object.values(requests).reduce((a, b) => a + b, 0);
       results.push({
         scenario,
@@ -151,9 +184,14 @@ async function runOrganisation(org: Organisation, results: RunFigures[]): Promis
         events: outcomes.reduce((n, o) => n + o.events, 0),
         mails: outcomes.reduce((n, o) => n + o.mails, 0),
         done: outcomes.reduce((n, o) => n + o.done.length, 0),
+        failedDeliveries,
+        failedAccounts,
+        slowest,
+        abandoned,
         load: [loadBefore, loadavg()],
       });
-      process.stderr.write(`org bench: ${scenario}: ${Math.round(wallMs / 1000)} s, ${requestTotal} requests (load ${loadBefore} → ${loadavg()})\n`);
+      process.stderr.write(`org bench: ${scenario}: ${Math.round(wallMs / 1000)} s, ${requestTotal} requests (load ${loadBefore} → ${loadavg()}); slowest answer ${slowest[0]} ${(slowest[1] / 1000).toFixed(1)} s${Object.keys(abandoned).length > 0 ? `; abandoned by the client (the longest after ${(abandonedAfterMs / 1000).toFixed(1)} s): ${JSON.stringify(abandoned)}` : ''}${Object.keys(upstreamErrors).length > 0 ? `; moto's connection failed: ${JSON.stringify(upstreamErrors)}` : ''}; log: ${log.path}\n`);
+      for (const line of log.errors) process.stderr.write(`org bench:   ${describeFailure(line)}\n`);
     }
   } finally {
     await proxy.stop();
@@ -162,46 +200,116 @@ async function runOrganisation(org: Organisation, results: RunFigures[]): Promis
   return seedMs;
 }
 
+interface ScenarioLog {
+  path: string;
+  write: (line: string) => void;
+  /** The error lines (user-failed, account-failed, run-failed), parsed. */
+  errors: Array<Record<string, unknown>>;
+  close: () => Promise<void>;
+}
+
+function openScenarioLog(name: string): ScenarioLog {
+  const path = join(LOG_DIR, `${name}.jsonl`);
+  const stream: WriteStream = createWriteStream(path, { mode: 0o600 });
+  const errors: ScenarioLog['errors'] = [];
+  return {
+    path,
+    errors,
+    write: (line) => {
+      stream.write(line);
+      if (line.includes('"level":"error"')) errors.push(JSON.parse(line) as Record<string, unknown>);
+    },
+    close: () => new Promise((resolve, reject) => stream.end((error?: Error | null) => (error ? reject(error) : resolve()))),
+  };
+}
+
+/** One failed user or account, from its log line: which, what was due, the error's code (and its cause's) and message. */
+function describeFailure(line: Record<string, unknown>): string {
+  const error = (line.error ?? {}) as LoggedError;
+  const who = line.userName ? `${String(line.accountId)} ${String(line.userName)}` : `account ${String(line.accountId ?? line.messageId ?? '?')}`;
+  const actions = Array.isArray(line.actions) ? ` [${line.actions.join(', ')}]` : '';
+  return `${String(line.event)}: ${who}${actions}: ${error.code ?? '?'}${error.causeCode ? ` (cause ${error.causeCode})` : ''}${error.awsCode ? ` (${error.awsAction ?? 'AWS'}: ${error.awsCode})` : ''}: ${error.message ?? ''}`;
+}
+
 /** ORG_BENCH_ONLY=daily (or same-day): one of the two organisations. */
 const ONLY = process.env.ORG_BENCH_ONLY;
+/** ORG_BENCH_MODES=enforce (or report,notify): only the scenarios of those modes (to reproduce one). */
+const MODES = process.env.ORG_BENCH_MODES?.split(',');
 
-async function main(): Promise<void> {
-  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
-  const results: RunFigures[] = [];
-  const seeds: number[] = [];
-  const sections: string[] = [];
-  for (const org of ORGANISATIONS.filter((o) => !ONLY || (ONLY === 'daily') === o.ageSpreadDays > 0)) {
-    const first = results.length;
-    seeds.push(await runOrganisation(org, results));
-    sections.push(
-      `### ${org.name}`,
+/** One organisation's run, as kept in the results file (a run of one organisation replaces only its own part). */
+interface OrganisationRun {
+  key: OrganisationKey;
+  name: string;
+  date: string;
+  node: string;
+  seedMs: number;
+  enforceAll: boolean;
+  results: RunFigures[];
+}
+
+type OrganisationKey = 'same-day' | 'daily';
+
+const keyOf = (org: Organisation): OrganisationKey => (org.ageSpreadDays > 0 ? 'daily' : 'same-day');
+
+function renderMarkdown(runs: OrganisationRun[]): string {
+  const lines = [
+    `# aws-rekey organisation benchmark`,
+    ``,
+    `${ACCOUNTS} accounts × ${USERS} users with one key each (every ${OWNER_EVERY}th user has an owner tag), written by \`bench/org.ts\` (see bench/README.md). moto on loopback (one process for every account, so the accounts' calls queue behind each other there), seeded in its own process (bench/moto-seed.py); the handlers run in-process, 4 workers at a time; a message the worker answers as failed is delivered again, up to ${MAX_RECEIVE_COUNT} times as the deployed queue does ("failed deliveries / accounts": deliveries answered as failed / accounts still failed after the last one; the handlers' log lines are in bench/org-logs/${ACCOUNTS}x${USERS}/, not committed). Requests are those moto saw, by action; "slowest answer" is moto's slowest, and "answers abandoned" the requests whose client stopped waiting (the SDK's request timeout, 15 s) and sent them again. The load is the machine's (\`/proc/loadavg\`: 2 cores shared with other sessions), before and after each scenario.`,
+    ``,
+  ];
+  for (const run of runs) {
+    lines.push(
+      `### ${run.name}`,
       ``,
-      `| scenario | mode | wall time | requests | per user | users inspected | users identified | events | mails | keys changed | load before → after |`,
-      `| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |`,
-      ...results
-        .slice(first)
-        .map(
-          (r) =>
-            `| ${r.scenario} | ${r.mode} | ${(r.wallMs / 1000).toFixed(1)} s | ${r.requestTotal} | ${r.requestsPerUser} | ${r.inspectedUsers} | ${r.identifiedUsers} | ${r.events} | ${r.mails} | ${r.done} | ${r.load[0]} → ${r.load[1]} |`,
-        ),
+      `Run ${run.date.slice(0, 16).replace('T', ' ')} UTC, Node ${run.node}, moto seeded in ${(run.seedMs / 1000).toFixed(1)} s.${run.key === 'same-day' && !run.enforceAll ? ' "Every key due: rotated" is left out at this size (ORG_BENCH_ENFORCE_ALL=1 runs it).' : ''}`,
+      ``,
+      `| scenario | mode | wall time | requests | per user | users inspected | users identified | events | mails | keys changed | failed deliveries / accounts | slowest answer | answers abandoned | load before → after |`,
+      `| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |`,
+      ...run.results.map(
+        (r) =>
+          `| ${r.scenario} | ${r.mode} | ${(r.wallMs / 1000).toFixed(1)} s | ${r.requestTotal} | ${r.requestsPerUser} | ${r.inspectedUsers} | ${r.identifiedUsers} | ${r.events} | ${r.mails} | ${r.done} | ${r.failedDeliveries} / ${r.failedAccounts} | ${r.slowest[0]} ${(r.slowest[1] / 1000).toFixed(1)} s | ${Object.entries(r.abandoned).map(([k, v]) => `${k} ${v}`).join(', ') || 0} | ${r.load[0]} → ${r.load[1]} |`,
+      ),
       ``,
     );
   }
-  const markdown = [
-    `# aws-rekey organisation benchmark`,
-    ``,
-    `${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC, Node ${process.version}; moto on loopback (one process for every account, so the accounts' calls queue behind each other there), ${ACCOUNTS} accounts × ${USERS} users with one key each (every ${OWNER_EVERY}th user has an owner tag), seeded in moto's process (bench/moto-seed.py) in ${seeds.map((ms) => `${(ms / 1000).toFixed(1)} s`).join(' and ')}; the handlers run in-process, 4 workers at a time. Requests are those moto saw (IAM, STS, SNS, SES by action; SQS, Organizations and Secrets Manager speak JSON and count as Unknown). The load is the machine's (\`uptime\`: 2 cores shared with other sessions), before and after each scenario.${ENFORCE_ALL ? '' : ' "Every key due: rotated" is left out at this size (ORG_BENCH_ENFORCE_ALL=1 runs it).'}`,
-    ``,
-    ...sections,
+  lines.push(
     `Requests by action:`,
     ``,
-    ...results.map((r) => `- ${r.scenario}: ${Object.entries(r.requests).sort(([, a], [, b]) => b - a).map(([k, v]) => `${k} ${v}`).join(', ')}`),
+    ...runs.flatMap((run) => run.results.map((r) => `- ${r.scenario}: ${Object.entries(r.requests).sort(([, a], [, b]) => b - a).map(([k, v]) => `${k} ${v}`).join(', ')}`)),
     ``,
-  ].join('\n');
-  process.stdout.write(markdown);
+  );
+  return lines.join('\n');
+}
+
+async function main(): Promise<void> {
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
+  if (ONLY && ONLY !== 'daily' && ONLY !== 'same-day') throw new Error(`ORG_BENCH_ONLY=${ONLY}: give daily or same-day.`);
+  await mkdir(LOG_DIR, { recursive: true });
+  process.stderr.write(`org bench: the handlers' logs go to ${LOG_DIR}\n`);
   // The issue's size keeps bench/org-results.md; other sizes (the default run) get files of their own.
   const name = ACCOUNTS === 20 && USERS === 500 ? 'org-results' : `org-results-${ACCOUNTS}x${USERS}`;
-  await writeFile(join(HERE, `${name}.json`), `${JSON.stringify({ date: new Date().toISOString(), node: process.version, accounts: ACCOUNTS, users: USERS, seedMs: seeds, results }, null, 2)}\n`);
+  const jsonPath = join(HERE, `${name}.json`);
+  const previous = await readFile(jsonPath, 'utf8').then((text) => (JSON.parse(text) as { organisations?: OrganisationRun[] }).organisations ?? [], () => []);
+  const runs: OrganisationRun[] = [];
+  for (const org of ORGANISATIONS) {
+    if (ONLY && ONLY !== keyOf(org)) {
+      // ORG_BENCH_ONLY: the other organisation's part of the results file stays as it was.
+      const kept = previous.find((run) => run.key === keyOf(org));
+      if (kept) runs.push(kept);
+      continue;
+    }
+    const results: RunFigures[] = [];
+    const seedMs = await runOrganisation(org, results);
+    runs.push({ key: keyOf(org), name: org.name, date: new Date().toISOString(), node: process.version, seedMs, enforceAll: ENFORCE_ALL, results });
+  }
+  const markdown = renderMarkdown(runs);
+  process.stdout.write(markdown);
+  if (MODES) {
+    process.stderr.write(`org bench: ORG_BENCH_MODES=${MODES.join(',')} (a partial run): ${name}.md and .json left as they were\n`);
+    return;
+  }
+  await writeFile(jsonPath, `${JSON.stringify({ accounts: ACCOUNTS, users: USERS, organisations: runs }, null, 2)}\n`);
   await writeFile(join(HERE, `${name}.md`), markdown);
 }
 

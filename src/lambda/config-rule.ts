@@ -3,7 +3,8 @@ import { createAuditIamApi } from '../aws/audit-api.js';
 import { createConfigEvaluationsApi } from '../aws/config-evaluations.js';
 import { evaluateAccessKeysRotated, type ConfigRuleEvent, type ConfigRuleResult } from '../org/config-rule.js';
 import { BULK_CLIENT_OPTIONS } from '../aws/clients.js';
-import { createHandlerRuntime, describeError, lazily, type HandlerOptions } from './runtime.js';
+import { describeError } from '../org/log.js';
+import { createHandlerRuntime, lazily, type HandlerOptions } from './runtime.js';
 
 /** The custom AWS Config rule (semantics of access-keys-rotated) for the account the function runs in. */
 export function createConfigRuleHandler(options: HandlerOptions = {}): (event: ConfigRuleEvent) => Promise<ConfigRuleResult> {

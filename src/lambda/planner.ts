@@ -5,7 +5,8 @@ import { createOrganizationsApi } from '../aws/organizations.js';
 import { createQueueApi } from '../aws/queue.js';
 import { planRun, type PlanRunResult } from '../org/planner.js';
 import { BULK_CLIENT_OPTIONS } from '../aws/clients.js';
-import { createHandlerRuntime, describeError, lazily, type HandlerOptions } from './runtime.js';
+import { describeError } from '../org/log.js';
+import { createHandlerRuntime, lazily, type HandlerOptions } from './runtime.js';
 
 /** EventBridge's scheduled event (only its id is used: it names the run). */
 export interface ScheduledEvent {

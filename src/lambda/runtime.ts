@@ -44,9 +44,3 @@ export function lazily<T>(make: () => Promise<T>): () => Promise<T> {
     return made;
   };
 }
-
-/** An error as a log field: its code and message (never its cause, which can hold a request). */
-export function describeError(error: unknown): { code?: string; message: string } {
-  const e = error as { code?: unknown; message?: unknown };
-  return { ...(typeof e?.code === 'string' ? { code: e.code } : {}), message: typeof e?.message === 'string' ? e.message : String(error) };
-}

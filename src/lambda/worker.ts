@@ -8,7 +8,8 @@ import type { VerifyOptions } from '../rotation/verify.js';
 import { parseAccountMessage } from '../org/messages.js';
 import { openAccount } from '../org/runtime.js';
 import { processAccount, type AccountOutcome } from '../org/worker.js';
-import { createHandlerRuntime, describeError, lazily, type HandlerOptions } from './runtime.js';
+import { describeError } from '../org/log.js';
+import { createHandlerRuntime, lazily, type HandlerOptions } from './runtime.js';
 
 export interface SqsEvent {
   Records: Array<{ messageId: string; body: string }>;

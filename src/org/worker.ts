@@ -9,7 +9,7 @@ import type { VerifyOptions } from '../rotation/verify.js';
 import { assessAccount, type AccountReadApi } from './assess.js';
 import { enforceUser, type DoneAction, type DoneItem, type EnforceServices } from './enforce.js';
 import type { OrgSettings } from './config.js';
-import type { OrgLogger } from './log.js';
+import { describeError, type OrgLogger } from './log.js';
 import type { AccountMessage } from './messages.js';
 import { accountDigestMail, noteworthy, noticeFingerprint, ownerDigestMail, ownerMail, type DecisionEvent, type NoticeLine, type UserNotice } from './notices.js';
 
@@ -92,7 +92,13 @@ export async function processAccount(message: AccountMessage, deps: WorkerDeps):
           } catch (error) {
             const e = error as { code?: string; message?: string };
             failures.push({ userName: user.userName, code: e.code ?? 'INTERNAL', message: e.message ?? String(error) });
-            log.error('user-failed', { runId: message.runId, accountId: message.accountId, userName: user.userName, error: { code: e.code, message: e.message } });
+            log.error('user-failed', {
+              runId: message.runId,
+              accountId: message.accountId,
+              userName: user.userName,
+              actions: dueActions(user),
+              error: describeError(error),
+            });
             continue;
           }
           for (const item of items) done.push({ userName: user.userName, ...(item.key.accessKeyId ? { accessKeyId: item.key.accessKeyId } : {}), done: item.done, ...(item.newKeyId ? { newKeyId: item.newKeyId } : {}) });
@@ -258,6 +264,12 @@ async function mailAccountDigest(message: AccountMessage, notices: UserNotice[],
   await deps.mail.send({ from, to, subject: mail.subject, text: mail.text });
   deps.log.info('account-digest-mailed', { runId: message.runId, accountId: message.accountId, users: notices.length });
   return 1;
+}
+
+/** What enforce was about to do for the user, for the log: `rotate AKIA…`, `resume`. */
+function dueActions(user: UserDecision): string[] {
+  if (user.interrupted) return ['resume'];
+  return user.keys.filter((k) => k.action !== 'none').map((k) => `${k.action}${k.accessKeyId ? ` ${k.accessKeyId}` : ''}`);
 }
 
 function doneText(done: DoneAction): string {

@@ -2,16 +2,30 @@ import http from 'node:http';
 import { forward, listenOnLoopback, readBody } from './http.js';
 
 /**
- * A test-only HTTP proxy in front of moto that counts requests by Query API action and can rewrite
- * answers. The audit tests use it to count IAM calls per source, and to give moto's credential report the
- * generation time it lacks (moto always answers GeneratedTime 2015-02-02T20:02:02Z).
+ * A test-only HTTP proxy in front of moto that counts requests by action (the Query API's `Action`, the JSON
+ * protocol's `X-Amz-Target`) and can rewrite answers. The audit tests use it to count IAM calls per source,
+ * and to give moto's credential report the generation time it lacks (moto always answers GeneratedTime
+ * 2015-02-02T20:02:02Z); the organisation benchmark also reads how long moto took per action and which
+ * answers the client stopped waiting for.
  */
 export interface RecordingProxy {
   endpoint: string;
   /** Requests seen per action since the last reset. */
   counts(): Record<string, number>;
+  /** Per action since the last reset: how the answers went (the benchmark reports lost ones: the SDK sends those requests again). */
+  timings(): Record<string, ActionTiming>;
   reset(): void;
   stop(): Promise<void>;
+}
+
+export interface ActionTiming {
+  /** moto's slowest answer, from the proxy's side. */
+  maxMs: number;
+  /** Requests whose client closed the connection before the answer came (its request timeout), and the longest such wait. */
+  abandoned: number;
+  abandonedAfterMs: number;
+  /** Requests whose forwarding to moto failed (moto closed or reset the connection), by error code: the client's connection is then closed unanswered. */
+  upstreamErrors: Record<string, number>;
 }
 
 export type Rewrite = (action: string, body: string) => string;
@@ -19,11 +33,31 @@ export type Rewrite = (action: string, body: string) => string;
 export async function startRecordingProxy(target: string, rewrite?: Rewrite): Promise<RecordingProxy> {
   const upstream = new URL(target);
   let counts: Record<string, number> = {};
+  let timings: Record<string, ActionTiming> = {};
   const handle = async (req: http.IncomingMessage, res: http.ServerResponse) => {
+    const arrived = Date.now();
     const body = await readBody(req);
-    const action = new URLSearchParams(body.toString('utf8')).get('Action') ?? 'Unknown';
+    const target = req.headers['x-amz-target'];
+    const action = typeof target === 'string' ? (target.split('.').pop() ?? 'Unknown') : (new URLSearchParams(body.toString('utf8')).get('Action') ?? 'Unknown');
     counts[action] = (counts[action] ?? 0) + 1;
-    const answer = await forward(upstream, req, body);
+    const timing = (timings[action] ??= { maxMs: 0, abandoned: 0, abandonedAfterMs: 0, upstreamErrors: {} });
+    let upstreamFailed = false;
+    res.on('close', () => {
+      if (res.writableFinished || upstreamFailed) return;
+      timing.abandoned += 1;
+      timing.abandonedAfterMs = Math.max(timing.abandonedAfterMs, Date.now() - arrived);
+    });
+    const started = Date.now();
+    let answer;
+    try {
+      answer = await forward(upstream, req, body);
+    } catch (error) {
+      upstreamFailed = true;
+      const code = (error as { code?: string }).code ?? 'Error';
+      timing.upstreamErrors[code] = (timing.upstreamErrors[code] ?? 0) + 1;
+      throw error;
+    }
+    timing.maxMs = Math.max(timing.maxMs, Date.now() - started);
     const payload = rewrite ? Buffer.from(rewrite(action, answer.body.toString('utf8')), 'utf8') : answer.body;
     const headers = { ...answer.headers, 'content-length': String(payload.length) };
     delete headers['transfer-encoding'];
@@ -36,8 +70,10 @@ export async function startRecordingProxy(target: string, rewrite?: Rewrite): Pr
   return {
     endpoint: listening.endpoint,
     counts: () => ({ ...counts }),
+    timings: () => structuredClone(timings),
     reset: () => {
       counts = {};
+      timings = {};
     },
     stop: () => listening.close(),
   };
