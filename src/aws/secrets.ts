@@ -21,8 +21,8 @@ export interface SecretState {
 export interface SecretsApi {
   /** undefined when there is no such secret (or it is scheduled for deletion). */
   describe(name: string): Promise<SecretState | undefined>;
-  /** A new secret whose first version (`versionId`) holds `value`. */
-  create(name: string, value: string, versionId: string, description: string, tags: Record<string, string>): Promise<void>;
+  /** A new secret whose first version (`versionId`) holds `value`; false when a secret of that name exists (ResourceExistsException). */
+  create(name: string, value: string, versionId: string, description: string, tags: Record<string, string>): Promise<boolean>;
   /** A new version (`versionId`; the same id and value again is a no-op) that becomes AWSCURRENT. */
   putValue(name: string, value: string, versionId: string): Promise<void>;
   putResourcePolicy(name: string, policy: string): Promise<void>;
@@ -58,7 +58,9 @@ export function createSecretsApi(client: SecretsManagerClient): SecretsApi {
             Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })),
           }),
         );
+        return true;
       } catch (error) {
+        if (errorCodeOf(error) === 'ResourceExistsException') return false;
         throw mapAwsError(error, 'secretsmanager:CreateSecret', name);
       }
     },

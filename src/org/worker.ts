@@ -60,8 +60,12 @@ export interface AccountOutcome {
   warnings: string[];
 }
 
-/** A continuation that keeps coming back means no progress: stop rather than loop forever. */
-const MAX_CONTINUATIONS = 50;
+/**
+ * Every continuation starts after a user its invocation finished, so an account needs at most one per user:
+ * IAM's cap of 5,000 users per account. (A rotation takes seconds on AWS: an account whose every key is due
+ * takes one invocation per ~80 rotations, more than the 50 this once allowed.)
+ */
+const MAX_CONTINUATIONS = 5_000;
 
 /** One account: assess every key, then (notify, enforce) tell the topic and the owners. */
 export async function processAccount(message: AccountMessage, deps: WorkerDeps): Promise<AccountOutcome> {
@@ -82,8 +86,18 @@ export async function processAccount(message: AccountMessage, deps: WorkerDeps):
     const notices: UserNotice[] = [];
     const done: AccountOutcome['done'] = [];
     const failures: AccountOutcome['failures'] = [];
+    let users = assessment.users;
+    let continueAfter = assessment.continueAfter;
     if (policy.mode !== 'report') {
-      for (const user of assessment.users) {
+      for (const [index, user] of assessment.users.entries()) {
+        // A user's actions can take many seconds (a rotation waits for AWS to accept the new key): the time
+        // budget is asked before each one too, not only while assessing, and the rest goes to a continuation.
+        // The first user is always done, so that every invocation makes progress.
+        if (index > 0 && deps.outOfTime?.()) {
+          users = assessment.users.slice(0, index);
+          continueAfter = assessment.users[index - 1]?.userName;
+          break;
+        }
         let items: DoneItem[] = [];
         if (policy.mode === 'enforce' && (user.interrupted || user.keys.some((k) => k.action !== 'none'))) {
           if (!services.enforce) throw new RekeyError('ORG_ENFORCE_UNAVAILABLE', 'The enforce mode needs the key and Secrets Manager calls, which were not set up.');
@@ -112,12 +126,12 @@ export async function processAccount(message: AccountMessage, deps: WorkerDeps):
         if (policy.digest !== 'owner') mails += await mailOwner(message, notice, services, deps);
       }
       if (policy.digest === 'owner') mails += await mailOwnerDigests(message, notices, services, deps);
-      if (policy.digest === 'account') mails += await mailAccountDigest(message, notices, assessment.users, done, deps);
+      if (policy.digest === 'account') mails += await mailAccountDigest(message, notices, users, done, deps);
     }
     const outcome: AccountOutcome = {
       accountId: message.accountId,
       source: assessment.source,
-      users: assessment.users,
+      users,
       inspected: assessment.inspected,
       identified: assessment.identified,
       events,
@@ -126,9 +140,9 @@ export async function processAccount(message: AccountMessage, deps: WorkerDeps):
       failures,
       warnings: assessment.warnings,
     };
-    if (assessment.continueAfter !== undefined) {
-      await continueLater(message, assessment.continueAfter, deps);
-      outcome.continuedAfter = assessment.continueAfter;
+    if (continueAfter !== undefined) {
+      await continueLater(message, continueAfter, deps);
+      outcome.continuedAfter = continueAfter;
     }
     log.info('account-done', {
       runId: message.runId,
@@ -156,6 +170,13 @@ export async function processAccount(message: AccountMessage, deps: WorkerDeps):
 
 async function continueLater(message: AccountMessage, startAfter: string, deps: WorkerDeps): Promise<void> {
   const count = (message.continuation ?? 0) + 1;
+  // Time ran out before a single user was done (the credential report took it all, say): handing the same
+  // start on would loop. The message fails instead, and the queue delivers it again later.
+  if (startAfter === (message.startAfter ?? '')) {
+    throw new RekeyError('ORG_NO_PROGRESS', `Account ${message.accountId}: the worker ran out of time before finishing a single user${message.startAfter ? ` after ${message.startAfter}` : ''}.`, {
+      hint: 'Give the worker more time (its timeout); the queue delivers the account again.',
+    });
+  }
   if (count > MAX_CONTINUATIONS) {
     throw new RekeyError('ORG_NO_PROGRESS', `Account ${message.accountId} was handed on ${MAX_CONTINUATIONS} times without finishing.`, {
       hint: 'Give the worker more time (its timeout) or fewer accounts at once.',

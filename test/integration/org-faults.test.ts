@@ -1,4 +1,4 @@
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { CreateSecretCommand, DeleteSecretCommand, DescribeSecretCommand, GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { ListUserTagsCommand } from '@aws-sdk/client-iam';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -7,12 +7,13 @@ import type { AccountOutcome } from '../../src/org/worker.js';
 import { startFaultProxy, type FaultProxy } from '../support/fault-proxy.js';
 import { DUMMY_CREDENTIALS, REGION } from '../support/iam.js';
 import { startMoto, type MotoHandle } from '../support/moto.js';
-import { accountIam, createOrganization, keysOf, seedUsers } from '../support/org.js';
+import { accountIam, createOrganization, createQueuesAndTopic, drainQueue, keysOf, seedUsers, type Queues } from '../support/org.js';
 import { freshReportRewrite, startRecordingProxy, type RecordingProxy } from '../support/recording-proxy.js';
 
 /**
  * The enforce worker under faults, against moto through the fault proxy: throttling, a lost CreateAccessKey
- * answer, and a worker killed part-way (its calls stall for good, as when Lambda stops an invocation) whose
+ * answer, a lost CreateSecret answer, a secret name held by a secret scheduled for deletion, an invocation
+ * whose time runs out between two rotations, and a worker killed part-way (its calls stall for good, as when Lambda stops an invocation) whose
  * message is then delivered again to a new worker. The invariants are the CLI's: no secret lost (a key exists
  * only if its secret is in the user's secret), no orphan key, never a user without a working key.
  * Each case has an account of its own.
@@ -23,16 +24,17 @@ let moto: MotoHandle;
 let recorder: RecordingProxy;
 let faults: FaultProxy;
 let accounts: Array<{ id: string; name: string }>;
+let queues: Queues;
 const oldKeys = new Map<string, { accessKeyId: string; secretAccessKey: string }>();
 const VERIFY = { timeoutMs: 10_000, successes: 1, successIntervalMs: 0, initialDelayMs: 100, maxDelayMs: 500 };
 
-function worker(onOutcome: (o: AccountOutcome) => void = () => undefined) {
+function worker(onOutcome: (o: AccountOutcome) => void = () => undefined, write: (line: string) => void = () => undefined) {
   const now = new Date(Date.now() + 91 * DAY);
   return createWorkerHandler({
-    env: { AWS_REGION: REGION, AWS_ENDPOINT_URL: faults.endpoint, AWS_REKEY_MODE: 'enforce' },
+    env: { AWS_REGION: REGION, AWS_ENDPOINT_URL: faults.endpoint, AWS_REKEY_MODE: 'enforce', AWS_REKEY_QUEUE_URL: queues.accountsQueueUrl },
     credentials: DUMMY_CREDENTIALS,
     now: () => now,
-    write: () => undefined,
+    write,
     verify: VERIFY,
     onOutcome,
   });
@@ -40,10 +42,14 @@ function worker(onOutcome: (o: AccountOutcome) => void = () => undefined) {
 
 const message = (accountId: string) => ({ messageId: `m-${accountId}`, body: JSON.stringify({ schemaVersion: 1, runId: 'faults', accountId }) });
 
-async function secretValue(accountId: string): Promise<{ accessKeyId: string; secretAccessKey: string } | undefined> {
+async function secretsOf(accountId: string): Promise<SecretsManagerClient> {
   const sts = new STSClient({ region: REGION, endpoint: moto.endpoint, credentials: DUMMY_CREDENTIALS });
   const c = (await sts.send(new AssumeRoleCommand({ RoleArn: `arn:aws:iam::${accountId}:role/reader`, RoleSessionName: 't' }))).Credentials;
-  const sm = new SecretsManagerClient({ region: REGION, endpoint: moto.endpoint, credentials: { accessKeyId: c?.AccessKeyId ?? '', secretAccessKey: c?.SecretAccessKey ?? '', sessionToken: c?.SessionToken ?? '' } });
+  return new SecretsManagerClient({ region: REGION, endpoint: moto.endpoint, credentials: { accessKeyId: c?.AccessKeyId ?? '', secretAccessKey: c?.SecretAccessKey ?? '', sessionToken: c?.SessionToken ?? '' } });
+}
+
+async function secretValue(accountId: string): Promise<{ accessKeyId: string; secretAccessKey: string } | undefined> {
+  const sm = await secretsOf(accountId);
   try {
     return JSON.parse((await sm.send(new GetSecretValueCommand({ SecretId: 'aws-rekey/svc' }))).SecretString ?? '{}');
   } catch {
@@ -107,8 +113,9 @@ beforeAll(async () => {
   moto = await startMoto();
   recorder = await startRecordingProxy(moto.endpoint, freshReportRewrite());
   faults = await startFaultProxy(recorder.endpoint);
-  accounts = await createOrganization(moto.endpoint, ['throttled', 'lost', 'killed-after-create', 'killed-in-verify']);
-  for (const account of accounts) {
+  accounts = await createOrganization(moto.endpoint, ['throttled', 'lost', 'killed-after-create', 'killed-in-verify', 'lost-secret', 'secret-pending-deletion', 'time-budget']);
+  queues = await createQueuesAndTopic(moto.endpoint, 'faults');
+  for (const account of accounts.slice(0, -1)) {
     const pairs = await seedUsers(await accountIam(moto.endpoint, account.id), [{ userName: 'svc' }]);
     const pair = pairs.get('svc')?.[0];
     if (pair) oldKeys.set(account.id, pair);
@@ -199,5 +206,82 @@ describe('the enforce worker under faults', () => {
     expect(tags['aws-rekey:rotation']).toBeUndefined();
     expect(await keysOf(await accountIam(moto.endpoint, account), 'svc')).toHaveLength(2);
     await expectInvariants(account);
+  });
+
+  it('a lost CreateSecret answer (the SDK sends it again and hears that the secret exists): the secret it made is used, and the rotation completes', async () => {
+    const account = accounts[4]?.id ?? '';
+    faults.setRules([{ action: 'CreateSecret', fault: { kind: 'drop-response' }, times: 1 }]);
+    const logStart = faults.log.length;
+    const outcomes: AccountOutcome[] = [];
+    const response = await worker((o) => outcomes.push(o))({ Records: [message(account)] });
+    faults.setRules([]);
+    expect(response.batchItemFailures).toEqual([]);
+    // The first CreateSecret made the secret, its answer never came; the SDK's second one was refused as a duplicate.
+    expect(faults.log.slice(logStart).filter((e) => e.action === 'CreateSecret').map((e) => e.status)).toEqual(['dropped', 400]);
+    expect(outcomes[0]?.done.map((d) => d.done)).toEqual(['rotated']);
+    const secret = await secretValue(account);
+    expect(secret?.accessKeyId).toBe(outcomes[0]?.done[0]?.newKeyId);
+    const versions = (await (await secretsOf(account)).send(new DescribeSecretCommand({ SecretId: 'aws-rekey/svc' }))).VersionIdsToStages ?? {};
+    expect(versions).toEqual({ [`aws-rekey-new-key-${secret?.accessKeyId}`]: ['AWSCURRENT'] });
+    expect(await keysOf(await accountIam(moto.endpoint, account), 'svc')).toHaveLength(2);
+    await expectInvariants(account);
+  });
+
+  it('a secret of the same name scheduled for deletion: the rotation is undone, and the log says what to do', async () => {
+    const account = accounts[5]?.id ?? '';
+    const sm = await secretsOf(account);
+    await sm.send(new CreateSecretCommand({ Name: 'aws-rekey/svc', SecretString: '{}' }));
+    await sm.send(new DeleteSecretCommand({ SecretId: 'aws-rekey/svc', RecoveryWindowInDays: 7 }));
+    const lines: string[] = [];
+    const response = await worker(undefined, (line) => lines.push(line))({ Records: [message(account)] });
+    expect(response.batchItemFailures).toEqual([{ itemIdentifier: `m-${account}` }]);
+    const failed = lines.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.event === 'user-failed');
+    expect(failed).toMatchObject({ level: 'error', accountId: account, userName: 'svc', actions: [`rotate ${oldKeys.get(account)?.accessKeyId}`], error: { code: 'ROTATION_ROLLED_BACK', causeCode: 'SECRET_PENDING_DELETION' } });
+    expect(JSON.stringify(failed)).toContain('restore-secret --secret-id aws-rekey/svc');
+    // Undone: only the old key is left, and it works.
+    const keys = await keysOf(await accountIam(moto.endpoint, account), 'svc');
+    expect(keys.map((k) => [k.accessKeyId, k.status])).toEqual([[oldKeys.get(account)?.accessKeyId, 'Active']]);
+    expect(await works(oldKeys.get(account) ?? { accessKeyId: '', secretAccessKey: '' })).toBe(true);
+    expect((await tagsOf(account))['aws-rekey:rotation']).toBeUndefined();
+  });
+
+  it('time runs out between two rotations: the rest of the account goes to a continuation, which rotates it', async () => {
+    const account = accounts[6]?.id ?? '';
+    const iam = await accountIam(moto.endpoint, account);
+    const users = ['tb-1', 'tb-2', 'tb-3'];
+    await seedUsers(iam, users.map((userName) => ({ userName })));
+    // Plenty of time until the first rotation has created its key; then less than the worker's reserve.
+    let remainingMs = 15 * 60_000;
+    faults.onResponse('CreateAccessKey', () => {
+      remainingMs = 60_000;
+    });
+    const outcomes: AccountOutcome[] = [];
+    const response = await worker((o) => outcomes.push(o))({ Records: [message(account)] }, { getRemainingTimeInMillis: () => remainingMs });
+    expect(response.batchItemFailures).toEqual([]);
+    // The rotation under way when time ran short was finished, and no other was started.
+    expect(outcomes[0]?.done.map((d) => [d.userName, d.done])).toEqual([['tb-1', 'rotated']]);
+    expect(outcomes[0]?.continuedAfter).toBe('tb-1');
+    expect(await keysOf(iam, 'tb-2')).toHaveLength(1);
+    const continuations = await drainQueue(queues.sqs, queues.accountsQueueUrl);
+    expect(continuations.map((m) => JSON.parse(m.body) as unknown)).toEqual([{ schemaVersion: 1, runId: 'faults', accountId: account, startAfter: 'tb-1', continuation: 1 }]);
+
+    const rest: AccountOutcome[] = [];
+    const again = await worker((o) => rest.push(o))({ Records: continuations }, { getRemainingTimeInMillis: () => 15 * 60_000 });
+    expect(again.batchItemFailures).toEqual([]);
+    expect(rest[0]?.done.map((d) => [d.userName, d.done])).toEqual([
+      ['tb-2', 'rotated'],
+      ['tb-3', 'rotated'],
+    ]);
+    expect(rest[0]?.continuedAfter).toBeUndefined();
+    for (const userName of users) expect(await keysOf(iam, userName)).toHaveLength(2);
+  });
+
+  it('time already short when the worker starts: no user done, so the message fails (ORG_NO_PROGRESS) instead of handing the same start on', async () => {
+    const account = accounts[6]?.id ?? '';
+    const lines: string[] = [];
+    const response = await worker(undefined, (line) => lines.push(line))({ Records: [message(account)] }, { getRemainingTimeInMillis: () => 60_000 });
+    expect(response.batchItemFailures).toEqual([{ itemIdentifier: `m-${account}` }]);
+    expect(lines.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.event === 'account-failed')).toMatchObject({ error: { code: 'ORG_NO_PROGRESS' } });
+    expect(await drainQueue(queues.sqs, queues.accountsQueueUrl)).toEqual([]);
   });
 });

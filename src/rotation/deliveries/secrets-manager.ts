@@ -1,4 +1,4 @@
-import type { SecretsApi } from '../../aws/secrets.js';
+import type { SecretState, SecretsApi } from '../../aws/secrets.js';
 import { renderKeyDocument } from '../../core/destination.js';
 import { maskKeyId } from '../../core/mask.js';
 import { RekeyError } from '../../errors.js';
@@ -37,18 +37,37 @@ export function secretsManagerDelivery(options: SecretDeliveryOptions): Delivery
   const label = `the Secrets Manager secret ${name}`;
   let created = false;
   const value = async (pair: KeyPair) => renderKeyDocument(options.userName, pair, await options.createDateOf?.(pair.accessKeyId));
+  /**
+   * CreateSecret answered that the secret exists although DescribeSecret found none: the SDK sent CreateSecret
+   * again after losing the answer to a first attempt that did create it (a request timeout under load; AWS
+   * documents a repeat with the same ClientRequestToken and value as ignored, moto 5.1 refuses it), someone
+   * created the secret meanwhile, or a secret of that name is scheduled for deletion. Look again.
+   */
+  const existingSecret = async (versionId: string): Promise<SecretState> => {
+    const state = await secrets.describe(name);
+    if (!state) {
+      throw new RekeyError('SECRET_PENDING_DELETION', `${label} is scheduled for deletion: a secret of that name cannot be created until it is gone.`, {
+        hint: `Restore it (aws secretsmanager restore-secret --secret-id ${name}) or delete it for good (aws secretsmanager delete-secret --secret-id ${name} --force-delete-without-recovery); the next run delivers the key.`,
+      });
+    }
+    // Made by the first attempt: it holds only this key's version, and undo may delete it.
+    created = Object.keys(state.versions).length === 1 && state.versions[versionId] !== undefined;
+    return state;
+  };
   return {
     destination: { kind: 'secret', name },
     label,
     async write(pair) {
       const versionId = secretVersionId(pair.accessKeyId);
-      const state = await secrets.describe(name);
+      let state = await secrets.describe(name);
       if (!state) {
-        await secrets.create(name, await value(pair), versionId, `Access key of the IAM user ${options.userName}, delivered by aws-rekey.`, {
+        const made = await secrets.create(name, await value(pair), versionId, `Access key of the IAM user ${options.userName}, delivered by aws-rekey.`, {
           'aws-rekey:user': options.userName,
         });
-        created = true;
-      } else if (!(state.versions[versionId] ?? []).includes('AWSCURRENT')) {
+        if (made) created = true;
+        else state = await existingSecret(versionId);
+      }
+      if (state && !(state.versions[versionId] ?? []).includes('AWSCURRENT')) {
         await secrets.putValue(name, await value(pair), versionId);
       }
       if (options.userArn) await secrets.putResourcePolicy(name, JSON.stringify(readPolicy(options.userArn, options.readers ?? [])));
