@@ -8,6 +8,7 @@
 import { createWriteStream, readFileSync, type WriteStream } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { PurgeQueueCommand } from '@aws-sdk/client-sqs';
 import { runOrg } from '../src/flows/org.js';
@@ -30,6 +31,8 @@ const ENFORCE_ALL = process.env.ORG_BENCH_ENFORCE_ALL !== undefined ? process.en
 const OWNER_EVERY = 10;
 const AGE_SPREAD_DAYS = 100;
 const DAY = 86_400_000;
+/** The deployed worker's timeout (deploy/hub-stack.ts). */
+const WORKER_TIMEOUT_MS = 15 * 60_000;
 /** As the deployed accounts queue (deploy/hub-stack.ts): a failed message comes back, then goes to the dead-letter queue. */
 const MAX_RECEIVE_COUNT = 3;
 /** The handlers' JSON log lines, one file per scenario (gitignored; they never hold a secret). */
@@ -66,8 +69,13 @@ interface RunFigures {
   failedAccounts: number;
   /** moto's slowest answer: the action and how long it took. */
   slowest: [action: string, ms: number];
-  /** Requests whose answer the client stopped waiting for (its request timeout), by action: the SDK sent them again. */
+  /** Requests whose answer the client stopped waiting for, by action: the SDK sent them again. */
   abandoned: Record<string, number>;
+  /**
+   * The benchmark's own event loop (the workers, the SDK and the proxy share it): its longest delay. A long one
+   * fires the SDK's timers (connection 5 s, request 15 s) before the answers waiting in the socket are read.
+   */
+  eventLoopDelayMaxMs: number;
   /** `uptime`'s load averages before and after the scenario (2 cores shared by several sessions). */
   load: [before: string, after: string];
 }
@@ -134,6 +142,8 @@ async function runOrganisation(org: Organisation, results: RunFigures[]): Promis
       let failedDeliveries = 0;
       let failedAccounts = 0;
       proxy.reset();
+      const loopDelay = monitorEventLoopDelay({ resolution: 20 });
+      loopDelay.enable();
       const loadBefore = loadavg();
       const started = Date.now();
       if (cli) {
@@ -148,20 +158,25 @@ async function runOrganisation(org: Organisation, results: RunFigures[]): Promis
         // moto knows a new key at once: one successful check instead of three a second apart.
         const verify = { timeoutMs: 30_000, successes: 1, successIntervalMs: 0, initialDelayMs: 200, maxDelayMs: 1_000 };
         const worker = createWorkerHandler({ ...options, verify, onOutcome: (o) => outcomes.push(o) });
-        const messages = await drainQueue(queues.sqs, queues.accountsQueueUrl);
-        // Lambda runs workers side by side: one invocation per message, a few at a time. A failed message comes
-        // back (after the visibility timeout, here at once) until the queue moves it to the dead-letter queue.
-        await mapBounded(messages, 4, async (message) => {
-          for (let receive = 1; receive <= MAX_RECEIVE_COUNT; receive += 1) {
-            const response = await worker({ Records: [message] });
-            if (response.batchItemFailures.length === 0) return;
-            failedDeliveries += 1;
-            process.stderr.write(`org bench: ${scenario}: the worker failed on ${message.body} (delivery ${receive} of ${MAX_RECEIVE_COUNT})\n`);
-          }
-          failedAccounts += 1;
-        });
+        // Lambda runs workers side by side: one invocation per message, a few at a time, each with the deployed
+        // worker's 15 minutes (a worker short of time hands the rest of its account on: those messages come next).
+        // A failed message comes back (after the visibility timeout, here at once) until the queue moves it to
+        // the dead-letter queue.
+        for (let messages = await drainQueue(queues.sqs, queues.accountsQueueUrl); messages.length > 0; messages = await drainQueue(queues.sqs, queues.accountsQueueUrl)) {
+          await mapBounded(messages, 4, async (message) => {
+            for (let receive = 1; receive <= MAX_RECEIVE_COUNT; receive += 1) {
+              const invoked = Date.now();
+              const response = await worker({ Records: [message] }, { getRemainingTimeInMillis: () => WORKER_TIMEOUT_MS - (Date.now() - invoked) });
+              if (response.batchItemFailures.length === 0) return;
+              failedDeliveries += 1;
+              process.stderr.write(`org bench: ${scenario}: the worker failed on ${message.body} (delivery ${receive} of ${MAX_RECEIVE_COUNT})\n`);
+            }
+            failedAccounts += 1;
+          });
+        }
       }
       const wallMs = Date.now() - started;
+      loopDelay.disable();
       await log.close();
       // Purged, not drained: moto's SQS slows down with every message a queue holds (10,000 events at full size).
       await queues.sqs.send(new PurgeQueueCommand({ QueueUrl: queues.eventsQueueUrl }));
@@ -188,9 +203,10 @@ async function runOrganisation(org: Organisation, results: RunFigures[]): Promis
         failedAccounts,
         slowest,
         abandoned,
+        eventLoopDelayMaxMs: Math.round(loopDelay.max / 1e6),
         load: [loadBefore, loadavg()],
       });
-      process.stderr.write(`org bench: ${scenario}: ${Math.round(wallMs / 1000)} s, ${requestTotal} requests (load ${loadBefore} → ${loadavg()}); slowest answer ${slowest[0]} ${(slowest[1] / 1000).toFixed(1)} s${Object.keys(abandoned).length > 0 ? `; abandoned by the client (the longest after ${(abandonedAfterMs / 1000).toFixed(1)} s): ${JSON.stringify(abandoned)}` : ''}${Object.keys(upstreamErrors).length > 0 ? `; moto's connection failed: ${JSON.stringify(upstreamErrors)}` : ''}; log: ${log.path}\n`);
+      process.stderr.write(`org bench: ${scenario}: ${Math.round(wallMs / 1000)} s, ${requestTotal} requests (load ${loadBefore} → ${loadavg()}); slowest answer ${slowest[0]} ${(slowest[1] / 1000).toFixed(1)} s; event loop delay up to ${(loopDelay.max / 1e9).toFixed(1)} s${Object.keys(abandoned).length > 0 ? `; abandoned by the client (the longest after ${(abandonedAfterMs / 1000).toFixed(1)} s): ${JSON.stringify(abandoned)}` : ''}${Object.keys(upstreamErrors).length > 0 ? `; moto's connection failed: ${JSON.stringify(upstreamErrors)}` : ''}; log: ${log.path}\n`);
       for (const line of log.errors) process.stderr.write(`org bench:   ${describeFailure(line)}\n`);
     }
   } finally {
@@ -255,7 +271,7 @@ function renderMarkdown(runs: OrganisationRun[]): string {
   const lines = [
     `# aws-rekey organisation benchmark`,
     ``,
-    `${ACCOUNTS} accounts × ${USERS} users with one key each (every ${OWNER_EVERY}th user has an owner tag), written by \`bench/org.ts\` (see bench/README.md). moto on loopback (one process for every account, so the accounts' calls queue behind each other there), seeded in its own process (bench/moto-seed.py); the handlers run in-process, 4 workers at a time; a message the worker answers as failed is delivered again, up to ${MAX_RECEIVE_COUNT} times as the deployed queue does ("failed deliveries / accounts": deliveries answered as failed / accounts still failed after the last one; the handlers' log lines are in bench/org-logs/${ACCOUNTS}x${USERS}/, not committed). Requests are those moto saw, by action; "slowest answer" is moto's slowest, and "answers abandoned" the requests whose client stopped waiting (the SDK's request timeout, 15 s) and sent them again. The load is the machine's (\`/proc/loadavg\`: 2 cores shared with other sessions), before and after each scenario.`,
+    `${ACCOUNTS} accounts × ${USERS} users with one key each (every ${OWNER_EVERY}th user has an owner tag), written by \`bench/org.ts\` (see bench/README.md). moto on loopback (one process for every account, so the accounts' calls queue behind each other there), seeded in its own process (bench/moto-seed.py); the handlers run in-process, 4 workers at a time; a message the worker answers as failed is delivered again, up to ${MAX_RECEIVE_COUNT} times as the deployed queue does ("failed deliveries / accounts": deliveries answered as failed / accounts still failed after the last one; the handlers' log lines are in bench/org-logs/${ACCOUNTS}x${USERS}/, not committed). Requests are those moto saw, by action; "slowest answer" is moto's slowest, "answers abandoned" the requests whose client closed the connection before moto's answer reached it (the SDK then sends them again), and "event loop delay" the longest stall of the benchmark's own process (workers, SDK and proxy share it; a stall fires the SDK's connection and request timers before the answers waiting in the sockets are read). Each worker invocation gets the deployed 15 minutes; a continuation it sends is processed in the same scenario. The load is the machine's (\`/proc/loadavg\`: 2 cores shared with other sessions), before and after each scenario.`,
     ``,
   ];
   for (const run of runs) {
@@ -264,11 +280,11 @@ function renderMarkdown(runs: OrganisationRun[]): string {
       ``,
       `Run ${run.date.slice(0, 16).replace('T', ' ')} UTC, Node ${run.node}, moto seeded in ${(run.seedMs / 1000).toFixed(1)} s.${run.key === 'same-day' && !run.enforceAll ? ' "Every key due: rotated" is left out at this size (ORG_BENCH_ENFORCE_ALL=1 runs it).' : ''}`,
       ``,
-      `| scenario | mode | wall time | requests | per user | users inspected | users identified | events | mails | keys changed | failed deliveries / accounts | slowest answer | answers abandoned | load before → after |`,
-      `| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |`,
+      `| scenario | mode | wall time | requests | per user | users inspected | users identified | events | mails | keys changed | failed deliveries / accounts | slowest answer | answers abandoned | event loop delay | load before → after |`,
+      `| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |`,
       ...run.results.map(
         (r) =>
-          `| ${r.scenario} | ${r.mode} | ${(r.wallMs / 1000).toFixed(1)} s | ${r.requestTotal} | ${r.requestsPerUser} | ${r.inspectedUsers} | ${r.identifiedUsers} | ${r.events} | ${r.mails} | ${r.done} | ${r.failedDeliveries} / ${r.failedAccounts} | ${r.slowest[0]} ${(r.slowest[1] / 1000).toFixed(1)} s | ${Object.entries(r.abandoned).map(([k, v]) => `${k} ${v}`).join(', ') || 0} | ${r.load[0]} → ${r.load[1]} |`,
+          `| ${r.scenario} | ${r.mode} | ${(r.wallMs / 1000).toFixed(1)} s | ${r.requestTotal} | ${r.requestsPerUser} | ${r.inspectedUsers} | ${r.identifiedUsers} | ${r.events} | ${r.mails} | ${r.done} | ${r.failedDeliveries} / ${r.failedAccounts} | ${r.slowest[0]} ${(r.slowest[1] / 1000).toFixed(1)} s | ${Object.entries(r.abandoned).map(([k, v]) => `${k} ${v}`).join(', ') || 0} | ${(r.eventLoopDelayMaxMs / 1000).toFixed(1)} s | ${r.load[0]} → ${r.load[1]} |`,
       ),
       ``,
     );
