@@ -69,8 +69,8 @@ interface RunFigures {
   failedAccounts: number;
   /** moto's slowest answer: the action and how long it took. */
   slowest: [action: string, ms: number];
-  /** Requests whose answer the client stopped waiting for, by action: the SDK sent them again. */
-  abandoned: Record<string, number>;
+  /** Requests the SDK sent again, by action (moto never throttles or fails: each follows an answer lost on the way). */
+  retried: Record<string, number>;
   /**
    * The benchmark's own event loop (the workers, the SDK and the proxy share it): its longest delay. A long one
    * fires the SDK's timers (connection 5 s, request 15 s) before the answers waiting in the socket are read.
@@ -183,9 +183,8 @@ async function runOrganisation(org: Organisation, results: RunFigures[]): Promis
       const requests = proxy.counts();
       const timings = Object.entries(proxy.timings());
       const slowest = timings.reduce<[string, number]>((worst, [action, t]) => (t.maxMs > worst[1] ? [action, t.maxMs] : worst), ['-', 0]);
-      const abandoned = Object.fromEntries(timings.filter(([, t]) => t.abandoned > 0).map(([action, t]) => [action, t.abandoned]));
+      const retried = Object.fromEntries(timings.filter(([, t]) => t.retried > 0).map(([action, t]) => [action, t.retried]));
       const upstreamErrors = Object.fromEntries(timings.filter(([, t]) => Object.keys(t.upstreamErrors).length > 0).map(([action, t]) => [action, t.upstreamErrors]));
-      const abandonedAfterMs = Math.max(0, ...timings.map(([, t]) => t.abandonedAfterMs));
       const requestTotal = Object.values(requests).reduce((a, b) => a + b, 0);
       results.push({
         scenario,
@@ -202,11 +201,11 @@ async function runOrganisation(org: Organisation, results: RunFigures[]): Promis
         failedDeliveries,
         failedAccounts,
         slowest,
-        abandoned,
+        retried,
         eventLoopDelayMaxMs: Math.round(loopDelay.max / 1e6),
         load: [loadBefore, loadavg()],
       });
-      process.stderr.write(`org bench: ${scenario}: ${Math.round(wallMs / 1000)} s, ${requestTotal} requests (load ${loadBefore} → ${loadavg()}); slowest answer ${slowest[0]} ${(slowest[1] / 1000).toFixed(1)} s; event loop delay up to ${(loopDelay.max / 1e9).toFixed(1)} s${Object.keys(abandoned).length > 0 ? `; abandoned by the client (the longest after ${(abandonedAfterMs / 1000).toFixed(1)} s): ${JSON.stringify(abandoned)}` : ''}${Object.keys(upstreamErrors).length > 0 ? `; moto's connection failed: ${JSON.stringify(upstreamErrors)}` : ''}; log: ${log.path}\n`);
+      process.stderr.write(`org bench: ${scenario}: ${Math.round(wallMs / 1000)} s, ${requestTotal} requests (load ${loadBefore} → ${loadavg()}); slowest answer ${slowest[0]} ${(slowest[1] / 1000).toFixed(1)} s; event loop delay up to ${(loopDelay.max / 1e9).toFixed(1)} s${Object.keys(retried).length > 0 ? `; sent again by the SDK: ${JSON.stringify(retried)}` : ''}${Object.keys(upstreamErrors).length > 0 ? `; moto's connection failed: ${JSON.stringify(upstreamErrors)}` : ''}; log: ${log.path}\n`);
       for (const line of log.errors) process.stderr.write(`org bench:   ${describeFailure(line)}\n`);
     }
   } finally {
@@ -271,7 +270,7 @@ function renderMarkdown(runs: OrganisationRun[]): string {
   const lines = [
     `# aws-rekey organisation benchmark`,
     ``,
-    `${ACCOUNTS} accounts × ${USERS} users with one key each (every ${OWNER_EVERY}th user has an owner tag), written by \`bench/org.ts\` (see bench/README.md). moto on loopback (one process for every account, so the accounts' calls queue behind each other there), seeded in its own process (bench/moto-seed.py); the handlers run in-process, 4 workers at a time; a message the worker answers as failed is delivered again, up to ${MAX_RECEIVE_COUNT} times as the deployed queue does ("failed deliveries / accounts": deliveries answered as failed / accounts still failed after the last one; the handlers' log lines are in bench/org-logs/${ACCOUNTS}x${USERS}/, not committed). Requests are those moto saw, by action; "slowest answer" is moto's slowest, "answers abandoned" the requests whose client closed the connection before moto's answer reached it (the SDK then sends them again), and "event loop delay" the longest stall of the benchmark's own process (workers, SDK and proxy share it; a stall fires the SDK's connection and request timers before the answers waiting in the sockets are read). Each worker invocation gets the deployed 15 minutes; a continuation it sends is processed in the same scenario. The load is the machine's (\`/proc/loadavg\`: 2 cores shared with other sessions), before and after each scenario.`,
+    `${ACCOUNTS} accounts × ${USERS} users with one key each (every ${OWNER_EVERY}th user has an owner tag), written by \`bench/org.ts\` (see bench/README.md). moto on loopback (one process for every account, so the accounts' calls queue behind each other there), seeded in its own process (bench/moto-seed.py); the handlers run in-process, 4 workers at a time; a message the worker answers as failed is delivered again, up to ${MAX_RECEIVE_COUNT} times as the deployed queue does ("failed deliveries / accounts": deliveries answered as failed / accounts still failed after the last one; the handlers' log lines are in bench/org-logs/${ACCOUNTS}x${USERS}/, not committed). Requests are those moto saw, by action; "slowest answer" is moto's slowest, "requests sent again" those the SDK repeated (header \`amz-sdk-request: attempt=2\` or more: moto never throttles or fails, so each follows an answer lost on the way, and each is in the request count), and "event loop delay" the longest stall of the benchmark's own process (workers, SDK and proxy share it; a stall fires the SDK's connection and request timers before the answers waiting in the sockets are read). Each worker invocation gets the deployed 15 minutes; a continuation it sends is processed in the same scenario. The load is the machine's (\`/proc/loadavg\`: 2 cores shared with other sessions), before and after each scenario.`,
     ``,
   ];
   for (const run of runs) {
@@ -280,11 +279,11 @@ function renderMarkdown(runs: OrganisationRun[]): string {
       ``,
       `Run ${run.date.slice(0, 16).replace('T', ' ')} UTC, Node ${run.node}, moto seeded in ${(run.seedMs / 1000).toFixed(1)} s.${run.key === 'same-day' && !run.enforceAll ? ' "Every key due: rotated" is left out at this size (ORG_BENCH_ENFORCE_ALL=1 runs it).' : ''}`,
       ``,
-      `| scenario | mode | wall time | requests | per user | users inspected | users identified | events | mails | keys changed | failed deliveries / accounts | slowest answer | answers abandoned | event loop delay | load before → after |`,
+      `| scenario | mode | wall time | requests | per user | users inspected | users identified | events | mails | keys changed | failed deliveries / accounts | slowest answer | requests sent again | event loop delay | load before → after |`,
       `| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |`,
       ...run.results.map(
         (r) =>
-          `| ${r.scenario} | ${r.mode} | ${(r.wallMs / 1000).toFixed(1)} s | ${r.requestTotal} | ${r.requestsPerUser} | ${r.inspectedUsers} | ${r.identifiedUsers} | ${r.events} | ${r.mails} | ${r.done} | ${r.failedDeliveries} / ${r.failedAccounts} | ${r.slowest[0]} ${(r.slowest[1] / 1000).toFixed(1)} s | ${Object.entries(r.abandoned).map(([k, v]) => `${k} ${v}`).join(', ') || 0} | ${(r.eventLoopDelayMaxMs / 1000).toFixed(1)} s | ${r.load[0]} → ${r.load[1]} |`,
+          `| ${r.scenario} | ${r.mode} | ${(r.wallMs / 1000).toFixed(1)} s | ${r.requestTotal} | ${r.requestsPerUser} | ${r.inspectedUsers} | ${r.identifiedUsers} | ${r.events} | ${r.mails} | ${r.done} | ${r.failedDeliveries} / ${r.failedAccounts} | ${r.slowest[0]} ${(r.slowest[1] / 1000).toFixed(1)} s | ${Object.entries(r.retried).map(([k, v]) => `${k} ${v}`).join(', ') || 0} | ${(r.eventLoopDelayMaxMs / 1000).toFixed(1)} s | ${r.load[0]} → ${r.load[1]} |`,
       ),
       ``,
     );

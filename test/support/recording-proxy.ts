@@ -6,7 +6,7 @@ import { forward, listenOnLoopback, readBody } from './http.js';
  * protocol's `X-Amz-Target`) and can rewrite answers. The audit tests use it to count IAM calls per source,
  * and to give moto's credential report the generation time it lacks (moto always answers GeneratedTime
  * 2015-02-02T20:02:02Z); the organisation benchmark also reads how long moto took per action and which
- * answers the client stopped waiting for.
+ * requests the SDK sent again.
  */
 export interface RecordingProxy {
   endpoint: string;
@@ -21,9 +21,11 @@ export interface RecordingProxy {
 export interface ActionTiming {
   /** moto's slowest answer, from the proxy's side. */
   maxMs: number;
-  /** Requests whose client closed the connection before the answer came (its request timeout), and the longest such wait. */
-  abandoned: number;
-  abandonedAfterMs: number;
+  /**
+   * Requests the SDK sent again (its header `amz-sdk-request: attempt=N`, N > 1): after a lost answer, a timeout,
+   * a throttling or a 5xx. moto neither throttles nor fails, so here they follow answers lost on the way.
+   */
+  retried: number;
   /** Requests whose forwarding to moto failed (moto closed or reset the connection), by error code: the client's connection is then closed unanswered. */
   upstreamErrors: Record<string, number>;
 }
@@ -35,24 +37,17 @@ export async function startRecordingProxy(target: string, rewrite?: Rewrite): Pr
   let counts: Record<string, number> = {};
   let timings: Record<string, ActionTiming> = {};
   const handle = async (req: http.IncomingMessage, res: http.ServerResponse) => {
-    const arrived = Date.now();
     const body = await readBody(req);
     const target = req.headers['x-amz-target'];
     const action = typeof target === 'string' ? (target.split('.').pop() ?? 'Unknown') : (new URLSearchParams(body.toString('utf8')).get('Action') ?? 'Unknown');
     counts[action] = (counts[action] ?? 0) + 1;
-    const timing = (timings[action] ??= { maxMs: 0, abandoned: 0, abandonedAfterMs: 0, upstreamErrors: {} });
-    let upstreamFailed = false;
-    res.on('close', () => {
-      if (res.writableFinished || upstreamFailed) return;
-      timing.abandoned += 1;
-      timing.abandonedAfterMs = Math.max(timing.abandonedAfterMs, Date.now() - arrived);
-    });
+    const timing = (timings[action] ??= { maxMs: 0, retried: 0, upstreamErrors: {} });
+    if (Number(/attempt=(\d+)/.exec(String(req.headers['amz-sdk-request'] ?? ''))?.[1] ?? 1) > 1) timing.retried += 1;
     const started = Date.now();
     let answer;
     try {
       answer = await forward(upstream, req, body);
     } catch (error) {
-      upstreamFailed = true;
       const code = (error as { code?: string }).code ?? 'Error';
       timing.upstreamErrors[code] = (timing.upstreamErrors[code] ?? 0) + 1;
       throw error;
