@@ -175,6 +175,7 @@ function buildProgram(streams: CliStreams, setJson: (json: boolean) => void, wor
   const orgOptions = (command: Command) =>
     command
       .option('--profile <name>', 'call AWS with the credentials of this profile (in the management or delegated-administrator account with --role)')
+      .option('--mfa-code <code>', MFA_CODE_HELP)
       .option('--role <name>', 'assume this role in each account of the organisation (listed with organizations:ListAccounts); without it, only the current account')
       .option('--rotate-after <days>', 'rotate an active key this many days old (default 90)')
       .option('--deactivate-after <days>', 'deactivate the old key this many days after its replacement was delivered (default 7)')

@@ -18,11 +18,17 @@ import { selectedAccounts } from '../org/planner.js';
 import { openAccount } from '../org/runtime.js';
 import { processAccount, type AccountOutcome } from '../org/worker.js';
 import type { VerifyOptions } from '../rotation/verify.js';
-import { openAccountContext } from '../session/account-context.js';
+import { openAccountContext, type AccountContext } from '../session/account-context.js';
+import type { MfaCodeOptions } from '../session/profile-credentials.js';
 
-export interface OrgRunOptions {
+export interface OrgRunOptions extends MfaCodeOptions {
   profile?: string;
   env?: NodeJS.ProcessEnv;
+  /**
+   * Calls AWS as this caller instead of opening `profile` (which then only names it): the CLI opens it once for
+   * the plan and the run, so that a role assumed with an MFA code is assumed once. The caller destroys it.
+   */
+  context?: AccountContext;
   /** The role to assume in each account of the organisation; without it, only the current account. */
   role?: string;
   /** The policy; `mode` report unless given. */
@@ -95,17 +101,8 @@ export interface OrgSummary extends DecisionTally {
  * just the current account, assessed against the policy; in notify mode, the events and owner mails too.
  */
 export async function runOrg(options: OrgRunOptions = {}): Promise<OrgRunResult> {
-  const policy = resolveOrgPolicy(options.policy ?? {});
-  if (options.role !== undefined && !/^[\w+=,.@-]{1,64}$/.test(options.role)) {
-    throw new UsageError(`--role '${options.role}' is not an IAM role name.`, 'Give the name of the role in each account (the same in all), without a path or ARN.');
-  }
-  if (policy.digest !== 'off' && !options.mailFrom) {
-    throw new UsageError(`--digest ${policy.digest} sends mail: add --mail-from ADDRESS (a verified SES identity).`, 'Or leave out --digest.');
-  }
-  if (policy.mode === 'notify' && !options.topicArn && !options.mailFrom) {
-    throw new UsageError('--mode notify needs somewhere to send: --topic-arn, --mail-from, or both.', 'Or run aws-rekey org report to only look.');
-  }
-  const ctx = await openAccountContext({ profile: options.profile, env: options.env, defaultMaxAttempts: BULK_CLIENT_OPTIONS.maxAttempts });
+  const policy = checkOrgRun(options);
+  const ctx = options.context ?? (await openOrgContext(options));
   try {
     const caller = await createAwsGateway(ctx.factory).getCallerIdentity(ctx.credentials);
     const settings: OrgSettings = {
@@ -170,8 +167,34 @@ export async function runOrg(options: OrgRunOptions = {}): Promise<OrgRunResult>
       summary: summarize(accounts, everyUser),
     };
   } finally {
-    ctx.destroy();
+    if (!options.context) ctx.destroy();
   }
+}
+
+/** The options' policy, once they are known to make sense: a usage error comes before any credentials are asked for. */
+export function checkOrgRun(options: OrgRunOptions): OrgPolicy {
+  const policy = resolveOrgPolicy(options.policy ?? {});
+  if (options.role !== undefined && !/^[\w+=,.@-]{1,64}$/.test(options.role)) {
+    throw new UsageError(`--role '${options.role}' is not an IAM role name.`, 'Give the name of the role in each account (the same in all), without a path or ARN.');
+  }
+  if (policy.digest !== 'off' && !options.mailFrom) {
+    throw new UsageError(`--digest ${policy.digest} sends mail: add --mail-from ADDRESS (a verified SES identity).`, 'Or leave out --digest.');
+  }
+  if (policy.mode === 'notify' && !options.topicArn && !options.mailFrom) {
+    throw new UsageError('--mode notify needs somewhere to send: --topic-arn, --mail-from, or both.', 'Or run aws-rekey org report to only look.');
+  }
+  return policy;
+}
+
+/** The caller of `runOrg`: the profile's credentials (a role assumed with the MFA code, when its profile has mfa_serial). */
+export function openOrgContext(options: Pick<OrgRunOptions, 'profile' | 'env' | 'mfaCode' | 'mfaCodeProvider'>): Promise<AccountContext> {
+  return openAccountContext({
+    profile: options.profile,
+    env: options.env,
+    mfaCode: options.mfaCode,
+    mfaCodeProvider: options.mfaCodeProvider,
+    defaultMaxAttempts: BULK_CLIENT_OPTIONS.maxAttempts,
+  });
 }
 
 /** What `aws:PrincipalArn` says for a caller: an assumed-role session is its role. */

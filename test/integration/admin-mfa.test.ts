@@ -92,6 +92,17 @@ function expectOneAssumeRole(s: MfaAdmin, code: string, from = 0): string {
   return roleKey!;
 }
 
+/** One AssumeRole since `from`, with this code, and every other call since signed with the role's credentials it gave. */
+function expectOneRoleSession(s: MfaAdmin, code: string, from: number): void {
+  const calls = proxy.log.slice(from);
+  const assumed = calls.filter((e) => e.action === 'AssumeRole');
+  expect(assumed).toHaveLength(1);
+  expect(assumed[0]).toMatchObject({ accessKeyId: s.admin.accessKeyId, params: expect.objectContaining({ RoleArn: s.roleArn, SerialNumber: s.serial, TokenCode: code }) });
+  const signers = new Set(calls.filter((e) => e.action !== 'AssumeRole').map((e) => e.accessKeyId));
+  expect(signers.size).toBe(1);
+  expect([...signers][0]).toMatch(/^ASIA/);
+}
+
 function doc<T = Record<string, unknown>>(run: CliRun): T {
   expect(run.code, run.stderr).toBe(0);
   return JSON.parse(run.stdout) as T;
@@ -281,6 +292,27 @@ describe('an admin profile with role_arn + mfa_serial (issue 17.4)', () => {
     );
   });
 
+  it('org report and org run --mode enforce with --mfa-code: one AssumeRole each, every call signed by that role; the run\'s plan and the run share it', async () => {
+    const s = await mfaAdmin();
+    const from = proxy.log.length;
+    const report = doc<{ scope: string; accounts: Array<{ id: string; users: Array<{ userName: string }> }> }>(
+      await runCli(['org', 'report', '--profile', 'key-admin', '--mfa-code', '777777', '--all', '--json'], s.home.env),
+    );
+    expect(report.scope).toBe('account');
+    expect(report.accounts.map((a) => a.id)).toEqual([OTHER_ACCOUNT]);
+    expect(report.accounts[0]?.users.map((u) => u.userName)).toContain(s.userName);
+    expectOneRoleSession(s, '777777', from);
+
+    // On a terminal, without --yes: the plan, the question, then the run; the code is used once.
+    const next = proxy.log.length;
+    const run = await runOnTerminal(['org', 'run', '--mode', 'enforce', '--profile', 'key-admin', '--mfa-code', '888888', ...FAST], s.home.env, 'Rotate 0 keys', 'y');
+    expect(run.code, run.output).toBe(0);
+    expect(run.output).toMatch(/✔ Rotate 0 keys, deactivate 0 keys and delete 0 keys as above, and send the\s+events and mails\? Yes/);
+    expect(run.output).toContain('Mode enforce: done: nothing was due.');
+    expectOneRoleSession(s, '888888', next);
+    await expectUnchanged(s);
+  });
+
   describe('refused before anything changes', () => {
     it('no terminal and no --mfa-code: exit 2, the error names the device and --mfa-code; no AssumeRole is sent', async () => {
       const s = await mfaAdmin();
@@ -290,6 +322,8 @@ describe('an admin profile with role_arn + mfa_serial (issue 17.4)', () => {
         ['rotate', '--user', s.userName, '--profile', 'key-admin', '--stage', 'retire', '-y', '--json'],
         ['prune', '--user', s.userName, '--profile', 'key-admin', '-y', '--json'],
         ['audit', '--profile', 'key-admin', '--json'],
+        ['org', 'report', '--profile', 'key-admin', '--json'],
+        ['org', 'run', '--mode', 'enforce', '--profile', 'key-admin', '--dry-run', '--json'],
       ]) {
         const run = await runCli(args, s.home.env);
         expect(run.code, `${args.join(' ')}: ${run.stderr}`).toBe(2);
@@ -323,6 +357,12 @@ describe('an admin profile with role_arn + mfa_serial (issue 17.4)', () => {
       const malformed = await runCli(['audit', '--profile', 'key-admin', '--mfa-code', '12ab56'], s.home.env);
       expect(malformed.code, malformed.stderr).toBe(2);
       expect(malformed.stderr).toMatch(/^error: The MFA code must be 6 digits, not '12ab56'\./m);
+      const orgUnused = await runCli(['org', 'report', '--profile', 'plain-admin', '--mfa-code', '123456'], s.home.env);
+      expect(orgUnused.code, orgUnused.stderr).toBe(2);
+      expect(orgUnused.stderr).toMatch(/^error: --mfa-code is the code of the MFA device of a role profile \(mfa_serial beside role_arn\), and the profile 'plain-admin' has none\./m);
+      const orgMalformed = await runCli(['org', 'run', '--mode', 'enforce', '--profile', 'key-admin', '--mfa-code', '1234', '--yes'], s.home.env);
+      expect(orgMalformed.code, orgMalformed.stderr).toBe(2);
+      expect(orgMalformed.stderr).toMatch(/^error: The MFA code must be 6 digits, not '1234'\./m);
       expect(proxy.log).toEqual([]);
       await expectUnchanged(s);
     });

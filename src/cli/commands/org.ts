@@ -4,14 +4,16 @@ import { maskKeyId } from '../../core/mask.js';
 import { plural } from '../../core/plural.js';
 import type { OrgDigest, OrgMode, OrgPolicyInput } from '../../core/org-policy.js';
 import { ExitCode, UsageError } from '../../errors.js';
-import { runOrg, type OrgRunOptions, type OrgRunResult } from '../../flows/org.js';
+import { checkOrgRun, openOrgContext, runOrg, type OrgRunOptions, type OrgRunResult } from '../../flows/org.js';
+import { mfaPrompt } from '../../rotation/runtime.js';
 import { DEFAULT_VERIFY_OPTIONS } from '../../rotation/verify.js';
 import { createPrompter, painter, useColor, type CliStreams } from '../io.js';
-import { testNow, verifyOptionsFromFlags, type VerifyFlags } from '../flags.js';
+import { mfaCodeOf, testNow, verifyOptionsFromFlags, type VerifyFlags } from '../flags.js';
 import { renderColumns } from './audit.js';
 
 export interface OrgFlags extends Partial<VerifyFlags> {
   profile?: string;
+  mfaCode?: string;
   role?: string;
   mode?: OrgMode;
   rotateAfter?: string;
@@ -50,6 +52,7 @@ export async function runOrgCommand(flags: OrgFlags, streams: CliStreams): Promi
       `See what it would do first: the same command with --dry-run (or aws-rekey org report). Nothing was changed.`,
     );
   }
+  const mfaCode = mfaCodeOf(flags);
   const options: OrgRunOptions = {
     profile: flags.profile,
     env: streams.env,
@@ -63,16 +66,23 @@ export async function runOrgCommand(flags: OrgFlags, streams: CliStreams): Promi
       : {}),
     ...(flags.all ? { listAll: true } : {}),
   };
-  if (changes && (flags.dryRun || !flags.yes)) {
-    const plan = await runOrg({ ...options, dryRun: true });
-    if (flags.dryRun) return printResult(plan, flags, streams);
-    streams.stdout.write(renderOrgTable(plan, useColor(streams.stdout, streams.env)));
-    if (!(await prompter.confirm(confirmQuestion(mode, plan.summary.due)))) {
-      streams.stderr.write('Nothing was changed or sent.\n');
-      return ExitCode.ok;
+  checkOrgRun(options);
+  // One caller for the plan and the run: a role assumed with an MFA code is assumed (and the code asked for) once.
+  const context = await openOrgContext({ profile: flags.profile, env: streams.env, ...(mfaCode ? { mfaCode } : {}), mfaCodeProvider: mfaPrompt(prompter) });
+  try {
+    if (changes && (flags.dryRun || !flags.yes)) {
+      const plan = await runOrg({ ...options, context, dryRun: true });
+      if (flags.dryRun) return printResult(plan, flags, streams);
+      streams.stdout.write(renderOrgTable(plan, useColor(streams.stdout, streams.env)));
+      if (!(await prompter.confirm(confirmQuestion(mode, plan.summary.due)))) {
+        streams.stderr.write('Nothing was changed or sent.\n');
+        return ExitCode.ok;
+      }
     }
+    return printResult(await runOrg({ ...options, context }), flags, streams);
+  } finally {
+    context.destroy();
   }
-  return printResult(await runOrg(options), flags, streams);
 }
 
 /** What `org run` asks on a terminal, below the plan, before it changes or sends anything. */
