@@ -305,19 +305,17 @@ async function main(): Promise<void> {
   // The issue's size keeps bench/org-results.md; other sizes (the default run) get files of their own.
   const name = ACCOUNTS === 20 && USERS === 500 ? 'org-results' : `org-results-${ACCOUNTS}x${USERS}`;
   const jsonPath = join(HERE, `${name}.json`);
-  const previous = await readFile(jsonPath, 'utf8').then((text) => (JSON.parse(text) as { organisations?: OrganisationRun[] }).organisations ?? [], () => []);
-  const runs: OrganisationRun[] = [];
+  const ran = new Map<OrganisationKey, OrganisationRun>();
   for (const org of ORGANISATIONS) {
-    if (ONLY && ONLY !== keyOf(org)) {
-      // ORG_BENCH_ONLY: the other organisation's part of the results file stays as it was.
-      const kept = previous.find((run) => run.key === keyOf(org));
-      if (kept) runs.push(kept);
-      continue;
-    }
+    if (ONLY && ONLY !== keyOf(org)) continue;
     const results: RunFigures[] = [];
     const seedMs = await runOrganisation(org, results);
-    runs.push({ key: keyOf(org), name: org.name, date: new Date().toISOString(), node: process.version, seedMs, enforceAll: ENFORCE_ALL, results });
+    ran.set(keyOf(org), { key: keyOf(org), name: org.name, date: new Date().toISOString(), node: process.version, seedMs, enforceAll: ENFORCE_ALL, results });
   }
+  // ORG_BENCH_ONLY: the other organisation's part of the results file stays as it is now (read at the end, so
+  // that two runs of one organisation each, side by side, keep both parts).
+  const previous = await readFile(jsonPath, 'utf8').then((text) => (JSON.parse(text) as { organisations?: OrganisationRun[] }).organisations ?? [], () => []);
+  const runs = ORGANISATIONS.flatMap((org) => ran.get(keyOf(org)) ?? previous.find((run) => run.key === keyOf(org)) ?? []);
   const markdown = renderMarkdown(runs);
   process.stdout.write(markdown);
   if (MODES) {
