@@ -148,7 +148,6 @@ export function pairInKeyDocument(text: string | undefined): Pick<StaticCredenti
   try {
     const value = JSON.parse(text) as { accessKeyId?: unknown; secretAccessKey?: unknown };
     return typeof value.accessKeyId === 'string' && typeof value.secretAccessKey === 'string' ? { accessKeyId: value.accessKeyId, secretAccessKey: value.secretAccessKey } : undefined;
-    // Stryker disable next-line BlockStatement: an empty catch ends the function, which returns undefined all the same.
   } catch {
     return undefined;
   }

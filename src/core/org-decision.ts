@@ -157,8 +157,10 @@ export function decideUser(user: OrgUserState, now: Date, policy: OrgPolicy): Us
     const slotFree = decisions.length === 1;
     if (slotFree || now.getTime() < due.getTime() - policy.warnDaysBefore * DAY_MS) {
       schedule(key, 'rotate', due, now, policy, `created on ${isoDay(key.createDate)}`);
+    } else if (
       // Stryker disable next-line MethodExpression: beside one active key a user has at most one inactive key (two slots), and for one key some() and every() agree.
-    } else if (!inactive.some((k) => k.upcoming?.action === 'delete')) {
+      !inactive.some((k) => k.upcoming?.action === 'delete')
+    ) {
       // Never a third key: the slot is held by a key aws-rekey will not delete.
       key.findings.push('blocked');
       key.reason = `due for rotation on ${isoDay(due)}, but the user's second key slot is taken by an inactive key aws-rekey did not deactivate`;
