@@ -353,7 +353,11 @@ describe('checkWritable', () => {
     const path = join(dir, 'credentials');
     await writeFile(path, CONTENT);
     makeImmutable(path);
-    await expect(checkWritable(path)).rejects.toMatchObject({ code: 'CREDENTIALS_NOT_WRITABLE', hint: expect.stringContaining(`chmod u+w ${path}`) });
+    await expect(checkWritable(path)).rejects.toMatchObject({
+      code: 'CREDENTIALS_NOT_WRITABLE',
+      message: `${path} is not writable: operation not permitted.`,
+      hint: `Make it writable: chmod u+w ${path}.`,
+    });
   });
 
   it.runIf(canChattr)('refuses an immutable directory (root: chattr +i)', async () => {
