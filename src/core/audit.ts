@@ -1,3 +1,5 @@
+import { plural } from './plural.js';
+
 /**
  * The audit's rules, as pure functions: key records in, findings out. The rules follow the CIS AWS
  * Foundations Benchmark: rotate keys within 90 days, disable keys unused for 45 days, one active key per
@@ -100,7 +102,7 @@ export function auditKeys(inventory: AuditInventory, now: Date, thresholds: Audi
       userName: ROOT_USER_NAME,
       message:
         count > 0
-          ? `The root user has ${count} access key${count === 1 ? '' : 's'} (${rootKeys.filter((k) => k.active).length} active): delete ${count === 1 ? 'it' : 'them'}.`
+          ? `The root user has ${plural(count, 'access key')} (${rootKeys.filter((k) => k.active).length} active): delete ${count === 1 ? 'it' : 'them'}.`
           : 'The root user has access keys: delete them.',
     });
   }
@@ -122,11 +124,11 @@ export function auditKeys(inventory: AuditInventory, now: Date, thresholds: Audi
     const subject = { userName: record.userName, accessKeyId: record.accessKeyId, keyCreated: record.createDate };
     if (record.active && audited.ageDays !== undefined && audited.ageDays > thresholds.maxAgeDays) {
       audited.findings.push('old');
-      findings.push({ kind: 'old', ...subject, message: `Active key is ${audited.ageDays} days old (rotate within ${thresholds.maxAgeDays}).` });
+      findings.push({ kind: 'old', ...subject, message: `Active key is ${plural(audited.ageDays, 'day')} old (rotate within ${thresholds.maxAgeDays}).` });
     }
     if (record.active && audited.unusedDays !== undefined && audited.unusedDays >= thresholds.maxUnusedDays) {
       audited.findings.push('unused');
-      const what = record.lastUsedDate ? `unused for ${audited.unusedDays} days` : `never used in the ${audited.unusedDays} days since it was created`;
+      const what = record.lastUsedDate ? `unused for ${plural(audited.unusedDays, 'day')}` : `never used in the ${plural(audited.unusedDays, 'day')} since it was created`;
       findings.push({ kind: 'unused', ...subject, message: `Active key ${what} (disable after ${thresholds.maxUnusedDays}).` });
     }
     if (record.active && (activeByUser.get(record.userName) ?? 0) > 1) {

@@ -1,5 +1,6 @@
 import { RekeyError } from '../errors.js';
 import { ROOT_USER_NAME, type AuditKeyRecord } from './audit.js';
+import { plural } from './plural.js';
 
 /**
  * The IAM credential report (GetCredentialReport, text/csv): one row per IAM user plus `<root_account>`.
@@ -43,7 +44,7 @@ export function parseCredentialReport(csv: string): CredentialReportRow[] {
     if (fields.length === 1 && fields[0] === '') return;
     if (fields.length !== header.length) {
       throw new CredentialReportFormatError(
-        `Line ${i + 2} of the credential report has ${fields.length} fields; its header has ${header.length}.`,
+        `Line ${i + 2} of the credential report has ${plural(fields.length, 'field')}; its header has ${header.length}.`,
       );
     }
     const get = (name: string): string | undefined => {

@@ -125,10 +125,12 @@ export function resolveOrgPolicy(input: OrgPolicyInput = {}): OrgPolicy {
       reasons.push(`${name} must be a list of non-empty names.`);
     }
   }
-  for (const id of [...policy.includeAccounts, ...policy.excludeAccounts]) {
+  // A list that is not a list has its reason above; its characters (or a number) are not ids to check.
+  const listed = (...lists: string[][]) => lists.flatMap((list) => (Array.isArray(list) ? list : []));
+  for (const id of listed(policy.includeAccounts, policy.excludeAccounts)) {
     if (typeof id === 'string' && !/^\d{12}$/.test(id)) reasons.push(`'${id}' is not an account id (12 digits).`);
   }
-  for (const id of [...policy.includeOus, ...policy.excludeOus]) {
+  for (const id of listed(policy.includeOus, policy.excludeOus)) {
     if (typeof id === 'string' && !/^(ou-[0-9a-z]{4,32}-[0-9a-z]{8,32}|r-[0-9a-z]{4,32})$/.test(id)) {
       reasons.push(`'${id}' is not an organisational unit id (ou-xxxx-xxxxxxxx) or root id (r-xxxx).`);
     }

@@ -3,9 +3,10 @@ import { auditAccount, type AuditOptions } from '../../src/flows/audit.js';
 import { mapBounded } from '../../src/core/map-bounded.js';
 import type { AuditIamApi, IamUser } from '../../src/aws/audit-api.js';
 import { AwsError } from '../../src/errors.js';
-import { auditKeys, userPathOfArn, wholeDaysBetween, type AuditInventory, type AuditKeyRecord, type FindingKind } from '../../src/core/audit.js';
+import { DEFAULT_THRESHOLDS, auditKeys, userPathOfArn, wholeDaysBetween, type AuditInventory, type AuditKeyRecord, type FindingKind } from '../../src/core/audit.js';
 import { CredentialReportFormatError, parseCredentialReport, parseCsv } from '../../src/core/credential-report.js';
 import { csvField, spreadsheetField } from '../../src/core/csv.js';
+import { REPORT_HEADER as HEADER } from '../support/credential-report.js';
 import { CSV_COLUMNS, createProgress, renderAuditCsv, renderAuditTable, summaryLine } from '../../src/cli/commands/audit.js';
 
 const NOW = new Date('2025-06-01T12:00:00Z');
@@ -122,13 +123,137 @@ describe('auditKeys: users and the root user', () => {
   });
 });
 
+describe('auditKeys: the findings in words', () => {
+  const root = (overrides: Partial<AuditKeyRecord> = {}) => key({ userName: '<root_account>', root: true, accessKeyId: undefined, ...overrides });
+  const rootMessage = (keys: AuditKeyRecord[], extra: Partial<AuditInventory> = {}) =>
+    auditKeys(inventory(keys, extra), NOW).findings.map((f) => [f.kind, f.userName, f.message]);
+
+  it.each([
+    ['one active key', [root({ slot: 1 })], 'The root user has 1 access key (1 active): delete it.'],
+    ['one inactive key', [root({ slot: 1, active: false })], 'The root user has 1 access key (0 active): delete it.'],
+    ['two keys, one active', [root({ slot: 1 }), root({ slot: 2, active: false })], 'The root user has 2 access keys (1 active): delete them.'],
+    ['two active keys', [root({ slot: 1 }), root({ slot: 2 })], 'The root user has 2 access keys (2 active): delete them.'],
+  ])('the root user with %s', (_name, keys, message) => {
+    expect(rootMessage(keys)).toEqual([['root-key', '<root_account>', message]]);
+  });
+
+  it('the root user known to have keys only from GetAccountSummary: no count to give', () => {
+    expect(rootMessage([], { rootKeysPresent: true })).toEqual([['root-key', '<root_account>', 'The root user has access keys: delete them.']]);
+  });
+
+  it('root keys in the report win over a summary that says there are none', () => {
+    expect(rootMessage([root()], { rootKeysPresent: false })).toEqual([['root-key', '<root_account>', 'The root user has 1 access key (1 active): delete it.']]);
+  });
+
+  it('a key never used: its age counts as the time unused, said so', () => {
+    const report = auditKeys(inventory([key({ createDate: daysAgo(50), lastUsedDate: undefined })]), NOW);
+    expect(report.findings.map((f) => f.message)).toEqual(['Active key never used in the 50 days since it was created (disable after 45).']);
+    expect(report.keys[0]).toMatchObject({ ageDays: 50, unusedDays: 50 });
+  });
+
+  it('one day: "1 day", not "1 days" (thresholds of 0 and 1)', () => {
+    const thresholds = { maxAgeDays: 0, maxUnusedDays: 1 };
+    const used = auditKeys(inventory([key({ createDate: daysAgo(1), lastUsedDate: daysAgo(1) })]), NOW, thresholds);
+    expect(used.findings.map((f) => f.message)).toEqual(['Active key is 1 day old (rotate within 0).', 'Active key unused for 1 day (disable after 1).']);
+    const never = auditKeys(inventory([key({ createDate: daysAgo(1, 2), lastUsedDate: undefined })]), NOW, thresholds);
+    expect(never.findings.map((f) => f.message)).toEqual([
+      'Active key is 1 day old (rotate within 0).',
+      'Active key never used in the 1 day since it was created (disable after 1).',
+    ]);
+  });
+
+  it('an old, unused key: each finding names the key by id and creation date', () => {
+    const created = daysAgo(120);
+    const report = auditKeys(inventory([key({ userName: 'bob', accessKeyId: 'AKIABOB0000000000001', createDate: created, lastUsedDate: daysAgo(60) })]), NOW);
+    expect(report.findings).toEqual([
+      { kind: 'old', userName: 'bob', accessKeyId: 'AKIABOB0000000000001', keyCreated: created, message: 'Active key is 120 days old (rotate within 90).' },
+      { kind: 'unused', userName: 'bob', accessKeyId: 'AKIABOB0000000000001', keyCreated: created, message: 'Active key unused for 60 days (disable after 45).' },
+    ]);
+  });
+
+  it('two active keys: one finding for the user, in words, with no key named', () => {
+    const report = auditKeys(inventory([key(), key({ accessKeyId: 'AKIAAAAAAAAAAAAAAAA2' })]), NOW);
+    expect(report.findings).toEqual([{ kind: 'two-active', userName: 'alice', message: 'The user has two active keys (keep one).' }]);
+  });
+
+  it('an inactive key beside an active one is not counted; nor are the root user\'s keys', () => {
+    const report = auditKeys(inventory([key({ active: false, accessKeyId: 'AKIAAAAAAAAAAAAAAAA2' }), key(), root({ slot: 1 }), root({ slot: 2 })]), NOW);
+    expect(report.findings.map((f) => f.kind)).toEqual(['root-key']);
+    expect(report.keys.map((k) => k.findings)).toEqual([['root-key'], ['root-key'], [], []]);
+  });
+
+  it('a key with no dates at all: no age, no days unused, no finding', () => {
+    const report = auditKeys(inventory([key({ createDate: undefined, lastUsedDate: undefined })]), NOW);
+    expect(report.keys[0]).toEqual({ userName: 'alice', accessKeyId: 'AKIAAAAAAAAAAAAAAAA1', active: true, findings: [] });
+    expect(report.findings).toEqual([]);
+  });
+
+  it('the report carries its source, thresholds and time, and counts users as the inventory does', () => {
+    const report = auditKeys({ source: 'credential-report', userCount: 7, keys: [key()] }, NOW);
+    expect(report).toMatchObject({ source: 'credential-report', thresholds: DEFAULT_THRESHOLDS, now: NOW, summary: { keys: 1, users: 7, findings: 0 } });
+  });
+});
+
+describe('auditKeys: the order of keys, whatever the order they come in', () => {
+  // In the order the audit gives them: the root user first, then users by name, then by creation date (a key
+  // with no date first), then by key id, then by report slot.
+  const ordered: AuditKeyRecord[] = [
+    key({ userName: '<root_account>', root: true, accessKeyId: undefined, slot: 1, createDate: daysAgo(3) }),
+    key({ userName: '<root_account>', root: true, accessKeyId: undefined, slot: 2, createDate: daysAgo(1) }),
+    key({ userName: 'Zed', accessKeyId: 'Z1' }),
+    key({ userName: 'alice', accessKeyId: 'A9', createDate: undefined }),
+    key({ userName: 'alice', accessKeyId: 'A5', createDate: daysAgo(9) }),
+    key({ userName: 'alice', accessKeyId: 'A1', createDate: daysAgo(2) }),
+    key({ userName: 'alice', accessKeyId: 'A2', createDate: daysAgo(2) }),
+    key({ userName: 'bob', accessKeyId: undefined, slot: 1, createDate: daysAgo(4) }),
+    key({ userName: 'bob', accessKeyId: undefined, slot: 2, createDate: daysAgo(4) }),
+  ];
+  const label = (k: AuditKeyRecord) => `${k.userName}:${k.accessKeyId ?? `slot${k.slot}`}`;
+  const expected = ordered.map(label);
+
+  function permutations<T>(items: T[]): T[][] {
+    if (items.length <= 1) return [items];
+    return items.flatMap((item, i) => permutations([...items.slice(0, i), ...items.slice(i + 1)]).map((rest) => [item, ...rest]));
+  }
+
+  it('every order of input gives the same order out', () => {
+    // 9! = 362,880 orders is too many: every order of the first five and of the last five, the rest as given and reversed.
+    const heads = permutations(ordered.slice(0, 5));
+    const tails = permutations(ordered.slice(4));
+    const inputs = [
+      ...heads.flatMap((head) => [[...head, ...ordered.slice(5)], [...ordered.slice(5).reverse(), ...head]]),
+      ...tails.flatMap((tail) => [[...ordered.slice(0, 4), ...tail], [...tail, ...ordered.slice(0, 4).reverse()]]),
+    ];
+    for (const keys of inputs) {
+      const got = auditKeys(inventory(keys), NOW).keys.map(label);
+      if (got.join() !== expected.join()) expect(got).toEqual(expected);
+    }
+    expect(auditKeys(inventory([...ordered].reverse()), NOW).keys.map(label)).toEqual(expected);
+  });
+
+  it('does not reorder the caller\'s list', () => {
+    const keys = [...ordered].reverse();
+    auditKeys(inventory(keys), NOW);
+    expect(keys.map(label)).toEqual([...expected].reverse());
+  });
+});
+
 describe('small helpers', () => {
   it.each([
     ['arn:aws:iam::123456789012:user/alice', '/'],
     ['arn:aws:iam::123456789012:user/team/alice', '/team/'],
     ['arn:aws-cn:iam::123456789012:user/a/b/carol', '/a/b/'],
     ['arn:aws:iam::123456789012:root', undefined],
-  ])('userPathOfArn(%s) = %s', (arn, path) => {
+    ['arn:aws:iam::123456789012:user', undefined],
+    ['arn:aws:iam::123456789012:role/team/deploy', undefined],
+    ['arn:aws:sts::123456789012:user/team/alice', undefined],
+    ['arn::iam::123456789012:user/team/alice', undefined],
+    ['arn:aws:iam::12345678901a:user/team/alice', undefined],
+    ['xarn:aws:iam::123456789012:user/team/alice', undefined],
+    ['arn:aws:iam::123456789012:user/team/alice\n', undefined],
+    ['arn:aws:iam:::user/team/alice', '/team/'],
+    ['arn:aws-us-gov:iam::123456789012:user/alice/', '/alice/'],
+  ])('userPathOfArn(%j) = %s', (arn, path) => {
     expect(userPathOfArn(arn)).toBe(path);
   });
 
@@ -137,13 +262,6 @@ describe('small helpers', () => {
     expect(wholeDaysBetween(new Date(NOW.getTime() + 86_400_000 * 3), NOW)).toBe(0);
   });
 });
-
-// The header of a real IAM credential report (docs.aws.amazon.com, "Getting credential reports").
-const HEADER =
-  'user,arn,user_creation_time,password_enabled,password_last_used,password_last_changed,password_next_rotation,mfa_active,' +
-  'access_key_1_active,access_key_1_last_rotated,access_key_1_last_used_date,access_key_1_last_used_region,access_key_1_last_used_service,' +
-  'access_key_2_active,access_key_2_last_rotated,access_key_2_last_used_date,access_key_2_last_used_region,access_key_2_last_used_service,' +
-  'cert_1_active,cert_1_last_rotated,cert_2_active,cert_2_last_rotated';
 
 const REPORT = [
   HEADER,

@@ -54,6 +54,188 @@ describe('resolveOrgPolicy', () => {
   });
 });
 
+/** The reasons a policy is refused for, in order; fails if it is accepted. */
+function reasonsFor(input: OrgPolicyInput): string[] {
+  try {
+    resolveOrgPolicy(input);
+  } catch (error) {
+    if (error instanceof OrgPolicyError) return error.reasons;
+    throw error;
+  }
+  throw new Error('the policy was accepted');
+}
+
+describe('resolveOrgPolicy: the refusal in words', () => {
+  it('one message with every reason, and the way out', () => {
+    let error: unknown;
+    try {
+      resolveOrgPolicy({ mode: 'fix' as never, deleteAfterDays: 0 });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(OrgPolicyError);
+    expect(error).toMatchObject({
+      message:
+        "The organisation policy is refused: The mode 'fix' is not one of report, notify, enforce. deleteAfterDays must be a whole number of days from 1 to 3650 (got 0).",
+      hint: 'Fix the periods (see docs/org.md "Policy"); nothing was changed.',
+      reasons: ["The mode 'fix' is not one of report, notify, enforce.", 'deleteAfterDays must be a whole number of days from 1 to 3650 (got 0).'],
+    });
+  });
+
+  it('each contradiction of the periods, whole', () => {
+    expect(reasonsFor({ rotateAfterDays: 7 })).toEqual([
+      'warnDaysBefore (7) must be less than rotateAfterDays (7): the warning would come before the key exists.',
+    ]);
+    expect(reasonsFor({ warnDaysBefore: 8, rotateAfterDays: 30, deactivateAfterDays: 7, deleteAfterDays: 6 })).toEqual([
+      'warnDaysBefore (8) must not exceed deactivateAfterDays (7): the deactivation warning would come before the replacement is delivered.',
+      'warnDaysBefore (8) must not exceed deleteAfterDays (6): the deletion warning would come before the key is deactivated.',
+    ]);
+  });
+
+  it('a period that is not valid is refused for that alone: it is not compared with the others', () => {
+    expect(reasonsFor({ rotateAfterDays: 0 })).toEqual(['rotateAfterDays must be a whole number of days from 1 to 3650 (got 0).']);
+    expect(reasonsFor({ warnDaysBefore: 5000 })).toEqual(['warnDaysBefore must be a whole number of days from 0 to 3650 (got 5000).']);
+  });
+});
+
+describe('resolveOrgPolicy: the limits of the periods', () => {
+  const periods = ['rotateAfterDays', 'deactivateAfterDays', 'deleteAfterDays', 'unusedAfterDays'] as const;
+  // The warning period is 0 so that it contradicts none of them.
+  it.each(periods)('%s: 1 and 3650 are accepted; 0, 3651, 2.5 and "30" are not', (name) => {
+    expect(resolveOrgPolicy({ warnDaysBefore: 0, [name]: 1 })[name]).toBe(1);
+    expect(resolveOrgPolicy({ warnDaysBefore: 0, [name]: 3650 })[name]).toBe(3650);
+    for (const value of [0, 3651, 2.5, '30', Number.NaN]) {
+      expect(reasonsFor({ warnDaysBefore: 0, [name]: value as never })).toEqual([`${name} must be a whole number of days from 1 to 3650 (got ${String(value)}).`]);
+    }
+  });
+
+  it('warnDaysBefore: 0 is accepted (no warning), -1 is not', () => {
+    expect(resolveOrgPolicy({ warnDaysBefore: 0 }).warnDaysBefore).toBe(0);
+    expect(reasonsFor({ warnDaysBefore: -1 })).toEqual(['warnDaysBefore must be a whole number of days from 0 to 3650 (got -1).']);
+  });
+
+  it('a warning a day shorter than the key lives is accepted', () => {
+    expect(resolveOrgPolicy({ rotateAfterDays: 8, warnDaysBefore: 7 })).toMatchObject({ rotateAfterDays: 8, warnDaysBefore: 7 });
+  });
+});
+
+describe('resolveOrgPolicy: ids and lists', () => {
+  it.each([
+    ['ou-abcd-12345678', true],
+    ['ou-0a1z-abcdefgh', true],
+    [`ou-${'a'.repeat(32)}-${'1'.repeat(32)}`, true],
+    ['ou-abc-12345678', false],
+    [`ou-${'a'.repeat(33)}-12345678`, false],
+    ['ou-abcd-1234567', false],
+    [`ou-abcd-${'1'.repeat(33)}`, false],
+    ['ou-ABCD-12345678', false],
+    ['ou-ab_d-12345678', false],
+    ['ou-abcd12345678', false],
+    ['xou-abcd-12345678', false],
+    ['ou-abcd-12345678 ', false],
+    ['ou-abcd-12345678-r-abcd', false],
+    ['r-abcd', true],
+    [`r-${'0'.repeat(32)}`, true],
+    ['r-abc', false],
+    [`r-${'0'.repeat(33)}`, false],
+    ['r-ABCD', false],
+    [' r-abcd', false],
+    ['r-abcdx!', false],
+    ['root', false],
+  ])('%s is an OU or root id: %s', (id, valid) => {
+    const reason = `'${id}' is not an organisational unit id (ou-xxxx-xxxxxxxx) or root id (r-xxxx).`;
+    if (valid) {
+      expect(resolveOrgPolicy({ includeOus: [id] }).includeOus).toEqual([id]);
+      expect(resolveOrgPolicy({ excludeOus: [id] }).excludeOus).toEqual([id]);
+    } else {
+      expect(reasonsFor({ includeOus: [id] })).toEqual([reason]);
+      expect(reasonsFor({ excludeOus: [id] })).toEqual([reason]);
+    }
+  });
+
+  it.each([
+    ['123456789012', true],
+    ['000000000000', true],
+    ['12345678901', false],
+    ['1234567890123', false],
+    ['12345678901a', false],
+    ['a123456789012', false],
+    ['123456789012\n', false],
+  ])('%j is an account id: %s', (id, valid) => {
+    if (valid) {
+      expect(resolveOrgPolicy({ includeAccounts: [id], excludeAccounts: ['999999999999'] }).includeAccounts).toEqual([id]);
+    } else {
+      expect(reasonsFor({ includeAccounts: [id] })).toEqual([`'${id}' is not an account id (12 digits).`]);
+      expect(reasonsFor({ excludeAccounts: [id] })).toEqual([`'${id}' is not an account id (12 digits).`]);
+    }
+  });
+
+  const lists = ['exemptGroups', 'includeAccounts', 'includeOus', 'excludeAccounts', 'excludeOus'] as const;
+  it.each(lists)('%s: a list that is not one, or holds something other than a name, is refused for that alone', (name) => {
+    const reason = `${name} must be a list of non-empty names.`;
+    for (const value of ['123456789012', 123456789012, { id: '123456789012' }, null, [123456789012], [['123456789012']]]) {
+      expect(reasonsFor({ [name]: value as never })).toEqual([reason]);
+    }
+    // A blank name is refused as such first (an id list then also says it is no id).
+    for (const value of [[''], ['   '], ['admins', ' ']]) expect(reasonsFor({ [name]: value })[0]).toBe(reason);
+  });
+
+  it('exemptGroups: any non-blank name is a group', () => {
+    expect(resolveOrgPolicy({ exemptGroups: ['break-glass', 'ci-bots'] }).exemptGroups).toEqual(['break-glass', 'ci-bots']);
+  });
+
+  it('a list that is not one, beside a list that holds the same value, is not "both included and excluded"', () => {
+    expect(reasonsFor({ includeAccounts: '123456789012' as never, excludeAccounts: ['123456789012'] })).toEqual(['includeAccounts must be a list of non-empty names.']);
+    expect(reasonsFor({ includeOus: ['r-abcd'], excludeOus: 'r-abcd' as never })).toEqual(['excludeOus must be a list of non-empty names.']);
+  });
+
+  it('every id in both lists is named, in order; ids in one list only are not', () => {
+    expect(
+      reasonsFor({
+        includeAccounts: ['111111111111', '222222222222', '333333333333'],
+        excludeAccounts: ['333333333333', '444444444444', '111111111111'],
+        includeOus: ['r-abcd'],
+        excludeOus: ['ou-abcd-12345678'],
+      }),
+    ).toEqual(['Account 111111111111 is both included and excluded.', 'Account 333333333333 is both included and excluded.']);
+  });
+});
+
+describe('resolveOrgPolicy: the digest addresses', () => {
+  it.each(['platform@example.com', 'a.b+keys@mail.example.co.uk', 'x@y.z'])('%s is an address', (address) => {
+    expect(resolveOrgPolicy({ digest: 'account', digestTo: [address] }).digestTo).toEqual([address]);
+  });
+
+  it.each([
+    'platform team@example.com',
+    'platform@example.com, security@example.com',
+    'platform@example.com ',
+    ' platform@example.com',
+    'platform@example',
+    '@example.com',
+    'platform@.com',
+    'platform@example.',
+    'platform@@example.com',
+    'platform',
+  ])('%j is not an address', (address) => {
+    expect(reasonsFor({ digest: 'account', digestTo: [address] })).toEqual(['digestTo must be a list of email addresses.']);
+  });
+
+  it.each([
+    ['a string', 'platform@example.com'],
+    ['a list in a list', [['platform@example.com']]],
+    ['a number', [42]],
+  ])('digestTo as %s is refused, for that alone', (_name, digestTo) => {
+    expect(reasonsFor({ digest: 'account', digestTo: digestTo as never })).toEqual(['digestTo must be a list of email addresses.']);
+  });
+
+  it('no digest or the owner digest, and no addresses: accepted', () => {
+    expect(resolveOrgPolicy({ digest: 'off', digestTo: [] }).digest).toBe('off');
+    expect(resolveOrgPolicy({ digest: 'owner' }).digest).toBe('owner');
+    expect(reasonsFor({ digestTo: ['platform@example.com'] })).toEqual(["digestTo is only used by the account digest, and the digest is 'off'."]);
+  });
+});
+
 describe('selectAccount', () => {
   const policy = (input: OrgPolicyInput) => resolveOrgPolicy(input);
   const cases: Array<[string, OrgPolicyInput, { id: string; status?: string; parents?: string[] }, boolean, string?]> = [
@@ -75,6 +257,25 @@ describe('selectAccount', () => {
   it('asks for the OU path only when OUs are named', () => {
     expect(policyNeedsParents(policy({}))).toBe(false);
     expect(policyNeedsParents(policy({ excludeOus: ['r-abcd'] }))).toBe(true);
+    expect(policyNeedsParents(policy({ includeOus: ['r-abcd'] }))).toBe(true);
+    expect(policyNeedsParents(policy({ includeAccounts: ['111111111111'], excludeAccounts: ['222222222222'] }))).toBe(false);
+  });
+
+  const more: Array<[string, OrgPolicyInput, { id: string; status?: string; parents?: string[] }, boolean, string?]> = [
+    ['an account outside the excluded OU', { excludeOus: ['ou-abcd-12345678'] }, { id: '111111111111', parents: ['ou-efgh-12345678', 'r-abcd'] }, true],
+    ['an account whose OU path is not known, with an OU excluded', { excludeOus: ['ou-abcd-12345678'] }, { id: '111111111111' }, true],
+    ['an account whose OU path is not known, with an OU included', { includeOus: ['ou-abcd-12345678'] }, { id: '111111111111' }, false, 'not in the included accounts or OUs'],
+    ['an account outside the included OU', { includeOus: ['ou-abcd-12345678'] }, { id: '111111111111', parents: ['ou-efgh-12345678', 'r-abcd'] }, false, 'not in the included accounts or OUs'],
+    ['an account in one of two included OUs, high up', { includeOus: ['ou-abcd-12345678', 'r-abcd'] }, { id: '111111111111', parents: ['ou-efgh-12345678', 'r-abcd'] }, true],
+    ['an account included by OU though not by id', { includeAccounts: ['222222222222'], includeOus: ['r-abcd'] }, { id: '111111111111', parents: ['r-abcd'] }, true],
+    ['an account included by id though not by OU', { includeAccounts: ['111111111111'], includeOus: ['ou-abcd-12345678'] }, { id: '111111111111', parents: ['r-abcd'] }, true],
+    ['an excluded OU named by the first match in the policy', { excludeOus: ['ou-efgh-12345678', 'r-abcd'] }, { id: '111111111111', parents: ['ou-abcd-12345678', 'r-abcd'] }, false, 'in excluded OU r-abcd'],
+    ['an excluded OU wins over an included account', { includeAccounts: ['111111111111'], excludeOus: ['r-abcd'] }, { id: '111111111111', parents: ['r-abcd'] }, false, 'in excluded OU r-abcd'],
+    ['an account being closed', {}, { id: '111111111111', status: 'PENDING_CLOSURE' }, false, 'account status PENDING_CLOSURE'],
+    ['an account with no status given', {}, { id: '111111111111' }, true],
+  ];
+  it.each(more)('%s', (_name, input, account, selected, reason) => {
+    expect(selectAccount(account, policy(input))).toEqual(selected ? { selected: true } : { selected: false, reason });
   });
 });
 

@@ -1,6 +1,6 @@
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ADMIN_READ_ACTIONS, ALL_POLICY_ACTIONS, AUDIT_ACTIONS, KEY_WRITE_ACTIONS, buildPolicy, type PolicyDocument } from '../../src/core/policy.js';
+import { ADMIN_READ_ACTIONS, ALL_POLICY_ACTIONS, AUDIT_ACTIONS, KEY_WRITE_ACTIONS, buildPolicy, describePolicy, type PolicyDocument, type PolicyOptions } from '../../src/core/policy.js';
 import { SRC, actionsUsed, importGraph, sourceFiles } from '../support/source-scan.js';
 
 function policyActions(policy: PolicyDocument): string[] {
@@ -79,6 +79,70 @@ describe('buildPolicy', () => {
 
   it('other partitions', () => {
     expect(buildPolicy({ partition: 'aws-cn', admin: true }).Statement[0]?.Resource).toBe('arn:aws-cn:iam::*:user/*');
+    expect(buildPolicy({ partition: 'aws-us-gov' }).Statement[1]?.Resource).toEqual([
+      'arn:aws-us-gov:iam::*:user/${aws:username}',
+      'arn:aws-us-gov:iam::*:user/*/${aws:username}',
+    ]);
+  });
+
+  it('self-rotation with MFA, whole: what `aws-rekey policy --mfa` prints', () => {
+    const own = ['arn:aws:iam::*:user/${aws:username}', 'arn:aws:iam::*:user/*/${aws:username}'];
+    expect(buildPolicy({ mfa: true })).toEqual({
+      Version: '2012-10-17',
+      Statement: [
+        { Sid: 'ReadKeysOfOwnUser', Effect: 'Allow', Action: ['iam:GetAccessKeyLastUsed', 'iam:ListAccessKeys', 'iam:ListMFADevices'], Resource: own },
+        {
+          Sid: 'RotateKeysOfOwnUser',
+          Effect: 'Allow',
+          Action: ['iam:CreateAccessKey', 'iam:DeleteAccessKey', 'iam:UpdateAccessKey'],
+          Resource: own,
+          Condition: { Bool: { 'aws:MultiFactorAuthPresent': 'true' } },
+        },
+      ],
+    });
+  });
+
+  it('--admin, whole: actions in alphabetical order, no MFA condition unless asked', () => {
+    expect(buildPolicy({ admin: true })).toEqual({
+      Version: '2012-10-17',
+      Statement: [
+        {
+          Sid: 'ReadKeysOfAnyUser',
+          Effect: 'Allow',
+          Action: ['iam:GetAccessKeyLastUsed', 'iam:GetUser', 'iam:ListAccessKeys', 'iam:ListMFADevices'],
+          Resource: 'arn:aws:iam::*:user/*',
+        },
+        { Sid: 'RotateKeysOfAnyUser', Effect: 'Allow', Action: ['iam:CreateAccessKey', 'iam:DeleteAccessKey', 'iam:UpdateAccessKey'], Resource: 'arn:aws:iam::*:user/*' },
+        {
+          Sid: 'AuditAccount',
+          Effect: 'Allow',
+          Action: ['iam:GenerateCredentialReport', 'iam:GetAccountSummary', 'iam:GetCredentialReport', 'iam:ListUsers'],
+          Resource: '*',
+        },
+      ],
+    });
+  });
+
+  it('each call gives a new document: changing one changes no other', () => {
+    const first = buildPolicy({ admin: true });
+    first.Statement[0]?.Action.push('iam:*');
+    expect(buildPolicy({ admin: true }).Statement[0]?.Action).not.toContain('iam:*');
+    expect(buildPolicy().Statement[0]?.Action).not.toContain('iam:*');
+  });
+});
+
+describe('describePolicy', () => {
+  it.each<[PolicyOptions, string]>([
+    [{}, 'Least-privilege policy for rotating your own access keys.'],
+    [{ mfa: true }, 'Least-privilege policy for rotating your own access keys, with MFA required for the changes.'],
+    [{ admin: true }, "Least-privilege policy for rotating any IAM user's keys and auditing the account."],
+    [{ admin: true, mfa: true }, "Least-privilege policy for rotating any IAM user's keys and auditing the account, with MFA required for the changes."],
+  ])('%j', (options, line) => {
+    expect(describePolicy(options)).toBe(line);
+  });
+
+  it('no options: your own keys', () => {
+    expect(describePolicy()).toBe('Least-privilege policy for rotating your own access keys.');
   });
 });
 
