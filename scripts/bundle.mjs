@@ -8,8 +8,9 @@
 // that the V8 coverage of the CLI's child processes is counted against the TypeScript sources.
 import { build } from 'esbuild';
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { builtinModules } from 'node:module';
+import { dirname, join, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const { version } = JSON.parse(await readFile(new URL('../package.json', import.meta.url), 'utf8'));
@@ -38,6 +39,55 @@ const builtinsByRequire = {
   },
 };
 
+/** The names a compiled module imports from `specifier` (`import { A, B as C } from '…'`), or undefined for any other form. */
+function importedNames(source, specifier) {
+  const quoted = specifier.replace(/[/]/g, '\\/');
+  if (new RegExp(`import\\s*(\\*|[\\w$]+)[^;]*from\\s*['"]${quoted}['"]|import\\(\\s*['"]${quoted}['"]`).test(source)) return undefined;
+  const names = [...source.matchAll(new RegExp(`import\\s*\\{([^}]*)\\}\\s*from\\s*['"]${quoted}['"]`, 'g'))].flatMap((m) =>
+    m[1].split(',').map((name) => name.trim().split(/\s+as\s+/)[0]).filter(Boolean),
+  );
+  return names.length ? names : undefined;
+}
+
+/** Every `export class|const|function NAME` of the .js files under `dir`, by name; a name defined twice maps to undefined. */
+async function definitions(dir) {
+  const files = new Map();
+  for (const entry of await readdir(dir, { recursive: true })) {
+    if (!entry.endsWith('.js')) continue;
+    const source = await readFile(join(dir, entry), 'utf8');
+    for (const [, name] of source.matchAll(/^export (?:class|const|let|var|function|async function) ([\w$]+)/gm)) {
+      files.set(name, files.has(name) ? undefined : join(dir, entry));
+    }
+  }
+  return files;
+}
+
+/**
+ * An AWS SDK client's index re-exports every command, paginator and waiter of its service (IAM: 181 commands and 36
+ * paginators). Our code reaches the clients through lazily imported modules, and esbuild keeps and runs every module
+ * such an index re-exports, so a rotation ran ~230 modules' code for nothing. Each of our imports of a client package
+ * instead gets a module that re-exports only the names it imports, from the files of the client that define them.
+ * Anything else (a namespace import, a name not found) keeps the client's index.
+ */
+const sdkClientNarrowing = {
+  name: 'aws-rekey-sdk-client-narrowing',
+  setup(build) {
+    const byPackage = new Map();
+    build.onResolve({ filter: /^@aws-sdk\/client-[a-z0-9-]+$/ }, async ({ path, importer, resolveDir, kind, pluginData }) => {
+      if (pluginData === 'index' || kind !== 'import-statement' || !importer.includes(`${sep}dist${sep}`)) return undefined;
+      const names = importedNames(await readFile(importer, 'utf8'), path);
+      const index = await build.resolve(path, { resolveDir, kind, pluginData: 'index' });
+      if (!names || index.errors.length || !index.path.endsWith(`${sep}dist-es${sep}index.js`)) return undefined;
+      if (!byPackage.has(index.path)) byPackage.set(index.path, definitions(dirname(index.path)));
+      const files = await byPackage.get(index.path);
+      const lines = names.map((name) => files.get(name) && `export { ${name} } from ${JSON.stringify(files.get(name))};`);
+      if (lines.some((line) => !line)) return { path: index.path };
+      return { path: `${path}:${names.join(',')}`, namespace: 'aws-sdk-client', pluginData: { contents: lines.join('\n'), resolveDir: dirname(index.path) } };
+    });
+    build.onLoad({ filter: /.*/, namespace: 'aws-sdk-client' }, ({ pluginData }) => ({ contents: pluginData.contents, resolveDir: pluginData.resolveDir, loader: 'js' }));
+  },
+};
+
 /** What every bundle of the CLI shares. */
 export const cliBundleOptions = {
   bundle: true,
@@ -45,7 +95,7 @@ export const cliBundleOptions = {
   // The SDK's ES module builds, so that the commands and models we never call are left out.
   mainFields: ['module', 'main'],
   logLevel: 'warning',
-  plugins: [versionPlugin],
+  plugins: [versionPlugin, sdkClientNarrowing],
 };
 
 /**

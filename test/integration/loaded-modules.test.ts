@@ -1,7 +1,7 @@
-import { readFile, writeFile } from 'node:fs/promises';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
-import { BIN, credentialsFile, runCli } from '../support/cli.js';
+import { BIN, ROOT, credentialsFile, runCli } from '../support/cli.js';
 import { createUserWithKey, uniqueName } from '../support/iam.js';
 import { tempHome } from '../support/integration.js';
 
@@ -28,5 +28,29 @@ describe("Node's own modules", () => {
     } finally {
       await home.cleanup();
     }
+  });
+});
+
+/*
+ * An SDK client's index re-exports every command of its service (IAM: 181), and esbuild keeps every module that a
+ * lazily imported module's `export *` reaches: a rotation used to run them all. scripts/bundle.mjs gives each of
+ * our imports of a client only the names it imports.
+ */
+describe('the SDK clients in the CLI bundle', () => {
+  it('hold only the commands our code imports, and no client index', async () => {
+    const imported = new Set<string>();
+    for (const file of await readdir(join(ROOT, 'src'), { recursive: true })) {
+      if (!file.endsWith('.ts')) continue;
+      const source = await readFile(join(ROOT, 'src', file), 'utf8');
+      for (const m of source.matchAll(/import\s*\{([^}]*)\}\s*from\s*'@aws-sdk\/client-[a-z0-9-]+'/g)) {
+        for (const name of (m[1] ?? '').split(',')) imported.add(name.trim());
+      }
+    }
+    const meta = JSON.parse(await readFile(join(ROOT, 'dist', 'bundle', 'meta.json'), 'utf8')) as { inputs: Record<string, unknown> };
+    const inputs = Object.keys(meta.inputs);
+    const commands = inputs.flatMap((path) => /@aws-sdk\/client-[a-z0-9-]+\/dist-es\/commands\/(\w+)\.js$/.exec(path)?.[1] ?? []);
+    expect(commands).toContain('CreateAccessKeyCommand');
+    expect(commands.filter((name) => !imported.has(name))).toEqual([]);
+    expect(inputs.filter((path) => /@aws-sdk\/client-[a-z0-9-]+\/dist-es\/(index|IAM|STS)\.js$/.test(path))).toEqual([]);
   });
 });

@@ -1,0 +1,64 @@
+// A/B of a rotation's CPU time between two builds of the CLI, interleaved so that the machine's load weighs on
+// both alike: `npx tsx bench/ab.ts <package root A> <package root B>` (each a folder with bin/, dist/bundle/ and
+// package.json of a build: `mkdir -p /tmp/A/dist && cp -r bin package.json /tmp/A && cp -r dist/bundle /tmp/A/dist`
+// keeps the current build aside). Each round runs, for every Node version and for each
+// build in turn (A then B, then B then A), one self-rotation against moto on loopback, as bench/run.ts does, with
+// a warm code cache per build and Node version; CPU time (all threads, user + system) comes from `perf stat`.
+// AB_ROUNDS (15), AB_NODES (20,22,24), AB_ARGS (extra CLI arguments), AB_NODE_ARGS (extra node arguments).
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { credentialsFile, makeHome } from '../test/support/cli.js';
+import { createUserWithKey, listKeys, uniqueName } from '../test/support/iam.js';
+import { startMoto } from '../test/support/moto.js';
+import { ensureRuntimes } from '../scripts/runtimes.mjs';
+import { measure, stats } from './lib.js';
+
+const [rootA, rootB] = process.argv.slice(2).map((p) => resolve(p));
+if (!rootA || !rootB) throw new Error('usage: npx tsx bench/ab.ts <package root A> <package root B>');
+const ROUNDS = Number(process.env.AB_ROUNDS ?? 15);
+const wanted = (process.env.AB_NODES ?? '20,22,24').split(',').map(Number);
+const runtimes = ensureRuntimes().filter((r) => wanted.includes(r.major));
+const extraArgs = process.env.AB_ARGS?.split(' ').filter(Boolean) ?? [];
+const nodeArgs = process.env.AB_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+const CACHE = mkdtempSync(join(tmpdir(), 'aws-rekey-ab-cache-'));
+process.on('exit', () => rmSync(CACHE, { recursive: true, force: true }));
+const loadavg = () => readFileSync('/proc/loadavg', 'utf8').split(' ')[0];
+if (spawnSync('perf', ['stat', '-e', 'task-clock', '--', 'true'], { stdio: 'ignore' }).status !== 0) throw new Error('perf stat is needed');
+
+const moto = await startMoto();
+const cpu = new Map<string, number[]>();
+try {
+  const once = async (build: 'A' | 'B', node: string, major: number, counted: boolean) => {
+    const user = await createUserWithKey(moto.endpoint, uniqueName('ab'));
+    const home = await makeHome({ endpoint: moto.endpoint, credentials: credentialsFile({ work: user }), env: { XDG_CACHE_HOME: join(CACHE, `${build}-${major}`) } });
+    try {
+      const bin = join(build === 'A' ? rootA : rootB, 'bin', 'aws-rekey');
+      const run = await measure(node, [...nodeArgs, bin, '--profile', 'work', '--yes', '--verify-successes', '1', '--json', ...extraArgs], home.env, { perf: true });
+      if (run.code !== 0) throw new Error(`${build} on Node ${major} failed (exit ${run.code}):\n${run.stderr}`);
+      const keys = await listKeys(moto.endpoint, user.userName);
+      if (keys.filter((k) => k.status === 'Active').length !== 1) throw new Error('the rotation did not leave exactly one active key');
+      if (counted) cpu.set(`${build}${major}`, [...(cpu.get(`${build}${major}`) ?? []), run.cpuMs ?? NaN]);
+    } finally {
+      await home.cleanup();
+    }
+  };
+  for (const r of runtimes) for (const build of ['A', 'B'] as const) await once(build, r.node, r.major, false);
+  const loads = [loadavg()];
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const r of runtimes) for (const build of round % 2 ? (['B', 'A'] as const) : (['A', 'B'] as const)) await once(build, r.node, r.major, true);
+    process.stderr.write(`round ${round + 1}/${ROUNDS} load ${loadavg()}\n`);
+  }
+  loads.push(loadavg());
+  process.stdout.write(`A = ${rootA}\nB = ${rootB}\n${ROUNDS} rounds, load ${loads.join(' → ')}; CPU ms (perf task-clock), median (min–max)\n`);
+  for (const r of runtimes) {
+    const a = stats(cpu.get(`A${r.major}`) ?? []);
+    const b = stats(cpu.get(`B${r.major}`) ?? []);
+    const pairs = (cpu.get(`A${r.major}`) ?? []).map((x, i) => (cpu.get(`B${r.major}`) ?? [])[i]! - x);
+    const f = (s: { median: number; min: number; max: number }) => `${s.median.toFixed(1)} (${s.min.toFixed(0)}–${s.max.toFixed(0)})`;
+    process.stdout.write(`Node ${r.major}: A ${f(a)}  B ${f(b)}  B−A ${(b.median - a.median).toFixed(1)}  median of paired differences ${stats(pairs).median.toFixed(1)}\n`);
+  }
+} finally {
+  await moto.stop();
+}
