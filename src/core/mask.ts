@@ -9,7 +9,8 @@ export function isTemporaryKeyId(accessKeyId: string): boolean {
   return accessKeyId.startsWith('ASIA');
 }
 
-const SECRET_LIKE = /(?<![A-Za-z0-9/+=])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])/g;
+// `=` may come before (`aws_secret_access_key=…`), not after: a 40-character run followed by `=` is padded base64.
+const SECRET_LIKE = /(?<![A-Za-z0-9/+])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])/g;
 
 /**
  * Hides anything shaped like a secret access key (40 characters of base64, mixed case, a digit or / or +),

@@ -1,3 +1,5 @@
+import { redactSecrets } from '../core/mask.js';
+
 /**
  * Structured logs of the handlers: one JSON object a line. Only what is passed is written, and nothing that
  * looks like a secret access key gets through (a test checks the whole log of a rotation).
@@ -23,9 +25,14 @@ export function createJsonLogger(write: (line: string) => void, base: LogFields 
   };
 }
 
+/**
+ * A field named like a secret is dropped whole; any other string, at any depth, loses what is shaped like a
+ * secret access key, since an error message or an AWS answer can carry one under an innocent name.
+ */
 function redact(key: string, value: unknown): unknown {
-  if (key && SECRET_FIELD.test(key) && typeof value === 'string') return '[redacted]';
-  return value;
+  if (typeof value !== 'string') return value;
+  if (key && SECRET_FIELD.test(key)) return '[redacted]';
+  return redactSecrets(value);
 }
 
 export interface LoggedError {

@@ -61,6 +61,7 @@ describe('redactSecrets', () => {
     ['a secret inside a message', `bad value '${SECRET}' for --profile`, "bad value '****' for --profile"],
     ['each of several secrets', `${SECRET} and ${SECRET}`, '**** and ****'],
     ['a secret whose only non-letters are +', 'wJalrXUtnFEMIaK7MDENGabPxRfiCYEXAMPLEKE+', '****'],
+    ['a secret after = (an ini line or a query string)', `aws_secret_access_key=${SECRET}`, 'aws_secret_access_key=****'],
   ])('hides %s', (_name, text, expected) => expect(redactSecrets(text)).toBe(expected));
 
   it.each([
@@ -69,6 +70,7 @@ describe('redactSecrets', () => {
     ['no digit, / or +', 'wJalrXUtnFEMIaKbMDENGabPxRfiCYEXAMPLEKEY'],
     ['39 characters', SECRET.slice(1)],
     ['41 characters', `${SECRET}A`],
+    ['= after it (padded base64)', `${SECRET}=`],
     ['a key id and a profile name', 'AKIAIOSFODNN7EXAMPLE in profile work'],
   ])('keeps a token with %s', (_name, text) => expect(redactSecrets(text)).toBe(text));
 });

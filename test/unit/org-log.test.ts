@@ -39,4 +39,25 @@ describe('createJsonLogger', () => {
     expect(lines[0]?.endsWith('\n')).toBe(true);
     expect(JSON.parse(lines[0] ?? '')).toMatchObject({ level: 'error', event: 'user-failed', handler: 'worker', userName: 'svc', secretAccessKey: '[redacted]', nested: { sessionToken: '[redacted]' } });
   });
+
+  describe('masks what is shaped like a secret access key in any string, whatever its field is named', () => {
+    const SECRET = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY';
+    const cases: Array<[string, Record<string, unknown>, Record<string, unknown>]> = [
+      ['an error message', { error: describeError(new Error(`CreateSecret failed: value '${SECRET}' is invalid`)) }, { error: { message: "CreateSecret failed: value '****' is invalid" } }],
+      ['an AKIA key id and its secret, nested in an array', { detail: { pairs: [`AKIAIOSFODNN7EXAMPLE ${SECRET}`] } }, { detail: { pairs: ['AKIAIOSFODNN7EXAMPLE ****'] } }],
+      ['an ASIA key id and its secret, in a hint', { error: { hint: `aws_access_key_id=ASIAIOSFODNN7EXAMPLE aws_secret_access_key=${SECRET}` } }, { error: { hint: 'aws_access_key_id=ASIAIOSFODNN7EXAMPLE aws_secret_access_key=****' } }],
+    ];
+    it.each(cases)('%s', (_, fields, expected) => {
+      const lines: string[] = [];
+      createJsonLogger((line) => lines.push(line)).error('user-failed', fields);
+      expect(lines[0]).not.toContain(SECRET);
+      expect(JSON.parse(lines[0] ?? '')).toMatchObject(expected);
+    });
+
+    it('in the base fields too, and leaves other values as they were', () => {
+      const lines: string[] = [];
+      createJsonLogger((line) => lines.push(line), { note: `key ${SECRET}` }).info('done', { accessKeyId: 'AKIA…MPLE', users: 3, ok: true });
+      expect(JSON.parse(lines[0] ?? '')).toMatchObject({ note: 'key ****', accessKeyId: 'AKIA…MPLE', users: 3, ok: true });
+    });
+  });
 });
