@@ -1,7 +1,7 @@
 import { ExitCode } from '../errors.js';
 import { listProfiles, type IniDocument } from '../credentials/ini.js';
 import { isTemporaryKeyId } from './mask.js';
-import { hasKeySettings, keySettingsOf } from './profile-keys.js';
+import { hasKeySettings, keySettingsOf } from './key-settings.js';
 
 /** Decisions of `rotate --profile a --profile b` and `rotate --all`. Pure. */
 

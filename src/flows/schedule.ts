@@ -25,7 +25,7 @@ import {
 import { ensureOwnFolder, ownerOf, readOwnFile, writeOwnFile, type FileOwner } from '../credentials/own-files.js';
 import { readJsonRecord, recordPath, recordsDir, removeRecord, writeJsonRecord } from '../credentials/records.js';
 import { roleMfaSerial } from '../credentials/profile-chain.js';
-import { keySettingsOf } from '../core/profile-keys.js';
+import { keySettingsOf } from '../core/key-settings.js';
 import { readCredentialsFile, resolveConfigPath, resolveCredentialsPath } from '../credentials/store.js';
 import { RekeyError, UsageError } from '../errors.js';
 

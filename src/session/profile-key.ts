@@ -1,5 +1,5 @@
 import { isTemporaryKeyId } from '../core/mask.js';
-import { hasKeySettings } from '../core/profile-keys.js';
+import { hasKeySettings } from '../core/key-settings.js';
 import type { StaticCredentials } from '../core/types.js';
 import { shellQuote } from '../core/shell.js';
 import { targetCommand } from '../core/next-command.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseIni } from '../../src/credentials/ini.js';
-import { hasKeySettings, keySettingsOf } from '../../src/core/profile-keys.js';
+import { hasKeySettings, keySettingsOf } from '../../src/core/key-settings.js';
 
 describe('hasKeySettings', () => {
   it.each([
