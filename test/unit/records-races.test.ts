@@ -1,8 +1,9 @@
-import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { CredentialsFileError } from '../../src/errors.js';
+import { clearRaces, pendingRaces, raceBefore } from '../support/races.js';
+import { useTempDir } from '../support/temp-dir.js';
 
 /**
  * Rotations side by side (rotate --all): one that finishes removes the records folders the moment they are
@@ -31,41 +32,22 @@ vi.mock('../../src/credentials/own-files.js', async (importOriginal) => {
   };
 });
 
-/** Another run adopts the old record first (`'race'`), or the move fails for another reason (`'denied'`). */
-const moves: { next: 'race' | 'denied' | undefined } = { next: undefined };
-
-vi.mock('node:fs/promises', async (importOriginal) => {
-  const real = await importOriginal<typeof import('node:fs/promises')>();
-  return {
-    ...real,
-    rename: async (from: string, to: string) => {
-      const what = moves.next;
-      moves.next = undefined;
-      if (what === 'race') await real.rename(from, to);
-      if (what === 'denied') throw Object.assign(new Error(`EACCES: permission denied, rename '${from}'`), { code: 'EACCES' });
-      return real.rename(from, to);
-    },
-  };
-});
+vi.mock('node:fs/promises', async (importOriginal) => (await import('../support/races.js')).racedFs(await importOriginal()));
 
 const { writeJsonRecord, recordsDir, recordsRoot } = await import('../../src/credentials/records.js');
 const { readJournals } = await import('../../src/credentials/journal.js');
 
-let dir: string;
-beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'aws-rekey-records-retry-'));
+const tempDir = useTempDir('aws-rekey-records-retry-');
+beforeEach(() => {
   Object.assign(writes, { failuresLeft: 0, attempts: 0, code: 'ENOENT' });
-  moves.next = undefined;
   reads.vanish = '';
 });
-afterEach(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
+afterEach(clearRaces);
 
 describe('writeJsonRecord when the folder goes away under it', () => {
   it('makes it again and writes: twice gone, the third attempt succeeds', async () => {
     writes.failuresLeft = 2;
-    const credentials = join(dir, 'credentials');
+    const credentials = join(tempDir(), 'credentials');
     await writeJsonRecord(credentials, 'x.json', { a: 1 });
     expect(writes.attempts).toBe(3);
     expect(await readdir(await recordsDir(credentials))).toEqual(['x.json']);
@@ -73,14 +55,14 @@ describe('writeJsonRecord when the folder goes away under it', () => {
 
   it('gives up after three attempts', async () => {
     writes.failuresLeft = 3;
-    await expect(writeJsonRecord(join(dir, 'credentials'), 'x.json', {})).rejects.toThrow('the folder went away');
+    await expect(writeJsonRecord(join(tempDir(), 'credentials'), 'x.json', {})).rejects.toThrow('the folder went away');
     expect(writes.attempts).toBe(3);
   });
 
   it('another failure is not retried', async () => {
     writes.failuresLeft = 1;
     writes.code = 'EACCES';
-    await expect(writeJsonRecord(join(dir, 'credentials'), 'x.json', {})).rejects.toThrow('the folder went away');
+    await expect(writeJsonRecord(join(tempDir(), 'credentials'), 'x.json', {})).rejects.toThrow('the folder went away');
     expect(writes.attempts).toBe(1);
   });
 });
@@ -93,24 +75,29 @@ describe('adopting a record of aws-rekey 0.1.0 that another run adopts at the sa
   }
 
   it('the record already moved is found where it went', async () => {
-    const credentials = join(dir, 'credentials');
+    const credentials = join(tempDir(), 'credentials');
     await legacyJournal(credentials);
-    moves.next = 'race';
+    // Another run moves it first.
+    raceBefore('rename', (real, from, to) => real.rename(from, to));
     expect((await readJournals(credentials)).map((j) => j.profile)).toEqual(['work']);
+    expect(pendingRaces()).toBe(0);
     expect(await readdir(await recordsDir(credentials))).toEqual(['work.journal.json']);
   });
 
   it('another failure to move it is not hidden', async () => {
-    const credentials = join(dir, 'credentials');
+    const credentials = join(tempDir(), 'credentials');
     await legacyJournal(credentials);
-    moves.next = 'denied';
+    raceBefore('rename', async (_real, from) => {
+      throw Object.assign(new Error(`EACCES: permission denied, rename '${String(from)}'`), { code: 'EACCES' });
+    });
     await expect(readJournals(credentials)).rejects.toThrow('EACCES');
+    expect(pendingRaces()).toBe(0);
   });
 });
 
 describe('a journal finished by another run between listing and reading', () => {
   it('is skipped', async () => {
-    const credentials = join(dir, 'credentials');
+    const credentials = join(tempDir(), 'credentials');
     await writeJsonRecord(credentials, 'work.journal.json', { version: 1, profile: 'work', oldKeyId: 'AKIAOLDOLDOLDOLDOLD1' });
     reads.vanish = 'work.journal.json';
     expect(await readJournals(credentials)).toEqual([]);

@@ -1,0 +1,61 @@
+import type * as FsPromises from 'node:fs/promises';
+
+/**
+ * Races made on purpose, for the tests of code that another program (or another run) can overtake between two
+ * file calls. A test file mocks node:fs/promises with `racedFs`, then sets a race with `raceBefore`:
+ *
+ *   vi.mock('node:fs/promises', async (importOriginal) => (await import('../support/races.js')).racedFs(await importOriginal()));
+ *
+ * Only types come from node:fs/promises here: the mock's factory imports this file while that module is
+ * being mocked.
+ */
+
+type Fs = typeof FsPromises;
+type RacedCall = 'readFile' | 'rename';
+type AnyCall = (...args: unknown[]) => Promise<unknown>;
+
+interface Race {
+  call: RacedCall;
+  when: (...args: unknown[]) => boolean;
+  before: (real: Fs, ...args: unknown[]) => Promise<unknown>;
+}
+
+const pending: Race[] = [];
+
+/**
+ * Once, before the next `call` whose arguments `when` accepts, runs `before` with the real module (what the
+ * other program does in the meantime); the call itself runs after it, unless `before` throws in its place.
+ */
+export function raceBefore<C extends RacedCall>(
+  call: C,
+  before: (real: Fs, ...args: Parameters<Fs[C]>) => Promise<unknown>,
+  when: (...args: Parameters<Fs[C]>) => boolean = () => true,
+): void {
+  pending.push({ call, before, when } as unknown as Race);
+}
+
+/** How many races set are still waiting for their call: 0 once each has happened. */
+export function pendingRaces(): number {
+  return pending.length;
+}
+
+/** Forgets the races that never happened (after each test). */
+export function clearRaces(): void {
+  pending.length = 0;
+}
+
+/** node:fs/promises whose racy calls run the races set: the module a race test file mocks node:fs/promises with. */
+export function racedFs(real: Fs): Fs {
+  return { ...real, readFile: raced(real, 'readFile'), rename: raced(real, 'rename') };
+}
+
+function raced<C extends RacedCall>(real: Fs, call: C): Fs[C] {
+  const realCall = real[call] as unknown as AnyCall;
+  const racedCall: AnyCall = async (...args) => {
+    const index = pending.findIndex((race) => race.call === call && race.when(...args));
+    const [race] = index < 0 ? [] : pending.splice(index, 1);
+    if (race) await race.before(real, ...args);
+    return realCall(...args);
+  };
+  return racedCall as unknown as Fs[C];
+}
