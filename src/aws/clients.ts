@@ -47,7 +47,7 @@ export async function createClientFactory(settings: ConnectionSettings): Promise
   const iamHandler = createHandler(settings, endpointFor('iam', settings), ca);
   const stsHandler = createHandler(settings, endpointFor('sts', settings), ca);
   // One handler (connection pool, proxy choice) per endpoint of the other services, made on first use.
-  const otherHandlers = new Map<string, NodeHttpHandler>();
+  const otherHandlers = new Map<string, SharedHttpHandler>();
   const handlerFor = (endpoint: string) => {
     let handler = otherHandlers.get(endpoint);
     if (!handler) {
@@ -92,11 +92,25 @@ export async function createClientFactory(settings: ConnectionSettings): Promise
       };
     },
     destroy: () => {
-      iamHandler.destroy();
-      stsHandler.destroy();
-      for (const handler of otherHandlers.values()) handler.destroy();
+      iamHandler.close();
+      stsHandler.close();
+      for (const handler of otherHandlers.values()) handler.close();
     },
   };
+}
+
+/**
+ * A connection pool that every client of the factory shares. A client's `destroy()` (the SDK's: it destroys the
+ * client's request handler) leaves it open: closing one account while others are still being read must not
+ * cut their requests in flight, which the SDK then sends again (their answers lost: a CreateSecret or
+ * CreateAccessKey made twice). The factory's `destroy()` closes it.
+ */
+class SharedHttpHandler extends NodeHttpHandler {
+  override destroy(): void {}
+
+  close(): void {
+    super.destroy();
+  }
 }
 
 /** The URL the SDK will call, so that NO_PROXY can be matched against its host. */
@@ -113,7 +127,7 @@ export function endpointFor(service: 'iam' | 'sts', settings: ConnectionSettings
   return `https://sts.${settings.region}.${suffix}`;
 }
 
-function createHandler(settings: ConnectionSettings, endpoint: string, ca: string | undefined): NodeHttpHandler {
+function createHandler(settings: ConnectionSettings, endpoint: string, ca: string | undefined): SharedHttpHandler {
   const agentOptions = { keepAlive: true, maxSockets: 50, ...(ca === undefined ? {} : { ca }) };
   const proxy = getProxyForUrl(endpoint);
   let httpAgent: http.Agent;
@@ -127,7 +141,7 @@ function createHandler(settings: ConnectionSettings, endpoint: string, ca: strin
     httpsAgent = new https.Agent(agentOptions);
     httpAgent = new http.Agent({ keepAlive: true, maxSockets: 50 });
   }
-  return new NodeHttpHandler({
+  return new SharedHttpHandler({
     httpAgent,
     httpsAgent,
     connectionTimeout: settings.connectTimeoutMs,
