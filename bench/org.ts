@@ -77,7 +77,7 @@ interface RunFigures {
   failedAccounts: number;
   /** moto's slowest answer: the action and how long it took. */
   slowest: [action: string, ms: number];
-  /** Requests the SDK sent again, by action (moto never throttles or fails: each follows an answer lost on the way). */
+  /** Requests the SDK sent again, by action (after an answer lost on the way, a timeout, a 5xx or a throttling). */
   retried: Record<string, number>;
   /**
    * The benchmark's own event loop (the workers, the SDK and the proxy share it): its longest delay. A long one
@@ -197,6 +197,8 @@ async function runOrganisation(org: Organisation, results: RunFigures[]): Promis
       const slowest = timings.reduce<[string, number]>((worst, [action, t]) => (t.maxMs > worst[1] ? [action, t.maxMs] : worst), ['-', 0]);
       const retried = Object.fromEntries(timings.filter(([, t]) => t.retried > 0).map(([action, t]) => [action, t.retried]));
       const upstreamErrors = Object.fromEntries(timings.filter(([, t]) => Object.keys(t.upstreamErrors).length > 0).map(([action, t]) => [action, t.upstreamErrors]));
+      const clientClosed = Object.fromEntries(timings.filter(([, t]) => t.clientClosed > 0).map(([action, t]) => [action, t.clientClosed]));
+      const retryableAnswers = Object.fromEntries(timings.filter(([, t]) => Object.keys(t.retryableAnswers).length > 0).map(([action, t]) => [action, t.retryableAnswers]));
       const requestTotal = Object.values(requests).reduce((a, b) => a + b, 0);
       results.push({
         scenario,
@@ -217,7 +219,7 @@ async function runOrganisation(org: Organisation, results: RunFigures[]): Promis
         eventLoopDelayMaxMs: Math.round(loopDelay.max / 1e6),
         load: [loadBefore, loadavg()],
       });
-      process.stderr.write(`org bench: ${scenario}: ${Math.round(wallMs / 1000)} s, ${requestTotal} requests (load ${loadBefore} → ${loadavg()}); slowest answer ${slowest[0]} ${(slowest[1] / 1000).toFixed(1)} s; event loop delay up to ${(loopDelay.max / 1e9).toFixed(1)} s${Object.keys(retried).length > 0 ? `; sent again by the SDK: ${JSON.stringify(retried)}` : ''}${Object.keys(upstreamErrors).length > 0 ? `; moto's connection failed: ${JSON.stringify(upstreamErrors)}` : ''}; log: ${log.path}\n`);
+      process.stderr.write(`org bench: ${scenario}: ${Math.round(wallMs / 1000)} s, ${requestTotal} requests (load ${loadBefore} → ${loadavg()}); slowest answer ${slowest[0]} ${(slowest[1] / 1000).toFixed(1)} s; event loop delay up to ${(loopDelay.max / 1e9).toFixed(1)} s${Object.keys(retried).length > 0 ? `; sent again by the SDK: ${JSON.stringify(retried)}` : ''}${Object.keys(upstreamErrors).length > 0 ? `; moto's connection failed: ${JSON.stringify(upstreamErrors)}` : ''}${Object.keys(retryableAnswers).length > 0 ? `; moto answered 5xx or throttling: ${JSON.stringify(retryableAnswers)}` : ''}${Object.keys(clientClosed).length > 0 ? `; closed by the SDK before the answer: ${JSON.stringify(clientClosed)}` : ''}; log: ${log.path}\n`);
       for (const line of log.errors) process.stderr.write(`org bench:   ${describeFailure(line)}\n`);
     }
   } finally {
@@ -282,7 +284,7 @@ function renderMarkdown(runs: OrganisationRun[]): string {
   const lines = [
     `# aws-rekey organisation benchmark`,
     ``,
-    `${ACCOUNTS} accounts × ${USERS} users with one key each (every ${OWNER_EVERY}th user has an owner tag), written by \`bench/org.ts\` (see bench/README.md). moto on loopback (one process for every account, so the accounts' calls queue behind each other there), seeded in its own process (bench/moto-seed.py); the handlers run in-process, 4 workers at a time; a message the worker answers as failed is delivered again, up to ${MAX_RECEIVE_COUNT} times as the deployed queue does ("failed deliveries / accounts": deliveries answered as failed / accounts still failed after the last one; the handlers' log lines are in bench/org-logs/${ACCOUNTS}x${USERS}/, not committed). Requests are those moto saw, by action; "slowest answer" is moto's slowest, "requests sent again" those the SDK repeated (header \`amz-sdk-request: attempt=2\` or more: moto never throttles or fails, so each follows an answer lost on the way, and each is in the request count), and "event loop delay" the longest stall of the benchmark's own process (workers, SDK and proxy share it; a stall fires the SDK's connection and request timers before the answers waiting in the sockets are read). Each worker invocation gets the deployed 15 minutes; a continuation it sends is processed in the same scenario. The load is the machine's (\`/proc/loadavg\`: 2 cores shared with other sessions), before and after each scenario.`,
+    `${ACCOUNTS} accounts × ${USERS} users with one key each (every ${OWNER_EVERY}th user has an owner tag), written by \`bench/org.ts\` (see bench/README.md). moto on loopback (one process for every account, so the accounts' calls queue behind each other there), seeded in its own process (bench/moto-seed.py); the handlers run in-process, 4 workers at a time; a message the worker answers as failed is delivered again, up to ${MAX_RECEIVE_COUNT} times as the deployed queue does ("failed deliveries / accounts": deliveries answered as failed / accounts still failed after the last one; the handlers' log lines are in bench/org-logs/${ACCOUNTS}x${USERS}/, not committed). Requests are those moto saw, by action; "slowest answer" is moto's slowest, "requests sent again" those the SDK repeated (header \`amz-sdk-request: attempt=2\` or more, each in the request count; the benchmark's stderr says how many moto answered with a 5xx or a throttling and how many the SDK closed before their answer), and "event loop delay" the longest stall of the benchmark's own process (workers, SDK and proxy share it; a stall fires the SDK's connection and request timers before the answers waiting in the sockets are read). Each worker invocation gets the deployed 15 minutes; a continuation it sends is processed in the same scenario. The load is the machine's (\`/proc/loadavg\`: 2 cores shared with other sessions), before and after each scenario.`,
     ``,
   ];
   for (const run of runs) {

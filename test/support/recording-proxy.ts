@@ -23,11 +23,15 @@ export interface ActionTiming {
   maxMs: number;
   /**
    * Requests the SDK sent again (its header `amz-sdk-request: attempt=N`, N > 1): after a lost answer, a timeout,
-   * a throttling or a 5xx. moto neither throttles nor fails, so here they follow answers lost on the way.
+   * a throttling or a 5xx (`retryableAnswers`, `clientClosed` say which).
    */
   retried: number;
   /** Requests whose forwarding to moto failed (moto closed or reset the connection), by error code: the client's connection is then closed unanswered. */
   upstreamErrors: Record<string, number>;
+  /** moto's answers with a 5xx status or a throttling error, by `status code` (the SDK sends those requests again). */
+  retryableAnswers: Record<string, number>;
+  /** Requests whose client closed the connection before the answer was written (the SDK gave up on it: a timeout). */
+  clientClosed: number;
 }
 
 export type Rewrite = (action: string, body: string) => string;
@@ -41,9 +45,12 @@ export async function startRecordingProxy(target: string, rewrite?: Rewrite): Pr
     const target = req.headers['x-amz-target'];
     const action = typeof target === 'string' ? (target.split('.').pop() ?? 'Unknown') : (new URLSearchParams(body.toString('utf8')).get('Action') ?? 'Unknown');
     counts[action] = (counts[action] ?? 0) + 1;
-    const timing = (timings[action] ??= { maxMs: 0, retried: 0, upstreamErrors: {} });
+    const timing = (timings[action] ??= { maxMs: 0, retried: 0, upstreamErrors: {}, retryableAnswers: {}, clientClosed: 0 });
     if (Number(/attempt=(\d+)/.exec(String(req.headers['amz-sdk-request'] ?? ''))?.[1] ?? 1) > 1) timing.retried += 1;
     const started = Date.now();
+    res.on('close', () => {
+      if (!res.writableFinished) timing.clientClosed += 1;
+    });
     let answer;
     try {
       answer = await forward(upstream, req, body);
@@ -53,6 +60,12 @@ export async function startRecordingProxy(target: string, rewrite?: Rewrite): Pr
       throw error;
     }
     timing.maxMs = Math.max(timing.maxMs, Date.now() - started);
+    const text = answer.body.toString('utf8');
+    const errorCode = /<Code>([^<]+)<\/Code>|"__type"\s*:\s*"(?:[^"#]*#)?([^"]+)"/.exec(text)?.slice(1).find(Boolean) ?? '';
+    if (answer.status >= 500 || /Throttl/.test(errorCode)) {
+      const key = `${answer.status} ${errorCode}`.trim();
+      timing.retryableAnswers[key] = (timing.retryableAnswers[key] ?? 0) + 1;
+    }
     const payload = rewrite ? Buffer.from(rewrite(action, answer.body.toString('utf8')), 'utf8') : answer.body;
     const headers = { ...answer.headers, 'content-length': String(payload.length) };
     delete headers['transfer-encoding'];
