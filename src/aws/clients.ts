@@ -146,6 +146,9 @@ function createHandler(settings: ConnectionSettings, endpoint: string, ca: strin
     httpsAgent,
     connectionTimeout: settings.connectTimeoutMs,
     requestTimeout: settings.requestTimeoutMs,
+    // Without it, @smithy/node-http-handler 4.x only prints a warning when requestTimeout passes, and a request
+    // whose answer never comes waits for the client's own socket timeout (IAM: 5 minutes).
+    throwOnRequestTimeout: true,
   });
 }
 

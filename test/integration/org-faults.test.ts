@@ -28,10 +28,10 @@ let queues: Queues;
 const oldKeys = new Map<string, { accessKeyId: string; secretAccessKey: string }>();
 const VERIFY = { timeoutMs: 10_000, successes: 1, successIntervalMs: 0, initialDelayMs: 100, maxDelayMs: 500 };
 
-function worker(onOutcome: (o: AccountOutcome) => void = () => undefined, write: (line: string) => void = () => undefined) {
+function worker(onOutcome: (o: AccountOutcome) => void = () => undefined, write: (line: string) => void = () => undefined, env: NodeJS.ProcessEnv = {}) {
   const now = new Date(Date.now() + 91 * DAY);
   return createWorkerHandler({
-    env: { AWS_REGION: REGION, AWS_ENDPOINT_URL: faults.endpoint, AWS_REKEY_MODE: 'enforce', AWS_REKEY_QUEUE_URL: queues.accountsQueueUrl },
+    env: { AWS_REGION: REGION, AWS_ENDPOINT_URL: faults.endpoint, AWS_REKEY_MODE: 'enforce', AWS_REKEY_QUEUE_URL: queues.accountsQueueUrl, ...env },
     credentials: DUMMY_CREDENTIALS,
     now: () => now,
     write,
@@ -92,7 +92,9 @@ async function runUntilKilled(account: string, arm: (kill: () => void) => void):
     dead();
   });
   const stalledBefore = stalledCount();
-  void worker()({ Records: [message(account)] });
+  // Its hanging call outlives the test: with the default request limit (15 s) the SDK would send it again and
+  // the dead worker would carry on beside the next one.
+  void worker(undefined, undefined, { AWS_REKEY_REQUEST_TIMEOUT_MS: String(60 * 60_000) })({ Records: [message(account)] });
   await died;
   await until(() => stalledCount() === stalledBefore + 1);
 }
