@@ -8,6 +8,7 @@ import { stagedId, stagedPath } from '../../src/credentials/staged-store.js';
 import { credentialsFile, makeHome, readableCliCopy, runCli, type CliRun, type RunCliOptions, type TempHome } from '../support/cli.js';
 import { createUserWithKey, listKeys, uniqueName, type SeededUser } from '../support/iam.js';
 import { FAST } from '../support/integration.js';
+import { isRoot, NOBODY, OTHER_UID } from '../support/users.js';
 
 /*
  * Issue 15: the files aws-rekey makes for itself beside the credentials file (backup, records folder,
@@ -18,10 +19,6 @@ import { FAST } from '../support/integration.js';
  */
 
 const endpoint = inject('motoEndpoint');
-const isRoot = process.getuid?.() === 0;
-const NOBODY = 65534;
-/** Someone else: neither the runner, nor the file's owner, nor root. */
-const OTHER = 4321;
 
 interface Runner {
   label: string;
@@ -68,14 +65,14 @@ const plants: Array<[string, Plant]> = [
     'a file of another user',
     async (path) => {
       await writeFile(path, '{"not":"ours"}\n', { mode: 0o644 });
-      await chown(path, OTHER, OTHER);
+      await chown(path, OTHER_UID, OTHER_UID);
     },
   ],
   [
     'a folder of another user',
     async (path) => {
       await mkdir(path, { mode: 0o755 });
-      await chown(path, OTHER, OTHER);
+      await chown(path, OTHER_UID, OTHER_UID);
     },
   ],
 ];

@@ -16,17 +16,14 @@ import {
   rootInSharedFolderWarning,
   syncFolder,
   writeOwnFile,
-  type FileOwner,
 } from '../../src/credentials/own-files.js';
+import { isRoot, me, OTHER_UID } from '../support/users.js';
 
 /*
  * own-files.ts as a user meets it when something is wrong: what each refusal says (the path, what is there,
  * the fix), which failures leave nothing behind, and where writes to a linked file go.
  */
 
-const isRoot = process.getuid?.() === 0;
-const OTHER = 4321;
-const me: FileOwner = { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 };
 const errno = (code: string, message = `${code}: failed`): NodeJS.ErrnoException => Object.assign(new Error(message), { code });
 
 let dir: string;
@@ -159,11 +156,11 @@ describe('inspectOwnPath: what is there, in words', () => {
   it.runIf(isRoot)('another user\'s file: whose it is, and the two ways out', async () => {
     const path = join(dir, 'record.json');
     await writeFile(path, '{}');
-    await chown(path, OTHER, OTHER);
+    await chown(path, OTHER_UID, OTHER_UID);
     const owner = { uid: 1000, gid: 1001 };
     await expect(inspectOwnPath(path, 'file', owner)).rejects.toMatchObject({
       code: 'OWN_FILE_WRONG_OWNER',
-      message: `${path} belongs to uid ${OTHER}, not to uid 1000 (the owner of the credentials file) or root.`,
+      message: `${path} belongs to uid ${OTHER_UID}, not to uid 1000 (the owner of the credentials file) or root.`,
       hint: `aws-rekey did not make it for this file. Check what it is, then remove it (rm -r '${path}') or give it to its owner (chown -R 1000:1001 '${path}').`,
     });
   });
@@ -171,9 +168,9 @@ describe('inspectOwnPath: what is there, in words', () => {
   it.runIf(isRoot)('root\'s own file, and one of the credentials file\'s owner, are fine', async () => {
     const path = join(dir, 'record.json');
     await writeFile(path, '{}');
-    expect((await inspectOwnPath(path, 'file', { uid: OTHER, gid: OTHER }))?.isFile()).toBe(true);
-    await chown(path, OTHER, OTHER);
-    expect((await inspectOwnPath(path, 'file', { uid: OTHER, gid: OTHER }))?.isFile()).toBe(true);
+    expect((await inspectOwnPath(path, 'file', { uid: OTHER_UID, gid: OTHER_UID }))?.isFile()).toBe(true);
+    await chown(path, OTHER_UID, OTHER_UID);
+    expect((await inspectOwnPath(path, 'file', { uid: OTHER_UID, gid: OTHER_UID }))?.isFile()).toBe(true);
   });
 });
 
@@ -204,8 +201,8 @@ describe('readOwnFile / writeOwnFile / createOwnFile / removeOwnFile: failures l
   });
 
   it.runIf(isRoot)('createOwnFile as root gives the file to the owner', async () => {
-    await createOwnFile(join(dir, 'note'), 'x', { uid: OTHER, gid: OTHER + 1 });
-    expect(await stat(join(dir, 'note'))).toMatchObject({ uid: OTHER, gid: OTHER + 1 });
+    await createOwnFile(join(dir, 'note'), 'x', { uid: OTHER_UID, gid: OTHER_UID + 1 });
+    expect(await stat(join(dir, 'note'))).toMatchObject({ uid: OTHER_UID, gid: OTHER_UID + 1 });
   });
 
   it('removeOwnFile: a folder cannot be removed this way; the error says how to do it', async () => {
@@ -250,24 +247,24 @@ describe('syncFolder', () => {
 
 describe.runIf(isRoot)('rootInSharedFolderWarning: who else can write there, and what to run instead', () => {
   it('a folder of another user: that user, and sudo -u as them', async () => {
-    await chown(dir, OTHER, OTHER);
+    await chown(dir, OTHER_UID, OTHER_UID);
     await chmod(dir, 0o700);
     expect(await rootInSharedFolderWarning(join(dir, 'credentials'))).toBe(
-      `aws-rekey runs as root, and ${dir} can be written by uid ${OTHER} (its owner): they could swap a file aws-rekey writes there for a link between its check and its write. ` +
-        `Links found there are refused; to rule out the race, run sudo -u '#${OTHER}' aws-rekey … instead.`,
+      `aws-rekey runs as root, and ${dir} can be written by uid ${OTHER_UID} (its owner): they could swap a file aws-rekey writes there for a link between its check and its write. ` +
+        `Links found there are refused; to rule out the race, run sudo -u '#${OTHER_UID}' aws-rekey … instead.`,
     );
   });
 
   it('root\'s folder that its group may write to: the group\'s members, and the owner of the file', async () => {
-    await chown(dir, 0, OTHER);
+    await chown(dir, 0, OTHER_UID);
     await chmod(dir, 0o770);
     expect(await rootInSharedFolderWarning(join(dir, 'credentials'))).toMatch(
-      new RegExp(`can be written by the members of group ${OTHER}: .* run aws-rekey as the owner of the credentials file instead\\.$`),
+      new RegExp(`can be written by the members of group ${OTHER_UID}: .* run aws-rekey as the owner of the credentials file instead\\.$`),
     );
   });
 
   it('a folder every user may write to names every user, not the group too', async () => {
-    await chown(dir, 0, OTHER);
+    await chown(dir, 0, OTHER_UID);
     await chmod(dir, 0o777);
     const warning = await rootInSharedFolderWarning(join(dir, 'credentials'));
     expect(warning).toContain(`${dir} can be written by every user:`);
@@ -275,7 +272,7 @@ describe.runIf(isRoot)('rootInSharedFolderWarning: who else can write there, and
   });
 
   it('an owner without write permission is no writer', async () => {
-    await chown(dir, OTHER, OTHER);
+    await chown(dir, OTHER_UID, OTHER_UID);
     await chmod(dir, 0o500);
     expect(await rootInSharedFolderWarning(join(dir, 'credentials'))).toBeUndefined();
   });
@@ -286,8 +283,8 @@ describe.runIf(isRoot)('rootInSharedFolderWarning: who else can write there, and
     await mkdir(mine, { mode: 0o700 });
     await mkdir(theirs, { mode: 0o700 });
     await writeFile(join(theirs, 'credentials'), '');
-    await chown(theirs, OTHER, OTHER);
+    await chown(theirs, OTHER_UID, OTHER_UID);
     await symlink(join(theirs, 'credentials'), join(mine, 'credentials'));
-    expect(await rootInSharedFolderWarning(join(mine, 'credentials'))).toContain(`${theirs} can be written by uid ${OTHER} (its owner)`);
+    expect(await rootInSharedFolderWarning(join(mine, 'credentials'))).toContain(`${theirs} can be written by uid ${OTHER_UID} (its owner)`);
   });
 });

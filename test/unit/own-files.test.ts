@@ -10,20 +10,16 @@ import {
   readOwnFile,
   rootInSharedFolderWarning,
   writeOwnFile,
-  type FileOwner,
 } from '../../src/credentials/own-files.js';
 import { getBackupPath, writeCredentialsFileAtomic } from '../../src/credentials/atomic-replace.js';
 import { checkOwnFiles } from '../../src/credentials/store.js';
+import { isRoot, me, OTHER_UID } from '../support/users.js';
 
 /*
  * aws-rekey's own files never follow a planted link: each bad thing at an own path (a link to a file, to a
  * folder, a dangling link, another type, another owner) is refused with its path, and what the link points
  * to is left byte- and mode-identical.
  */
-
-const isRoot = process.getuid?.() === 0;
-const OTHER = 4321;
-const me: FileOwner = { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 };
 
 let dir: string;
 let outside: string;
@@ -67,9 +63,9 @@ const plants: Array<[string, Plant, RegExp, boolean?]> = [
     'a file of another user',
     async (p) => {
       await writeFile(p, '{}');
-      await chown(p, OTHER, OTHER);
+      await chown(p, OTHER_UID, OTHER_UID);
     },
-    /belongs to uid 4321/,
+    new RegExp(`belongs to uid ${OTHER_UID}`),
     true,
   ],
 ];
@@ -102,8 +98,8 @@ describe('writeOwnFile / readOwnFile', () => {
 
   it.runIf(isRoot)('root writes files of another user\'s credentials as that user', async () => {
     const path = join(dir, 'record.json');
-    await writeOwnFile(path, 'x', { uid: OTHER, gid: OTHER });
-    expect(await stat(path)).toMatchObject({ uid: OTHER, gid: OTHER });
+    await writeOwnFile(path, 'x', { uid: OTHER_UID, gid: OTHER_UID });
+    expect(await stat(path)).toMatchObject({ uid: OTHER_UID, gid: OTHER_UID });
   });
 });
 
@@ -129,7 +125,7 @@ describe('ensureOwnFolder / listOwnFolder', () => {
   it.runIf(isRoot)('refuses a folder of another user', async () => {
     const path = join(dir, 'aws-rekey');
     await mkdir(path, { mode: 0o755 });
-    await chown(path, OTHER, OTHER);
+    await chown(path, OTHER_UID, OTHER_UID);
     await expect(ensureOwnFolder(path, me)).rejects.toMatchObject({ code: 'OWN_FILE_WRONG_OWNER', message: expect.stringContaining(path) });
     expect((await stat(path)).mode & 0o777).toBe(0o755);
   });
@@ -147,8 +143,8 @@ describe('ensureOwnFolder / listOwnFolder', () => {
 
   it.runIf(isRoot)('root makes the folder of another user\'s credentials as that user', async () => {
     const path = join(dir, 'aws-rekey');
-    await ensureOwnFolder(path, { uid: OTHER, gid: OTHER });
-    expect(await stat(path)).toMatchObject({ uid: OTHER, gid: OTHER });
+    await ensureOwnFolder(path, { uid: OTHER_UID, gid: OTHER_UID });
+    expect(await stat(path)).toMatchObject({ uid: OTHER_UID, gid: OTHER_UID });
   });
 });
 
@@ -170,8 +166,8 @@ describe('the credentials file: its link is followed, its backup\'s never', () =
     const path = join(dir, 'credentials');
     expect(await ownerOf(path)).toEqual(await stat(dir).then((s) => ({ uid: s.uid, gid: s.gid })));
     await writeFile(path, '');
-    if (isRoot) await chown(path, OTHER, OTHER + 1);
-    expect(await ownerOf(path)).toEqual(isRoot ? { uid: OTHER, gid: OTHER + 1 } : me);
+    if (isRoot) await chown(path, OTHER_UID, OTHER_UID + 1);
+    expect(await ownerOf(path)).toEqual(isRoot ? { uid: OTHER_UID, gid: OTHER_UID + 1 } : me);
   });
 });
 
@@ -180,8 +176,8 @@ describe.runIf(isRoot)('rootInSharedFolderWarning', () => {
     const path = join(dir, 'credentials');
     await chmod(dir, 0o700);
     expect(await rootInSharedFolderWarning(path)).toBeUndefined();
-    await chown(dir, OTHER, OTHER);
-    expect(await rootInSharedFolderWarning(path)).toMatch(new RegExp(`${dir} can be written by uid ${OTHER}`));
+    await chown(dir, OTHER_UID, OTHER_UID);
+    expect(await rootInSharedFolderWarning(path)).toMatch(new RegExp(`${dir} can be written by uid ${OTHER_UID}`));
     await chown(dir, 0, 0);
     await chmod(dir, 0o777);
     expect(await rootInSharedFolderWarning(path)).toMatch(/every user/);

@@ -15,6 +15,7 @@ import {
   resolveCredentialsPath,
   withFileLock,
 } from '../../src/credentials/store.js';
+import { isRoot } from '../support/users.js';
 
 /*
  * The store's answers as a user reads them: each refusal's message and hint, the pre-flight of --dry-run
@@ -22,7 +23,6 @@ import {
  * the holder. (store.test.ts has the tests that switch effective ids; these need none.)
  */
 
-const isRoot = process.getuid?.() === 0;
 const canChattr = isRoot && probeChattr();
 
 function probeChattr(): boolean {

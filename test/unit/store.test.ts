@@ -8,12 +8,11 @@ import { getBackupPath, removeIfExists, statOrUndefined, writeCredentialsFileAto
 import { serializeIni } from '../../src/credentials/ini.js';
 import { recordsDir } from '../../src/credentials/records.js';
 import { checkWritable, getLockPath, readCredentialsFile, resolveConfigPath, resolveCredentialsPath, withFileLock } from '../../src/credentials/store.js';
+import { asOwner, isRoot, OTHER_UID } from '../support/users.js';
 
 // As root, permission bits stop nothing: the tests that rely on them run as nobody (effective ids, see
 // asOwner), and root's own refusals (chattr +i, a directory in the way, a file as a parent) have tests too.
-const isRoot = process.getuid?.() === 0;
 const canChattr = isRoot && probeChattr();
-const NOBODY = 65534;
 
 function probeChattr(): boolean {
   const dir = mkdtempSync(join(tmpdir(), 'aws-rekey-chattr-'));
@@ -51,25 +50,6 @@ afterEach(async () => {
 function makeImmutable(path: string): void {
   chattr('+i', path);
   immutable.push(path);
-}
-
-/**
- * Run `body` as the owner of the test folder, with permission bits in force: as root, the effective user
- * and group become nobody (who then owns the folder) until `body` settles; as anyone else, nothing changes.
- */
-async function asOwner(body: () => Promise<void>): Promise<void> {
-  const { seteuid, setegid } = process;
-  if (!isRoot) return body();
-  if (!seteuid || !setegid) throw new Error('root without seteuid: not a POSIX system');
-  await chown(dir, NOBODY, NOBODY);
-  setegid(NOBODY);
-  seteuid(NOBODY);
-  try {
-    await body();
-  } finally {
-    seteuid(0);
-    setegid(0);
-  }
 }
 
 describe('resolveCredentialsPath / resolveConfigPath', () => {
@@ -136,7 +116,7 @@ describe('readCredentialsFile', () => {
   });
 
   it('a file without read permission is unreadable', async () => {
-    await asOwner(async () => {
+    await asOwner(dir, async () => {
       const path = join(dir, 'credentials');
       await writeFile(path, CONTENT);
       await chmod(path, 0o000);
@@ -251,7 +231,7 @@ describe('writeCredentialsFileAtomic', () => {
 
   it('a file it may write but not read: refused before the rename (its backup could not be made), nothing changes', async () => {
     const path = join(dir, 'credentials');
-    await asOwner(async () => {
+    await asOwner(dir, async () => {
       await writeFile(path, CONTENT);
       await chmod(path, 0o200);
       await expect(writeCredentialsFileAtomic(path, NEW_CONTENT, { backup: true })).rejects.toMatchObject({
@@ -276,7 +256,7 @@ describe('writeCredentialsFileAtomic', () => {
   });
 
   it('a directory made read-only after the check: error, no temp file, file unchanged', async () => {
-    await asOwner(async () => {
+    await asOwner(dir, async () => {
       const path = join(dir, 'credentials');
       await writeFile(path, CONTENT);
       await checkWritable(path);
@@ -291,10 +271,10 @@ describe('writeCredentialsFileAtomic', () => {
   it.runIf(isRoot)('run as root on a user-owned file, the new file keeps its owner', async () => {
     const path = join(dir, 'credentials');
     await writeFile(path, CONTENT);
-    await chown(path, 4321, 4321);
+    await chown(path, OTHER_UID, OTHER_UID);
     await writeCredentialsFileAtomic(path, NEW_CONTENT, { backup: true });
-    expect(await stat(path)).toMatchObject({ uid: 4321, gid: 4321 });
-    expect(await stat(getBackupPath(path))).toMatchObject({ uid: 4321, gid: 4321 });
+    expect(await stat(path)).toMatchObject({ uid: OTHER_UID, gid: OTHER_UID });
+    expect(await stat(getBackupPath(path))).toMatchObject({ uid: OTHER_UID, gid: OTHER_UID });
   });
 });
 
@@ -380,7 +360,7 @@ describe('checkWritable', () => {
   });
 
   it('refuses a read-only directory', async () => {
-    await asOwner(async () => {
+    await asOwner(dir, async () => {
       const path = join(dir, 'credentials');
       await writeFile(path, CONTENT);
       await chmod(dir, 0o500);
@@ -396,7 +376,7 @@ describe('checkWritable', () => {
     const links = join(dir, 'links');
     const real = join(dir, 'real');
     const link = join(links, 'credentials');
-    await asOwner(async () => {
+    await asOwner(dir, async () => {
       await mkdir(links);
       await mkdir(real);
       await writeFile(join(real, 'credentials'), CONTENT);
@@ -415,7 +395,7 @@ describe('checkWritable', () => {
 
   it('a records folder it cannot write to is refused before anything is locked or created', async () => {
     const path = join(dir, 'credentials');
-    await asOwner(async () => {
+    await asOwner(dir, async () => {
       await writeFile(path, CONTENT);
       const records = await recordsDir(path);
       await mkdir(records, { recursive: true, mode: 0o700 });
@@ -485,7 +465,7 @@ describe('withFileLock', () => {
 
   it('a folder where the lock cannot be made: CREDENTIALS_LOCK_FAILED, naming the lock and the fix', async () => {
     const path = join(dir, 'credentials');
-    await asOwner(async () => {
+    await asOwner(dir, async () => {
       await writeFile(path, CONTENT);
       await chmod(dir, 0o500);
       await expect(withFileLock(path, async () => 'x')).rejects.toMatchObject({
@@ -500,7 +480,7 @@ describe('withFileLock', () => {
 
   it('a lock whose owner is another user\'s live process (EPERM to signal it) is respected', async () => {
     const path = join(dir, 'credentials');
-    await asOwner(async () => {
+    await asOwner(dir, async () => {
       await mkdir(getLockPath(path));
       await writeFile(join(getLockPath(path), 'owner.json'), JSON.stringify({ pid: process.ppid, hostname: hostname(), acquiredAt: 'now' }));
       await expect(withFileLock(path, async () => 'x')).rejects.toMatchObject({ code: 'CREDENTIALS_LOCKED', message: expect.stringContaining(`process ${process.ppid} on`) });
@@ -538,7 +518,7 @@ describe('statOrUndefined: nothing there is no error; what cannot be looked at i
 
   it('a path in a folder it may not enter is unreadable: permission denied', async () => {
     const path = join(dir, 'closed', 'credentials');
-    await asOwner(async () => {
+    await asOwner(dir, async () => {
       await mkdir(join(dir, 'closed'), { mode: 0o700 });
       await writeFile(path, CONTENT);
       await chmod(join(dir, 'closed'), 0o000);
