@@ -7,9 +7,10 @@ export default defineConfig({
   test: {
     include: ['test/unit/**/*.test.ts'],
     setupFiles: ['test/support/assertions.ts'],
-    // Stryker's vitest runner asks for worker threads, but the permission tests of store.test.ts switch
-    // root's effective ids (seteuid), which Node allows only in a main thread: that file gets a process.
-    // An absolute path: Stryker's sandbox is under .stryker-tmp/, which a `**` glob does not enter.
-    poolMatchGlobs: [[fileURLToPath(new URL('test/unit/store.test.ts', import.meta.url)), 'forks']],
+    // Stryker's vitest runner asks for worker threads, but the permission tests of store.test.ts and
+    // own-files-access.test.ts switch root's effective ids (seteuid, test/support/users.ts's asOwner), which
+    // Node allows only in a main thread: those files get a process.
+    // Absolute paths: Stryker's sandbox is under .stryker-tmp/, which a `**` glob does not enter.
+    poolMatchGlobs: ['store.test.ts', 'own-files-access.test.ts'].map((name) => [fileURLToPath(new URL(`test/unit/${name}`, import.meta.url)), 'forks']),
   },
 });

@@ -1,4 +1,5 @@
 import { chown } from 'node:fs/promises';
+import { vi } from 'vitest';
 import type { FileOwner } from '../../src/credentials/own-files.js';
 
 /*
@@ -33,4 +34,12 @@ export async function asOwner(dir: string, body: () => Promise<void>): Promise<v
     seteuid(0);
     setegid(0);
   }
+}
+
+/**
+ * Makes process.getuid() answer `uid` until vi.restoreAllMocks(): what aws-rekey believes about who runs it
+ * (root or not, whose files it may keep), not what the system then allows.
+ */
+export function pretendUid(uid: number): void {
+  vi.spyOn(process as { getuid(): number }, 'getuid').mockReturnValue(uid);
 }

@@ -1,11 +1,16 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { chmod, chown, mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { chmod, chown, lstat, mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
   createOwnFile,
+  ensureOwnFolder,
+  errorCode,
   fileFailure,
+  giveToOwner,
   inspectOwnPath,
   ownerOf,
   readOwnFile,
@@ -16,8 +21,9 @@ import {
   rootInSharedFolderWarning,
   syncFolder,
   writeOwnFile,
+  writeOwnTemp,
 } from '../../src/credentials/own-files.js';
-import { isRoot, me, OTHER_UID } from '../support/users.js';
+import { isRoot, me, OTHER_UID, pretendUid } from '../support/users.js';
 
 /*
  * own-files.ts as a user meets it when something is wrong: what each refusal says (the path, what is there,
@@ -31,6 +37,7 @@ beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), 'aws-rekey-own-errors-'));
 });
 afterEach(async () => {
+  vi.restoreAllMocks();
   await chmod(dir, 0o700).catch(() => undefined);
   await rm(dir, { recursive: true, force: true });
 });
@@ -115,6 +122,19 @@ describe('resolveLinkTarget: where writes to a file the user chose go', () => {
 describe('ownerOf', () => {
   it('neither the file nor its folder exists: the running user', async () => {
     expect(await ownerOf(join(dir, 'no', 'such', 'credentials'))).toEqual(me);
+  });
+
+  it('where the process has no uid (Windows: no getuid/getgid): -1, which no file has', async () => {
+    const ids = process as { getuid?: unknown; getgid?: unknown };
+    const { getuid, getgid } = ids;
+    ids.getuid = undefined;
+    ids.getgid = undefined;
+    try {
+      expect(await ownerOf(join(dir, 'no', 'such', 'credentials'))).toEqual({ uid: -1, gid: -1 });
+    } finally {
+      ids.getuid = getuid;
+      ids.getgid = getgid;
+    }
   });
 });
 
@@ -271,6 +291,16 @@ describe.runIf(isRoot)('rootInSharedFolderWarning: who else can write there, and
     expect(warning).not.toContain('group');
   });
 
+  it('a folder of another user that its group may write to: both, joined by "and"', async () => {
+    await chown(dir, OTHER_UID, OTHER_UID + 1);
+    await chmod(dir, 0o770);
+    expect(await rootInSharedFolderWarning(join(dir, 'credentials'))).toContain(`${dir} can be written by uid ${OTHER_UID} (its owner) and the members of group ${OTHER_UID + 1}: they could`);
+  });
+
+  it('a folder that does not exist: nobody to warn about', async () => {
+    expect(await rootInSharedFolderWarning(join(dir, 'missing', 'credentials'))).toBeUndefined();
+  });
+
   it('an owner without write permission is no writer', async () => {
     await chown(dir, OTHER_UID, OTHER_UID);
     await chmod(dir, 0o500);
@@ -286,5 +316,216 @@ describe.runIf(isRoot)('rootInSharedFolderWarning: who else can write there, and
     await chown(theirs, OTHER_UID, OTHER_UID);
     await symlink(join(theirs, 'credentials'), join(mine, 'credentials'));
     expect(await rootInSharedFolderWarning(join(mine, 'credentials'))).toContain(`${theirs} can be written by uid ${OTHER_UID} (its owner)`);
+  });
+});
+
+describe('errorCode / reasonOf of what is not an error', () => {
+  it('undefined (a promise rejected with nothing): no code, and its text', () => {
+    expect(errorCode(undefined)).toBeUndefined();
+    expect(reasonOf(undefined)).toBe('undefined');
+  });
+});
+
+describe('a parent that is a file, not a folder', () => {
+  it('inspectOwnPath: "Cannot look at", and the fix for a file in the way', async () => {
+    await writeFile(join(dir, 'aws'), 'not a folder');
+    const path = join(dir, 'aws', 'record.json');
+    await expect(inspectOwnPath(path, 'file', me)).rejects.toMatchObject({
+      code: 'OWN_FILE_UNREADABLE',
+      message: `Cannot look at ${path}: a parent is not a directory.`,
+      hint: `A parent of ${path} is a file, not a folder: move it out of the way.`,
+    });
+    expect(await readFile(join(dir, 'aws'), 'utf8')).toBe('not a folder');
+  });
+
+  it('readOwnFile: "Cannot read", the same fix', async () => {
+    await writeFile(join(dir, 'aws'), 'not a folder');
+    const path = join(dir, 'aws', 'record.json');
+    await expect(readOwnFile(path, me)).rejects.toMatchObject({
+      code: 'OWN_FILE_UNREADABLE',
+      message: `Cannot read ${path}: a parent is not a directory.`,
+      hint: `A parent of ${path} is a file, not a folder: move it out of the way.`,
+    });
+  });
+
+  it('ensureOwnFolder in a folder that does not exist: "Cannot write", nothing is made', async () => {
+    const path = join(dir, 'gone', 'aws-rekey');
+    await expect(ensureOwnFolder(path, me)).rejects.toMatchObject({
+      code: 'CREDENTIALS_WRITE_FAILED',
+      message: `Cannot write ${path}: it does not exist.`,
+      hint: `Check ${join(dir, 'gone')} (ls -la '${join(dir, 'gone')}'), then run aws-rekey again.`,
+    });
+    expect(await readdir(dir)).toEqual([]);
+  });
+});
+
+describe('readOwnFile: each refusal by its own code', () => {
+  it('a link: OWN_FILE_IS_LINK (not a failed read), the target untouched', async () => {
+    await writeFile(join(dir, 'target'), 'keep');
+    await symlink(join(dir, 'target'), join(dir, 'record.json'));
+    await expect(readOwnFile(join(dir, 'record.json'), me)).rejects.toMatchObject({ code: 'OWN_FILE_IS_LINK', message: expect.stringContaining(`(to ${join(dir, 'target')})`) });
+    expect(await readFile(join(dir, 'target'), 'utf8')).toBe('keep');
+  });
+
+  it('a named pipe: OWN_FILE_WRONG_TYPE at once (no wait for a writer)', async () => {
+    const path = join(dir, 'record.json');
+    execFileSync('mkfifo', [path]);
+    await expect(readOwnFile(path, me)).rejects.toMatchObject({ code: 'OWN_FILE_WRONG_TYPE', message: `${path} should be a file of aws-rekey's, but it is a named pipe.` });
+  });
+
+  // A file the kernel opens and describes but will not read from offset 0: a read that fails after the checks.
+  it.runIf(existsSync('/proc/self/mem'))('a file whose read fails (/proc/self/mem): "Cannot read" with the system\'s own words', async () => {
+    await expect(readOwnFile('/proc/self/mem', me)).rejects.toMatchObject({
+      code: 'OWN_FILE_UNREADABLE',
+      message: 'Cannot read /proc/self/mem: EIO: i/o error, read.',
+      hint: "Check /proc/self (ls -la '/proc/self'), then run aws-rekey again.",
+    });
+  });
+});
+
+describe('inspectOwnPath: the other things in the wrong place', () => {
+  it('a file where a folder should be', async () => {
+    const path = join(dir, 'aws-rekey');
+    await writeFile(path, 'x');
+    await expect(inspectOwnPath(path, 'folder', me)).rejects.toMatchObject({ code: 'OWN_FILE_WRONG_TYPE', message: `${path} should be a folder of aws-rekey's, but it is a file.` });
+  });
+
+  // A block device: made with mknod as root; as anyone else, the first one /dev has.
+  const blockDevice = async (): Promise<string | undefined> => {
+    if (isRoot) {
+      execFileSync('mknod', [join(dir, 'disk'), 'b', '7', '0']);
+      return join(dir, 'disk');
+    }
+    for (const name of await readdir('/dev')) if ((await lstat(join('/dev', name)).catch(() => undefined))?.isBlockDevice()) return join('/dev', name);
+    return undefined;
+  };
+  it('a block device', async () => {
+    const path = await blockDevice();
+    if (!path) throw new Error('no block device in /dev to test with: run as root (mknod), or on a machine with /dev/loop0');
+    await expect(inspectOwnPath(path, 'file', me)).rejects.toMatchObject({ code: 'OWN_FILE_WRONG_TYPE', message: `${path} should be a file of aws-rekey's, but it is a device.` });
+  });
+});
+
+describe('ensureOwnFolder: races with a rotation beside it, and a folder left as it is', () => {
+  it('eight at once on the same new folder: each one passes, one private folder', async () => {
+    const path = join(dir, 'aws-rekey');
+    await Promise.all(Array.from({ length: 8 }, () => ensureOwnFolder(path, me)));
+    expect((await stat(path)).mode & 0o777).toBe(0o700);
+    expect(await readdir(dir)).toEqual(['aws-rekey']);
+  });
+
+  // chmod and chown change a file's ctime even when they change nothing else: an untouched folder keeps it.
+  it('a private folder of the right owner is not touched at all (its ctime stays)', async () => {
+    const path = join(dir, 'aws-rekey');
+    await ensureOwnFolder(path, me);
+    const before = (await stat(path, { bigint: true })).ctimeNs;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    await ensureOwnFolder(path, me);
+    expect((await stat(path, { bigint: true })).ctimeNs).toBe(before);
+  });
+});
+
+describe('who owns what root makes: each of uid and gid counts', () => {
+  const owner = { uid: 0, gid: OTHER_UID };
+  // Root's uid with another group, and another uid with root's group: either one differing is a chown.
+  const halfRoot = [owner, { uid: OTHER_UID, gid: 0 }];
+
+  it.runIf(isRoot)('createOwnFile, writeOwnTemp and giveToOwner: root\'s uid with another group, another uid with root\'s group', async () => {
+    for (const [i, who] of halfRoot.entries()) {
+      await createOwnFile(join(dir, `note-${i}`), '', who);
+      const temp = await writeOwnTemp(join(dir, `record-${i}.json`), 'x', who);
+      await mkdir(join(dir, `lock-${i}`));
+      await giveToOwner(join(dir, `lock-${i}`), who);
+      for (const path of [join(dir, `note-${i}`), temp, join(dir, `lock-${i}`)]) expect(await stat(path), path).toMatchObject(who);
+    }
+  });
+
+  it.runIf(isRoot)('ensureOwnFolder gives an existing folder its owner\'s group, and its owner\'s uid', async () => {
+    const path = join(dir, 'aws-rekey');
+    await mkdir(path, { mode: 0o700 });
+    await chown(path, OTHER_UID, 0);
+    await ensureOwnFolder(path, { uid: OTHER_UID, gid: OTHER_UID + 1 });
+    expect(await stat(path)).toMatchObject({ uid: OTHER_UID, gid: OTHER_UID + 1 });
+    await chown(path, 0, OTHER_UID + 1);
+    await ensureOwnFolder(path, { uid: OTHER_UID, gid: OTHER_UID + 1 });
+    expect(await stat(path)).toMatchObject({ uid: OTHER_UID, gid: OTHER_UID + 1 });
+  });
+
+  it.runIf(isRoot)('giveToOwner: a folder root made goes to the owner; a link is given itself, never what it points to', async () => {
+    await mkdir(join(dir, 'lock'));
+    await writeFile(join(dir, 'target'), 'x');
+    await symlink(join(dir, 'target'), join(dir, 'link'));
+    await giveToOwner(join(dir, 'lock'), owner);
+    await giveToOwner(join(dir, 'link'), { uid: OTHER_UID, gid: OTHER_UID });
+    expect(await stat(join(dir, 'lock'))).toMatchObject(owner);
+    expect(await lstat(join(dir, 'link'))).toMatchObject({ uid: OTHER_UID, gid: OTHER_UID });
+    expect(await stat(join(dir, 'target'))).toMatchObject({ uid: 0, gid: 0 });
+  });
+
+  it('giveToOwner of root\'s own: nothing to change', async () => {
+    await mkdir(join(dir, 'lock'));
+    const before = await stat(join(dir, 'lock'));
+    await giveToOwner(join(dir, 'lock'), { uid: 0, gid: 0 });
+    expect(await stat(join(dir, 'lock'))).toMatchObject({ uid: before.uid, gid: before.gid });
+  });
+});
+
+/*
+ * A run as a user other than root gives nothing away (it could not) and keeps files of its own. As root,
+ * process.getuid() is made to answer another uid (pretendUid): root could chown, so a chown shows.
+ */
+describe('a run that is not root', () => {
+  const runner = isRoot ? OTHER_UID : me.uid;
+  const owner = { uid: runner + 1, gid: runner + 1 };
+  const notRoot = (): void => {
+    if (isRoot) pretendUid(OTHER_UID);
+  };
+
+  it('makes files and folders for another owner as its own: no chown', async () => {
+    notRoot();
+    const made = me.uid;
+    await writeOwnFile(join(dir, 'record.json'), 'x', owner);
+    await createOwnFile(join(dir, 'note'), 'x', owner);
+    await ensureOwnFolder(join(dir, 'aws-rekey'), owner);
+    await mkdir(join(dir, 'lock'));
+    await giveToOwner(join(dir, 'lock'), owner);
+    for (const name of ['record.json', 'note', 'aws-rekey', 'lock']) expect((await stat(join(dir, name))).uid, name).toBe(made);
+  });
+
+  it('a file of the running user is one of its own, whoever owns the credentials file', async () => {
+    const path = join(dir, 'record.json');
+    await writeFile(path, '{}');
+    if (isRoot) await chown(path, runner, runner);
+    notRoot();
+    expect((await inspectOwnPath(path, 'file', owner))?.uid).toBe(runner);
+  });
+
+  it('is given no warning about runs as root', async () => {
+    await chmod(dir, 0o777);
+    notRoot();
+    expect(await rootInSharedFolderWarning(join(dir, 'credentials'))).toBeUndefined();
+  });
+});
+
+describe('writeOwnTemp / removeOwnFile / syncFolder', () => {
+  it('the temp file: beside the file, a name nobody could guess, 0600 whatever the umask, the data in it', async () => {
+    const previous = process.umask(0o277);
+    let temp: string;
+    try {
+      temp = await writeOwnTemp(join(dir, 'record.json'), 'data', me);
+    } finally {
+      process.umask(previous);
+    }
+    expect(temp).toMatch(new RegExp(`^${dir}/\\.record\\.json\\.aws-rekey-${process.pid}-[0-9a-f]{8}\\.tmp$`));
+    expect(await readFile(temp, 'utf8')).toBe('data');
+    expect((await stat(temp)).mode & 0o777).toBe(0o600);
+  });
+
+  it('removeOwnFile of nothing: false, no error', async () => {
+    expect(await removeOwnFile(join(dir, 'missing'))).toBe(false);
+  });
+
+  it.runIf(existsSync('/proc/self'))('syncFolder on a file system that cannot sync a folder (procfs: EINVAL): no error', async () => {
+    await expect(syncFolder('/proc/self')).resolves.toBeUndefined();
   });
 });
