@@ -239,25 +239,26 @@ const LOCK_OWNER_FILE = 'owner.json';
 /**
  * proper-lockfile removes its lock folder with rmdir: the owner note inside goes too, but only when the folder
  * can go (ENOTEMPTY). If it cannot (an unwritable directory), the note stays and still names the process.
+ * rmdirSync is what its exit handler calls, for a process that exits holding the lock. (Exported for their tests.)
  */
-const lockFs = {
-  ...fs,
-  rmdir: (path: string, callback: (error: NodeJS.ErrnoException | null) => void) => {
-    fs.rmdir(path, (error) => {
-      if (error?.code !== 'ENOTEMPTY' && error?.code !== 'EEXIST') return callback(error);
-      fs.unlink(join(path, LOCK_OWNER_FILE), () => fs.rmdir(path, callback));
-    });
-  },
-  rmdirSync: (path: string) => {
-    try {
-      fs.rmdirSync(path);
-    } catch (error) {
-      if (errorCode(error) !== 'ENOTEMPTY' && errorCode(error) !== 'EEXIST') throw error;
-      fs.rmSync(join(path, LOCK_OWNER_FILE), { force: true });
-      fs.rmdirSync(path);
-    }
-  },
-};
+export function removeLockFolder(path: string, callback: (error: NodeJS.ErrnoException | null) => void): void {
+  fs.rmdir(path, (error) => {
+    if (error?.code !== 'ENOTEMPTY' && error?.code !== 'EEXIST') return callback(error);
+    fs.unlink(join(path, LOCK_OWNER_FILE), () => fs.rmdir(path, callback));
+  });
+}
+
+export function removeLockFolderSync(path: string): void {
+  try {
+    fs.rmdirSync(path);
+  } catch (error) {
+    if (errorCode(error) !== 'ENOTEMPTY' && errorCode(error) !== 'EEXIST') throw error;
+    fs.rmSync(join(path, LOCK_OWNER_FILE), { force: true });
+    fs.rmdirSync(path);
+  }
+}
+
+const lockFs = { ...fs, rmdir: removeLockFolder, rmdirSync: removeLockFolderSync };
 
 /** Root's lock in a user's folder is given to the user: else a crash would leave a lock they cannot remove. */
 async function writeLockOwner(lockfilePath: string, fileOwner: FileOwner): Promise<void> {

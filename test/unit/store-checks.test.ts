@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, readFile, rm, symlink, utimes, writeFile } from 'node:fs/promises';
+import { chown, mkdir, mkdtemp, readdir, readFile, rm, symlink, utimes, writeFile } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -11,11 +11,13 @@ import {
   checkWritable,
   getLockPath,
   readCredentialsFile,
+  removeLockFolder,
+  removeLockFolderSync,
   resolveConfigPath,
   resolveCredentialsPath,
   withFileLock,
 } from '../../src/credentials/store.js';
-import { isRoot } from '../support/users.js';
+import { isRoot, OTHER_UID, pretendUid } from '../support/users.js';
 
 /*
  * The store's answers as a user reads them: each refusal's message and hint, the pre-flight of --dry-run
@@ -111,7 +113,7 @@ describe('checkWritable: the refusal names the path and the way out', () => {
   });
 
   it.runIf(existsSync('/proc/self/status'))('a folder of another user: the hint says whose it is and how to get it (uid taken as 1000)', async () => {
-    vi.spyOn(process as { getuid: () => number }, 'getuid').mockReturnValue(1000);
+    pretendUid(1000);
     await expect(checkWritable('/proc/self/aws-credentials')).rejects.toMatchObject({
       code: 'CREDENTIALS_NOT_WRITABLE',
       message: expect.stringMatching(/^Cannot create files in \/proc\/self, where \/proc\/self\/aws-credentials is replaced atomically: /),
@@ -120,6 +122,25 @@ describe('checkWritable: the refusal names the path and the way out', () => {
   });
 
   // Never a quiet skip in CI: store.test.ts fails there when root cannot chattr +i.
+  it.runIf(canChattr)('an immutable file of another user, run as root: chmod is the way out (root needs no one\'s leave)', async () => {
+    const path = join(dir, 'credentials');
+    await writeFile(path, CONTENT);
+    await chown(path, OTHER_UID, OTHER_UID);
+    makeImmutable(path);
+    await expect(checkWritable(path)).rejects.toMatchObject({ message: `${path} is not writable: operation not permitted.`, hint: `Make it writable: chmod u+w ${path}.` });
+  });
+
+  it.runIf(canChattr)('an immutable file of root\'s, run by another user (uid taken as 1000): the file is to be given to them', async () => {
+    const path = join(dir, 'credentials');
+    await writeFile(path, CONTENT);
+    makeImmutable(path);
+    pretendUid(1000);
+    await expect(checkWritable(path)).rejects.toMatchObject({
+      message: `${path} is not writable: operation not permitted.`,
+      hint: `It belongs to another user (uid 0; you are uid 1000): run aws-rekey as that user, or have the file given to you (sudo chown $(id -u) ${path}).`,
+    });
+  });
+
   it.runIf(canChattr)('a folder to create inside one that cannot be written (root: chattr +i): create it yourself', async () => {
     const parent = join(dir, 'home');
     await mkdir(parent);
@@ -163,6 +184,12 @@ describe('checkBeforeRotation (--dry-run): what the real run would refuse, chang
     await writeFile(path, CONTENT);
     await checkBeforeRotation(path);
     expect(await readdir(dir)).toEqual(['credentials']);
+  });
+
+  it('passes for a file not made yet (the lock is looked for beside it, the file is not resolved), creating nothing', async () => {
+    await checkBeforeRotation(join(dir, 'credentials'));
+    await checkBeforeRotation(join(dir, 'home', '.aws', 'credentials'));
+    expect(await readdir(dir)).toEqual([]);
   });
 
   it('a directory in place of the file is refused', async () => {
@@ -254,4 +281,46 @@ describe('resolveCredentialsPath: the home directory forms', () => {
       expect(resolveConfigPath({ AWS_CONFIG_FILE: given }, '/home/me')).toBe(expected);
     });
   }
+});
+
+/*
+ * What proper-lockfile calls to remove the lock folder: rmdir when a run releases it, rmdirSync from its exit
+ * handler when a process exits holding it (process.exit on Ctrl-C). The owner note inside goes with the
+ * folder; anything else inside keeps the folder, and the error says so.
+ */
+describe('removeLockFolder / removeLockFolderSync: the lock folder goes with its owner note, and only then', () => {
+  const removeAsync = (path: string): Promise<NodeJS.ErrnoException | null> => new Promise((resolve) => removeLockFolder(path, resolve));
+  const removeSync = (path: string): NodeJS.ErrnoException | null => {
+    try {
+      removeLockFolderSync(path);
+      return null;
+    } catch (error) {
+      return error as NodeJS.ErrnoException;
+    }
+  };
+  const cases: Array<[string, (lock: string) => void | Promise<void>, string | undefined, string[]]> = [
+    ['an empty lock folder', () => undefined, undefined, []],
+    ['a lock folder with its owner note', (lock) => writeFile(join(lock, 'owner.json'), '{}'), undefined, []],
+    ['a lock folder with something else in it', (lock) => writeFile(join(lock, 'other'), 'x'), 'ENOTEMPTY', ['other']],
+    ['a lock folder with its note and something else', async (lock) => {
+      await writeFile(join(lock, 'owner.json'), '{}');
+      await writeFile(join(lock, 'other'), 'x');
+    }, 'ENOTEMPTY', ['other']],
+  ];
+  for (const [name, fill, code, left] of cases) {
+    it(`${name}: ${code ?? 'removed'}`, async () => {
+      for (const [how, remove] of [['sync', removeSync], ['async', removeAsync]] as const) {
+        const lock = join(dir, `${how}.lock`);
+        await mkdir(lock);
+        await fill(lock);
+        expect((await remove(lock))?.code, how).toBe(code);
+        expect(existsSync(lock) ? await readdir(lock) : [], how).toEqual(left);
+      }
+    });
+  }
+
+  it('no lock folder at all: ENOENT, from both', async () => {
+    expect(removeSync(join(dir, 'gone.lock'))?.code).toBe('ENOENT');
+    expect((await removeAsync(join(dir, 'gone.lock')))?.code).toBe('ENOENT');
+  });
 });
