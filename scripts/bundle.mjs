@@ -24,6 +24,36 @@ const versionPlugin = {
 };
 
 /**
+ * Node modules that a library of every run requires when it loads but calls only on a path a rotation does not take:
+ * `child_process`, which commander requires for executable subcommands (we have none). Loading it, and what it
+ * loads (dgram, net's socket list), cost every run CPU time; it is loaded on first use instead, through a proxy that
+ * forwards every operation to the module. (`assert`, required the same way by signal-exit, is not in the list:
+ * signal-exit calls it whenever a lock is taken.)
+ */
+const LAZY_BUILTINS = new Set(['child_process']);
+
+/**
+ * The proxy of a lazily loaded module. Its target is an arrow function (callable, with no non-configurable property
+ * of its own), so that the module's keys and properties can be reported as they are.
+ */
+function lazyBuiltin(name) {
+  return `let loaded;
+const load = () => (loaded ??= require(${JSON.stringify(`node:${name}`)}));
+module.exports = new Proxy(() => {}, {
+  apply: (_, self, args) => Reflect.apply(load(), self, args),
+  get: (_, key) => (key === '__esModule' ? undefined : Reflect.get(load(), key)),
+  set: (_, key, value) => Reflect.set(load(), key, value),
+  has: (_, key) => Reflect.has(load(), key),
+  ownKeys: () => Reflect.ownKeys(load()),
+  getOwnPropertyDescriptor: (_, key) => {
+    const descriptor = Reflect.getOwnPropertyDescriptor(load(), key);
+    return descriptor && { ...descriptor, configurable: true };
+  },
+});
+`;
+}
+
+/**
  * Node's own modules through require(), for the CommonJS bundle: esbuild keeps `import('node:x')` as it is, and the
  * bundle, compiled with vm.Script, has no ES module loader of its own (Node 20 warns that the one it can borrow is
  * experimental). As a bundled module that requires the built-in, the import becomes a lazy require.
@@ -35,7 +65,7 @@ const builtinsByRequire = {
     build.onResolve({ filter: bare }, ({ path, namespace }) =>
       namespace === 'node-builtin' ? { path, external: true } : { path: path.replace(/^node:/, ''), namespace: 'node-builtin' },
     );
-    build.onLoad({ filter: /.*/, namespace: 'node-builtin' }, ({ path }) => ({ contents: `module.exports = require(${JSON.stringify(`node:${path}`)});\n`, loader: 'js' }));
+    build.onLoad({ filter: /.*/, namespace: 'node-builtin' }, ({ path }) => ({ contents: LAZY_BUILTINS.has(path) ? lazyBuiltin(path) : `module.exports = require(${JSON.stringify(`node:${path}`)});\n`, loader: 'js' }));
   },
 };
 

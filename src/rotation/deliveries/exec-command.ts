@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { constants } from 'node:fs';
 import { access, stat } from 'node:fs/promises';
 import { delimiter, isAbsolute, join, resolve } from 'node:path';
@@ -90,6 +89,8 @@ export function execDelivery(destination: ExecDestination, options: ExecOptions)
 
 async function runWithKey(destination: ExecDestination, pair: KeyPair, options: ExecOptions): Promise<string> {
   const argv = await splitCommand(destination.command);
+  // Loaded only for --exec, like shlex: child_process and what it loads cost every other rotation time.
+  const { spawn } = await import('node:child_process');
   const started = Date.now();
   const tail: string[] = [];
   const relay = lineRelay(pair.secretAccessKey, (line) => {
