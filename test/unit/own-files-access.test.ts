@@ -9,9 +9,9 @@ import { asOwner, isRoot, me, NOBODY, OTHER_UID, pretendUid } from '../support/u
 
 /*
  * own-files.ts where the system says no: permission bits in force (as root, the bodies run as nobody, see
- * asOwner), and a chown the system refuses. Each failure names the path and the reason, and leaves what was
- * there as it was; no file stays open. Switching effective ids, and counting this process's open files, need
- * a process of its own (vitest.stryker.config.ts).
+ * asOwner), a chown the system refuses, a umask that takes everything away. Each failure names the path and
+ * the reason, and leaves what was there as it was; no file stays open. Switching effective ids, setting the
+ * umask and counting this process's open files need a process of its own (vitest.stryker.config.ts).
  */
 
 /** Who runs the bodies of asOwner, and owns what they make. */
@@ -188,5 +188,20 @@ describe.runIf(existsSync('/proc/self/fd'))('no file left open, whether the call
       for (let i = 0; i < 10; i += 1) await expect(ensureOwnFolder(records, { uid: runner, gid: OTHER_UID })).rejects.toMatchObject({ code: 'CREDENTIALS_WRITE_FAILED' });
     });
     expect(await openFiles()).toBe(before);
+  });
+});
+
+describe('writeOwnTemp', () => {
+  it('the temp file: beside the file, a name nobody could guess, 0600 whatever the umask, the data in it', async () => {
+    const previous = process.umask(0o277);
+    let temp: string;
+    try {
+      temp = await writeOwnTemp(join(dir, 'record.json'), 'data', me);
+    } finally {
+      process.umask(previous);
+    }
+    expect(temp).toMatch(new RegExp(`^${dir}/\\.record\\.json\\.aws-rekey-${process.pid}-[0-9a-f]{8}\\.tmp$`));
+    expect(await readFile(temp, 'utf8')).toBe('data');
+    expect((await stat(temp)).mode & 0o777).toBe(0o600);
   });
 });

@@ -508,19 +508,6 @@ describe('a run that is not root', () => {
 });
 
 describe('writeOwnTemp / removeOwnFile / syncFolder', () => {
-  it('the temp file: beside the file, a name nobody could guess, 0600 whatever the umask, the data in it', async () => {
-    const previous = process.umask(0o277);
-    let temp: string;
-    try {
-      temp = await writeOwnTemp(join(dir, 'record.json'), 'data', me);
-    } finally {
-      process.umask(previous);
-    }
-    expect(temp).toMatch(new RegExp(`^${dir}/\\.record\\.json\\.aws-rekey-${process.pid}-[0-9a-f]{8}\\.tmp$`));
-    expect(await readFile(temp, 'utf8')).toBe('data');
-    expect((await stat(temp)).mode & 0o777).toBe(0o600);
-  });
-
   it('removeOwnFile of nothing: false, no error', async () => {
     expect(await removeOwnFile(join(dir, 'missing'))).toBe(false);
   });

@@ -109,12 +109,7 @@ describe('ensureOwnFolder: the folder swapped after the check', () => {
     const path = join(dir, 'aws-rekey');
     const modes: number[] = [];
     afterMkdir = async (made) => void modes.push((await stat(made)).mode & 0o777);
-    const previous = process.umask(0o022);
-    try {
-      await ensureOwnFolder(path, me);
-    } finally {
-      process.umask(previous);
-    }
+    await ensureOwnFolder(path, me);
     expect(modes).toEqual([0o700]);
   });
 
