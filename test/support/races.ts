@@ -11,7 +11,7 @@ import type * as FsPromises from 'node:fs/promises';
  */
 
 type Fs = typeof FsPromises;
-type RacedCall = 'readFile' | 'rename';
+type RacedCall = 'readFile' | 'rename' | 'open' | 'mkdir' | 'readdir' | 'readlink';
 type AnyCall = (...args: unknown[]) => Promise<unknown>;
 
 interface Race {
@@ -46,7 +46,15 @@ export function clearRaces(): void {
 
 /** node:fs/promises whose racy calls run the races set: the module a race test file mocks node:fs/promises with. */
 export function racedFs(real: Fs): Fs {
-  return { ...real, readFile: raced(real, 'readFile'), rename: raced(real, 'rename') };
+  return {
+    ...real,
+    readFile: raced(real, 'readFile'),
+    rename: raced(real, 'rename'),
+    open: raced(real, 'open'),
+    mkdir: raced(real, 'mkdir'),
+    readdir: raced(real, 'readdir'),
+    readlink: raced(real, 'readlink'),
+  };
 }
 
 function raced<C extends RacedCall>(real: Fs, call: C): Fs[C] {
