@@ -77,11 +77,14 @@ export async function readCredentialsFile(path: string): Promise<CredentialsFile
   return { text, doc: parseIni(text, path), exists: true, mode };
 }
 
+/** The other way out when the credentials file's place cannot be written (the config file, --out and --to-env have theirs). */
+const CREDENTIALS_ELSEWHERE = 'point AWS_SHARED_CREDENTIALS_FILE at another file';
+
 /**
  * Pre-flight, before any key exists that would need to be written: fails with the reason and the fix if
  * the file (or, through a symlink, its target) cannot be replaced.
  */
-export async function checkWritable(path: string, elsewhere = 'point AWS_SHARED_CREDENTIALS_FILE at another file'): Promise<void> {
+export async function checkWritable(path: string, elsewhere = CREDENTIALS_ELSEWHERE): Promise<void> {
   const target = await resolveLinkTarget(path);
   const shown = target === resolve(path) ? path : `${path} (a link to ${target})`;
   const existing = await statOrUndefined(target);
@@ -112,7 +115,7 @@ function notWritableHint(target: string, stats: Stats): string {
 }
 
 /** `elsewhere`: the other way out, for the kind of path (the credentials file, the config file, --out, --to-env). */
-async function checkDirWritable(dir: string, purpose: string, elsewhere = 'point AWS_SHARED_CREDENTIALS_FILE at another file'): Promise<void> {
+async function checkDirWritable(dir: string, purpose: string, elsewhere: string): Promise<void> {
   const ancestor = await nearestExisting(dir);
   if (!ancestor.stats.isDirectory()) {
     throw notWritable(`${dir}, where ${purpose}, cannot be created: ${ancestor.path} is not a directory.`, `Move ${ancestor.path} out of the way, or ${elsewhere}.`);
@@ -147,7 +150,7 @@ export async function checkOwnFiles(path: string): Promise<FileOwner> {
   await inspectOwnPath(getLockPath(await resolveLinkTarget(path)), 'folder', owner);
   await checkRecords(path);
   // A records folder on a read-only mount, or made immutable, would fail only once a key exists.
-  await checkDirWritable(await recordsDir(path), 'aws-rekey keeps the records of unfinished rotations');
+  await checkDirWritable(await recordsDir(path), 'aws-rekey keeps the records of unfinished rotations', CREDENTIALS_ELSEWHERE);
   return owner;
 }
 
