@@ -56,15 +56,19 @@ module.exports = new Proxy(() => {}, {
 /**
  * Node's own modules through require(), for the CommonJS bundle: esbuild keeps `import('node:x')` as it is, and the
  * bundle, compiled with vm.Script, has no ES module loader of its own (Node 20 warns that the one it can borrow is
- * experimental). As a bundled module that requires the built-in, the import becomes a lazy require.
+ * experimental). As a bundled module that requires the built-in, the import becomes a lazy require. A static import
+ * stays external: esbuild makes `import { readFile } from 'node:fs/promises'` a plain require, where a bundled
+ * module's exports would be copied, getter by getter, for each module that imports it (100 copies a run).
  */
 const builtinsByRequire = {
   name: 'aws-rekey-builtins-by-require',
   setup(build) {
     const bare = new RegExp(`^(node:.*|${builtinModules.map((name) => name.replace(/[/]/g, '\\/')).join('|')})$`);
-    build.onResolve({ filter: bare }, ({ path, namespace }) =>
-      namespace === 'node-builtin' ? { path, external: true } : { path: path.replace(/^node:/, ''), namespace: 'node-builtin' },
-    );
+    build.onResolve({ filter: bare }, ({ path, namespace, kind }) => {
+      const name = path.replace(/^node:/, '');
+      if (namespace === 'node-builtin' || (kind !== 'dynamic-import' && !LAZY_BUILTINS.has(name))) return { path, external: true };
+      return { path: name, namespace: 'node-builtin' };
+    });
     build.onLoad({ filter: /.*/, namespace: 'node-builtin' }, ({ path }) => ({ contents: LAZY_BUILTINS.has(path) ? lazyBuiltin(path) : `module.exports = require(${JSON.stringify(`node:${path}`)});\n`, loader: 'js' }));
   },
 };

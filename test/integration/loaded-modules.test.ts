@@ -55,4 +55,15 @@ describe('the SDK clients in the CLI bundle', () => {
     expect(commands.filter((name) => !imported.has(name))).toEqual([]);
     expect(inputs.filter((path) => /@aws-sdk\/client-[a-z0-9-]+\/dist-es\/(index|IAM|STS)\.js$/.test(path))).toEqual([]);
   });
+
+  // A bundled wrapper of a Node module has its exports copied, getter by getter, into each module that imports it
+  // (100 copies a run); an external one is a plain require.
+  it("require Node's own modules directly, except for import() and child_process", async () => {
+    const meta = JSON.parse(await readFile(join(ROOT, 'dist', 'bundle', 'meta.json'), 'utf8')) as { inputs: Record<string, { imports: Array<{ path: string; kind: string }> }> };
+    const wrapped = Object.entries(meta.inputs).flatMap(([from, { imports }]) =>
+      imports.filter(({ path, kind }) => path.startsWith('node-builtin:') && kind !== 'dynamic-import' && path !== 'node-builtin:child_process').map(({ path }) => `${from} → ${path}`),
+    );
+    expect(wrapped).toEqual([]);
+    expect(Object.values(meta.inputs).some(({ imports }) => imports.some(({ path }) => path === 'node:fs/promises'))).toBe(true);
+  });
 });
