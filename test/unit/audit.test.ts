@@ -670,6 +670,12 @@ describe('renderAuditTable', () => {
     expect(lines).toHaveLength(12_000 + 2 + 1);
     expect(lines.filter((line) => line.startsWith('user-'))).toHaveLength(12_000);
   });
+
+  it('says the thresholds in the right number: 1 day, 90 days', () => {
+    const report = auditKeys(inventory([key({ createDate: daysAgo(2), lastUsedDate: daysAgo(2) })]), NOW, { maxAgeDays: 1, maxUnusedDays: 90 });
+    const text = renderAuditTable({ ...report, schemaVersion: 1, sourceReason: '', fallback: false, scope: {}, warnings: [] }, report.keys, false);
+    expect(text).toContain('Findings (old: 1); thresholds: rotate within 1 day, disable after 90 days unused.');
+  });
 });
 
 describe('createProgress', () => {

@@ -125,7 +125,7 @@ export function renderAuditTable(result: AuditResult, keys: AuditedKey[], color:
     const counts = new Map<FindingKind, number>();
     for (const finding of result.findings) counts.set(finding.kind, (counts.get(finding.kind) ?? 0) + 1);
     const byKind = [...counts].map(([kind, n]) => `${FINDING_LABELS[kind]}: ${n}`).join(', ');
-    lines.push(`Findings (${byKind}); thresholds: rotate within ${result.thresholds.maxAgeDays} days, disable after ${result.thresholds.maxUnusedDays} days unused.`);
+    lines.push(`Findings (${byKind}); thresholds: rotate within ${plural(result.thresholds.maxAgeDays, 'day')}, disable after ${plural(result.thresholds.maxUnusedDays, 'day')} unused.`);
     const root = result.findings.find((f) => f.kind === 'root-key');
     if (root) lines.push(paint('red', `${ROOT_USER_NAME}: ${root.message}`));
   }
