@@ -153,7 +153,8 @@ export function auditKeys(inventory: AuditInventory, now: Date, thresholds: Audi
 
 function compareRecords(a: AuditKeyRecord, b: AuditKeyRecord): number {
   if (Boolean(a.root) !== Boolean(b.root)) return a.root ? -1 : 1;
-  if (a.userName !== b.userName) return a.userName < b.userName ? -1 : 1;
+  if (a.userName < b.userName) return -1;
+  if (a.userName > b.userName) return 1;
   const at = a.createDate?.getTime() ?? 0;
   const bt = b.createDate?.getTime() ?? 0;
   if (at !== bt) return at - bt;

@@ -200,6 +200,9 @@ describe('auditKeys: the order of keys, whatever the order they come in', () => 
   const ordered: AuditKeyRecord[] = [
     key({ userName: '<root_account>', root: true, accessKeyId: undefined, slot: 1, createDate: daysAgo(3) }),
     key({ userName: '<root_account>', root: true, accessKeyId: undefined, slot: 2, createDate: daysAgo(1) }),
+    // IAM allows names that sort before '<': the root user is first all the same.
+    key({ userName: '+ci', accessKeyId: 'C1' }),
+    key({ userName: '007', accessKeyId: 'N1' }),
     key({ userName: 'Zed', accessKeyId: 'Z1' }),
     key({ userName: 'alice', accessKeyId: 'A9', createDate: undefined }),
     key({ userName: 'alice', accessKeyId: 'A5', createDate: daysAgo(9) }),
@@ -217,12 +220,12 @@ describe('auditKeys: the order of keys, whatever the order they come in', () => 
   }
 
   it('every order of input gives the same order out', () => {
-    // 9! = 362,880 orders is too many: every order of the first five and of the last five, the rest as given and reversed.
+    // 11! orders are too many: every order of the first five and of the last six, the rest as given and reversed.
     const heads = permutations(ordered.slice(0, 5));
-    const tails = permutations(ordered.slice(4));
+    const tails = permutations(ordered.slice(5));
     const inputs = [
       ...heads.flatMap((head) => [[...head, ...ordered.slice(5)], [...ordered.slice(5).reverse(), ...head]]),
-      ...tails.flatMap((tail) => [[...ordered.slice(0, 4), ...tail], [...tail, ...ordered.slice(0, 4).reverse()]]),
+      ...tails.flatMap((tail) => [[...ordered.slice(0, 5), ...tail], [...tail, ...ordered.slice(0, 5).reverse()]]),
     ];
     for (const keys of inputs) {
       const got = auditKeys(inventory(keys), NOW).keys.map(label);

@@ -74,13 +74,23 @@ describe('parseCredentialReport: what it reads', () => {
   it('header names with spaces around them', () => {
     const header = REPORT_HEADER.split(',').map((name) => ` ${name} `).join(',');
     const rows = parseCredentialReport([header, reportRow('alice', ALICE, { active: 'true', lastRotated: '2025-01-01T00:00:00+00:00' })].join('\n'));
-    expect(rows[0]?.keys).toEqual([{ userName: 'alice', userArn: ALICE, slot: 1, active: true, createDate: new Date('2025-01-01T00:00:00Z') }]);
+    expect(rows[0]?.keys).toStrictEqual([{ userName: 'alice', userArn: ALICE, slot: 1, active: true, createDate: new Date('2025-01-01T00:00:00Z') }]);
+  });
+
+  it('a column with no name, even the first, is one it does not need', () => {
+    const rows = parseCredentialReport([`,${REPORT_HEADER}`, `x,${reportRow('alice', ALICE, { active: 'true' })}`].join('\n'));
+    expect(rows).toStrictEqual([{ user: 'alice', arn: ALICE, root: false, keys: [{ userName: 'alice', userArn: ALICE, slot: 1, active: true }] }]);
+  });
+
+  it('a line with an empty user name is read, not skipped as blank: its keys are counted', () => {
+    const rows = parseCredentialReport(report(reportRow('', '', { active: 'true', lastRotated: '2025-01-01T00:00:00Z' })));
+    expect(rows).toStrictEqual([{ user: '', arn: '', root: false, keys: [{ userName: '', userArn: '', slot: 1, active: true, createDate: new Date('2025-01-01T00:00:00Z') }] }]);
   });
 
   it('only the columns it needs: the last-used region and service may be missing', () => {
     const header = 'user,arn,access_key_1_active,access_key_1_last_rotated,access_key_1_last_used_date,access_key_2_active,access_key_2_last_rotated,access_key_2_last_used_date';
     const rows = parseCredentialReport(`${header}\nalice,${ALICE},true,2025-01-01T00:00:00+00:00,2025-02-01T00:00:00+00:00,false,N/A,N/A`);
-    expect(rows).toEqual([
+    expect(rows).toStrictEqual([
       {
         user: 'alice',
         arn: ALICE,
@@ -92,7 +102,7 @@ describe('parseCredentialReport: what it reads', () => {
 
   it('an active slot without a creation date is a key all the same; an inactive one without a date is none', () => {
     const rows = parseCredentialReport(report(reportRow('alice', ALICE, { active: 'true' }, { active: 'false' })));
-    expect(rows[0]?.keys).toEqual([{ userName: 'alice', userArn: ALICE, slot: 1, active: true }]);
+    expect(rows[0]?.keys).toStrictEqual([{ userName: 'alice', userArn: ALICE, slot: 1, active: true }]);
   });
 
   it('only `true` is active', () => {
@@ -106,7 +116,7 @@ describe('parseCredentialReport: what it reads', () => {
   it.each(['N/A', 'no_information', 'not_supported', '', '  ', ' N/A '])('%j means nothing, in every optional column', (nothing) => {
     const slot = { active: 'true', lastRotated: '2025-01-01T00:00:00Z', lastUsedDate: nothing, lastUsedRegion: nothing, lastUsedService: nothing };
     const rows = parseCredentialReport(report(reportRow('alice', ALICE, slot, { ...slot, lastRotated: nothing })));
-    expect(rows[0]?.keys).toEqual([
+    expect(rows[0]?.keys).toStrictEqual([
       { userName: 'alice', userArn: ALICE, slot: 1, active: true, createDate: new Date('2025-01-01T00:00:00Z') },
       { userName: 'alice', userArn: ALICE, slot: 2, active: true },
     ]);
@@ -114,7 +124,7 @@ describe('parseCredentialReport: what it reads', () => {
 
   it('values are read without the spaces around them', () => {
     const slot = { active: 'true', lastRotated: ' 2025-01-01T00:00:00Z ', lastUsedDate: ' 2025-03-01T00:00:00Z', lastUsedRegion: ' eu-west-1 ', lastUsedService: 'iam ' };
-    expect(parseCredentialReport(report(reportRow('alice', ALICE, slot)))[0]?.keys).toEqual([
+    expect(parseCredentialReport(report(reportRow('alice', ALICE, slot)))[0]?.keys).toStrictEqual([
       {
         userName: 'alice',
         userArn: ALICE,

@@ -173,7 +173,7 @@ describe('resolveOrgPolicy: ids and lists', () => {
   const lists = ['exemptGroups', 'includeAccounts', 'includeOus', 'excludeAccounts', 'excludeOus'] as const;
   it.each(lists)('%s: a list that is not one, or holds something other than a name, is refused for that alone', (name) => {
     const reason = `${name} must be a list of non-empty names.`;
-    for (const value of ['123456789012', 123456789012, { id: '123456789012' }, null, [123456789012], [['123456789012']]]) {
+    for (const value of ['123456789012', 123456789012, { id: '123456789012' }, null, [123456789012], [['123456789012']], [42], [true], [{ id: 'ou-abcd-12345678' }]]) {
       expect(reasonsFor({ [name]: value as never })).toEqual([reason]);
     }
     // A blank name is refused as such first (an id list then also says it is no id).
