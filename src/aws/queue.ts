@@ -21,7 +21,8 @@ export function createQueueApi(client: SQSClient): QueueApi {
         }
         if (failed.length > 0) {
           const first = failed[0];
-          throw new AwsError('AWS_ERROR', 'sqs:SendMessage', first?.Code ?? 'BatchEntryFailed', `SQS refused ${failed.length} of ${entries.length} messages: ${first?.Message ?? first?.Code}.`, {
+          const code = first?.Code ?? 'BatchEntryFailed';
+          throw new AwsError('AWS_ERROR', 'sqs:SendMessage', code, `SQS refused ${failed.length} of ${entries.length} messages: ${first?.Message ?? code}.`, {
             hint: 'The planner can be run again: accounts already queued are processed idempotently.',
           });
         }
