@@ -76,6 +76,10 @@ describe('schedule with cron (a throwaway user, for real)', () => {
     const record = join(dirname(doc.logPath), 'schedule.json');
     expect((await stat(record)).uid).toBe(user.uid);
     expect((await stat(record)).mode & 0o777).toBe(0o600);
+    const human = await runCli(['schedule', 'status'], user.env, '', as);
+    expect(human.stdout).toMatch(
+      /^scheduled rotation: every day, with cron\n {2}runs {6}aws-rekey rotate --yes --if-older-than 45 --profile work -d\n {2}last run {2}none yet\n {2}next run {2}.+\n {2}log {7}\S+schedule\.log\n$/,
+    );
 
     const removed = await runCli(['schedule', 'remove'], user.env, '', as);
     expect(removed.code, removed.stderr).toBe(0);
