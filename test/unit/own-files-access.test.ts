@@ -90,6 +90,16 @@ describe('permission denied: the path, the reason and the fix; nothing changes',
     expect(await readFile(path, 'utf8')).toBe('{"kept":true}');
   });
 
+  it('ensureOwnFolder in a read-only folder: the folder cannot be made, "permission denied", nothing made', async () => {
+    const records = join(dir, 'aws-rekey');
+    await asOwner(dir, async () => {
+      await chmod(dir, 0o500);
+      await expect(ensureOwnFolder(records, ours)).rejects.toMatchObject({ code: 'CREDENTIALS_WRITE_FAILED', message: `Cannot write ${records}: permission denied.`, hint: EACCES_FIX(dir) });
+      await chmod(dir, 0o700);
+    });
+    expect(await readdir(dir)).toEqual([]);
+  });
+
   it('removeOwnFile in a read-only folder: FILE_REMOVE_FAILED with the command to run, the file stays', async () => {
     const path = join(dir, 'record.json');
     await asOwner(dir, async () => {

@@ -130,6 +130,15 @@ describe('checkWritable: the refusal names the path and the way out', () => {
     await expect(checkWritable(path)).rejects.toMatchObject({ message: `${path} is not writable: operation not permitted.`, hint: `Make it writable: chmod u+w ${path}.` });
   });
 
+  it.runIf(canChattr)('an immutable file of the user who runs it (uid taken as 1000): chmod, not someone else\'s leave', async () => {
+    const path = join(dir, 'credentials');
+    await writeFile(path, CONTENT);
+    await chown(path, 1000, 1000);
+    makeImmutable(path);
+    pretendUid(1000);
+    await expect(checkWritable(path)).rejects.toMatchObject({ hint: `Make it writable: chmod u+w ${path}.` });
+  });
+
   it.runIf(canChattr)('an immutable file of root\'s, run by another user (uid taken as 1000): the file is to be given to them', async () => {
     const path = join(dir, 'credentials');
     await writeFile(path, CONTENT);
@@ -257,6 +266,20 @@ describe('withFileLock: staleness and what the error says about the holder', () 
     await leaveLock(path, 0, 'not json');
     await expect(withFileLock(path, async () => 'x')).rejects.toMatchObject({ code: 'CREDENTIALS_LOCKED', message: `Another aws-rekey run is using ${path} (lock ${getLockPath(path)}).` });
     expect(existsSync(getLockPath(path))).toBe(true);
+  });
+
+  // What the kernel answers a user who signals another user's process; made here for a pid that no longer exists,
+  // which the lock would otherwise be taken from.
+  it('a holder that may not be signalled (EPERM: another user\'s process) is alive: the lock is respected', async () => {
+    const path = join(dir, 'credentials');
+    const holder = spawnSync(process.execPath, ['-e', '0']).pid;
+    await leaveLock(path, 0, { pid: holder, hostname: hostname(), acquiredAt: 'then' });
+    vi.spyOn(process, 'kill').mockImplementation((pid) => {
+      if (pid === holder) throw Object.assign(new Error('kill EPERM'), { code: 'EPERM' });
+      return true;
+    });
+    await expect(withFileLock(path, async () => 'x')).rejects.toMatchObject({ code: 'CREDENTIALS_LOCKED', message: expect.stringContaining(`(process ${holder} on ${hostname()}, since then)`) });
+    expect(existsSync(join(getLockPath(path), 'owner.json'))).toBe(true);
   });
 
   it('a note naming this very process (a lock it holds already) is respected, not taken over', async () => {

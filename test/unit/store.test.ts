@@ -478,7 +478,9 @@ describe('withFileLock', () => {
     expect(await readdir(dir)).toEqual(['credentials']);
   });
 
-  it('a lock whose owner is another user\'s live process (EPERM to signal it) is respected', async () => {
+  // kill() lets a process whose real uid is root signal root's processes, as nobody's effective uid too: this
+  // is never EPERM (store-checks.test.ts has the EPERM a real other user gets).
+  it('a lock whose owner is a live process of root\'s, looked at as nobody, is respected', async () => {
     const path = join(dir, 'credentials');
     await asOwner(dir, async () => {
       await mkdir(getLockPath(path));
