@@ -1,27 +1,21 @@
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readdir, readFile, stat, symlink, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { readJournals, removeJournal, writeJournal } from '../../src/credentials/journal.js';
 import { checkRecords, readJsonRecord, recordsDir, recordsRoot, removeRecord, writeJsonRecord } from '../../src/credentials/records.js';
 import { listStaged, type StagedRotation } from '../../src/credentials/staged-store.js';
 import { journalOf } from '../support/journals.js';
+import { useTempDir } from '../support/temp-dir.js';
 
 /** Records belong to one credentials file (its real path), and records of aws-rekey 0.1.0 are still found. */
 
-let dir: string;
-beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'aws-rekey-records-'));
-});
-afterEach(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
+const tempDir = useTempDir('aws-rekey-records-');
 
 describe('records per credentials file', () => {
   it('two files in one folder keep apart: a journal of one is not the other\'s', async () => {
-    const a = join(dir, 'credentials');
-    const b = join(dir, 'work-credentials');
+    const a = join(tempDir(), 'credentials');
+    const b = join(tempDir(), 'work-credentials');
     await writeJournal(journalOf(a));
     expect(await readJournals(a)).toHaveLength(1);
     expect(await readJournals(b)).toEqual([]);
@@ -35,9 +29,9 @@ describe('records per credentials file', () => {
   });
 
   it('a link and its target are one file: one records folder', async () => {
-    const real = join(dir, 'real-credentials');
+    const real = join(tempDir(), 'real-credentials');
     await writeFile(real, '');
-    const link = join(dir, 'credentials');
+    const link = join(tempDir(), 'credentials');
     await symlink('real-credentials', link);
     await writeJournal(journalOf(link));
     expect(await recordsDir(link)).toBe(await recordsDir(real));
@@ -47,15 +41,15 @@ describe('records per credentials file', () => {
 
 describe('records of aws-rekey 0.1.0 (all in the shared folder)', () => {
   async function legacy(name: string, record: unknown): Promise<string> {
-    const root = join(dir, 'aws-rekey');
+    const root = join(tempDir(), 'aws-rekey');
     await mkdir(root, { recursive: true, mode: 0o700 });
     await writeFile(join(root, name), JSON.stringify(record), { mode: 0o600 });
     return join(root, name);
   }
 
   it('are found by the file they name and moved into its folder; another file\'s stay where they are', async () => {
-    const a = join(dir, 'credentials');
-    const b = join(dir, 'work-credentials');
+    const a = join(tempDir(), 'credentials');
+    const b = join(tempDir(), 'work-credentials');
     await legacy('work.journal.json', journalOf(a));
     await legacy('other.journal.json', journalOf(b, 'other'));
     expect((await readJournals(a)).map((j) => j.profile)).toEqual(['work']);
@@ -66,7 +60,7 @@ describe('records of aws-rekey 0.1.0 (all in the shared folder)', () => {
   });
 
   it('a staged record that names no file (delivered with --out) is found by the first file that looks', async () => {
-    const a = join(dir, 'credentials');
+    const a = join(tempDir(), 'credentials');
     const now = new Date().toISOString();
     const record: StagedRotation = {
       version: 1,
@@ -77,7 +71,7 @@ describe('records of aws-rekey 0.1.0 (all in the shared folder)', () => {
       oldKeyId: 'AKIAOLDOLDOLDOLDOLD1',
       newKeyId: 'AKIANEWNEWNEWNEWNEW1',
       newKeyCreatedAt: now,
-      destination: { kind: 'file', path: join(dir, 'bob.credentials'), format: 'ini', section: 'bob' },
+      destination: { kind: 'file', path: join(tempDir(), 'bob.credentials'), format: 'ini', section: 'bob' },
       stage: 'created',
       recordedAt: now,
       updatedAt: now,
@@ -89,7 +83,7 @@ describe('records of aws-rekey 0.1.0 (all in the shared folder)', () => {
 
 describe('records of aws-rekey 0.1.0: what is not adopted', () => {
   async function legacy(name: string, content: string): Promise<string> {
-    const root = join(dir, 'aws-rekey');
+    const root = join(tempDir(), 'aws-rekey');
     await mkdir(root, { recursive: true, mode: 0o700 });
     await writeFile(join(root, name), content, { mode: 0o600 });
     return join(root, name);
@@ -101,15 +95,15 @@ describe('records of aws-rekey 0.1.0: what is not adopted', () => {
     ['JSON that is no record (a string)', 'text.journal.json', '"a journal"'],
     ['a file that is not a .json record', 'notes.txt', '{}'],
   ])('%s stays where it is', async (_name, name, content) => {
-    const a = join(dir, 'credentials');
+    const a = join(tempDir(), 'credentials');
     await legacy(name, content);
     expect(await readJournals(a)).toEqual([]);
     expect(await readdir(recordsRoot(a))).toContain(name);
   });
 
   it("a staged record is adopted by the file its destination names, not by another", async () => {
-    const a = join(dir, 'credentials');
-    const b = join(dir, 'work-credentials');
+    const a = join(tempDir(), 'credentials');
+    const b = join(tempDir(), 'work-credentials');
     await legacy('user-bob.staged.json', JSON.stringify({ version: 1, id: 'user-bob', destination: { kind: 'profiles', credentialsPath: b, profiles: ['bob'] } }));
     // Any look at a file's records adopts the old ones that name it.
     expect(await readJournals(a)).toEqual([]);
@@ -119,7 +113,7 @@ describe('records of aws-rekey 0.1.0: what is not adopted', () => {
   });
 
   it("a record of the same name already in the file's folder is kept; the old one stays in the shared folder", async () => {
-    const a = join(dir, 'credentials');
+    const a = join(tempDir(), 'credentials');
     await writeJournal(journalOf(a));
     const current = await readFile(join(await recordsDir(a), 'work.journal.json'), 'utf8');
     await legacy('work.journal.json', JSON.stringify({ ...journalOf(a), phase: 'verified' }));
@@ -133,7 +127,7 @@ describe('readJsonRecord / writeJsonRecord / removeRecord / checkRecords', () =>
   const unreadable = (path: string) => new Error(`unreadable ${path}`);
 
   it('a record that is not there reads as undefined; one that is not JSON goes to `unreadable` with its path', async () => {
-    const a = join(dir, 'credentials');
+    const a = join(tempDir(), 'credentials');
     expect(await readJsonRecord(a, 'missing.json', unreadable)).toBeUndefined();
     await writeJsonRecord(a, 'x.json', { a: 1 });
     expect(await readJsonRecord(a, 'x.json', unreadable)).toEqual({ a: 1 });
@@ -142,7 +136,7 @@ describe('readJsonRecord / writeJsonRecord / removeRecord / checkRecords', () =>
   });
 
   it('the folders stay while another record is in them, and go with the last one', async () => {
-    const a = join(dir, 'credentials');
+    const a = join(tempDir(), 'credentials');
     await writeJsonRecord(a, 'one.json', 1);
     await writeJsonRecord(a, 'two.json', 2);
     await removeRecord(a, 'one.json');
@@ -155,14 +149,14 @@ describe('readJsonRecord / writeJsonRecord / removeRecord / checkRecords', () =>
     ['a folder named like a record, in the shared folder', (root: string) => mkdir(join(root, 'x.json'))],
     ['a file where a folder of records belongs, in the shared folder', (root: string) => writeFile(join(root, 'credentials-000000000000'), '')],
   ])('checkRecords refuses %s', async (_name, plant) => {
-    const a = join(dir, 'credentials');
+    const a = join(tempDir(), 'credentials');
     await mkdir(recordsRoot(a), { recursive: true, mode: 0o700 });
     await plant(recordsRoot(a));
     await expect(checkRecords(a)).rejects.toMatchObject({ code: 'OWN_FILE_WRONG_TYPE' });
   });
 
   it("checkRecords refuses a folder among the file's records, and accepts the records themselves", async () => {
-    const a = join(dir, 'credentials');
+    const a = join(tempDir(), 'credentials');
     await writeJsonRecord(a, 'ok.json', {});
     await checkRecords(a);
     await mkdir(join(await recordsDir(a), 'sub.json'));

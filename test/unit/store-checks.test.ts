@@ -1,9 +1,9 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { chown, mkdir, mkdtemp, readdir, readFile, rm, symlink, utimes, writeFile } from 'node:fs/promises';
+import { chown, mkdir, readdir, readFile, symlink, utimes, writeFile } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { getBackupPath } from '../../src/credentials/atomic-replace.js';
 import {
   checkBeforeRotation,
@@ -18,6 +18,7 @@ import {
   withFileLock,
 } from '../../src/credentials/store.js';
 import { isRoot, OTHER_UID, pretendUid } from '../support/users.js';
+import { useTempDir } from '../support/temp-dir.js';
 
 /*
  * The store's answers as a user reads them: each refusal's message and hint, the pre-flight of --dry-run
@@ -39,16 +40,13 @@ function probeChattr(): boolean {
 
 const CONTENT = '[default]\naws_access_key_id = AKIAOLD0000000000001\naws_secret_access_key = old\n';
 
-let dir: string;
+// Registered before the hook below, so that its removal of the folder runs after (hooks after a test run last first).
+const tempDir = useTempDir('aws-rekey-store-checks-');
 let immutable: string[] = [];
-beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'aws-rekey-store-checks-'));
-});
-afterEach(async () => {
+afterEach(() => {
   vi.restoreAllMocks();
   for (const path of immutable) spawnSync('chattr', ['-i', path]);
   immutable = [];
-  await rm(dir, { recursive: true, force: true });
 });
 
 function makeImmutable(path: string): void {
@@ -66,13 +64,13 @@ async function leaveLock(path: string, ageMs: number, note?: Record<string, unkn
 
 describe('readCredentialsFile: bytes it will not rewrite', () => {
   it('a UTF-8 byte-order mark is kept, so the file is refused (not silently saved without it)', async () => {
-    const path = join(dir, 'credentials');
+    const path = join(tempDir(), 'credentials');
     await writeFile(path, Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(CONTENT)]));
     await expect(readCredentialsFile(path)).rejects.toMatchObject({ code: 'CREDENTIALS_MALFORMED', message: expect.stringContaining('byte-order mark') });
   });
 
   it('bytes that are not UTF-8: the path, and how to fix it', async () => {
-    const path = join(dir, 'credentials');
+    const path = join(tempDir(), 'credentials');
     await writeFile(path, Buffer.from([0x5b, 0x61, 0x5d, 0x0a, 0x23, 0xe9, 0x0a]));
     await expect(readCredentialsFile(path)).rejects.toMatchObject({
       code: 'CREDENTIALS_MALFORMED',
@@ -85,7 +83,7 @@ describe('readCredentialsFile: bytes it will not rewrite', () => {
 
 describe('checkWritable: the refusal names the path and the way out', () => {
   it('a directory in place of the file', async () => {
-    const path = join(dir, 'credentials');
+    const path = join(tempDir(), 'credentials');
     await mkdir(path);
     await expect(checkWritable(path)).rejects.toMatchObject({
       code: 'CREDENTIALS_NOT_WRITABLE',
@@ -95,21 +93,21 @@ describe('checkWritable: the refusal names the path and the way out', () => {
   });
 
   it('a link to a directory says it is a link, and to what', async () => {
-    await mkdir(join(dir, 'somewhere'));
-    const path = join(dir, 'credentials');
-    await symlink(join(dir, 'somewhere'), path);
-    await expect(checkWritable(path)).rejects.toMatchObject({ message: `${path} (a link to ${join(dir, 'somewhere')}) is a directory, not a file.` });
+    await mkdir(join(tempDir(), 'somewhere'));
+    const path = join(tempDir(), 'credentials');
+    await symlink(join(tempDir(), 'somewhere'), path);
+    await expect(checkWritable(path)).rejects.toMatchObject({ message: `${path} (a link to ${join(tempDir(), 'somewhere')}) is a directory, not a file.` });
   });
 
   it('a parent that is a file', async () => {
-    await writeFile(join(dir, 'aws'), 'not a folder');
-    const path = join(dir, 'aws', 'credentials');
+    await writeFile(join(tempDir(), 'aws'), 'not a folder');
+    const path = join(tempDir(), 'aws', 'credentials');
     await expect(checkWritable(path)).rejects.toMatchObject({
       code: 'CREDENTIALS_NOT_WRITABLE',
-      message: `${join(dir, 'aws')}, where ${path} is replaced atomically, cannot be created: ${join(dir, 'aws')} is not a directory.`,
-      hint: `Move ${join(dir, 'aws')} out of the way, or point AWS_SHARED_CREDENTIALS_FILE at another file.`,
+      message: `${join(tempDir(), 'aws')}, where ${path} is replaced atomically, cannot be created: ${join(tempDir(), 'aws')} is not a directory.`,
+      hint: `Move ${join(tempDir(), 'aws')} out of the way, or point AWS_SHARED_CREDENTIALS_FILE at another file.`,
     });
-    expect(await readFile(join(dir, 'aws'), 'utf8')).toBe('not a folder');
+    expect(await readFile(join(tempDir(), 'aws'), 'utf8')).toBe('not a folder');
   });
 
   it.runIf(existsSync('/proc/self/status'))('a folder of another user: the hint says whose it is and how to get it (uid taken as 1000)', async () => {
@@ -123,7 +121,7 @@ describe('checkWritable: the refusal names the path and the way out', () => {
 
   // Never a quiet skip in CI: store.test.ts fails there when root cannot chattr +i.
   it.runIf(canChattr)('an immutable file of another user, run as root: chmod is the way out (root needs no one\'s leave)', async () => {
-    const path = join(dir, 'credentials');
+    const path = join(tempDir(), 'credentials');
     await writeFile(path, CONTENT);
     await chown(path, OTHER_UID, OTHER_UID);
     makeImmutable(path);
@@ -131,7 +129,7 @@ describe('checkWritable: the refusal names the path and the way out', () => {
   });
 
   it.runIf(canChattr)('an immutable file of the user who runs it (uid taken as 1000): chmod, not someone else\'s leave', async () => {
-    const path = join(dir, 'credentials');
+    const path = join(tempDir(), 'credentials');
     await writeFile(path, CONTENT);
     await chown(path, 1000, 1000);
     makeImmutable(path);
@@ -140,7 +138,7 @@ describe('checkWritable: the refusal names the path and the way out', () => {
   });
 
   it.runIf(canChattr)('an immutable file of root\'s, run by another user (uid taken as 1000): the file is to be given to them', async () => {
-    const path = join(dir, 'credentials');
+    const path = join(tempDir(), 'credentials');
     await writeFile(path, CONTENT);
     makeImmutable(path);
     pretendUid(1000);
@@ -151,7 +149,7 @@ describe('checkWritable: the refusal names the path and the way out', () => {
   });
 
   it.runIf(canChattr)('a folder to create inside one that cannot be written (root: chattr +i): create it yourself', async () => {
-    const parent = join(dir, 'home');
+    const parent = join(tempDir(), 'home');
     await mkdir(parent);
     makeImmutable(parent);
     const path = join(parent, '.aws', 'credentials');
@@ -165,57 +163,57 @@ describe('checkWritable: the refusal names the path and the way out', () => {
 
 describe('checkConfigWritable: the config file, with its own way out', () => {
   it('passes for a writable config file, creating nothing', async () => {
-    const path = join(dir, 'config');
+    const path = join(tempDir(), 'config');
     await writeFile(path, '[default]\nregion = x\n');
     await checkConfigWritable(path);
-    expect(await readdir(dir)).toEqual(['config']);
+    expect(await readdir(tempDir())).toEqual(['config']);
   });
 
   it('a directory in its place: the hint names AWS_CONFIG_FILE', async () => {
-    const path = join(dir, 'config');
+    const path = join(tempDir(), 'config');
     await mkdir(path);
     await expect(checkConfigWritable(path)).rejects.toMatchObject({ code: 'CREDENTIALS_NOT_WRITABLE', hint: `Remove or rename the directory ${path}, or point AWS_CONFIG_FILE at another file.` });
   });
 
   it('its backup planted as a link is refused', async () => {
-    const path = join(dir, 'config');
+    const path = join(tempDir(), 'config');
     await writeFile(path, '[default]\n');
-    await writeFile(join(dir, 'elsewhere'), 'keep');
-    await symlink(join(dir, 'elsewhere'), getBackupPath(path));
+    await writeFile(join(tempDir(), 'elsewhere'), 'keep');
+    await symlink(join(tempDir(), 'elsewhere'), getBackupPath(path));
     await expect(checkConfigWritable(path)).rejects.toMatchObject({ code: 'OWN_FILE_IS_LINK', message: expect.stringContaining(getBackupPath(path)) });
-    expect(await readFile(join(dir, 'elsewhere'), 'utf8')).toBe('keep');
+    expect(await readFile(join(tempDir(), 'elsewhere'), 'utf8')).toBe('keep');
   });
 });
 
 describe('checkBeforeRotation (--dry-run): what the real run would refuse, changing nothing', () => {
   it('passes for a writable file and leaves nothing behind', async () => {
-    const path = join(dir, 'credentials');
+    const path = join(tempDir(), 'credentials');
     await writeFile(path, CONTENT);
     await checkBeforeRotation(path);
-    expect(await readdir(dir)).toEqual(['credentials']);
+    expect(await readdir(tempDir())).toEqual(['credentials']);
   });
 
   it('passes for a file not made yet (the lock is looked for beside it, the file is not resolved), creating nothing', async () => {
-    await checkBeforeRotation(join(dir, 'credentials'));
-    await checkBeforeRotation(join(dir, 'home', '.aws', 'credentials'));
-    expect(await readdir(dir)).toEqual([]);
+    await checkBeforeRotation(join(tempDir(), 'credentials'));
+    await checkBeforeRotation(join(tempDir(), 'home', '.aws', 'credentials'));
+    expect(await readdir(tempDir())).toEqual([]);
   });
 
   it('a directory in place of the file is refused', async () => {
-    const path = join(dir, 'credentials');
+    const path = join(tempDir(), 'credentials');
     await mkdir(path);
     await expect(checkBeforeRotation(path)).rejects.toMatchObject({ code: 'CREDENTIALS_NOT_WRITABLE' });
   });
 
   it('a planted backup link is refused', async () => {
-    const path = join(dir, 'credentials');
+    const path = join(tempDir(), 'credentials');
     await writeFile(path, CONTENT);
-    await symlink(join(dir, 'nothing'), getBackupPath(path));
+    await symlink(join(tempDir(), 'nothing'), getBackupPath(path));
     await expect(checkBeforeRotation(path)).rejects.toMatchObject({ code: 'OWN_FILE_IS_LINK' });
   });
 
   it('a lock held by a run: CREDENTIALS_LOCKED, and the lock stays', async () => {
-    const path = join(dir, 'credentials');
+    const path = join(tempDir(), 'credentials');
     await writeFile(path, CONTENT);
     await leaveLock(path, 0);
     await expect(checkBeforeRotation(path)).rejects.toMatchObject({
@@ -227,7 +225,7 @@ describe('checkBeforeRotation (--dry-run): what the real run would refuse, chang
   });
 
   it('a lock older than staleMs does not stop it (the real run takes it over); by default 10 s is the limit', async () => {
-    const path = join(dir, 'credentials');
+    const path = join(tempDir(), 'credentials');
     await writeFile(path, CONTENT);
     await leaveLock(path, 6_000);
     await expect(checkBeforeRotation(path, { staleMs: 5_000 })).resolves.toBeUndefined();
@@ -238,7 +236,7 @@ describe('checkBeforeRotation (--dry-run): what the real run would refuse, chang
 
 describe('withFileLock: staleness and what the error says about the holder', () => {
   it('a lock without an owner note older than staleMs is taken over; younger than the default 10 s, it is not', async () => {
-    const path = join(dir, 'credentials');
+    const path = join(tempDir(), 'credentials');
     await leaveLock(path, 6_000);
     await expect(withFileLock(path, async () => 'x')).rejects.toMatchObject({
       code: 'CREDENTIALS_LOCKED',
@@ -250,19 +248,19 @@ describe('withFileLock: staleness and what the error says about the holder', () 
   });
 
   it('the hint gives the staleness asked for, in seconds', async () => {
-    const path = join(dir, 'credentials');
+    const path = join(tempDir(), 'credentials');
     await leaveLock(path, 0);
     await expect(withFileLock(path, async () => 'x', { staleMs: 30_000 })).rejects.toMatchObject({ hint: expect.stringContaining('taken over by itself after 30 s;') });
   });
 
   it('a live holder whose note has no date: "since ?"', async () => {
-    const path = join(dir, 'credentials');
+    const path = join(tempDir(), 'credentials');
     await leaveLock(path, 0, { pid: process.ppid, hostname: hostname() });
     await expect(withFileLock(path, async () => 'x')).rejects.toMatchObject({ message: expect.stringContaining(`(process ${process.ppid} on ${hostname()}, since ?)`) });
   });
 
   it('a note that is not JSON names no holder, and the lock is respected', async () => {
-    const path = join(dir, 'credentials');
+    const path = join(tempDir(), 'credentials');
     await leaveLock(path, 0, 'not json');
     await expect(withFileLock(path, async () => 'x')).rejects.toMatchObject({ code: 'CREDENTIALS_LOCKED', message: `Another aws-rekey run is using ${path} (lock ${getLockPath(path)}).` });
     expect(existsSync(getLockPath(path))).toBe(true);
@@ -271,7 +269,7 @@ describe('withFileLock: staleness and what the error says about the holder', () 
   // What the kernel answers a user who signals another user's process; made here for a pid that no longer exists,
   // which the lock would otherwise be taken from.
   it('a holder that may not be signalled (EPERM: another user\'s process) is alive: the lock is respected', async () => {
-    const path = join(dir, 'credentials');
+    const path = join(tempDir(), 'credentials');
     const holder = spawnSync(process.execPath, ['-e', '0']).pid;
     await leaveLock(path, 0, { pid: holder, hostname: hostname(), acquiredAt: 'then' });
     vi.spyOn(process, 'kill').mockImplementation((pid) => {
@@ -283,7 +281,7 @@ describe('withFileLock: staleness and what the error says about the holder', () 
   });
 
   it('a note naming this very process (a lock it holds already) is respected, not taken over', async () => {
-    const path = join(dir, 'credentials');
+    const path = join(tempDir(), 'credentials');
     await leaveLock(path, 0, { pid: process.pid, hostname: hostname(), acquiredAt: 'then' });
     await expect(withFileLock(path, async () => 'x')).rejects.toMatchObject({ message: expect.stringContaining(`(process ${process.pid} on ${hostname()}, since then)`) });
     expect(await readFile(join(getLockPath(path), 'owner.json'), 'utf8')).toContain(`"pid":${process.pid}`);
@@ -333,7 +331,7 @@ describe('removeLockFolder / removeLockFolderSync: the lock folder goes with its
   for (const [name, fill, code, left] of cases) {
     it(`${name}: ${code ?? 'removed'}`, async () => {
       for (const [how, remove] of [['sync', removeSync], ['async', removeAsync]] as const) {
-        const lock = join(dir, `${how}.lock`);
+        const lock = join(tempDir(), `${how}.lock`);
         await mkdir(lock);
         await fill(lock);
         expect((await remove(lock))?.code, how).toBe(code);
@@ -343,7 +341,7 @@ describe('removeLockFolder / removeLockFolderSync: the lock folder goes with its
   }
 
   it('no lock folder at all: ENOENT, from both', async () => {
-    expect(removeSync(join(dir, 'gone.lock'))?.code).toBe('ENOENT');
-    expect((await removeAsync(join(dir, 'gone.lock')))?.code).toBe('ENOENT');
+    expect(removeSync(join(tempDir(), 'gone.lock'))?.code).toBe('ENOENT');
+    expect((await removeAsync(join(tempDir(), 'gone.lock')))?.code).toBe('ENOENT');
   });
 });
