@@ -29,6 +29,8 @@ describe('nextCommand: complete and shell-quoted', () => {
     ['the STS endpoint, trimmed', { ...home, AWS_ENDPOINT_URL_STS: ' http://127.0.0.1:5001 ' }, 'AWS_ENDPOINT_URL_STS=http://127.0.0.1:5001 aws-rekey status'],
     ['AWS_REGION wins over AWS_DEFAULT_REGION', { ...home, AWS_REGION: 'eu-west-1', AWS_DEFAULT_REGION: 'cn-north-1' }, 'aws-rekey status'],
     ['a blank AWS_REGION: AWS_DEFAULT_REGION decides', { ...home, AWS_REGION: '', AWS_DEFAULT_REGION: 'cn-northwest-1' }, 'AWS_DEFAULT_REGION=cn-northwest-1 aws-rekey status'],
+    ['an AWS_REGION of spaces is blank too: AWS_DEFAULT_REGION decides', { ...home, AWS_REGION: '  ', AWS_DEFAULT_REGION: 'cn-northwest-1' }, 'AWS_DEFAULT_REGION=cn-northwest-1 aws-rekey status'],
+    ['the region, trimmed', { ...home, AWS_REGION: ' cn-north-1 ' }, 'AWS_REGION=cn-north-1 aws-rekey status'],
     ['the US ISO partition', { ...home, AWS_REGION: 'us-iso-east-1' }, 'AWS_REGION=us-iso-east-1 aws-rekey status'],
     ['the US ISO-B partition', { ...home, AWS_REGION: 'us-isob-east-1' }, 'AWS_REGION=us-isob-east-1 aws-rekey status'],
     ['the EU ISO-E partition', { ...home, AWS_REGION: 'eu-isoe-west-1' }, 'AWS_REGION=eu-isoe-west-1 aws-rekey status'],

@@ -231,6 +231,54 @@ describe('launchd plist', () => {
     expect(renderLaunchdPlist(spec({ every: { unit: 'week' } }))).toContain('<key>Weekday</key>\n      <integer>0</integer>');
     expect(renderLaunchdPlist(spec({ every: { unit: 'hours', hours: 6 } })).match(/<key>Hour<\/key>/g)).toHaveLength(4);
   });
+
+  const plistLines = (environment: string[]) => [
+    '<?xml version="1.0" encoding="UTF-8"?>',
+    '<!DOCTYPE plist PUBLIC "-//Apple//DTD PLIST 1.0//EN" "http://www.apple.com/DTDs/PropertyList-1.0.dtd">',
+    '<plist version="1.0">',
+    '<dict>',
+    '  <key>Label</key>',
+    '  <string>io.aws-rekey.rotate</string>',
+    '  <key>ProgramArguments</key>',
+    '  <array>',
+    '    <string>/usr/bin/node</string>',
+    '    <string>cli</string>',
+    '  </array>',
+    ...environment,
+    '  <key>StartCalendarInterval</key>',
+    '  <array>',
+    '    <dict>',
+    '      <key>Hour</key>',
+    '      <integer>9</integer>',
+    '      <key>Minute</key>',
+    '      <integer>17</integer>',
+    '    </dict>',
+    '  </array>',
+    '  <key>RunAtLoad</key>',
+    '  <false/>',
+    '</dict>',
+    '</plist>',
+    '',
+  ].join('\n');
+
+  it('the whole file, with its settings: one dict of strings, closed before the calendar', () => {
+    const plist = renderLaunchdPlist(spec({ command: ['/usr/bin/node', 'cli'], env: { A: '1', 'B&': 'x<y' } }));
+    expect(plist).toBe(
+      plistLines([
+        '  <key>EnvironmentVariables</key>',
+        '  <dict>',
+        '    <key>A</key>',
+        '    <string>1</string>',
+        '    <key>B&amp;</key>',
+        '    <string>x&lt;y</string>',
+        '  </dict>',
+      ]),
+    );
+  });
+
+  it('no settings: no EnvironmentVariables at all (not an empty dict)', () => {
+    expect(renderLaunchdPlist(spec({ command: ['/usr/bin/node', 'cli'], env: {} }))).toBe(plistLines([]));
+  });
 });
 
 describe('Task Scheduler XML', () => {
