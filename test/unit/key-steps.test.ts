@@ -148,6 +148,15 @@ describe('createKeyOnce', () => {
     expect(iam.calls.filter((c) => c === 'create')).toHaveLength(2);
   });
 
+  it('two lost answers, one of which made a key: CREATE_FAILED names that one key, in the singular', async () => {
+    const iam = new FakeIam(['lost', 'lost-nothing-made']);
+    await expect(createKeyOnce(iam.api(), 'alice', [OLD], runtime())).rejects.toMatchObject({
+      code: 'CREATE_FAILED',
+      message: 'iam:CreateAccessKey failed twice (socket hang up); the key it created (AKIA…NEW1) was deleted again. Nothing was changed.',
+    });
+    expect(iam.keys).toEqual([OLD]);
+  });
+
   it('two lost answers that made nothing: CREATE_FAILED says no key was left behind', async () => {
     const iam = new FakeIam(['lost-nothing-made', 'lost-nothing-made']);
     await expect(createKeyOnce(iam.api(), 'alice', [OLD], runtime())).rejects.toMatchObject({

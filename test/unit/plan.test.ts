@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { describePlan, planRotation, type PlanOptions } from '../../src/core/plan.js';
+import { describeHolders, describePlan, planRotation, type PlanOptions } from '../../src/core/plan.js';
 import type { AccessKeyInfo } from '../../src/core/types.js';
 
 const CURRENT = 'AKIACURRENT000000001';
@@ -229,6 +229,34 @@ describe('describePlan: who holds what the plan retires (issue 9.2, 9.4)', () =>
     expect(() => planRotation([key(CURRENT, 'Active'), key(OTHER, 'Active')], { ...base, holders, files })).toThrow(
       /AKIA…0002 \(never used\) \(profile legacy in \/h\/\.aws\/credentials and profile ci in \/h\/\.aws\/config hold it\) may be in use/,
     );
+  });
+
+  it('an active other key held by one profile: it "holds" it; held by none: no holders named', () => {
+    expect(() => planRotation([key(CURRENT, 'Active'), key(OTHER, 'Active')], { ...base, holders: { [OTHER]: { credentials: [], config: ['ci'] } }, files })).toThrow(
+      'User alice already has two active keys: AKIA…0002 (never used) (profile ci in /h/.aws/config holds it) may be in use somewhere, and a new key needs its slot.',
+    );
+    expect(() => planRotation([key(CURRENT, 'Active'), key(OTHER, 'Active')], { ...base, files })).toThrow(
+      'User alice already has two active keys: AKIA…0002 (never used) may be in use somewhere, and a new key needs its slot.',
+    );
+  });
+
+  it('no profile of the config file: the write names the credentials file alone', () => {
+    expect(describePlan(planRotation([key(CURRENT, 'Active')], { ...base, files }))).toEqual([
+      'create a new access key for alice',
+      'write it to profile work in /h/.aws/credentials',
+      'check that AWS accepts the new key',
+      'deactivate the old key AKIA…0001, held by profile work in /h/.aws/credentials (it gets the new key)',
+    ]);
+  });
+
+  it('an old key no profile holds: the retire line names nobody', () => {
+    const plan = planRotation([key(CURRENT, 'Active')], { ...base, profiles: [], files, deleteOld: true });
+    expect(describePlan(plan).at(-1)).toBe('delete the old key AKIA…0001');
+  });
+
+  it('describeHolders without the files: the config file is named as such, the credentials file not at all', () => {
+    expect(describeHolders({ credentials: ['a', 'b'], config: ['ci'] }, undefined)).toBe('profiles a, b and profile ci in the config file');
+    expect(describeHolders({ credentials: [], config: ['ci', 'dev'] }, undefined)).toBe('profiles ci, dev in the config file');
   });
 
   it('nobody holds the other key: the plan is as before', () => {
