@@ -5,7 +5,7 @@ import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, inject, it, onTestFinished } from 'vitest';
 import { JOB, renderSystemdService, renderSystemdTimer } from '../../src/core/schedule.js';
-import { BIN, credentialsFile, readableCliCopy, runCli } from '../support/cli.js';
+import { BIN, cliNode, credentialsFile, readableCliCopy, runCli } from '../support/cli.js';
 import { createUserWithKey, listKeys, uniqueName } from '../support/iam.js';
 import { tempHome } from '../support/integration.js';
 
@@ -61,7 +61,7 @@ describe('schedule with cron (a throwaway user, for real)', () => {
     expect(lines[0]).toBe('0 3 * * * /usr/bin/true # my own job');
     const ours = lines.filter((l) => l.includes(JOB.cronMarker));
     expect(ours).toHaveLength(1);
-    expect(ours[0]).toMatch(new RegExp(`^17 9 \\* \\* \\* ${process.execPath} \\S+/bin/aws-rekey schedule run -- rotate --yes --if-older-than 45 --profile work -d `));
+    expect(ours[0]).toMatch(new RegExp(`^17 9 \\* \\* \\* ${cliNode(as.bin)} \\S+/bin/aws-rekey schedule run -- rotate --yes --if-older-than 45 --profile work -d `));
 
     const status = await runCli(['schedule', 'status', '--json'], user.env, '', as);
     expect(status.code, status.stderr).toBe(0);

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { chmod, cp, mkdtemp, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, cp, link, mkdtemp, mkdir, readdir, readFile, realpath, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -98,11 +98,28 @@ export type RunCliOptions = Pick<SpawnOptions, 'uid' | 'gid' | 'cwd'> & {
 };
 
 let readableCopy: Promise<string> | undefined;
+/** The node each readable copy runs with: process.execPath, or a link to it in the copy (see readableCliCopy). */
+const nodeOfCopy = new Map<string, string>();
+
+/** Whether every user may run `path`: the file and each folder above it open to others. */
+async function runnableByOthers(path: string): Promise<boolean> {
+  const real = await realpath(path);
+  if (((await stat(real)).mode & 0o001) === 0) return false;
+  for (let dir = dirname(real); ; dir = dirname(dir)) {
+    if (((await stat(dir)).mode & 0o001) === 0) return false;
+    if (dir === dirname(dir)) return true;
+  }
+}
+
+/** The node that runs `bin`: for a readable copy, one every user may run. */
+export function cliNode(bin: string = BIN): string {
+  return nodeOfCopy.get(bin) ?? process.execPath;
+}
 
 /**
  * A copy of the built CLI (bin/, package.json and the self-contained bundle in dist/bundle) that every user
- * can read, for tests that run it as another user: the checkout itself may sit in a folder only its owner
- * can enter (a clone into `mktemp -d` is 0700).
+ * can read and run, for tests that run it as another user: the checkout itself may sit in a folder only its
+ * owner can enter (a clone into `mktemp -d` is 0700), and so may the node running the tests.
  */
 export function readableCliCopy(): Promise<string> {
   readableCopy ??= (async () => {
@@ -117,7 +134,16 @@ export function readableCliCopy(): Promise<string> {
       if (info.isDirectory()) for (const name of await readdir(path)) await open(join(path, name));
     };
     await open(dir);
-    return join(dir, 'bin', 'aws-rekey');
+    const bin = join(dir, 'bin', 'aws-rekey');
+    // The node running the tests may sit in the checkout too (Node 22 and 24 come from scripts/runtimes): then
+    // the copy gets its own link to it (a copy across file systems), open to every user.
+    if (!(await runnableByOthers(process.execPath))) {
+      const node = join(dir, 'node');
+      await link(await realpath(process.execPath), node).catch(() => copyFile(process.execPath, node));
+      await chmod(node, 0o755);
+      nodeOfCopy.set(bin, node);
+    }
+    return bin;
   })();
   return readableCopy;
 }
@@ -153,7 +179,7 @@ function withChildCoverage(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
 export function startCli(args: string[], env: NodeJS.ProcessEnv, input = '', options: RunCliOptions = {}): StartedCli {
   const started = Date.now();
   const { bin = BIN, executable, coverage = true, ...spawnOptions } = options;
-  const [command, argv] = executable ? [executable, args] : [process.execPath, [bin, ...args]];
+  const [command, argv] = executable ? [executable, args] : [cliNode(bin), [bin, ...args]];
   const child = spawn(command, argv, { ...spawnOptions, env: coverage ? withChildCoverage(env) : env, stdio: ['pipe', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
