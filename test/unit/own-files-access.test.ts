@@ -1,11 +1,11 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { chmod, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { chmod, mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createOwnFile, ensureOwnFolder, inspectOwnPath, listOwnFolder, readOwnFile, removeOwnFile, syncFolder, writeOwnTemp } from '../../src/credentials/own-files.js';
 import { asOwner, isRoot, me, NOBODY, OTHER_UID, pretendUid } from '../support/users.js';
+import { useTempDir } from '../support/temp-dir.js';
 
 /*
  * own-files.ts where the system says no: permission bits in force (as root, the bodies run as nobody, see
@@ -21,15 +21,13 @@ const ours = { uid: runner, gid: runnerGroup };
 const EACCES_FIX = (folder: string) => `Run aws-rekey as the user who owns ${folder}, or give that folder back to them (ls -ld '${folder}' shows who owns it).`;
 const mode = async (path: string): Promise<number> => (await stat(path)).mode & 0o777;
 
+const tempDir = useTempDir('aws-rekey-own-access-');
 let dir: string;
-beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'aws-rekey-own-access-'));
+beforeEach(() => {
+  dir = tempDir();
 });
-afterEach(async () => {
+afterEach(() => {
   vi.restoreAllMocks();
-  await chmod(dir, 0o700).catch(() => undefined);
-  for (const name of await readdir(dir).catch(() => [])) await chmod(join(dir, name), 0o700).catch(() => undefined);
-  await rm(dir, { recursive: true, force: true });
 });
 
 describe('permission denied: the path, the reason and the fix; nothing changes', () => {

@@ -1,8 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { chmod, chown, lstat, mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { chmod, chown, lstat, mkdir, readdir, readFile, stat, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
@@ -24,6 +23,7 @@ import {
   writeOwnTemp,
 } from '../../src/credentials/own-files.js';
 import { isRoot, me, OTHER_UID, pretendUid } from '../support/users.js';
+import { useTempDir } from '../support/temp-dir.js';
 
 /*
  * own-files.ts as a user meets it when something is wrong: what each refusal says (the path, what is there,
@@ -32,14 +32,13 @@ import { isRoot, me, OTHER_UID, pretendUid } from '../support/users.js';
 
 const errno = (code: string, message = `${code}: failed`): NodeJS.ErrnoException => Object.assign(new Error(message), { code });
 
+const tempDir = useTempDir('aws-rekey-own-errors-');
 let dir: string;
-beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'aws-rekey-own-errors-'));
+beforeEach(() => {
+  dir = tempDir();
 });
-afterEach(async () => {
+afterEach(() => {
   vi.restoreAllMocks();
-  await chmod(dir, 0o700).catch(() => undefined);
-  await rm(dir, { recursive: true, force: true });
 });
 
 describe('reasonOf / fileFailure: the cause in words, and the fix that matches it', () => {
