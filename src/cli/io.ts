@@ -56,21 +56,28 @@ export function createPorts(streams: CliStreams, json: boolean): { reporter: Rep
   return { reporter: json ? createJsonReporter(streams) : createHumanReporter(streams), prompter: createPrompter(streams, !json) };
 }
 
-/** Prompts on stderr, only when stdin and stderr are terminals; otherwise nobody is asked anything. */
+/**
+ * Prompts on stderr, only when stdin and stderr are terminals; otherwise nobody is asked anything. stdin is
+ * looked at only when a question comes up: Node makes process.stdin on first use (about 1.5 ms), and a run
+ * that asks nothing (--yes, --json) need not pay for it.
+ */
 export function createPrompter(streams: CliStreams, allowed: boolean): Prompter {
-  const interactive = allowed && Boolean(streams.stdin.isTTY) && Boolean(streams.stderr.isTTY);
-  const context = { input: streams.stdin, output: streams.stderr };
+  let interactive: boolean | undefined;
+  const isInteractive = (): boolean => (interactive ??= allowed && Boolean(streams.stderr.isTTY) && Boolean(streams.stdin.isTTY));
+  const context = (): { input: NodeJS.ReadStream; output: NodeJS.WriteStream } => ({ input: streams.stdin, output: streams.stderr });
   return {
-    interactive,
+    get interactive() {
+      return isInteractive();
+    },
     async confirm(message) {
-      if (!interactive) return false;
+      if (!isInteractive()) return false;
       const { confirm } = await import('@inquirer/prompts');
-      return confirm({ message, default: false }, context);
+      return confirm({ message, default: false }, context());
     },
     async input(message, options = {}) {
-      if (!interactive) return '';
+      if (!isInteractive()) return '';
       const prompts = await import('@inquirer/prompts');
-      return options.secret ? prompts.password({ message, mask: '*' }, context) : prompts.input({ message }, context);
+      return options.secret ? prompts.password({ message, mask: '*' }, context()) : prompts.input({ message }, context());
     },
   };
 }

@@ -27,7 +27,15 @@ export async function main(argv: string[], streams: CliStreams = defaultStreams(
 }
 
 function defaultStreams(): CliStreams {
-  return { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr, env: process.env };
+  return {
+    // Made by Node on first use: only a prompt reads it.
+    get stdin() {
+      return process.stdin;
+    },
+    stdout: process.stdout,
+    stderr: process.stderr,
+    env: process.env,
+  };
 }
 
 /** `rotateNamed`: the word rotate was given. `rotate PROFILE` needs it: `aws-rekey stauts` is a mistyped command, not a profile. */

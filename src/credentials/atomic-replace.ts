@@ -1,8 +1,8 @@
 import type { Stats } from 'node:fs';
-import { mkdir, readFile, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { CredentialsFileError } from '../errors.js';
 import { errorCode, ownerFromStats, ownerOf, reasonOf, removeOwnFile, renameTempOver, resolveLinkTarget, writeOwnFile, writeOwnTemp } from './own-files.js';
+import { mkdir, readFile, stat } from './local-fs.js';
 
 /*
  * Writing a file the user chose (the credentials file, an `--out` file) without ever leaving half of it:

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { constants, type Stats } from 'node:fs';
-import { lchown, lstat, mkdir, open, readdir, readlink, realpath, rename, rmdir, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { CredentialsFileError, type ExitCodeValue } from '../errors.js';
+import { lchown, lstat, mkdir, open, readdir, readlink, realpath, rename, rmdir, stat, unlink } from './local-fs.js';
 
 /*
  * aws-rekey's own files and folders beside a credentials file: the backup, the records folder with its

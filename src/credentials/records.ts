@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import { rename } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import {
   ensureOwnFolder,
@@ -14,6 +13,7 @@ import {
   writeOwnFile,
   type FileOwner,
 } from './own-files.js';
+import { rename } from './local-fs.js';
 
 /*
  * The JSON records of rotations (recovery journals, staged rotations) belong to one credentials file: each

@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
 import fs, { constants, type Stats } from 'node:fs';
-import { access, open, rmdir, stat, unlink } from 'node:fs/promises';
 import { homedir as osHomedir, hostname as osHostname } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { check, lock } from 'proper-lockfile';
@@ -20,6 +19,7 @@ import {
   type FileOwner,
 } from './own-files.js';
 import { checkRecords, recordsDir } from './records.js';
+import { access, open, rmdir, stat, unlink } from './local-fs.js';
 
 export interface CredentialsFile {
   /** The file exactly as read: `serializeIni(doc) === text`. */

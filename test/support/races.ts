@@ -1,16 +1,19 @@
-import type * as FsPromises from 'node:fs/promises';
+import * as FsPromises from 'node:fs/promises';
+import type * as LocalFs from '../../src/credentials/local-fs.js';
 
 /**
  * Races made on purpose, for the tests of code that another program (or another run) can overtake between two
- * file calls. A test file mocks node:fs/promises with `racedFs`, then sets a race with `raceBefore`:
+ * file calls. A test file mocks the credentials code's file calls (src/credentials/local-fs.ts) with `racedFs`,
+ * then sets a race with `raceBefore`:
  *
- *   vi.mock('node:fs/promises', async (importOriginal) => (await import('../support/races.js')).racedFs(await importOriginal()));
+ *   vi.mock('../../src/credentials/local-fs.js', async (importOriginal) => (await import('../support/races.js')).racedFs(await importOriginal()));
  *
- * Only types come from node:fs/promises here: the mock's factory imports this file while that module is
- * being mocked.
+ * What the other program does runs with node:fs/promises itself; only types come from local-fs here, which is
+ * being mocked when the mock's factory imports this file.
  */
 
 type Fs = typeof FsPromises;
+type Local = typeof LocalFs;
 type RacedCall = 'readFile' | 'rename' | 'open' | 'mkdir' | 'readdir' | 'readlink';
 type AnyCall = (...args: unknown[]) => Promise<unknown>;
 
@@ -28,8 +31,8 @@ const pending: Race[] = [];
  */
 export function raceBefore<C extends RacedCall>(
   call: C,
-  before: (real: Fs, ...args: Parameters<Fs[C]>) => Promise<unknown>,
-  when: (...args: Parameters<Fs[C]>) => boolean = () => true,
+  before: (real: Fs, ...args: Parameters<Local[C]>) => Promise<unknown>,
+  when: (...args: Parameters<Local[C]>) => boolean = () => true,
 ): void {
   pending.push({ call, before, when } as unknown as Race);
 }
@@ -44,8 +47,8 @@ export function clearRaces(): void {
   pending.length = 0;
 }
 
-/** node:fs/promises whose racy calls run the races set: the module a race test file mocks node:fs/promises with. */
-export function racedFs(real: Fs): Fs {
+/** local-fs whose racy calls run the races set: the module a race test file mocks local-fs with. */
+export function racedFs(real: Local): Local {
   return {
     ...real,
     readFile: raced(real, 'readFile'),
@@ -57,13 +60,13 @@ export function racedFs(real: Fs): Fs {
   };
 }
 
-function raced<C extends RacedCall>(real: Fs, call: C): Fs[C] {
+function raced<C extends RacedCall>(real: Local, call: C): Local[C] {
   const realCall = real[call] as unknown as AnyCall;
   const racedCall: AnyCall = async (...args) => {
     const index = pending.findIndex((race) => race.call === call && race.when(...args));
     const [race] = index < 0 ? [] : pending.splice(index, 1);
-    if (race) await race.before(real, ...args);
+    if (race) await race.before(FsPromises, ...args);
     return realCall(...args);
   };
-  return racedCall as unknown as Fs[C];
+  return racedCall as unknown as Local[C];
 }

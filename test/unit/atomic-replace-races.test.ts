@@ -12,7 +12,7 @@ import { useTempDir } from '../support/temp-dir.js';
  * made here by removing the file just before the read.
  */
 
-vi.mock('node:fs/promises', async (importOriginal) => (await import('../support/races.js')).racedFs(await importOriginal()));
+vi.mock('../../src/credentials/local-fs.js', async (importOriginal) => (await import('../support/races.js')).racedFs(await importOriginal()));
 
 const tempDir = useTempDir('aws-rekey-races-');
 afterEach(clearRaces);

@@ -12,7 +12,7 @@ import { isRoot, me, OTHER_UID } from '../support/users.js';
  * made here by doing that just before the call that follows the check (test/support/races.ts).
  */
 
-vi.mock('node:fs/promises', async (importOriginal) => (await import('../support/races.js')).racedFs(await importOriginal()));
+vi.mock('../../src/credentials/local-fs.js', async (importOriginal) => (await import('../support/races.js')).racedFs(await importOriginal()));
 
 const tempDir = useTempDir('aws-rekey-own-races-');
 const outsideDir = useTempDir('aws-rekey-own-races-outside-');

@@ -32,7 +32,7 @@ vi.mock('../../src/credentials/own-files.js', async (importOriginal) => {
   };
 });
 
-vi.mock('node:fs/promises', async (importOriginal) => (await import('../support/races.js')).racedFs(await importOriginal()));
+vi.mock('../../src/credentials/local-fs.js', async (importOriginal) => (await import('../support/races.js')).racedFs(await importOriginal()));
 
 const { writeJsonRecord, recordsDir, recordsRoot } = await import('../../src/credentials/records.js');
 const { readJournals } = await import('../../src/credentials/journal.js');
