@@ -69,15 +69,21 @@ export function createPrompter(streams: CliStreams, allowed: boolean): Prompter 
     get interactive() {
       return isInteractive();
     },
+    // Each prompt from its own package: @inquirer/prompts would bring every kind of prompt into the bundle,
+    // the editor prompt with its encoding tables among them (iconv-lite, chardet: 670 KB of 3 MB).
     async confirm(message) {
       if (!isInteractive()) return false;
-      const { confirm } = await import('@inquirer/prompts');
+      const { default: confirm } = await import('@inquirer/confirm');
       return confirm({ message, default: false }, context());
     },
     async input(message, options = {}) {
       if (!isInteractive()) return '';
-      const prompts = await import('@inquirer/prompts');
-      return options.secret ? prompts.password({ message, mask: '*' }, context()) : prompts.input({ message }, context());
+      if (options.secret) {
+        const { default: password } = await import('@inquirer/password');
+        return password({ message, mask: '*' }, context());
+      }
+      const { default: input } = await import('@inquirer/input');
+      return input({ message }, context());
     },
   };
 }
