@@ -23,6 +23,7 @@ export default {
     'src/credentials/own-files.ts',
     'src/credentials/journal.ts',
     'src/credentials/records.ts',
+    'src/credentials/local-fs.ts',
     'src/rotation/verify.ts',
     'src/rotation/lifecycle.ts',
     'src/rotation/key-steps.ts',

@@ -1,7 +1,7 @@
 import { constants } from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import * as local from '../../src/credentials/local-fs.js';
 import { useTempDir } from '../support/temp-dir.js';
 import { rejectionOf } from '../support/rejection.js';
@@ -11,6 +11,13 @@ import { rejectionOf } from '../support/rejection.js';
  * node:fs/promises: each call must answer as node:fs/promises does, with the same value or the same error
  * (code, syscall, path), since the callers decide on both.
  */
+
+// The calls themselves, watched: a flush to disk shows in nothing a test can read back short of a power cut.
+const fsyncs = vi.hoisted(() => [] as number[]);
+vi.mock('node:fs', async (importOriginal) => {
+  const real = await importOriginal<typeof import('node:fs')>();
+  return { ...real, fsyncSync: (fd: number) => (fsyncs.push(fd), real.fsyncSync(fd)) };
+});
 
 const tempDir = useTempDir('aws-rekey-local-fs-');
 
@@ -81,7 +88,9 @@ describe('local-fs file handles', () => {
     await handle.chmod(0o600);
     await handle.chown(process.getuid?.() ?? 0, process.getgid?.() ?? 0);
     await handle.writeFile('secret\n');
+    fsyncs.length = 0;
     await handle.sync();
+    expect(fsyncs).toEqual([handle.fd]);
     const info = await handle.stat();
     expect({ mode: info.mode & 0o777, size: info.size, isFile: info.isFile() }).toEqual({ mode: 0o600, size: 7, isFile: true });
     await handle.close();
