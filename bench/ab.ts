@@ -3,7 +3,8 @@
 // package.json of a build: `mkdir -p /tmp/A/dist && cp -r bin package.json /tmp/A && cp -r dist/bundle /tmp/A/dist`
 // keeps the current build aside). Each round runs, for every Node version and for each
 // build in turn (A then B, then B then A), one self-rotation against moto on loopback, as bench/run.ts does, with
-// a warm code cache per build and Node version; CPU time (all threads, user + system) comes from `perf stat`.
+// a warm code cache per build and Node version; CPU time (all threads, user + system) comes from `perf stat`, wall
+// time from spawn to exit (it includes perf's own start, the same for both).
 // AB_ROUNDS (15), AB_NODES (20,22,24), AB_ARGS (extra CLI arguments), AB_NODE_ARGS (extra node arguments).
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -29,6 +30,7 @@ if (spawnSync('perf', ['stat', '-e', 'task-clock', '--', 'true'], { stdio: 'igno
 
 const moto = await startMoto();
 const cpu = new Map<string, number[]>();
+const wall = new Map<string, number[]>();
 try {
   const once = async (build: 'A' | 'B', node: string, major: number, counted: boolean) => {
     const user = await createUserWithKey(moto.endpoint, uniqueName('ab'));
@@ -39,7 +41,10 @@ try {
       if (run.code !== 0) throw new Error(`${build} on Node ${major} failed (exit ${run.code}):\n${run.stderr}`);
       const keys = await listKeys(moto.endpoint, user.userName);
       if (keys.filter((k) => k.status === 'Active').length !== 1) throw new Error('the rotation did not leave exactly one active key');
-      if (counted) cpu.set(`${build}${major}`, [...(cpu.get(`${build}${major}`) ?? []), run.cpuMs ?? NaN]);
+      if (counted) {
+        cpu.set(`${build}${major}`, [...(cpu.get(`${build}${major}`) ?? []), run.cpuMs ?? NaN]);
+        wall.set(`${build}${major}`, [...(wall.get(`${build}${major}`) ?? []), run.wallMs]);
+      }
     } finally {
       await home.cleanup();
     }
@@ -51,13 +56,15 @@ try {
     process.stderr.write(`round ${round + 1}/${ROUNDS} load ${loadavg()}\n`);
   }
   loads.push(loadavg());
-  process.stdout.write(`A = ${rootA}\nB = ${rootB}\n${ROUNDS} rounds, load ${loads.join(' → ')}; CPU ms (perf task-clock), median (min–max)\n`);
+  process.stdout.write(`A = ${rootA}\nB = ${rootB}\n${ROUNDS} rounds, load ${loads.join(' → ')}; ms, median (min–max)\n`);
+  const f = (s: { median: number; min: number; max: number }) => `${s.median.toFixed(1)} (${s.min.toFixed(0)}–${s.max.toFixed(0)})`;
   for (const r of runtimes) {
-    const a = stats(cpu.get(`A${r.major}`) ?? []);
-    const b = stats(cpu.get(`B${r.major}`) ?? []);
-    const pairs = (cpu.get(`A${r.major}`) ?? []).map((x, i) => (cpu.get(`B${r.major}`) ?? [])[i]! - x);
-    const f = (s: { median: number; min: number; max: number }) => `${s.median.toFixed(1)} (${s.min.toFixed(0)}–${s.max.toFixed(0)})`;
-    process.stdout.write(`Node ${r.major}: A ${f(a)}  B ${f(b)}  B−A ${(b.median - a.median).toFixed(1)}  median of paired differences ${stats(pairs).median.toFixed(1)}\n`);
+    for (const [what, values] of [['CPU (perf task-clock)', cpu], ['wall', wall]] as const) {
+      const a = values.get(`A${r.major}`) ?? [];
+      const b = values.get(`B${r.major}`) ?? [];
+      const pairs = a.map((x, i) => b[i]! - x);
+      process.stdout.write(`Node ${r.major} ${what}: A ${f(stats(a))}  B ${f(stats(b))}  B−A ${(stats(b).median - stats(a).median).toFixed(1)}  median of paired differences ${stats(pairs).median.toFixed(1)}\n`);
+    }
   }
 } finally {
   await moto.stop();

@@ -1,12 +1,15 @@
 // Preloaded into the CLI by the benchmark (`node --import ./bench/probe.mjs bin/aws-rekey …`): records the
 // process's CPU time and peak memory, every module it loads, and a timeline of its start-up, file system
 // calls and HTTP requests, into the files named by the environment. Nothing here changes what the CLI does.
-import { writeFileSync } from 'node:fs';
 import fs from 'node:fs';
+import { homedir } from 'node:os';
+import { dirname, join, sep } from 'node:path';
 import { register, syncBuiltinESMExports } from 'node:module';
 import { subscribe } from 'node:diagnostics_channel';
 import { performance } from 'node:perf_hooks';
 
+// The probe's own writes, made with the call as it was before the wrapping below.
+const writeFileSync = fs.writeFileSync;
 const usageFile = process.env.AWS_REKEY_BENCH_USAGE;
 const modulesFile = process.env.AWS_REKEY_BENCH_MODULES;
 const timelineFile = process.env.AWS_REKEY_BENCH_TIMELINE;
@@ -77,6 +80,38 @@ if (timelineFile) {
       return original.apply(this, args);
     };
   };
+  // The synchronous calls (src/credentials/local-fs.ts makes the CLI's own file calls with them), counted under the
+  // names of their promise counterparts; a call on a descriptor counts for the file it was opened on. Node's loader
+  // and the code cache (bin/code-cache.js) use them too: their files (the package's own, the cache) are not counted.
+  const packageRoot = dirname(dirname(fs.realpathSync(process.argv[1] ?? '.')));
+  const cacheFolder = join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'aws-rekey');
+  const notTheCli = (path) => path !== undefined && !path.startsWith(packageRoot + sep) && path !== dirname(cacheFolder) && !(path + sep).startsWith(cacheFolder + sep);
+  const fdPaths = new Map();
+  const wrapSync = (target, name, label) => {
+    const original = target[name];
+    if (typeof original !== 'function') return;
+    const wrapped = function (...args) {
+      const fd = typeof args[0] === 'number' ? args[0] : undefined;
+      const path = fd === undefined ? pathOf(args[0]) : fdPaths.get(fd);
+      if (!notTheCli(path)) return original.apply(this, args);
+      const start = at();
+      try {
+        const result = original.apply(this, args);
+        if (name === 'openSync') fdPaths.set(result, path);
+        return result;
+      } finally {
+        if (name === 'closeSync') fdPaths.delete(fd);
+        events.push({ kind: 'fs', name: fd === undefined ? label : `handle.${label}`, path, start, end: at() });
+      }
+    };
+    Object.assign(wrapped, original);
+    target[name] = wrapped;
+  };
+  for (const name of ['open', 'readFile', 'writeFile', 'rename', 'mkdir', 'stat', 'lstat', 'unlink', 'rm', 'rmdir', 'copyFile', 'chmod', 'readdir', 'access', 'utimes', 'link', 'readlink', 'lchown', 'close']) {
+    wrapSync(fs, `${name}Sync`, name);
+  }
+  for (const [name, label] of [['fstatSync', 'stat'], ['fsyncSync', 'sync'], ['fchmodSync', 'chmod'], ['fchownSync', 'chown']]) wrapSync(fs, name, label);
+  wrapSync(fs.realpathSync, 'native', 'realpath');
   // FileHandle methods (write, sync, close) live on a prototype we reach through one handle.
   const handle = await fs.promises.open(process.execPath, 'r');
   const proto = Object.getPrototypeOf(handle);
