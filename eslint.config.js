@@ -14,9 +14,10 @@ export default tseslint.config(
     },
   },
   {
-    // bin/ is CommonJS (bin/package.json): it runs before, and without, any ES module loader.
-    files: ['bin/**/*.js'],
-    languageOptions: { sourceType: 'commonjs', globals: { require: 'readonly', module: 'writable' } },
+    // bin/ is CommonJS (bin/package.json): it runs before, and without, any ES module loader; so does the single
+    // executable's main script.
+    files: ['bin/**/*.js', 'scripts/sea-main.cjs'],
+    languageOptions: { sourceType: 'commonjs', globals: { require: 'readonly', module: 'writable', setImmediate: 'readonly' } },
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
   {

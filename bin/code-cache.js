@@ -1,8 +1,9 @@
 'use strict';
-// Runs the CLI bundle (dist/bundle/cli.cjs) with V8's code cache of an earlier run. Compiling the bundle's ~1 MB of
-// JavaScript that a run uses is most of its start-up. Node's own compile cache (Node 22+) saves only what V8 compiles
-// before the code runs, a small part; a cache made at the end of a run (script.createCachedData()) also holds every
-// function the run compiled lazily, and works on Node 20 too. One cache per command, since each runs other code.
+// Runs the CLI bundle (dist/bundle/cli.cjs, or the single executable's copy of it) with V8's code cache of an earlier
+// run. Compiling the bundle's ~1 MB of JavaScript that a run uses is most of its start-up. Node's own compile cache
+// (Node 22+) saves only what V8 compiles before the code runs, a small part; a cache made at the end of a run
+// (script.createCachedData()) also holds every function the run compiled lazily, and works on Node 20 too. One cache
+// per command, since each runs other code.
 //
 // The cache lives in the user's own cache folder, never in a shared one, since a process that handles secrets would
 // run whatever bytecode it finds there: the folders are made 0700 and checked without following links (owner, type,
@@ -32,13 +33,23 @@ function defaultCacheDir(env = process.env) {
 }
 
 /**
- * The cache file's name: the bundle's content hash (written by the build), the Node version and platform, the flags
- * V8 runs with, and the command. A cache of another bundle, Node or flag set is another file, never a rejected one.
+ * What starts a cache file's name: `sea-` for the single executable's caches, nothing for the npm package's. Each
+ * removes only the stale caches of its own kind: were they one kind, a single executable and an npm install of
+ * another version, sharing the folder, would each remove the other's cache on every run.
  */
-function cacheFileName(bundleHash, command) {
+function kindPrefix(kind) {
+  return kind ? `${kind}-` : '';
+}
+
+/**
+ * The cache file's name: the kind of aws-rekey (`sea` or the package's ''), the bundle's content hash (written by
+ * the build), the Node version and platform, the flags V8 runs with, and the command. A cache of another bundle,
+ * Node or flag set is another file, never a rejected one.
+ */
+function cacheFileName(bundleHash, command, kind = '') {
   const flags = createHash('sha256').update(`${process.execArgv.join(' ')}\n${process.env.NODE_OPTIONS ?? ''}`).digest('hex').slice(0, 8);
   const safeCommand = /^[a-z][a-z-]{0,31}$/.test(command) ? command : 'other';
-  return `${bundleHash.slice(0, 16)}-${process.version}-${process.platform}-${process.arch}-${flags}-${safeCommand}.bin`;
+  return `${kindPrefix(kind)}${bundleHash.slice(0, 16)}-${process.version}-${process.platform}-${process.arch}-${flags}-${safeCommand}.bin`;
 }
 
 /**
@@ -70,14 +81,17 @@ function prepareFolder(dir) {
 }
 
 /**
- * After a cache is written: the caches of other bundles (an earlier install) and temp files a killed run left,
- * so that the folder holds one cache per command and Node version of the installed aws-rekey.
+ * After a cache is written: the caches of other bundles of the same kind (an earlier install) and temp files a killed
+ * run left, so that the folder holds one cache per command and Node version of the installed aws-rekey.
  */
-function removeStale(dir, bundleHash) {
-  const prefix = bundleHash.slice(0, 16);
+function removeStale(dir, bundleHash, kind) {
+  const ownKind = kindPrefix(kind);
+  const current = `${ownKind}${bundleHash.slice(0, 16)}-`;
   for (const name of fs.readdirSync(dir)) {
-    const cache = /^[0-9a-f]{16}-.+\.bin$/.test(name) && !name.startsWith(`${prefix}-`);
-    const temp = /^[0-9a-f]{16}-.+\.bin\.\d+\.[0-9a-f]{12}\.tmp$/.test(name) && Date.now() - fs.lstatSync(join(dir, name)).mtimeMs > 60 * 60 * 1000;
+    if (!name.startsWith(ownKind)) continue;
+    const rest = name.slice(ownKind.length);
+    const cache = /^[0-9a-f]{16}-.+\.bin$/.test(rest) && !name.startsWith(current);
+    const temp = /^[0-9a-f]{16}-.+\.bin\.\d+\.[0-9a-f]{12}\.tmp$/.test(rest) && Date.now() - fs.lstatSync(join(dir, name)).mtimeMs > 60 * 60 * 1000;
     // unlink removes a link itself, never what it points to.
     if (cache || temp) fs.unlinkSync(join(dir, name));
   }
@@ -136,18 +150,22 @@ function writeCache(path, payload) {
 }
 
 /**
- * Loads the bundle at `file` (a CommonJS module wrapped in a function expression by the build, ASCII only) and
- * returns its exports, with `cache`: 'hit' (V8 took the cache), 'miss' (none, or ignored), 'rejected' (V8 refused
- * it), 'off'; and `save()`, which writes the cache after a miss or a rejection (call it when the run is over: it
- * then holds every function the run compiled). Neither throws because of the cache.
+ * Loads the bundle (a CommonJS module wrapped in a function expression by the build, ASCII only) and returns its
+ * exports, with `cache`: 'hit' (V8 took the cache), 'miss' (none, or ignored), 'rejected' (V8 refused it), 'off'; and
+ * `save()`, which writes the cache after a miss or a rejection (call it when the run is over: it then holds every
+ * function the run compiled). Neither throws because of the cache.
+ *
+ * `file` is the bundle's path, read unless `source` gives its text (the single executable's asset: `file` then only
+ * names it, as `__filename` and in stack traces); `require` is the bundle's, by default one that resolves from `file`.
+ * `kind` names the caches of another kind of aws-rekey (cacheFileName).
  */
-function loadBundle(file, { bundleHash, command, cacheDir = defaultCacheDir(), enabled = true }) {
+function loadBundle(file, { source, require: bundleRequire, bundleHash, command, kind = '', cacheDir = defaultCacheDir(), enabled = true }) {
   let cachePath;
   let cachedData;
   if (enabled && bundleHash) {
     try {
       if (prepareFolder(cacheDir)) {
-        cachePath = join(cacheDir, cacheFileName(bundleHash, command));
+        cachePath = join(cacheDir, cacheFileName(bundleHash, command, kind));
         cachedData = readCache(cachePath);
       }
     } catch {
@@ -155,8 +173,7 @@ function loadBundle(file, { bundleHash, command, cacheDir = defaultCacheDir(), e
     }
   }
   // latin1: the build keeps the bundle ASCII, and Node reads a large latin1 file into a string outside V8's heap.
-  const source = fs.readFileSync(file, 'latin1');
-  const script = new vm.Script(source, {
+  const script = new vm.Script(source ?? fs.readFileSync(file, 'latin1'), {
     filename: file,
     cachedData,
     // The bundle's import() of Node's own modules (Node 20.12+ has the constant; older Node takes the function).
@@ -164,11 +181,11 @@ function loadBundle(file, { bundleHash, command, cacheDir = defaultCacheDir(), e
   });
   const cache = !cachePath ? 'off' : !cachedData ? 'miss' : script.cachedDataRejected ? 'rejected' : 'hit';
   const module = { exports: {} };
-  script.runInThisContext()(module.exports, createRequire(file), module, file, dirname(file));
+  script.runInThisContext()(module.exports, bundleRequire ?? createRequire(file), module, file, dirname(file));
   const save = () => {
     if (cache !== 'miss' && cache !== 'rejected') return;
     try {
-      if (writeCache(cachePath, script.createCachedData())) removeStale(cacheDir, bundleHash);
+      if (writeCache(cachePath, script.createCachedData())) removeStale(cacheDir, bundleHash, kind);
     } catch {
       // A run never fails because of its cache.
     }

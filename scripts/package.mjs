@@ -1,17 +1,18 @@
-// Builds the single executable for linux-x64 (Node's single executable applications): the CLI bundled into
-// one CommonJS file (a SEA's main script cannot load other files), turned into a blob with V8's code cache by
-// the pinned Node 24 of scripts/runtimes, and injected with postject into a copy of that same Node binary.
+// Builds the single executable for linux-x64 (Node's single executable applications): a small main script
+// (scripts/sea-main.cjs with bin/launcher.js and bin/code-cache.js, one CommonJS file: a SEA's main script cannot
+// load other files) and, as assets, the CLI bundle and help texts of `npm run build`, turned into a blob by the
+// pinned Node 24 of scripts/runtimes and injected with postject into a copy of that same Node binary.
 // Needs a build (dist/); `npm run package` makes one.
 //
 //   node scripts/package.mjs [--out-dir DIR]     → dist/sea/aws-rekey-linux-x64 (or DIR/…)
 import { build } from 'esbuild';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmod, copyFile, mkdir, rm, stat, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { cliBundleOptions } from './bundle.mjs';
+import { chmod, copyFile, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import { ensureRuntimes, POSTJECT } from './runtimes.mjs';
 
 const SEA_MAJOR = 24;
+const { version } = JSON.parse(await readFile(new URL('../package.json', import.meta.url), 'utf8'));
 const outDirFlag = process.argv.indexOf('--out-dir');
 const OUT_DIR = outDirFlag > 0 && process.argv[outDirFlag + 1] ? process.argv[outDirFlag + 1] : 'dist/sea';
 const MAIN = join(OUT_DIR, 'main.cjs');
@@ -27,26 +28,42 @@ if (!runtime) throw new Error(`scripts/runtimes pins no Node ${SEA_MAJOR}, which
 await rm(OUT_DIR, { recursive: true, force: true });
 await mkdir(OUT_DIR, { recursive: true });
 
+// The CLI bundle and its help texts, as `npm run build` made them for the package, are assets: the main script
+// (scripts/sea-main.cjs) answers --version and --help from them and compiles the bundle with the code cache of the
+// previous run, as bin/aws-rekey does.
 await build({
-  ...cliBundleOptions,
-  stdin: {
-    // What bin/aws-rekey does. The dynamic import stays lazy in the one-file bundle (esbuild defers the
-    // module's evaluation), so --version does not set up the CLI and the SDK.
-    contents: [
-      "import { version } from './dist/version.js';",
-      'const args = process.argv.slice(2);',
-      "if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) process.stdout.write(`${version}\\n`);",
-      "else import('./dist/cli/main.js').then(({ main }) => main(args));",
-    ].join('\n'),
-    resolveDir: process.cwd(),
-    sourcefile: 'aws-rekey-sea.js',
-  },
+  bundle: true,
+  platform: 'node',
+  logLevel: 'warning',
+  entryPoints: ['scripts/sea-main.cjs'],
   outfile: MAIN,
   format: 'cjs',
   target: `node${SEA_MAJOR}`,
 });
-
-await writeFile(CONFIG, JSON.stringify({ main: MAIN, output: BLOB, disableExperimentalSEAWarning: true, useCodeCache: true, useSnapshot: false }, null, 2));
+const VERSION = join(OUT_DIR, 'version');
+await writeFile(VERSION, version);
+const assets = {
+  version: VERSION,
+  'help.json': 'dist/bundle/help.json',
+  'cli.json': 'dist/bundle/cli.json',
+  'cli.cjs': 'dist/bundle/cli.cjs',
+};
+await writeFile(
+  CONFIG,
+  JSON.stringify(
+    {
+      main: resolve(MAIN),
+      output: resolve(BLOB),
+      disableExperimentalSEAWarning: true,
+      // What V8 compiles before the main script runs: the launcher. The bundle has its own cache (bin/code-cache.js).
+      useCodeCache: true,
+      useSnapshot: false,
+      assets: Object.fromEntries(Object.entries(assets).map(([key, path]) => [key, resolve(path)])),
+    },
+    null,
+    2,
+  ),
+);
 execFileSync(runtime.node, ['--experimental-sea-config', CONFIG], { stdio: 'inherit' });
 
 await copyFile(runtime.node, EXECUTABLE);

@@ -1,10 +1,10 @@
 import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join, posix } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { credentialsFile, ROOT, runCli } from '../support/cli.js';
+import { baseEnv, credentialsFile, ROOT, runCli } from '../support/cli.js';
 import { createUserWithKey, listKeys, uniqueName } from '../support/iam.js';
 import { FAST, tempHome } from '../support/integration.js';
 
@@ -64,6 +64,7 @@ describe('npm pack, then npm install -g from the tarball', () => {
     expect(files).toContain('package/bin/aws-rekey');
     expect(files).toContain('package/dist/bundle/cli.cjs');
     expect(files).toContain('package/bin/code-cache.js');
+    expect(files).toContain('package/bin/launcher.js');
     expect(files).toContain('package/dist/index.js');
     expect(files.filter((f) => f.includes('dist/sea'))).toEqual([]);
     // Neither the library (dist/index.js) nor the CLI (dist/bundle, self-contained) loads the Lambda handlers,
@@ -119,5 +120,42 @@ describe.runIf(process.platform === 'linux' && process.arch === 'x64')('the sing
 
   it('rotates a key with no node on PATH', async () => {
     await rotatesWith(executable, path);
+  });
+
+  it('answers --help with the npm package\'s very text, for the CLI and each command', async () => {
+    const env = { PATH: path, NO_COLOR: '1' };
+    for (const args of [['--help'], ['rotate', '--help'], ['keys', '-h'], ['org', 'run', '--help']]) {
+      const [sea, pkg] = await Promise.all([runCli(args, env, '', { executable, cwd: tmpdir() }), runCli(args, env, '', { cwd: tmpdir(), coverage: false })]);
+      expect(pkg.code, pkg.stderr).toBe(0);
+      expect(pkg.stdout).toMatch(/^Usage: aws-rekey/);
+      expect({ args, ...sea }).toEqual({ args, ...pkg });
+    }
+  });
+
+  it('writes a code cache of its own at the end of the first run of a command (0600, 0700 folder) and uses it, not rewritten, the next time', async () => {
+    const cacheHome = join(dir, 'cache-home');
+    const folder = join(cacheHome, 'aws-rekey', 'code-cache');
+    // Without NODE_V8_COVERAGE under `npm run coverage`: a run measuring its coverage does not use the cache.
+    const policy = () => runCli(['policy'], baseEnv({ PATH: path, XDG_CACHE_HOME: cacheHome }), '', { executable, cwd: tmpdir(), coverage: false });
+    // The package's cache of another version in the same folder: the single executable's caches are another kind,
+    // so neither removes the other's (bin/code-cache.js).
+    await mkdir(folder, { recursive: true, mode: 0o700 });
+    const packageCache = `${'0'.repeat(16)}-v24.0.0-linux-x64-00000000-policy.bin`;
+    await writeFile(join(folder, packageCache), 'a cache', { mode: 0o600 });
+    const first = await policy();
+    expect(first.code, first.stderr).toBe(0);
+    expect(JSON.parse(first.stdout)).toMatchObject({ Version: '2012-10-17' });
+    const files = await readdir(folder);
+    expect(files.sort()).toEqual([packageCache, expect.stringMatching(/^sea-[0-9a-f]{16}-v24\.[0-9.]+-linux-x64-[0-9a-f]{8}-policy\.bin$/)].sort());
+    const file = join(folder, files.find((name) => name.startsWith('sea-')) as string);
+    const written = await stat(file);
+    expect(written.mode & 0o777).toBe(0o600);
+    expect((await stat(folder)).mode & 0o777).toBe(0o700);
+    const second = await policy();
+    expect(second.code, second.stderr).toBe(0);
+    expect(second.stdout).toBe(first.stdout);
+    const after = await stat(file);
+    expect([after.ino, after.mtimeMs]).toEqual([written.ino, written.mtimeMs]);
+    expect((await readdir(folder)).sort()).toEqual(files.sort());
   });
 });

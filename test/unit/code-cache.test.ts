@@ -18,8 +18,11 @@ interface Loaded {
   save(): void;
 }
 interface CodeCache {
-  loadBundle(file: string, options: { bundleHash: string; command: string; cacheDir: string; enabled?: boolean }): Loaded;
-  cacheFileName(bundleHash: string, command: string): string;
+  loadBundle(
+    file: string,
+    options: { bundleHash: string; command: string; cacheDir: string; enabled?: boolean; source?: string; require?: NodeJS.Require; kind?: string },
+  ): Loaded;
+  cacheFileName(bundleHash: string, command: string, kind?: string): string;
   defaultCacheDir(env: NodeJS.ProcessEnv): string;
 }
 const { loadBundle, cacheFileName, defaultCacheDir } = createRequire(import.meta.url)('../../bin/code-cache.js') as CodeCache;
@@ -42,7 +45,7 @@ beforeEach(async () => {
 });
 afterEach(() => rm(dir, { recursive: true, force: true }));
 
-const load = (options: { bundleHash?: string; command?: string; enabled?: boolean } = {}) =>
+const load = (options: { bundleHash?: string; command?: string; enabled?: boolean; kind?: string } = {}) =>
   loadBundle(bundle, { bundleHash: HASH, command: 'rotate', cacheDir, ...options });
 const cachePath = (command = 'rotate') => join(cacheDir, cacheFileName(HASH, command));
 
@@ -159,6 +162,41 @@ describe('the code cache of the CLI bundle', () => {
     expect(run({ command: 'rotate' })).toBe('miss');
     expect((await readdir(cacheDir)).sort()).toEqual([cacheFileName(HASH, 'keys'), cacheFileName(HASH, 'rotate'), youngTemp, 'notes.txt'].sort());
     expect(await readFile(victim, 'utf8')).toBe('precious');
+  });
+
+  it('compiles the source text it is given (the single executable\'s asset) with the require it is given, and caches it the same way', async () => {
+    const required: string[] = [];
+    const bundleRequire = Object.assign((id: string) => (required.push(id), createRequire(import.meta.url)(id)), { main: undefined }) as unknown as NodeJS.Require;
+    const fromText = () => {
+      // No file there: `file` only names the bundle.
+      const loaded = loadBundle(join(dir, 'nowhere', 'aws-rekey'), { source: BUNDLE, require: bundleRequire, bundleHash: HASH, command: 'rotate', cacheDir, kind: 'sea' });
+      expect(loaded.exports.answer()).toBe('x/2,x/4,x/6');
+      loaded.save();
+      return loaded.cache;
+    };
+    expect(fromText()).toBe('miss');
+    expect(required).toEqual(['node:path']);
+    expect(await readdir(cacheDir)).toEqual([cacheFileName(HASH, 'rotate', 'sea')]);
+    const written = await stat(join(cacheDir, cacheFileName(HASH, 'rotate', 'sea')));
+    expect(fromText()).toBe('hit');
+    const after = await stat(join(cacheDir, cacheFileName(HASH, 'rotate', 'sea')));
+    expect([after.ino, after.mtimeMs]).toEqual([written.ino, written.mtimeMs]);
+  });
+
+  it('keeps the caches of each kind apart: the single executable\'s and the package\'s never remove each other\'s', async () => {
+    expect(cacheFileName(HASH, 'rotate', 'sea')).toBe(`sea-${cacheFileName(HASH, 'rotate')}`);
+    await mkdir(cacheDir, { recursive: true, mode: 0o700 });
+    // Another version of the other kind, and a stale one of the same kind.
+    const packageOfAnotherVersion = cacheFileName('b'.repeat(64), 'rotate');
+    const seaOfAnotherVersion = cacheFileName('c'.repeat(64), 'rotate', 'sea');
+    await writeFile(join(cacheDir, packageOfAnotherVersion), 'old', { mode: 0o600 });
+    await writeFile(join(cacheDir, seaOfAnotherVersion), 'old', { mode: 0o600 });
+    expect(run({ kind: 'sea' })).toBe('miss');
+    expect((await readdir(cacheDir)).sort()).toEqual([packageOfAnotherVersion, cacheFileName(HASH, 'rotate', 'sea')].sort());
+    await writeFile(join(cacheDir, seaOfAnotherVersion), 'old', { mode: 0o600 });
+    expect(run()).toBe('miss');
+    expect((await readdir(cacheDir)).sort()).toEqual([seaOfAnotherVersion, cacheFileName(HASH, 'rotate'), cacheFileName(HASH, 'rotate', 'sea')].sort());
+    expect(run({ kind: 'sea' })).toBe('hit');
   });
 
   it('runs without a cache when the folder cannot be made, or when it is turned off', async () => {
