@@ -170,7 +170,8 @@ export async function bundleCli({ sourcemap = false } = {}) {
 
 /**
  * dist/bundle/help.json: every command's `--help`, printed by the CLI itself (commander, through main()), so
- * that bin/aws-rekey answers `--help` in about the time of `--version`, without loading the bundle.
+ * that bin/aws-rekey (and the single executable, from its copy) answers `--help` in about the time of `--version`,
+ * without loading the bundle.
  */
 async function writeHelpTexts() {
   const { helpTexts } = await import('../dist/cli/help-texts.js');
