@@ -6,13 +6,13 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startFaultProxy, type FaultProxy } from '../test/support/fault-proxy.js';
+import { startFaultProxy, type FaultProxy, type RequestLogEntry } from '../test/support/fault-proxy.js';
 import { BIN, credentialsFile, makeHome } from '../test/support/cli.js';
 import { CreateAccessKeyCommand, CreateUserCommand } from '@aws-sdk/client-iam';
 import { createUserWithKey, iamClient, listKeys, uniqueName } from '../test/support/iam.js';
 import { provisionMoto, pythonEnv, startMoto, type MotoHandle } from '../test/support/moto.js';
 import { ensureRuntimes } from '../scripts/runtimes.mjs';
-import { countByAction, criticalPath, formatStats, markdownTable, measure, phaseBreakdown, stats, type CriticalPath, type Stats } from './lib.js';
+import { countByAction, criticalPath, formatStats, markdownTable, measure, phaseBreakdown, stats, type CriticalPath, type Measured, type Stats } from './lib.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const NODE = process.execPath;
@@ -174,36 +174,47 @@ async function rotation(moto: MotoHandle, proxy: FaultProxy, latencyMs: number, 
   const sea = target.name === 'sea';
   // --json: the document carries the CLI's own step log, with each step's duration.
   const args = ['--profile', 'work', '--yes', '--verify-successes', '1', '--json'];
-  // A warm-up run (not counted) fills the code cache, as any earlier run of the command does for a user.
-  for (let i = -1; i < runs; i++) {
+  /** One rotation of a new user's key, measured as `how` says; the proxy's log of its requests beside it. */
+  const once = async (how: { probe?: boolean; rusage?: boolean; perf?: boolean }): Promise<{ run: Measured; log: RequestLogEntry[] }> => {
     const user = await createUserWithKey(moto.endpoint, uniqueName('bench'));
     const home = await makeHome({ endpoint: proxy.endpoint, credentials: credentialsFile({ work: user }), env: { XDG_CACHE_HOME: CODE_CACHE, ...noCompileCache() } });
     try {
       proxy.log.length = 0;
       const [command, ...rest] = target.cli as [string, ...string[]];
-      const run = await measure(command, [...rest, ...args], home.env, sea ? { rusage: true } : { probe: true });
+      const run = await measure(command, [...rest, ...args], home.env, how);
       if (run.code !== 0) throw new Error(`rotation failed (exit ${run.code}):\n${run.stderr}`);
       const keys = await listKeys(moto.endpoint, user.userName);
       if (keys.filter((k) => k.status === 'Active').length !== 1) throw new Error('rotation did not leave exactly one active key');
-      if (i < 0) continue;
-      walls.push(run.wallMs);
-      cpus.push(run.cpuMs ?? 0);
-      rss.push((run.maxRssKb ?? 0) / 1024);
-      requests = countByAction(proxy.log);
-      critical = criticalPath(proxy.log);
-      overheads.push(run.wallMs - critical.networkMs);
-      for (const step of (JSON.parse(run.stdout) as { steps?: Array<{ step: string; durationMs?: number }> }).steps ?? []) push(steps, step.step, step.durationMs ?? 0);
-      if (run.timeline) {
-        connections.push(run.timeline.events.filter((e) => e.kind === 'socket').length);
-        const breakdown = phaseBreakdown(run.spawnedAt, run.endedAt, run.timeline, proxy.log);
-        for (const [phase, ms] of Object.entries(breakdown.phases)) push(phases, phase, ms);
-        for (const [call, { calls, ms }] of Object.entries(breakdown.fsByCall)) fsCalls.set(call, { calls, ms: [...(fsCalls.get(call)?.ms ?? []), ms] });
-        for (const [file, { calls, ms }] of Object.entries(breakdown.fsByFile)) fsFiles.set(file, { calls, ms: [...(fsFiles.get(file)?.ms ?? []), ms] });
-        for (const [request, ms] of Object.entries(breakdown.requests)) push(requestMs, request, ms);
-      }
+      return { run, log: [...proxy.log] };
     } finally {
       await home.cleanup();
     }
+  };
+  // A warm-up run (not counted) fills the code cache, as any earlier run of the command does for a user.
+  await once({ rusage: true });
+  for (let i = 0; i < runs; i++) {
+    // The figures of the targets come from runs as users make them: under /usr/bin/time (wall time, peak memory),
+    // and, where perf is installed, under perf stat (CPU time of every thread; perf's own start-up would add ~7 ms
+    // to a wall time). The probe (phases, file calls) costs the CLI 7–9 ms of CPU and wall time itself: its runs
+    // give only the breakdown.
+    const { run, log } = await once({ rusage: true });
+    walls.push(run.wallMs);
+    rss.push((run.maxRssKb ?? 0) / 1024);
+    requests = countByAction(log);
+    critical = criticalPath(log);
+    overheads.push(run.wallMs - critical.networkMs);
+    for (const step of (JSON.parse(run.stdout) as { steps?: Array<{ step: string; durationMs?: number }> }).steps ?? []) push(steps, step.step, step.durationMs ?? 0);
+    cpus.push((PERF ? (await once({ perf: true })).run.cpuMs : run.cpuMs) ?? 0);
+    if (sea) continue;
+    const probed = await once({ probe: true });
+    const timeline = probed.run.timeline;
+    if (!timeline) continue;
+    connections.push(timeline.events.filter((e) => e.kind === 'socket').length);
+    const breakdown = phaseBreakdown(probed.run.spawnedAt, probed.run.endedAt, timeline, probed.log);
+    for (const [phase, ms] of Object.entries(breakdown.phases)) push(phases, phase, ms);
+    for (const [call, { calls, ms }] of Object.entries(breakdown.fsByCall)) fsCalls.set(call, { calls, ms: [...(fsCalls.get(call)?.ms ?? []), ms] });
+    for (const [file, { calls, ms }] of Object.entries(breakdown.fsByFile)) fsFiles.set(file, { calls, ms: [...(fsFiles.get(file)?.ms ?? []), ms] });
+    for (const [request, ms] of Object.entries(breakdown.requests)) push(requestMs, request, ms);
   }
   proxy.setLatency(0);
   const medians = (map: Map<string, number[]>) => Object.fromEntries([...map].map(([k, v]) => [k, stats(v)]));
