@@ -10,11 +10,9 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { credentialsFile, makeHome } from '../test/support/cli.js';
-import { createUserWithKey, listKeys, uniqueName } from '../test/support/iam.js';
 import { startMoto } from '../test/support/moto.js';
 import { ensureRuntimes } from '../scripts/runtimes.mjs';
-import { measure, stats } from './lib.js';
+import { measureRotation, stats } from './lib.js';
 
 const [rootA, rootB] = process.argv.slice(2).map((p) => resolve(p));
 if (!rootA || !rootB) throw new Error('usage: npx tsx bench/ab.ts <package root A> <package root B>');
@@ -33,20 +31,12 @@ const cpu = new Map<string, number[]>();
 const wall = new Map<string, number[]>();
 try {
   const once = async (build: 'A' | 'B', node: string, major: number, counted: boolean) => {
-    const user = await createUserWithKey(moto.endpoint, uniqueName('ab'));
-    const home = await makeHome({ endpoint: moto.endpoint, credentials: credentialsFile({ work: user }), env: { XDG_CACHE_HOME: join(CACHE, `${build}-${major}`) } });
-    try {
-      const bin = join(build === 'A' ? rootA : rootB, 'bin', 'aws-rekey');
-      const run = await measure(node, [...nodeArgs, bin, '--profile', 'work', '--yes', '--verify-successes', '1', '--json', ...extraArgs], home.env, { perf: true });
-      if (run.code !== 0) throw new Error(`${build} on Node ${major} failed (exit ${run.code}):\n${run.stderr}`);
-      const keys = await listKeys(moto.endpoint, user.userName);
-      if (keys.filter((k) => k.status === 'Active').length !== 1) throw new Error('the rotation did not leave exactly one active key');
-      if (counted) {
-        cpu.set(`${build}${major}`, [...(cpu.get(`${build}${major}`) ?? []), run.cpuMs ?? NaN]);
-        wall.set(`${build}${major}`, [...(wall.get(`${build}${major}`) ?? []), run.wallMs]);
-      }
-    } finally {
-      await home.cleanup();
+    const bin = join(build === 'A' ? rootA : rootB, 'bin', 'aws-rekey');
+    const env = { XDG_CACHE_HOME: join(CACHE, `${build}-${major}`) };
+    const run = await measureRotation({ iamEndpoint: moto.endpoint, cliEndpoint: moto.endpoint, command: node, args: [...nodeArgs, bin], after: extraArgs, env, how: { perf: true }, label: `${build} on Node ${major}` });
+    if (counted) {
+      cpu.set(`${build}${major}`, [...(cpu.get(`${build}${major}`) ?? []), run.cpuMs ?? NaN]);
+      wall.set(`${build}${major}`, [...(wall.get(`${build}${major}`) ?? []), run.wallMs]);
     }
   };
   for (const r of runtimes) for (const build of ['A', 'B'] as const) await once(build, r.node, r.major, false);

@@ -3,7 +3,9 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { credentialsFile, makeHome } from '../test/support/cli.js';
 import type { RequestLogEntry } from '../test/support/fault-proxy.js';
+import { createUserWithKey, listKeys, uniqueName } from '../test/support/iam.js';
 
 export interface Stats {
   median: number;
@@ -48,7 +50,9 @@ const now = () => performance.timeOrigin + performance.now();
  * CPU time and peak memory through /usr/bin/time (the single executable, which takes no --import), in
  * 10 ms steps; with `perf`, CPU time to the microsecond through `perf stat` (Debian's linux-perf).
  */
-export async function measure(command: string, args: string[], env: NodeJS.ProcessEnv, options: { probe?: boolean; rusage?: boolean; perf?: boolean } = {}): Promise<Measured> {
+export type MeasureOptions = { probe?: boolean; rusage?: boolean; perf?: boolean };
+
+export async function measure(command: string, args: string[], env: NodeJS.ProcessEnv, options: MeasureOptions = {}): Promise<Measured> {
   const dir = options.probe || options.rusage || options.perf ? await mkdtemp(join(tmpdir(), 'aws-rekey-bench-')) : undefined;
   const file = (name: string) => (dir ? join(dir, name) : '');
   let [program, argv, childEnv] = [command, args, env];
@@ -87,6 +91,44 @@ export async function measure(command: string, args: string[], env: NodeJS.Proce
     return { ...measured, cpuMs: ((user ?? 0) + (system ?? 0)) * 1000, maxRssKb: rss ?? 0 };
   } finally {
     await rm(dir, { recursive: true, force: true });
+  }
+}
+
+export interface RotationRun {
+  /** Where the test user and its key are made and checked: moto itself. */
+  iamEndpoint: string;
+  /** Where the CLI sends its requests: moto, or the fault proxy in front of it. */
+  cliEndpoint: string;
+  /** The CLI to run, the arguments before the rotation's own (`--profile work --yes …`) and those after them. */
+  command: string;
+  args: string[];
+  after?: string[];
+  /** Beside the home's own variables (XDG_CACHE_HOME: the code cache's folder). */
+  env?: NodeJS.ProcessEnv;
+  how: MeasureOptions;
+  /** What the run is called in an error. */
+  label: string;
+  /** Right before the CLI starts (the fault proxy's log emptied). */
+  before?: () => void;
+}
+
+/**
+ * One self-rotation of a new user's key (profile `work`, `--verify-successes 1 --json`: the document carries the CLI's
+ * step log, with each step's duration), measured as `how` says;
+ * refused unless the CLI exited 0 and left the user exactly one active key.
+ */
+export async function measureRotation(r: RotationRun): Promise<Measured> {
+  const user = await createUserWithKey(r.iamEndpoint, uniqueName('bench'));
+  const home = await makeHome({ endpoint: r.cliEndpoint, credentials: credentialsFile({ work: user }), env: r.env ?? {} });
+  try {
+    r.before?.();
+    const run = await measure(r.command, [...r.args, '--profile', 'work', '--yes', '--verify-successes', '1', '--json', ...(r.after ?? [])], home.env, r.how);
+    if (run.code !== 0) throw new Error(`${r.label} failed (exit ${run.code}):\n${run.stderr}`);
+    const keys = await listKeys(r.iamEndpoint, user.userName);
+    if (keys.filter((k) => k.status === 'Active').length !== 1) throw new Error(`${r.label} did not leave exactly one active key`);
+    return run;
+  } finally {
+    await home.cleanup();
   }
 }
 

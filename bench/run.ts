@@ -9,10 +9,10 @@ import { fileURLToPath } from 'node:url';
 import { startFaultProxy, type FaultProxy, type RequestLogEntry } from '../test/support/fault-proxy.js';
 import { BIN, credentialsFile, makeHome } from '../test/support/cli.js';
 import { CreateAccessKeyCommand, CreateUserCommand } from '@aws-sdk/client-iam';
-import { createUserWithKey, iamClient, listKeys, uniqueName } from '../test/support/iam.js';
+import { createUserWithKey, iamClient, uniqueName } from '../test/support/iam.js';
 import { provisionMoto, pythonEnv, startMoto, type MotoHandle } from '../test/support/moto.js';
 import { ensureRuntimes } from '../scripts/runtimes.mjs';
-import { countByAction, criticalPath, formatStats, markdownTable, measure, phaseBreakdown, stats, type CriticalPath, type Measured, type Stats } from './lib.js';
+import { countByAction, criticalPath, formatStats, markdownTable, measure, measureRotation, phaseBreakdown, stats, type CriticalPath, type MeasureOptions, type Measured, type Stats } from './lib.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const NODE = process.execPath;
@@ -172,23 +172,12 @@ async function rotation(moto: MotoHandle, proxy: FaultProxy, latencyMs: number, 
   let requests: Record<string, number> = {};
   let critical: CriticalPath = { roundTrips: 0, networkMs: 0, actions: [] };
   const sea = target.name === 'sea';
-  // --json: the document carries the CLI's own step log, with each step's duration.
-  const args = ['--profile', 'work', '--yes', '--verify-successes', '1', '--json'];
   /** One rotation of a new user's key, measured as `how` says; the proxy's log of its requests beside it. */
-  const once = async (how: { probe?: boolean; rusage?: boolean; perf?: boolean }): Promise<{ run: Measured; log: RequestLogEntry[] }> => {
-    const user = await createUserWithKey(moto.endpoint, uniqueName('bench'));
-    const home = await makeHome({ endpoint: proxy.endpoint, credentials: credentialsFile({ work: user }), env: { XDG_CACHE_HOME: CODE_CACHE, ...noCompileCache() } });
-    try {
-      proxy.log.length = 0;
-      const [command, ...rest] = target.cli as [string, ...string[]];
-      const run = await measure(command, [...rest, ...args], home.env, how);
-      if (run.code !== 0) throw new Error(`rotation failed (exit ${run.code}):\n${run.stderr}`);
-      const keys = await listKeys(moto.endpoint, user.userName);
-      if (keys.filter((k) => k.status === 'Active').length !== 1) throw new Error('rotation did not leave exactly one active key');
-      return { run, log: [...proxy.log] };
-    } finally {
-      await home.cleanup();
-    }
+  const once = async (how: MeasureOptions): Promise<{ run: Measured; log: RequestLogEntry[] }> => {
+    const [command, ...args] = target.cli as [string, ...string[]];
+    const env = { XDG_CACHE_HOME: CODE_CACHE, ...noCompileCache() };
+    const run = await measureRotation({ iamEndpoint: moto.endpoint, cliEndpoint: proxy.endpoint, command, args, env, how, label: 'rotation', before: () => (proxy.log.length = 0) });
+    return { run, log: [...proxy.log] };
   };
   // A warm-up run (not counted) fills the code cache, as any earlier run of the command does for a user.
   await once({ rusage: true });
